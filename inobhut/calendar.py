@@ -1,0 +1,76 @@
+"""Months, Stichtage and working days (Werktage) with the Land's public holidays.
+
+Holidays come from the maintained ``holidays`` library (subdivision = the office's Land).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import holidays
+
+
+def parse_month(text: str) -> dt.date:
+    """'YYYY-MM' -> first day of that month."""
+    y, m = text.split("-")
+    return dt.date(int(y), int(m), 1)
+
+
+def month_key(d: dt.date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def month_end(month: str | dt.date) -> dt.date:
+    """Stichtag: last day of the month."""
+    first = parse_month(month) if isinstance(month, str) else month.replace(day=1)
+    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return nxt - dt.timedelta(days=1)
+
+
+def add_months(month: str, n: int) -> str:
+    d = parse_month(month)
+    idx = d.year * 12 + (d.month - 1) + n
+    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
+
+
+def month_range(first: str, last: str) -> list[str]:
+    out, cur = [], first
+    while cur <= last:
+        out.append(cur)
+        cur = add_months(cur, 1)
+    return out
+
+
+def last_complete_month(today: dt.date | None = None) -> str:
+    today = today or dt.date.today()
+    return add_months(month_key(today), -1)
+
+
+@lru_cache(maxsize=16)
+def _holidays(land: str, year: int) -> frozenset[dt.date]:
+    return frozenset(holidays.country_holidays("DE", subdiv=land, years=year).keys())
+
+
+def is_workday(d: dt.date, land: str) -> bool:
+    return d.weekday() < 5 and d not in _holidays(land, d.year)
+
+
+def workdays_between(start: dt.date, end: dt.date, land: str) -> int:
+    """Number of Werktage after ``start`` up to and including ``end`` (0 if end <= start)."""
+    n, d = 0, start
+    while d < end:
+        d += dt.timedelta(days=1)
+        if is_workday(d, land):
+            n += 1
+    return n
+
+
+def add_workdays(start: dt.date, n: int, land: str) -> dt.date:
+    """The day on which ``n`` Werktage after ``start`` have passed."""
+    d, k = start, 0
+    while k < n:
+        d += dt.timedelta(days=1)
+        if is_workday(d, land):
+            k += 1
+    return d

@@ -1,0 +1,34 @@
+"""Pseudonymisation of case numbers (HMAC-SHA-256, keyed by ``INOBHUT_PSEUDONYM_KEY``).
+
+The raw ``Fallnummer`` never leaves memory except inside the archived original file.
+The office key is part of the message, so equal case numbers of two offices differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+from inobhut.config import settings
+
+
+class MissingKeyError(RuntimeError):
+    pass
+
+
+def key_from_env() -> bytes:
+    var = settings()["pseudonymisierung"]["schluessel_variable"]
+    key = os.environ.get(var, "")
+    if not key:
+        raise MissingKeyError(
+            f"Kein Pseudonymisierungsschlüssel: Bitte die Umgebungsvariable {var} setzen "
+            "(ein langer, geheimer Text; er muss für alle Läufe gleich bleiben)."
+        )
+    return key.encode("utf-8")
+
+
+def pseudonymise(ags: str, fallnummer: str, key: bytes) -> str:
+    """32 hex characters (128 bit) of HMAC-SHA-256 over ``"<ags>:<fallnummer>"``."""
+    msg = f"{ags}:{fallnummer.strip()}".encode("utf-8")
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]

@@ -1,0 +1,121 @@
+"""The embedded warehouse (DuckDB): schema, locking, atomic loads.
+
+Belongs here: the table layout generated from :mod:`schemas.datasets`, opening the DuckDB
+file under an inter-process lock (DuckDB allows one writer at a time), and replacing one
+(office, dataset, month) by a version in one transaction. Statistics read these tables;
+they never write data tables.
+
+Tables
+------
+``deliveries``   every delivered version with its verdict (one row per ags/dataset/monat/version)
+``findings``     every finding of every version (rule, severity, row, column, value, message)
+``massnahmen``, ``uma``, ``plaetze``, ``personal``
+                 rows of the version in force per (jugendamt, monat); columns = canonical
+                 columns of the dataset, ``fallnummer`` replaced by ``fall_id``, plus
+                 ``monat`` (YYYY-MM of the delivery), ``version`` and ``_zeile``.
+``stat_<table>`` the statistics tables (see :mod:`inobhut.statistics`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from filelock import FileLock
+
+from schemas.datasets import DATASETS, Dataset
+
+SQL_TYPES = {
+    "text": "VARCHAR", "ags": "VARCHAR", "code": "VARCHAR", "codes": "VARCHAR", "iso3": "VARCHAR",
+    "date": "DATE", "month": "DATE", "bool": "BOOLEAN", "int": "BIGINT", "decimal": "DOUBLE",
+}
+
+VERDICT_ACCEPTED = "angenommen"
+VERDICT_WARNINGS = "angenommen mit Hinweisen"
+VERDICT_REJECTED = "abgelehnt"
+ACCEPTED_VERDICTS = (VERDICT_ACCEPTED, VERDICT_WARNINGS)
+
+
+def data_columns(ds: Dataset) -> list[tuple[str, str]]:
+    """(column, SQL type) of a warehouse data table, in order."""
+    cols = [("jugendamt", "VARCHAR"), ("monat", "VARCHAR"), ("version", "INTEGER"), ("_zeile", "INTEGER")]
+    for c in ds.columns:
+        if c.name == "jugendamt":
+            continue
+        name = "fall_id" if c.name == "fallnummer" else c.name
+        cols.append((name, SQL_TYPES[c.kind]))
+    return cols
+
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS deliveries (
+        ags VARCHAR NOT NULL, dataset VARCHAR NOT NULL, monat VARCHAR NOT NULL, version INTEGER NOT NULL,
+        file_name VARCHAR, sha256 VARCHAR, size_bytes BIGINT, received_at TIMESTAMP, archive_path VARCHAR,
+        verdict VARCHAR, n_rows INTEGER, n_fehler INTEGER, n_hinweise INTEGER, rules_version VARCHAR,
+        in_force BOOLEAN DEFAULT FALSE,
+        PRIMARY KEY (ags, dataset, monat, version))""",
+    """CREATE TABLE IF NOT EXISTS findings (
+        ags VARCHAR, dataset VARCHAR, monat VARCHAR, version INTEGER,
+        rule_id VARCHAR, severity VARCHAR, zeile INTEGER, spalte VARCHAR, wert VARCHAR,
+        meldung VARCHAR, hinweis VARCHAR, bestaetigt BOOLEAN)""",
+]
+for _ds in DATASETS.values():
+    _cols = ", ".join(f"{n} {t}" for n, t in data_columns(_ds))
+    DDL.append(f"CREATE TABLE IF NOT EXISTS {_ds.name} ({_cols})")
+
+
+class Warehouse:
+    """The DuckDB file plus its lock file (``<file>.lock``)."""
+
+    def __init__(self, path: Path, timeout: float = 600.0):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(str(self.path) + ".lock", timeout=timeout)
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An exclusive connection (readers too: DuckDB refuses a reader beside another
+        process's writer). Creates the schema on first use."""
+        with self._lock:
+            con = duckdb.connect(str(self.path))
+            try:
+                for stmt in DDL:
+                    con.execute(stmt)
+                yield con
+            finally:
+                con.close()
+
+    def read_sql(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        with self.connect() as con:
+            return con.execute(sql, params or []).df()
+
+
+def replace_partition(con: duckdb.DuckDBPyConnection, dataset: str, ags: str, monat: str, version: int, frame: pd.DataFrame) -> None:
+    """Replace the rows of (dataset, ags, monat) by ``frame`` (pseudonymised canonical rows).
+
+    Must run inside a transaction opened by the caller, so that the delete and the insert
+    are seen together or not at all."""
+    ds = DATASETS[dataset]
+    cols = data_columns(ds)
+    df = pd.DataFrame(index=frame.index)
+    for name, _ in cols:
+        if name == "jugendamt":
+            df[name] = ags
+        elif name == "monat":
+            df[name] = monat
+        elif name == "version":
+            df[name] = version
+        else:
+            df[name] = frame[name] if name in frame.columns else None
+    con.execute(f"DELETE FROM {dataset} WHERE jugendamt = ? AND monat = ?", [ags, monat])
+    if len(df):
+        con.register("_incoming", df)
+        try:
+            collist = ", ".join(n for n, _ in cols)
+            select = ", ".join(f"CAST({n} AS {t})" for n, t in cols)
+            con.execute(f"INSERT INTO {dataset} ({collist}) SELECT {select} FROM _incoming")
+        finally:
+            con.unregister("_incoming")
