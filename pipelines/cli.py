@@ -1,2 +1,224 @@
-def main():
-    pass
+"""The command line ``inobhut`` (German help and messages; see shared/spec/interface.md).
+
+click was chosen because Dagster already depends on it (no extra dependency) and it gives
+exit codes, option parsing and help texts; rich renders the progress and summary tables.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+DEMO_SEED = 20240101
+DEMO_FEHLERQUOTE = 0.01
+
+
+def _months_arg(values: tuple[str, ...]) -> list[str]:
+    import re
+
+    out = []
+    for v in values:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v):
+            raise click.BadParameter(f"„{v}“ ist kein Monat im Format JJJJ-MM.")
+        out.append(v)
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--hilfe", "--help"]})
+@click.version_option(package_name="inobhut", message="inobhut %(version)s")
+def main() -> None:
+    """inobhut – Lieferungen der Jugendämter prüfen, Statistik (§42/§42a SGB VIII, UMA-Quote,
+    Plätze, Personal) berechnen und Berichte erzeugen."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    warnings.filterwarnings("ignore")
+
+
+def _print_summary(paths, months: list[str]) -> None:
+    from rich.table import Table
+
+    from inobhut.status import delivery_status
+    from inobhut.warehouse import Warehouse
+
+    with Warehouse(paths.warehouse).connect() as con:
+        st = delivery_status(con, months)
+    counts = st["status"].value_counts()
+    t = Table(title=f"Lieferungen {min(months)} bis {max(months)}")
+    t.add_column("Status")
+    t.add_column("Anzahl", justify="right")
+    for s in ("angenommen", "angenommen mit Hinweisen", "abgelehnt", "fehlt"):
+        t.add_row(s, f"{int(counts.get(s, 0)):,}".replace(",", "."))
+    console.print(t)
+    rejected = st[st["status"] == "abgelehnt"]
+    if len(rejected):
+        console.print("[bold]Abgelehnte Lieferungen[/bold] (Prüfbericht unter pruefberichte/):")
+        for r in rejected.head(15).itertuples():
+            keep = f", Version {r.in_kraft} bleibt in Kraft" if not pd_isna(r.in_kraft) else ""
+            console.print(f"  {r.ags} {r.dataset} {r.monat} v{r.version}: {r.n_fehler} Fehler{keep} → "
+                          f"{paths.out / 'pruefberichte' / r.ags / f'{r.dataset}_{r.monat}_v{r.version}.html'}")
+        if len(rejected) > 15:
+            console.print(f"  … und {len(rejected) - 15} weitere")
+
+
+def pd_isna(x) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(x))
+
+
+def _run(paths, months: list[str]) -> int:
+    from pipelines.runner import run_pipeline
+
+    with console.status(f"Pipeline läuft über {len(months)} Monat(e) ({min(months)} bis {max(months)}) …"):
+        outcome = run_pipeline(paths, months)
+    if not outcome.success:
+        err_console.print(f"[red]Der Lauf {outcome.run_id} ist fehlgeschlagen[/red] (Schritte: {', '.join(outcome.failed_steps)}).")
+        if outcome.error:
+            err_console.print(outcome.error.strip().splitlines()[-1])
+        err_console.print("Details: Dagster-Oberfläche (inobhut ui) → Runs.")
+        return 1
+    _print_summary(paths, months)
+    console.print(f"Tabellen: {paths.out / 'tabellen'}")
+    console.print(f"Übersicht aller Berichte: [bold]{paths.out / 'berichte' / 'index.html'}[/bold]")
+    return 0
+
+
+def _check_months(months: list[str]) -> None:
+    from inobhut.calendar import last_complete_month
+    from inobhut.config import settings
+
+    first = settings()["zeitraum"]["erster_monat"]
+    last = last_complete_month()
+    bad = [m for m in months if m < first or m > last]
+    if bad:
+        raise click.UsageError(
+            f"Monat(e) {', '.join(bad)} außerhalb des verarbeitbaren Zeitraums {first} bis {last} "
+            "(erster Monat: Einstellung zeitraum.erster_monat; der laufende Monat ist noch nicht abgeschlossen)."
+        )
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Ausgabeverzeichnis (Vorgabe: ./out bzw. INOBHUT_OUT).")
+@click.option("--daten", type=click.Path(path_type=Path), default=Path("demo"), show_default=True, help="Arbeitsverzeichnis der Demo (Eingang, Archiv, Warehouse), getrennt von echten Daten.")
+@click.option("--jugendamt", "jugendaemter", multiple=True, help="Nur diese Jugendämter (Schlüssel); Vorgabe: alle 50.")
+@click.option("--monate", type=click.IntRange(1, 120), default=24, show_default=True, help="Anzahl Monate bis zum letzten abgeschlossenen Monat.")
+def demo(out: Path | None, daten: Path, jugendaemter: tuple[str, ...], monate: int) -> None:
+    """Synthetische Lieferungen erzeugen und die ganze Pipeline darauf laufen lassen."""
+    from inobhut.calendar import add_months, last_complete_month
+    from inobhut.config import DEMO_PSEUDONYM_KEY, Paths
+    from inobhut.generate import generate
+
+    daten = daten.resolve()
+    paths = Paths.from_env(
+        landing=daten / "landing", archive=daten / "archive", staging=daten / "staging",
+        warehouse=daten / "warehouse.duckdb", out=out,
+    )
+    os.environ["INOBHUT_PSEUDONYM_KEY"] = DEMO_PSEUDONYM_KEY
+    console.print("[yellow]Demo: es wird ein fester, öffentlich bekannter Pseudonymisierungsschlüssel verwendet – nur für synthetische Daten.[/yellow]")
+    bis = last_complete_month()
+    von = add_months(bis, -(monate - 1))
+    with console.status(f"Erzeuge synthetische Lieferungen {von} bis {bis} …"):
+        summary = generate(paths.landing, von, bis, seed=DEMO_SEED, fehlerquote=DEMO_FEHLERQUOTE, jugendaemter=list(jugendaemter) or None)
+    console.print(f"{summary.get('files', summary.get('dateien', '?'))} Dateien in {paths.landing} erzeugt.")
+    sys.exit(_run(paths, [von, bis]))
+
+
+@main.command(name="generate")
+@click.option("--landing", type=click.Path(path_type=Path), required=True, help="Eingangsverzeichnis, in das die Dateien geschrieben werden.")
+@click.option("--von", default=None, help="Erster Monat JJJJ-MM (Vorgabe: 23 Monate vor --bis).")
+@click.option("--bis", default=None, help="Letzter Monat JJJJ-MM (Vorgabe: letzter abgeschlossener Monat).")
+@click.option("--seed", type=int, default=42, show_default=True, help="Startwert des Zufallsgenerators.")
+@click.option("--fehlerquote", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Anteil der Dateien mit eingebauten Fehlern.")
+@click.option("--jugendamt", "jugendaemter", multiple=True, help="Nur diese Jugendämter (mehrfach möglich).")
+def generate_cmd(landing: Path, von: str | None, bis: str | None, seed: int, fehlerquote: float, jugendaemter: tuple[str, ...]) -> None:
+    """Synthetische Lieferdateien im Lieferformat schreiben."""
+    from inobhut.calendar import add_months, last_complete_month
+    from inobhut.config import office_keys
+    from inobhut.generate import generate
+
+    bis = _months_arg((bis,))[0] if bis else last_complete_month()
+    von = _months_arg((von,))[0] if von else add_months(bis, -23)
+    if von > bis:
+        raise click.UsageError("--von liegt nach --bis.")
+    unknown = [a for a in jugendaemter if a not in office_keys()]
+    if unknown:
+        raise click.UsageError(f"Kein Mitglieds-Jugendamt: {', '.join(unknown)}")
+    summary = generate(landing, von, bis, seed=seed, fehlerquote=fehlerquote, jugendaemter=list(jugendaemter) or None)
+    console.print(f"{summary.get('files', summary.get('dateien', '?'))} Dateien für {von} bis {bis} in {landing} geschrieben.")
+
+
+@main.command()
+@click.option("--landing", type=click.Path(path_type=Path), default=None, help="Eingangsverzeichnis (Vorgabe: ./data/landing bzw. INOBHUT_LANDING).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Ausgabeverzeichnis (Vorgabe: ./out bzw. INOBHUT_OUT).")
+@click.option("--monat", "monate", multiple=True, help="Berichtsmonat JJJJ-MM (mehrfach möglich; Vorgabe: jeder Monat mit Lieferungen).")
+def run(landing: Path | None, out: Path | None, monate: tuple[str, ...]) -> None:
+    """Die Pipeline über Dagster für die angegebenen Monate in einem Lauf ausführen."""
+    from inobhut.archive import list_versions, pending_files
+    from inobhut.config import Paths, office_keys
+    from inobhut.pseudonym import MissingKeyError, key_from_env
+
+    try:
+        key_from_env()
+    except MissingKeyError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        sys.exit(2)
+    paths = Paths.from_env(landing=landing, out=out)
+    months = _months_arg(monate)
+    if not months:
+        months = sorted({dn.month for _, dn in pending_files(paths.landing, paths.archive, set(office_keys()))}
+                        | {v.month for v in list_versions(paths.archive)})
+    if not months:
+        err_console.print(f"Keine Lieferungen in {paths.landing} und keine archivierten Versionen – nichts zu tun.")
+        sys.exit(0)
+    _check_months(months)
+    sys.exit(_run(paths, months))
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--bericht", type=click.Path(path_type=Path), default=Path("pruefberichte"), show_default=True, help="Verzeichnis für die Prüfberichte.")
+def validate(files: tuple[Path, ...], bericht: Path) -> None:
+    """Lieferdateien ohne Pipeline prüfen (vor dem Liefern). Exit 0: alle angenommen, 1: mindestens eine abgelehnt, 2: Aufruf unbrauchbar."""
+    from inobhut.validate_cli import validate_files
+
+    if not files:
+        err_console.print("Bitte mindestens eine Datei angeben: inobhut validate DATEI …")
+        sys.exit(2)
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        err_console.print(f"Datei nicht gefunden: {', '.join(missing)}")
+        sys.exit(2)
+    sys.exit(validate_files(list(files), bericht, console))
+
+
+@main.command()
+@click.option("--demo", "use_demo", is_flag=True, help="Die Verzeichnisse der Demo (./demo) verwenden.")
+def ui(use_demo: bool) -> None:
+    """Die Dagster-Oberfläche starten (dagster dev mit DAGSTER_HOME=./.dagster)."""
+    import subprocess
+
+    from inobhut.config import Paths
+    from pipelines.runner import REPO_ROOT, prepare_dagster_home
+
+    if use_demo:
+        d = Path("demo").resolve()
+        Paths.from_env(landing=d / "landing", archive=d / "archive", staging=d / "staging", warehouse=d / "warehouse.duckdb").export_env()
+        from inobhut.config import DEMO_PSEUDONYM_KEY
+
+        os.environ.setdefault("INOBHUT_PSEUDONYM_KEY", DEMO_PSEUDONYM_KEY)
+    else:
+        Paths.from_env().export_env()
+    prepare_dagster_home()
+    console.print(f"Dagster-Oberfläche: http://127.0.0.1:3000 (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    sys.exit(subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", "3000"], cwd=REPO_ROOT))
+
+
+if __name__ == "__main__":
+    main()

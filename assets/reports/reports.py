@@ -1,0 +1,48 @@
+"""Reports layer: monthly Landes- and Jugendamtsberichte, then the index page and manifest."""
+
+
+import dagster as dg
+
+from assets.statistics.tables import MONTHLY_TABLES, TIDY_TABLES
+from pipelines.partitions import MONTHS, SINGLE_RUN
+from pipelines.resources import InobhutResource
+
+MONTHLY_REPORTS = dg.AssetKey(["reports", "monthly_reports"])
+INDEX_AND_MANIFEST = dg.AssetKey(["reports", "index_and_manifest"])
+
+
+@dg.asset(
+    key=MONTHLY_REPORTS,
+    deps=[MONTHLY_TABLES],
+    partitions_def=MONTHS,
+    backfill_policy=SINGLE_RUN,
+    group_name="reports",
+    pool="warehouse",
+    description="Landesbericht je Verbund und Monat (mit Geheimhaltung) und Jugendamtsbericht je Jugendamt und Monat, als Excel und HTML.",
+    kinds={"excel", "html"},
+)
+def monthly_reports(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
+    from inobhut.report_run import render_months
+
+    files = render_months(inobhut.paths(), inobhut.warehouse_db(), sorted(context.partition_keys))
+    return dg.MaterializeResult(metadata={"dateien": len(files)})
+
+
+@dg.asset(
+    key=INDEX_AND_MANIFEST,
+    deps=[MONTHLY_REPORTS, TIDY_TABLES],
+    group_name="reports",
+    pool="warehouse",
+    description="Übersichtsseite berichte/index.html und manifest.json (jede Ausgabe mit SHA-256, jede verwendete Lieferversion).",
+    kinds={"html", "json"},
+)
+def index_and_manifest(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
+    from inobhut.manifest import write_manifest
+    from inobhut.report_run import render_index_page
+
+    paths = inobhut.paths()
+    index = render_index_page(paths, inobhut.warehouse_db())
+    manifest = write_manifest(paths, inobhut.warehouse_db())
+    return dg.MaterializeResult(
+        metadata={"index": dg.MetadataValue.path(str(index)), "manifest": dg.MetadataValue.path(str(manifest))}
+    )

@@ -1,0 +1,31 @@
+"""Warehouse layer: load each month's versions in force into DuckDB (one transaction per month)."""
+
+
+import dagster as dg
+
+from assets.validated.offices import OFFICE_ASSET_KEYS
+from inobhut.load import load_month
+from pipelines.partitions import MONTHS, SINGLE_RUN
+from pipelines.resources import InobhutResource
+
+WAREHOUSE_LOAD = dg.AssetKey(["warehouse", "monthly_load"])
+
+
+@dg.asset(
+    key=WAREHOUSE_LOAD,
+    deps=OFFICE_ASSET_KEYS,
+    partitions_def=MONTHS,
+    backfill_policy=SINGLE_RUN,
+    group_name="warehouse",
+    pool="warehouse",
+    description="Lädt je Monat die neueste angenommene Version jeder Lieferung (Jugendamt × Datensatz) "
+    "ins Data Warehouse; abgelehnte Versionen ersetzen nie eine angenommene.",
+    kinds={"duckdb"},
+)
+def monthly_load(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
+    paths, wh = inobhut.paths(), inobhut.warehouse_db()
+    replaced = unchanged = versions = 0
+    for month in sorted(context.partition_keys):
+        s = load_month(paths, wh, month)
+        replaced, unchanged, versions = replaced + s.replaced, unchanged + s.unchanged, versions + s.versions
+    return dg.MaterializeResult(metadata={"ersetzt": replaced, "unveraendert": unchanged, "versionen": versions})

@@ -1,0 +1,86 @@
+"""Loading the warehouse from staging: the newest accepted version of every office-month.
+
+Belongs here: syncing the version registry (``deliveries``) and the findings into DuckDB and
+replacing (office, dataset, month) data by its version in force — all of one month in one
+transaction, so a reader sees the month before or after, never half of it.
+A rejected version never touches the data tables; the previously accepted one stays in force.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from inobhut import archive as arc
+from inobhut import staging as stg
+from inobhut.config import Paths, office_keys
+from inobhut.warehouse import Warehouse, replace_partition
+
+from schemas.datasets import DATASET_NAMES
+
+
+@dataclass
+class LoadSummary:
+    month: str
+    replaced: int = 0
+    unchanged: int = 0
+    versions: int = 0
+
+
+def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
+    summary = LoadSummary(month)
+    members = set(office_keys())
+    versions = [v for v in arc.list_versions(paths.archive, month=month) if v.ags in members]
+    by_key: dict[tuple[str, str], list[tuple[arc.ArchivedVersion, stg.Verdict | None]]] = {}
+    for v in versions:
+        by_key.setdefault((v.ags, v.dataset), []).append((v, stg.read_verdict(paths.staging, v)))
+    with wh.connect() as con:
+        loaded = {
+            (a, d): ver
+            for a, d, ver in con.execute("SELECT ags, dataset, version FROM deliveries WHERE monat = ? AND in_force", [month]).fetchall()
+        }
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("DELETE FROM deliveries WHERE monat = ?", [month])
+            con.execute("DELETE FROM findings WHERE monat = ?", [month])
+            for (ags, dataset), items in sorted(by_key.items()):
+                force = None
+                for v, verdict in items:
+                    if verdict is not None and verdict.accepted:
+                        force = v
+                for v, verdict in items:
+                    summary.versions += 1
+                    con.execute(
+                        "INSERT INTO deliveries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        [v.ags, v.dataset, v.month, v.version, v.file_name, v.sha256, v.size_bytes,
+                         dt.datetime.fromisoformat(v.received_at).replace(tzinfo=None), v.archive_file,
+                         verdict.verdict if verdict else None, verdict.n_rows if verdict else None,
+                         verdict.n_fehler if verdict else None, verdict.n_hinweise if verdict else None,
+                         verdict.rules_version if verdict else None, force is not None and v.version == force.version],
+                    )
+                    if verdict is not None:
+                        fdf = stg.read_findings(paths.staging, v)
+                        if len(fdf):
+                            fdf = fdf.assign(ags=v.ags, dataset=v.dataset, monat=v.month, version=v.version, bestaetigt=False)
+                            con.register("_f", fdf)
+                            con.execute(
+                                "INSERT INTO findings SELECT ags, dataset, monat, version, rule_id, severity, "
+                                "CAST(zeile AS INTEGER), spalte, wert, meldung, hinweis, bestaetigt FROM _f"
+                            )
+                            con.unregister("_f")
+                if force is None:
+                    continue
+                if loaded.get((ags, dataset)) == force.version:
+                    summary.unchanged += 1
+                    continue
+                replace_partition(con, dataset, ags, month, force.version, stg.read_frame(paths.staging, force))
+                summary.replaced += 1
+            # data of office-datasets that lost every version (cannot happen through intake) stay untouched
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return summary
+
+
+__all__ = ["load_month", "LoadSummary", "DATASET_NAMES"]

@@ -1,0 +1,98 @@
+"""Staging: the validated, pseudonymised form of every delivery version.
+
+Belongs here: reading and writing the per-version files that the validated layer produces and
+the warehouse layer loads: ``v0001.json`` (verdict and counts; written last, so its presence
+means the version is completely validated), ``v0001.parquet`` (accepted versions only; canonical
+columns with ``fall_id`` instead of ``fallnummer``) and ``v0001.findings.parquet``.
+Layout: ``<staging>/<ags>/<dataset>/<YYYY-MM>/``. No raw case number is ever written here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+
+from inobhut.archive import ArchivedVersion
+from inobhut.warehouse import ACCEPTED_VERDICTS
+
+FINDING_COLUMNS = ["rule_id", "severity", "zeile", "spalte", "wert", "meldung", "hinweis"]
+
+
+@dataclass
+class Verdict:
+    verdict: str
+    n_rows: int
+    n_fehler: int
+    n_hinweise: int
+    rules_version: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    fehlanzeige: bool = False  # header only: nothing to report this month
+
+    @property
+    def accepted(self) -> bool:
+        return self.verdict in ACCEPTED_VERDICTS
+
+
+def version_dir(staging: Path, v: ArchivedVersion) -> Path:
+    return staging / v.ags / v.dataset / v.month
+
+
+def _stem(v: ArchivedVersion) -> str:
+    return f"v{v.version:04d}"
+
+
+def read_verdict(staging: Path, v: ArchivedVersion) -> Verdict | None:
+    p = version_dir(staging, v) / f"{_stem(v)}.json"
+    if not p.exists():
+        return None
+    data = json.loads(p.read_text(encoding="utf-8"))
+    names = {f.name for f in fields(Verdict)}
+    return Verdict(**{k: val for k, val in data.items() if k in names})
+
+
+def read_frame(staging: Path, v: ArchivedVersion) -> pd.DataFrame:
+    return pd.read_parquet(version_dir(staging, v) / f"{_stem(v)}.parquet")
+
+
+def read_findings(staging: Path, v: ArchivedVersion) -> pd.DataFrame:
+    p = version_dir(staging, v) / f"{_stem(v)}.findings.parquet"
+    if not p.exists():
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    return pd.read_parquet(p)
+
+
+def findings_frame(findings) -> pd.DataFrame:
+    rows = [{c: getattr(f, c) for c in FINDING_COLUMNS} for f in findings]
+    df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    df["zeile"] = df["zeile"].astype("Int64")
+    for c in FINDING_COLUMNS:
+        if c != "zeile":
+            df[c] = df[c].astype("string")
+    return df
+
+
+def write_version(staging: Path, v: ArchivedVersion, verdict: Verdict, frame: pd.DataFrame | None, findings) -> None:
+    """Write the staging files of one version; the verdict JSON last (atomic rename)."""
+    d = version_dir(staging, v)
+    d.mkdir(parents=True, exist_ok=True)
+    stem = _stem(v)
+    if "fallnummer" in (frame.columns if frame is not None else []):
+        raise ValueError("raw Fallnummer must not be staged")
+    targets = []
+    if verdict.accepted and frame is not None:
+        targets.append((d / f"{stem}.parquet", frame))
+    targets.append((d / f"{stem}.findings.parquet", findings_frame(findings)))
+    for path, df in targets:
+        tmp = path.with_name(f".{path.name}.tmp")
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    if not verdict.accepted:
+        (d / f"{stem}.parquet").unlink(missing_ok=True)
+    tmp = d / f".{stem}.json.tmp"
+    tmp.write_text(json.dumps(asdict(verdict), ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, d / f"{stem}.json")

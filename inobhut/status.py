@@ -1,0 +1,60 @@
+"""Delivery status: office × dataset × month → fehlt / abgelehnt / angenommen / angenommen mit Hinweisen.
+
+Belongs here: the status matrix computed from the ``deliveries`` table (used by the CLI summary,
+the Landesbericht, the Lieferstatus and the Jugendamtsbericht). Status is the verdict of the
+newest delivered version; the version in force is shown beside it (a rejected correction leaves
+the earlier accepted version in force). Lateness = days from the due date (the configured day of
+the following month) to the first delivery of that office-dataset-month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from inobhut.calendar import add_months, parse_month
+from inobhut.config import offices, settings
+from schemas.datasets import DATASET_NAMES
+
+MISSING = "fehlt"
+
+
+def due_date(month: str) -> dt.date:
+    day = int(settings()["fristen"]["liefertag"])
+    return parse_month(add_months(month, 1)).replace(day=day)
+
+
+def delivery_status(con: duckdb.DuckDBPyConnection, months: list[str], verbund: str | None = None) -> pd.DataFrame:
+    """One row per member office × dataset × month (offices in reference order)."""
+    df = con.execute(
+        """
+        SELECT ags, dataset, monat,
+               arg_max(verdict, version) AS status,
+               max(version) AS version,
+               max(version) FILTER (WHERE in_force) AS in_kraft,
+               min(received_at) AS erste_lieferung,
+               arg_max(received_at, version) AS letzte_lieferung,
+               arg_max(n_fehler, version) AS n_fehler,
+               arg_max(n_hinweise, version) AS n_hinweise
+        FROM deliveries WHERE monat IN (SELECT unnest(?)) GROUP BY ALL
+        """,
+        [list(months)],
+    ).df()
+    grid = pd.DataFrame(
+        [(o.ags, o.verbund, d, m) for m in sorted(months) for o in offices() if verbund in (None, o.verbund) for d in DATASET_NAMES],
+        columns=["ags", "verbund", "dataset", "monat"],
+    )
+    out = grid.merge(df, on=["ags", "dataset", "monat"], how="left")
+    out["status"] = out["status"].fillna(MISSING)
+    late = []
+    for m, first in zip(out["monat"], out["erste_lieferung"]):
+        if pd.isna(first):
+            late.append(pd.NA)
+        else:
+            late.append(max(0, (pd.Timestamp(first).date() - due_date(m)).days))
+    out["tage_verspaetet"] = pd.array(late, dtype="Int64")
+    for c in ("version", "in_kraft", "n_fehler", "n_hinweise"):
+        out[c] = out[c].astype("Int64")
+    return out

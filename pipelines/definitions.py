@@ -1,0 +1,35 @@
+"""The Dagster code location of inobhut (``dagster dev`` in the repository root loads this).
+
+Assets by layer: raw → validated (one asset per office) → warehouse → statistics → reports.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no telemetry may leave the machine
+
+import dagster as dg  # noqa: E402
+
+from assets.raw.intake import intake  # noqa: E402
+from assets.reports.reports import index_and_manifest, monthly_reports  # noqa: E402
+from assets.statistics.tables import monthly_tables, tidy_tables  # noqa: E402
+from assets.validated.offices import build_office_assets  # noqa: E402
+from assets.warehouse.monthly_load import monthly_load  # noqa: E402
+from pipelines.jobs import inobhut_job  # noqa: E402
+from pipelines.resources import InobhutResource  # noqa: E402
+from pipelines.schedules import nightly  # noqa: E402
+from pipelines.sensors import landing_sensor  # noqa: E402
+
+
+def build_definitions() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[intake, *build_office_assets(), monthly_load, monthly_tables, tidy_tables, monthly_reports, index_and_manifest],
+        jobs=[inobhut_job],
+        schedules=[nightly],
+        sensors=[landing_sensor],
+        resources={"inobhut": InobhutResource.from_env()},
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,19 @@
+"""Jobs: the whole pipeline as one asset job, and how to run a range of months as ONE run."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+inobhut_job = dg.define_asset_job(
+    "inobhut",
+    selection=dg.AssetSelection.all(),
+    description="Eingang → Prüfung → Warehouse → Statistik → Berichte für einen Monat oder einen Monatsbereich (ein Lauf).",
+)
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """Run tags that make one run cover every month from ``first`` to ``last``."""
+    return {RANGE_START: first, RANGE_END: last}

@@ -1,0 +1,74 @@
+"""Running the pipeline in-process on the instance in ``$DAGSTER_HOME`` (default ``./.dagster``).
+
+``inobhut run`` and ``inobhut demo`` use exactly the definitions that ``dagster dev`` loads;
+a range of months is ONE run (partition range tags, single-run backfill policy on every
+partitioned asset).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from inobhut.config import Paths
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def dagster_yaml_source() -> Path:
+    return REPO_ROOT / "dagster.yaml"
+
+
+def prepare_dagster_home(home: Path | None = None) -> Path:
+    """Create the Dagster home and put the repository's ``dagster.yaml`` into it."""
+    home = Path(home or os.environ.get("DAGSTER_HOME") or (Path.cwd() / ".dagster")).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    src, dst = dagster_yaml_source(), home / "dagster.yaml"
+    if src.exists() and (not dst.exists() or dst.read_bytes() != src.read_bytes()):
+        shutil.copyfile(src, dst)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str
+    months: list[str]
+    failed_steps: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None = None) -> RunOutcome:
+    """Run the whole pipeline for ``months`` (one run over min..max) and wait for it."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    paths.export_env()
+    prepare_dagster_home(dagster_home)
+    warnings.filterwarnings("ignore", module="dagster")
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+    from pipelines.jobs import range_tags
+
+    first, last = min(months), max(months)
+    defs = build_definitions()
+    job = defs.resolve_job_def("inobhut")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            tags={**range_tags(first, last), "inobhut/ausloeser": "inobhut run"},
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            raise_on_error=False,
+        )
+    failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    err = None
+    for e in result.all_events:
+        if e.event_type_value == "STEP_FAILURE" and e.event_specific_data is not None:
+            info = getattr(e.event_specific_data, "error", None)
+            if info is not None:
+                err = info.to_string()
+                break
+    return RunOutcome(result.success, result.run_id, [first, last], failed, err)
