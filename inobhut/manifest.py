@@ -1,0 +1,60 @@
+"""``<out>/manifest.json``: every output file with its sha256 and every input delivery version.
+
+Deterministic: the same outputs and inputs give the same bytes (no wall-clock time inside;
+``erstellt`` is the newest receipt time of the deliveries that went in).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from inobhut import __version__
+from inobhut.archive import sha256_file
+from inobhut.config import Paths
+from inobhut.warehouse import Warehouse
+
+MANIFEST = "manifest.json"
+
+
+def output_files(out: Path) -> list[Path]:
+    files = []
+    for root, dirs, names in os.walk(out):
+        dirs.sort()
+        for n in sorted(names):
+            p = Path(root) / n
+            if p.name == MANIFEST and p.parent == out or n.startswith("."):
+                continue
+            files.append(p)
+    return files
+
+
+def write_manifest(paths: Paths, wh: Warehouse) -> Path:
+    with wh.connect() as con:
+        rows = con.execute(
+            "SELECT ags, dataset, monat, version, file_name, sha256, verdict, in_force, received_at "
+            "FROM deliveries ORDER BY ags, dataset, monat, version"
+        ).fetchall()
+    inputs = [
+        {"jugendamt": a, "datensatz": d, "monat": m, "version": v, "datei": f, "sha256": s, "ergebnis": verdict, "in_kraft": bool(inf)}
+        for a, d, m, v, f, s, verdict, inf, _ in rows
+    ]
+    created = max((r[8] for r in rows if r[8] is not None), default=None)
+    outputs = [
+        {"datei": p.relative_to(paths.out).as_posix(), "sha256": sha256_file(p), "bytes": p.stat().st_size}
+        for p in output_files(paths.out)
+    ]
+    doc = {
+        "produkt": "inobhut",
+        "version": __version__,
+        "datenstand": created.isoformat() if created is not None else None,
+        "ausgaben": outputs,
+        "lieferungen": inputs,
+    }
+    target = paths.out / MANIFEST
+    paths.out.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{MANIFEST}.tmp")
+    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+    return target
