@@ -1,0 +1,31 @@
+"""Shared fixtures: isolated directories and environment for every test that needs them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def inobhut_env(tmp_path, monkeypatch):
+    """Directories under tmp_path exported as INOBHUT_* and DAGSTER_HOME, plus a test key."""
+    from inobhut.config import Paths
+
+    paths = Paths.from_env(
+        landing=tmp_path / "landing", archive=tmp_path / "archive", staging=tmp_path / "staging",
+        warehouse=tmp_path / "warehouse.duckdb", out=tmp_path / "out",
+    )
+    for var, val in {
+        "INOBHUT_LANDING": paths.landing, "INOBHUT_ARCHIVE": paths.archive, "INOBHUT_STAGING": paths.staging,
+        "INOBHUT_WAREHOUSE": paths.warehouse, "INOBHUT_OUT": paths.out, "DAGSTER_HOME": tmp_path / "dagster_home",
+    }.items():
+        monkeypatch.setenv(var, str(val))
+    monkeypatch.setenv("INOBHUT_PSEUDONYM_KEY", "test-schluessel")
+    paths.landing.mkdir(parents=True)
+    return paths

@@ -1,0 +1,65 @@
+"""The Dagster code location loads (as `dagster dev` loads it) and has the designed shape."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+
+import dagster as dg
+
+from inobhut.config import office_keys
+
+
+def test_definitions_shape():
+    warnings.filterwarnings("ignore")
+    from pipelines.definitions import build_definitions
+
+    defs = build_definitions()
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    for ags in office_keys():
+        assert f"validated/office_{ags}" in keys
+    for k in ("raw/intake", "warehouse/monthly_load", "statistics/monthly_tables", "statistics/tidy_tables",
+              "reports/monthly_reports", "reports/index_and_manifest"):
+        assert k in keys
+    checks = {c.asset_key.to_user_string() for c in graph.asset_check_keys}
+    assert checks == {f"validated/office_{a}" for a in office_keys()}
+    # every partitioned asset uses the same monthly partitions and runs a range as one run
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.partitions_def is not None:
+            assert node.partitions_def.get_partition_keys()[0] == "2020-01"
+            assert node.backfill_policy == dg.BackfillPolicy.single_run()
+    assert defs.resolve_job_def("inobhut") is not None
+    assert {s.name for s in defs.schedules} == {"nightly"}
+    assert {s.name for s in defs.sensors} == {"landing_sensor"}
+
+
+def test_code_location_loads_like_dagster_dev(tmp_path):
+    """`dagster definitions validate` loads the module named in pyproject's [tool.dagster]."""
+    env = {"DAGSTER_HOME": str(tmp_path), "GX_ANALYTICS_ENABLED": "false", "PATH": "/usr/bin:/bin"}
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipelines.definitions"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_sensor_requests_only_the_changed_office_month():
+    from pipelines.sensors import run_requests_for_changes
+
+    old = {"08111/08111_massnahmen_2024-03.csv": [10, 1], "08115/08115_massnahmen_2024-03.csv": [10, 1]}
+    new = dict(old)
+    new["08111/08111_massnahmen_2024-03.csv"] = [11, 2]
+    new["08115/08115_uma_2024-04.csv"] = [5, 3]
+    new["08115/unsinn.txt"] = [1, 1]
+    reqs = run_requests_for_changes(old, new, set(office_keys()))
+    assert [r.partition_key for r in reqs] == ["2024-03", "2024-04"]
+    sel = [k.to_user_string() for k in reqs[0].asset_selection]
+    assert "validated/office_08111" in sel and "validated/office_08115" not in sel
+    assert "raw/intake" in sel and "warehouse/monthly_load" in sel
+    assert run_requests_for_changes(new, new, set(office_keys())) == []
+    json.dumps([r.run_key for r in reqs])
