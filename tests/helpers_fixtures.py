@@ -1,0 +1,150 @@
+"""Test helper: load the hand-made fixture deliveries (``tests/fixtures``) into a warehouse.
+
+Belongs here: activating the test settings (four member offices), a deliberately simple
+reader for the clean fixture format (``;``, German dates, headers exactly as in delivery.md),
+and the verdicts of every fixture file as decided BY HAND (see ``tests/fixtures/README.md``).
+Not here: the real ingest/validation pipeline -- the statistics tests must not depend on it,
+and the pipeline is later compared against the same expected tables by its own tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from inobhut.naming import parse_name
+from inobhut.pseudonym import pseudonymise
+from inobhut.warehouse import Warehouse, replace_partition
+from schemas.datasets import DATASETS
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LIEFERUNGEN = FIXTURES / "lieferungen"
+ERWARTET = FIXTURES / "erwartet"
+TEST_KEY = b"inobhut-test-schluessel"
+
+# Verdicts decided by hand, one entry per fixture file and round:
+# (round, file name) -> verdict. Versions are numbered per (ags, dataset, month) in round order.
+A, H, X = "angenommen", "angenommen mit Hinweisen", "abgelehnt"
+VERDICTS: dict[tuple[str, str], str] = {
+    ("runde1", "08111_massnahmen_2024-03.csv"): A,
+    ("runde1", "08111_massnahmen_2024-04.csv"): A,
+    ("runde1", "08111_massnahmen_2024-05.csv"): A,
+    ("runde1", "08111_uma_2024-03.csv"): A,
+    ("runde1", "08111_uma_2024-04.csv"): A,
+    ("runde1", "08111_uma_2024-05.csv"): A,
+    ("runde1", "08111_plaetze_2024-03.csv"): H,  # E2 überbelegt (14 > 12)
+    ("runde1", "08111_plaetze_2024-04.csv"): A,
+    ("runde1", "08111_plaetze_2024-05.csv"): A,
+    ("runde1", "08111_personal_2024-03.csv"): A,
+    ("runde1", "08111_personal_2024-04.csv"): A,
+    ("runde1", "08111_personal_2024-05.csv"): A,
+    ("runde1", "08335043_massnahmen_2024-03.csv"): H,  # K-101 Meldung nach 12 Werktagen
+    ("runde1", "08335043_massnahmen_2024-04.csv"): H,  # dieselbe Meldung
+    ("runde1", "08335043_massnahmen_2024-05.csv"): A,
+    ("runde1", "08335043_uma_2024-03.csv"): A,
+    ("runde1", "08335043_uma_2024-04.csv"): A,
+    ("runde1", "01060063_massnahmen_2024-03.csv"): A,
+    ("runde1", "01060063_massnahmen_2024-04.csv"): X,  # Ende vor Beginn
+    ("runde1", "01060063_massnahmen_2024-05.csv"): A,
+    ("runde1", "01060063_uma_2024-03.csv"): A,
+    ("runde1", "01060063_uma_2024-04.csv"): A,
+    ("runde1", "01060063_uma_2024-05.csv"): A,
+    ("runde1", "01060063_plaetze_2024-03.csv"): A,
+    ("runde1", "01060063_plaetze_2024-04.csv"): A,
+    ("runde1", "01060063_plaetze_2024-05.csv"): A,
+    ("runde1", "01060063_personal_2024-03.csv"): A,
+    ("runde1", "01062_massnahmen_2024-03.csv"): A,
+    ("runde1", "01062_massnahmen_2024-04.csv"): A,
+    ("runde1", "01062_massnahmen_2024-05.csv"): A,
+    ("runde1", "01062_uma_2024-03.csv"): A,  # Fehlanzeige (nur Kopfzeile)
+    ("runde1", "01062_uma_2024-04.csv"): A,
+    ("runde1", "01062_uma_2024-05.csv"): A,
+    ("runde2", "01060063_massnahmen_2024-04.csv"): A,  # Korrektur der abgelehnten Datei
+    ("runde2", "01060063_massnahmen_2024-05.csv"): A,  # Korrektur: N-2 beendet am 15.05.
+    ("runde2", "01062_massnahmen_2024-03.csv"): X,  # Geschlecht "x": v1 bleibt in Kraft
+    ("runde2", "01062_massnahmen_2024-05.csv"): A,  # Korrektur: St-3 nachgemeldet
+}
+ROUNDS = ("runde1", "runde2")
+
+
+def activate_test_settings(tmp_dir: Path) -> Path:
+    """Write the test settings with an absolute member-list path into ``tmp_dir`` and point
+    ``INOBHUT_CONFIG`` at it. Returns the settings file. (Callers restore the environment,
+    e.g. with pytest's ``monkeypatch``.)"""
+    text = (FIXTURES / "settings_test.toml").read_text(encoding="utf-8")
+    absolute = (FIXTURES / "jugendaemter_test.csv").resolve().as_posix()
+    text = text.replace('jugendaemter_datei = "jugendaemter_test.csv"', f'jugendaemter_datei = "{absolute}"')
+    out = Path(tmp_dir) / "settings_test.toml"
+    out.write_text(text, encoding="utf-8")
+    os.environ["INOBHUT_CONFIG"] = str(out)
+    return out
+
+
+def _codes(text: str) -> str | None:
+    parts = sorted({p.strip().zfill(2) for p in text.replace("|", ",").split(",") if p.strip()})
+    return ",".join(parts) or None
+
+
+def read_fixture(path: Path, dataset: str, key: bytes = TEST_KEY) -> pd.DataFrame:
+    """Read one clean fixture file into the canonical frame (``fall_id`` instead of
+    ``fallnummer``, ``_zeile`` = row in the file with header = 1)."""
+    ds = DATASETS[dataset]
+    raw = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8")
+    by_header = {c.header.lower(): c for c in ds.columns}
+    out = pd.DataFrame(index=raw.index)
+    for head in raw.columns:
+        col = by_header[head.strip().lower()]
+        s = raw[head].str.strip()
+        empty = s == ""
+        if col.kind == "date":
+            v = pd.to_datetime(s.where(~empty), format="%d.%m.%Y")
+        elif col.kind == "month":
+            v = pd.to_datetime(s.where(~empty), format="%m.%Y")
+        elif col.kind == "bool":
+            v = s.map({"1": True, "0": False, "": pd.NA}).astype("boolean")
+        elif col.kind == "int":
+            v = pd.to_numeric(s.where(~empty)).astype("Int64")
+        elif col.kind == "decimal":
+            v = pd.to_numeric(s.str.replace(",", ".").where(~empty)).astype("Float64")
+        elif col.kind == "codes":
+            v = s.map(_codes).astype("string")
+        else:
+            v = s.where(~empty).astype("string")
+        out[col.name] = v
+    if "fallnummer" in out.columns:
+        ags = parse_name(path.name).ags
+        out["fall_id"] = [pseudonymise(ags, f, key) for f in out.pop("fallnummer")]
+    out["_zeile"] = pd.array(range(2, len(out) + 2), dtype="Int64")
+    return out
+
+
+def load_fixture_warehouse(db_path: Path, key: bytes = TEST_KEY) -> Warehouse:
+    """A fresh warehouse holding the in-force versions of all fixture files after both
+    rounds, and every version with its hand-decided verdict in ``deliveries``."""
+    wh = Warehouse(db_path)
+    versions: dict[tuple[str, str, str], int] = {}
+    with wh.connect() as con:
+        for rnd in ROUNDS:
+            for path in sorted((LIEFERUNGEN / rnd).glob("*/*.csv")):
+                dn = parse_name(path.name)
+                verdict = VERDICTS[(rnd, path.name)]
+                k = (dn.ags, dn.dataset, dn.month)
+                versions[k] = versions.get(k, 0) + 1
+                v = versions[k]
+                accepted = verdict != X
+                con.execute("BEGIN")
+                if accepted:
+                    con.execute(
+                        "UPDATE deliveries SET in_force = FALSE WHERE ags=? AND dataset=? AND monat=?", list(k)
+                    )
+                    replace_partition(con, dn.dataset, dn.ags, dn.month, v, read_fixture(path, dn.dataset, key))
+                n_rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
+                con.execute(
+                    "INSERT INTO deliveries (ags, dataset, monat, version, file_name, verdict, n_rows, in_force)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [dn.ags, dn.dataset, dn.month, v, path.name, verdict, n_rows, accepted],
+                )
+                con.execute("COMMIT")
+    return wh
