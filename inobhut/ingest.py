@@ -1,0 +1,731 @@
+"""Reading one delivery file into the canonical frame.
+
+Belongs here: everything about the *file*: size limit, recognising CSV vs XLSX by content,
+refusing macro, encrypted, legacy, OpenDocument, corrupt and zip-bomb files, encoding and
+delimiter detection, the header row (mapping, missing/extra/duplicate columns, header not in
+row 1, merged header cells), blank lines, total rows, formulas, hidden columns, and parsing
+the cell values into the canonical dtypes of :mod:`schemas.datasets` (with a parallel frame of
+the values as delivered, so that validation can quote them). Values that cannot be parsed
+become ``<NA>`` plus a finding (Z003/Z004) with row, column and delivered value.
+
+Not here: plausibility rules (codes, ranges, cross-field, dataset level) — they live in
+:mod:`inobhut.validation` — and pseudonymisation.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from inobhut.naming import restore_ags
+from inobhut.validation.rules import Finding, make_finding
+from schemas.datasets import DATASETS, Column, Dataset, codes
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Zip-bomb limits, checked on the zip directory before anything is decompressed.
+MAX_UNZIPPED_BYTES = 500 * 1024 * 1024
+MAX_RATIO = 100  # uncompressed : compressed, for members larger than RATIO_MIN_BYTES
+RATIO_MIN_BYTES = 20 * 1024 * 1024
+MAX_XLSX_COLUMNS = 100  # columns read from a worksheet (the datasets have at most 24)
+MAX_BLANK_RUN = 5000  # stop reading a worksheet after this many consecutive blank rows
+SCAN_LIMIT_BYTES = 50 * 1024 * 1024  # sheet XML larger than this is not scanned for formulas
+TOTAL_ROW = re.compile(r"^\s*(summe|gesamt|insgesamt|total|σ)\b", re.IGNORECASE)
+CP1252_LIKE = {"cp1252", "windows-1252", "latin_1", "iso8859_1", "iso8859_15", "ascii"}
+# Characters that German text decoded as cp1252 should not contain between letters
+# (they are umlauts of DOS/Mac code pages read with the wrong table).
+_WRONG_CP = re.compile(r"[A-Za-z][\u0080-\u009f\u201a\u0192\u201e\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u02dc\u2122\u0161\u203a\u0153\u017e\u0178\u00a6\u00a4\u00b5\u00a1\u00bf\u00ac\u00ab\u00bb][a-z]")
+_MOJIBAKE = re.compile(r"Ã[\u0080-\u00bf„–—‘’“”•…€¤¶¼½¾Ÿ]")
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+SERIAL_MIN, SERIAL_MAX = 10000, 80000  # 1927 … 2119: plausible Excel serial dates
+
+
+@dataclass
+class ReadResult:
+    frame: pd.DataFrame | None
+    findings: list[Finding]
+    encoding: str | None
+    delimiter: str | None
+    raw: pd.DataFrame | None = None  # values as delivered (text), same index and columns
+    fmt: str | None = None  # "csv" | "xlsx"
+    n_rows: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def normalise_header(text: Any) -> str:
+    """Header spelling -> comparison key: case, spaces, punctuation and umlaut spelling ignored."""
+    t = unicodedata.normalize("NFC", str(text)).replace("\ufeff", "").strip().casefold()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        t = t.replace(a, b)
+    return re.sub(r"[^0-9a-z]", "", t)
+
+
+def header_map(ds: Dataset) -> dict[str, Column]:
+    out: dict[str, Column] = {}
+    for c in ds.columns:
+        for name in (c.header, c.name, *c.aliases):
+            out[normalise_header(name)] = c
+    return out
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def read_delivery(path: Path, dataset: str, *, max_bytes: int, max_rows: int) -> ReadResult:
+    """Read ``path`` as a delivery of ``dataset``; never raises for bad input."""
+    try:
+        return _read(Path(path), DATASETS[dataset], max_bytes, max_rows)
+    except MemoryError:
+        return ReadResult(None, [make_finding("D024", detail="Datei zu groß für den Arbeitsspeicher")], None, None)
+    except Exception as exc:  # noqa: BLE001 - every unexpected error becomes a finding
+        return ReadResult(None, [make_finding("D024", detail=f"unerwarteter Fehler: {type(exc).__name__}")], None, None)
+
+
+def _read(path: Path, ds: Dataset, max_bytes: int, max_rows: int) -> ReadResult:
+    size = path.stat().st_size
+    if size > max_bytes:
+        return ReadResult(None, [make_finding("D001", groesse_mb=_mb(size), max_mb=_mb(max_bytes))], None, None)
+    if size == 0:
+        return ReadResult(None, [make_finding("D002")], None, None)
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head[:4] in ZIP_MAGIC:
+        return _read_xlsx(path, ds, max_rows)
+    if head == OLE_MAGIC:
+        data = path.read_bytes()
+        if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
+            return ReadResult(None, [make_finding("D005")], None, None)
+        return ReadResult(None, [make_finding("D006", format="Excel 97–2003 (.xls)")], None, None)
+    if head.startswith(b"%PDF"):
+        return ReadResult(None, [make_finding("D003", detail=", sondern ein PDF-Dokument")], None, None)
+    return _read_csv(path.read_bytes(), ds, max_rows)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f}".replace(".", ",")
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _decode(data: bytes) -> tuple[str | None, str | None, list[Finding]]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig", []
+        except UnicodeDecodeError:
+            pass
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16", []
+        except UnicodeDecodeError:
+            return None, None, [make_finding("D009", detail="UTF-16 fehlerhaft")]
+    sample = data[:65536]
+    if b"\x00" in sample:
+        return None, None, [make_finding("D003", detail=", sondern Binärdaten")]
+    try:
+        return data.decode("utf-8"), "utf-8", []
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes  # local: only needed for non-UTF-8 files
+
+    best = from_bytes(data[:200_000]).best()
+    guess = best.encoding if best is not None else None
+    if guess is None:
+        return None, None, [make_finding("D003", detail=", sondern Binärdaten")]
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None, None, [make_finding("D009", detail=f"erkannt: {guess}")]
+    if guess not in CP1252_LIKE and _WRONG_CP.search(text):
+        return None, None, [make_finding("D009", detail=f"erkannt: {guess}; erlaubt sind UTF-8 und Windows-1252")]
+    if _WRONG_CP.search(text):
+        return None, None, [make_finding("D009", detail="Umlaute passen weder zu UTF-8 noch zu Windows-1252")]
+    return text, "cp1252", []
+
+
+def _sniff_delimiter(lines: list[str]) -> str | None:
+    best, best_n = None, 0
+    for d in (";", ",", "\t"):
+        n = sum(_count_outside_quotes(line, d) for line in lines)
+        if n > best_n:
+            best, best_n = d, n
+    return best
+
+
+def _count_outside_quotes(line: str, d: str) -> int:
+    if '"' not in line:
+        return line.count(d)
+    n, inq = 0, False
+    for ch in line:
+        if ch == '"':
+            inq = not inq
+        elif ch == d and not inq:
+            n += 1
+    return n
+
+
+def _read_csv(data: bytes, ds: Dataset, max_rows: int) -> ReadResult:
+    text, encoding, findings = _decode(data)
+    if text is None:
+        return ReadResult(None, findings, None, None, fmt="csv")
+    m = _MOJIBAKE.search(text)
+    if m:
+        findings.append(make_finding("D010", wert=text[m.start(): m.end() + 1]))
+    lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
+    if not lines:
+        return ReadResult(None, findings + [make_finding("D002")], encoding, None, fmt="csv")
+    delim = _sniff_delimiter(lines)
+    if delim is None:
+        return ReadResult(None, findings + [make_finding("D011")], encoding, None, fmt="csv")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, quotechar='"')
+    rows = ((i, r) for i, r in enumerate(reader, start=1))
+    res = _build(rows, ds, max_rows, findings, fmt="csv")
+    res.encoding, res.delimiter = encoding, delim
+    return res
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def _read_xlsx(path: Path, ds: Dataset, max_rows: int) -> ReadResult:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        return ReadResult(None, [make_finding("D007", detail=_zip_detail(exc))], None, None, fmt="xlsx")
+    with zf:
+        infos = zf.infolist()
+        names = {i.filename for i in infos}
+        if "mimetype" in names:
+            mt = zf.open("mimetype").read(200)
+            if mt.startswith(b"application/vnd.oasis.opendocument"):
+                return ReadResult(None, [make_finding("D006", format="OpenDocument (.ods)")], None, None, fmt="xlsx")
+        total = sum(i.file_size for i in infos)
+        worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1), default=None)
+        ratio = worst.file_size / max(worst.compress_size, 1) if worst else 0
+        if total > MAX_UNZIPPED_BYTES or (worst is not None and worst.file_size > RATIO_MIN_BYTES and ratio > MAX_RATIO):
+            return ReadResult(None, [make_finding("D008", entpackt_mb=_mb(total), verhaeltnis=int(ratio))], None, None, fmt="xlsx")
+        if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+            kind = ", sondern ein Word-Dokument" if "word/document.xml" in names else ", sondern ein anderes Zip-Archiv"
+            return ReadResult(None, [make_finding("D003", detail=kind)], None, None, fmt="xlsx")
+        ctypes = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+        if "xl/vbaProject.bin" in names or b"macroEnabled" in ctypes or "xl/workbook.bin" in names:
+            return ReadResult(None, [make_finding("D004")], None, None, fmt="xlsx")
+    try:
+        return _read_workbook(path, ds, max_rows)
+    except (zipfile.BadZipFile, EOFError, KeyError, OSError) as exc:
+        return ReadResult(None, [make_finding("D007", detail=_zip_detail(exc))], None, None, fmt="xlsx")
+    except Exception as exc:  # noqa: BLE001 - zlib.error, XML errors, openpyxl internals
+        return ReadResult(None, [make_finding("D007", detail=f"{type(exc).__name__}")], None, None, fmt="xlsx")
+
+
+def _zip_detail(exc: BaseException) -> str:
+    if isinstance(exc, zipfile.BadZipFile):
+        return "kein gültiges Zip-Archiv, vermutlich abgeschnitten"
+    return type(exc).__name__
+
+
+@dataclass
+class _SheetScan:
+    formulas: list[tuple[int, int, str, bool]] = field(default_factory=list)  # row, col, formula, has value
+    merged: list[tuple[int, int, int, int, str]] = field(default_factory=list)  # r1, c1, r2, c2, ref
+    hidden_cols: list[int] = field(default_factory=list)
+    hidden_rows: list[int] = field(default_factory=list)
+
+
+_MARKERS = re.compile(rb"<(?:\w+:)?(?:f[ >]|mergeCell )|hidden=\"(?:1|true)\"")
+_CELLREF = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def _scan_sheet(zf: zipfile.ZipFile, sheet_path: str) -> _SheetScan:
+    """Formulas (with/without cached value), merged ranges, hidden rows/columns."""
+    scan = _SheetScan()
+    info = zf.getinfo(sheet_path)
+    if info.file_size > SCAN_LIMIT_BYTES:
+        return scan
+    data = zf.read(sheet_path)
+    if not _MARKERS.search(data):
+        return scan
+    from defusedxml.ElementTree import iterparse
+
+    for _, el in iterparse(io.BytesIO(data), events=("end",)):
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag == "c":
+            f = v = None
+            for ch in el:
+                t = ch.tag.rsplit("}", 1)[-1]
+                if t == "f":
+                    f = ch
+                elif t == "v":
+                    v = ch
+            if f is not None:
+                m = _CELLREF.match(el.get("r", ""))
+                if m:
+                    has_value = v is not None and (v.text or "") != ""
+                    scan.formulas.append((int(m[2]), _col_index(m[1]), f"={f.text or ''}", has_value))
+        elif tag == "row":
+            if el.get("hidden") in ("1", "true"):
+                scan.hidden_rows.append(int(el.get("r", "0")))
+            el.clear()
+        elif tag == "col":
+            if el.get("hidden") in ("1", "true"):
+                lo, hi = int(el.get("min", "0")), int(el.get("max", "0"))
+                scan.hidden_cols.extend(range(lo, min(hi, MAX_XLSX_COLUMNS) + 1))
+        elif tag == "mergeCell":
+            ref = el.get("ref", "")
+            parts = ref.split(":")
+            if len(parts) == 2:
+                a, b = _CELLREF.match(parts[0]), _CELLREF.match(parts[1])
+                if a and b:
+                    scan.merged.append((int(a[2]), _col_index(a[1]), int(b[2]), _col_index(b[1]), ref))
+    return scan
+
+
+def _read_workbook(path: Path, ds: Dataset, max_rows: int) -> ReadResult:
+    import openpyxl
+
+    findings: list[Finding] = []
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        names = wb.sheetnames
+        if not names:
+            return ReadResult(None, [make_finding("D002")], None, None, fmt="xlsx")
+        sheet = next((n for n in names if n.strip().casefold() == ds.name), None)
+        if sheet is None:
+            sheet = names[0]
+            if len(names) > 1:
+                findings.append(make_finding("D027", wert=ds.name, blatt=sheet))
+        ws = wb[sheet]
+        with zipfile.ZipFile(path) as zf:
+            scan = _scan_sheet(zf, ws._worksheet_path)
+        rows = _iter_sheet(ws)
+        res = _build(rows, ds, max_rows, findings, fmt="xlsx", scan=scan)
+    finally:
+        wb.close()
+    return res
+
+
+def _iter_sheet(ws) -> Iterable[tuple[int, list]]:
+    blank = 0
+    for i, row in enumerate(ws.iter_rows(values_only=True, max_col=MAX_XLSX_COLUMNS), start=1):
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+            blank += 1
+            if blank > MAX_BLANK_RUN:
+                return
+        else:
+            blank = 0
+        yield i, list(row)
+
+
+# --------------------------------------------------------------------------- common part
+
+
+def _display(v: Any) -> str:
+    """A delivered cell value as text (for messages and the raw frame)."""
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.strftime("%d.%m.%Y") if v.time() == dt.time() else v.strftime("%d.%m.%Y %H:%M")
+    if isinstance(v, dt.date):
+        return v.strftime("%d.%m.%Y")
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, float):
+        if v.is_integer():
+            return str(int(v))
+        return repr(v).replace(".", ",")
+    return str(v).strip()
+
+
+def _is_blank(cells: list) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in cells)
+
+
+def _map_header(cells: list, hmap: dict[str, Column]) -> list[Column | None]:
+    return [hmap.get(normalise_header(v)) if v is not None and str(v).strip() else None for v in cells]
+
+
+def _build(rows: Iterable[tuple[int, list]], ds: Dataset, max_rows: int, findings: list[Finding], *,
+           fmt: str, scan: _SheetScan | None = None) -> ReadResult:
+    hmap = header_map(ds)
+    required = [c for c in ds.columns if c.required]
+    it = iter(rows)
+    # --- header: first non-blank row; if it is not a header, look a few rows further.
+    head_rows: list[tuple[int, list]] = []
+    header_no, header = None, None
+    for no, cells in it:
+        if _is_blank(cells):
+            if header_no is None and no > 30:
+                break
+            continue
+        head_rows.append((no, cells))
+        mapped = _map_header(cells, hmap)
+        n_req = sum(1 for c in mapped if c is not None and c.required)
+        if n_req >= max(1, len(required) // 2):
+            header_no, header = no, cells
+            break
+        if len(head_rows) >= 10:
+            break
+    if header is None:
+        if not head_rows:
+            return ReadResult(None, findings + [make_finding("D002")], None, None, fmt=fmt)
+        # no recognisable header: report the first row's missing required columns
+        header_no, header = head_rows[0]
+    elif header_no != 1:
+        findings.append(make_finding("D017", zeile=header_no, kopfzeile=header_no))
+    mapped = _map_header(header, hmap)
+    seen: dict[str, int] = {}
+    for idx, (cell, col) in enumerate(zip(header, mapped)):
+        if col is None:
+            if cell is not None and str(cell).strip():
+                findings.append(make_finding("D014", zeile=header_no, wert=_display(cell)))
+            continue
+        if col.name in seen:
+            findings.append(make_finding("D015", zeile=header_no, spalte=col.header))
+            mapped[idx] = None
+        else:
+            seen[col.name] = idx
+    if scan is not None:
+        _scan_findings(scan, header_no, header, mapped, findings)
+    missing = [c for c in required if c.name not in seen]
+    for c in missing:
+        findings.append(make_finding("D013", zeile=header_no, spalte=c.header))
+    if missing or any(f.rule_id == "D015" for f in findings):
+        return ReadResult(None, findings, None, None, fmt=fmt)
+
+    # --- data rows
+    n_fields = len(header)
+    positions = [(c, seen[c.name]) for c in ds.columns if c.name in seen]
+    raw_cols: dict[str, list] = {c.name: [] for c in ds.columns}
+    zeilen: list[int] = []
+    for no, cells in it:
+        if _is_blank(cells):
+            continue
+        first = next((v for v in cells if v is not None and str(v).strip()), None)
+        if isinstance(first, str) and TOTAL_ROW.match(first):
+            findings.append(make_finding("D018", zeile=no, wert=first.strip()))
+            continue
+        if fmt == "csv" and len(cells) != n_fields:
+            findings.append(make_finding("D012", zeile=no, anzahl=len(cells), erwartet=n_fields))
+            continue
+        if len(zeilen) >= max_rows:
+            findings.append(make_finding("D016", max_zeilen=max_rows))
+            return ReadResult(None, findings, None, None, fmt=fmt)
+        zeilen.append(no)
+        for c, pos in positions:
+            raw_cols[c.name].append(cells[pos] if pos < len(cells) else None)
+    n = len(zeilen)
+    for c in ds.columns:
+        if c.name not in seen:
+            raw_cols[c.name] = [None] * n
+    frame, raw = _parse(ds, raw_cols, zeilen, findings)
+    return ReadResult(frame, findings, None, None, raw=raw, fmt=fmt, n_rows=n)
+
+
+def _scan_findings(scan: _SheetScan, header_no: int, header: list, mapped: list, findings: list[Finding]) -> None:
+    def header_of(col: int) -> str:
+        if col - 1 < len(mapped) and mapped[col - 1] is not None:
+            return mapped[col - 1].header
+        if col - 1 < len(header) and header[col - 1] is not None:
+            return _display(header[col - 1])
+        return _letters(col)
+
+    merged_head = [ref for r1, _, r2, _, ref in scan.merged if r1 <= header_no <= r2]
+    if merged_head:
+        findings.append(make_finding("D021", zeile=header_no, wert=", ".join(merged_head[:10])))
+    if scan.hidden_cols:
+        findings.append(make_finding("D022", was="Spalten", wert=", ".join(header_of(c) for c in scan.hidden_cols[:20])))
+    if scan.hidden_rows:
+        findings.append(make_finding("D022", was="Zeilen", wert=", ".join(str(r) for r in scan.hidden_rows[:20])))
+    with_value = 0
+    for row, col, formula, has_value in scan.formulas:
+        if has_value:
+            with_value += 1
+        else:
+            findings.append(make_finding("D019", zeile=row, spalte=header_of(col), wert=formula[:80]))
+    if with_value:
+        findings.append(make_finding("D020", anzahl=with_value))
+
+
+def _letters(col: int) -> str:
+    s = ""
+    while col:
+        col, r = divmod(col - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+# --------------------------------------------------------------------------- value parsing
+
+_DATE_DE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
+_MONTH_DE = re.compile(r"^(\d{1,2})[./](\d{4})$")
+_MONTH_ISO = re.compile(r"^(\d{4})-(\d{1,2})$")
+_SERIAL = re.compile(r"^\d{5}(?:[.,]0+)?$")
+_INT = re.compile(r"^[+-]?\d+$")
+_INT_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+$")
+_INT_ZERO_DEC = re.compile(r"^([+-]?\d+)[,.]0+$")
+_DEC_COMMA = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})*,\d+$|^[+-]?\d+,\d+$")
+_DEC_POINT = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})*\.\d+$|^[+-]?\d+\.\d+$|^[+-]?\d+$")
+_CODE_SPLIT = re.compile(r"[,|;/\s]+")
+TRUE_WORDS = {"1", "ja", "j", "x", "wahr", "true", "y", "yes"}
+FALSE_WORDS = {"0", "nein", "n", "falsch", "false", "no"}
+
+EXPECTED = {
+    "ags": "Schlüssel mit 5 oder 8 Ziffern erwartet",
+    "date": "Datum (TT.MM.JJJJ)",
+    "month": "Monat (MM.JJJJ)",
+    "bool": "1 oder 0 (ja/nein) erwartet",
+    "int": "ganze Zahl erwartet",
+    "decimal": "Zahl erwartet",
+}
+
+
+class _Bad(Exception):
+    pass
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    t = v.strftime("%d.%m.%Y") if isinstance(v, (dt.date, dt.datetime)) else str(v).strip()
+    return t or None
+
+
+def _date_from_serial(n: float) -> dt.date:
+    return EXCEL_EPOCH + dt.timedelta(days=int(n))
+
+
+def _parse_date(v: Any) -> tuple[dt.date | None, bool]:
+    """-> (date, was_serial); raises _Bad."""
+    if isinstance(v, dt.datetime):
+        return v.date(), False
+    if isinstance(v, dt.date):
+        return v, False
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if SERIAL_MIN <= v <= SERIAL_MAX and float(v).is_integer():
+            return _date_from_serial(v), True
+        raise _Bad
+    t = str(v).strip()
+    m = _DATE_DE.match(t)
+    try:
+        if m:
+            return dt.date(int(m[3]), int(m[2]), int(m[1])), False
+        m = _DATE_ISO.match(t)
+        if m:
+            return dt.date(int(m[1]), int(m[2]), int(m[3])), False
+    except ValueError as exc:
+        raise _Bad from exc
+    if _SERIAL.match(t):
+        n = int(re.split(r"[.,]", t)[0])
+        if SERIAL_MIN <= n <= SERIAL_MAX:
+            return _date_from_serial(n), True
+    raise _Bad
+
+
+def _parse_month(v: Any) -> tuple[dt.date | None, bool]:
+    if isinstance(v, (dt.date, dt.datetime)):
+        d = v.date() if isinstance(v, dt.datetime) else v
+        return d.replace(day=1), False
+    t = str(v).strip()
+    m = _MONTH_DE.match(t)
+    if m is None:
+        m2 = _MONTH_ISO.match(t)
+        if m2:
+            y, mo = int(m2[1]), int(m2[2])
+        else:
+            d, serial = _parse_date(v)
+            return d.replace(day=1), serial
+    else:
+        y, mo = int(m[2]), int(m[1])
+    if not 1 <= mo <= 12:
+        raise _Bad
+    return dt.date(y, mo, 1), False
+
+
+def _parse_bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    t = _text(v)
+    t = t.casefold() if t else ""
+    if t in TRUE_WORDS:
+        return True
+    if t in FALSE_WORDS:
+        return False
+    raise _Bad
+
+
+def _parse_int(v: Any) -> int:
+    if isinstance(v, bool):
+        raise _Bad
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        if v.is_integer():
+            return int(v)
+        raise _Bad
+    t = str(v).strip().replace(" ", "").replace("\u00a0", "")
+    if _INT.match(t):
+        return int(t)
+    if _INT_THOUSANDS.match(t):
+        return int(t.replace(".", ""))
+    m = _INT_ZERO_DEC.match(t)
+    if m:
+        return int(m[1])
+    raise _Bad
+
+
+def _parse_decimal(v: Any) -> float:
+    if isinstance(v, bool):
+        raise _Bad
+    if isinstance(v, (int, float)):
+        if isinstance(v, float) and not np.isfinite(v):
+            raise _Bad
+        return float(v)
+    t = str(v).strip().replace(" ", "").replace("\u00a0", "")
+    if _DEC_COMMA.match(t):
+        return float(t.replace(".", "").replace(",", "."))
+    if _INT_THOUSANDS.match(t) and t.count(".") > 1:
+        return float(t.replace(".", ""))
+    if _DEC_POINT.match(t):
+        return float(t.replace(",", ""))
+    raise _Bad
+
+
+def _code_normaliser(col: Column):
+    allowed = codes(col.codelist) if col.codelist else []
+    width = max((len(c) for c in allowed), default=1)
+    numeric = all(c.isdigit() for c in allowed)
+    by_fold = {c.casefold(): c for c in allowed}
+
+    def norm(t: str) -> str:
+        if numeric and t.isdigit():
+            return str(int(t)).zfill(width) if len(t) <= width + 2 else t
+        m = _INT_ZERO_DEC.match(t)
+        if numeric and m and m[1].isdigit():
+            return str(int(m[1])).zfill(width)
+        return by_fold.get(t.casefold(), t)
+
+    return norm
+
+
+def _parse(ds: Dataset, raw_cols: dict[str, list], zeilen: list[int], findings: list[Finding]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    n = len(zeilen)
+    index = pd.RangeIndex(n)
+    out: dict[str, Any] = {}
+    raw_out: dict[str, Any] = {}
+    for col in ds.columns:
+        values = raw_cols[col.name]
+        disp = [_display(v) for v in values]
+        raw_out[col.name] = disp
+        parsed: list[Any] = [None] * n
+        kind = col.kind
+        bad: list[int] = []
+        serial: list[int] = []
+        cache: dict[Any, Any] = {}
+        if kind in ("text", "iso3"):
+            for i, v in enumerate(values):
+                t = _text(v)
+                parsed[i] = t.upper() if (t and kind == "iso3") else t
+        elif kind == "ags":
+            for i, v in enumerate(values):
+                t = _text(v)
+                if t is None:
+                    continue
+                t = restore_ags(t)
+                if t.isdigit() and len(t) in (5, 8):
+                    parsed[i] = t
+                else:
+                    bad.append(i)
+        elif kind in ("code", "codes"):
+            norm = _code_normaliser(col)
+            for i, v in enumerate(values):
+                t = _text(v)
+                if t is None:
+                    continue
+                if t not in cache:
+                    if kind == "code":
+                        cache[t] = norm(t)
+                    else:
+                        parts = sorted({norm(p) for p in _CODE_SPLIT.split(t) if p})
+                        cache[t] = ",".join(parts) if parts else None
+                parsed[i] = cache[t]
+        elif kind in ("date", "month"):
+            fn = _parse_date if kind == "date" else _parse_month
+            for i, v in enumerate(values):
+                if v is None or (isinstance(v, str) and not v.strip()):
+                    continue
+                key = v if not isinstance(v, str) else v.strip()
+                if key not in cache:
+                    try:
+                        cache[key] = fn(v)
+                    except (_Bad, ValueError, OverflowError):
+                        cache[key] = None
+                res = cache[key]
+                if res is None:
+                    bad.append(i)
+                else:
+                    parsed[i] = res[0]
+                    if res[1]:
+                        serial.append(i)
+        else:
+            fn = {"bool": _parse_bool, "int": _parse_int, "decimal": _parse_decimal}[kind]
+            for i, v in enumerate(values):
+                if v is None or (isinstance(v, str) and not v.strip()):
+                    continue
+                try:
+                    parsed[i] = fn(v)
+                except (_Bad, ValueError, OverflowError):
+                    bad.append(i)
+            if kind == "bool":
+                _x_style(values, parsed, disp)
+        for i in bad:
+            rule = "Z004" if kind in ("date", "month") else "Z003"
+            findings.append(make_finding(rule, zeile=zeilen[i], spalte=col.header, wert=disp[i], erwartet=EXPECTED[kind]))
+        if serial:
+            i0 = serial[0]
+            findings.append(make_finding("D023", zeile=zeilen[i0], spalte=col.header, wert=disp[i0], anzahl=len(serial)))
+        out[col.name] = _typed(kind, parsed)
+    frame = pd.DataFrame(out, index=index)
+    frame["_zeile"] = pd.array(zeilen, dtype="Int64")
+    raw = pd.DataFrame(raw_out, index=index, dtype="string") if n else pd.DataFrame({c: pd.array([], dtype="string") for c in raw_out}, index=index)
+    return frame, raw
+
+
+def _x_style(values: list, parsed: list, disp: list) -> None:
+    """Tick-box columns: if a column uses only "x" for yes, an empty cell means no."""
+    words = {d.casefold() for d in disp if d}
+    if "x" in words and not (words & FALSE_WORDS):
+        for i, d in enumerate(disp):
+            if not d:
+                parsed[i] = False
+
+
+def _typed(kind: str, parsed: list) -> Any:
+    if kind in ("date", "month"):
+        return pd.array([pd.Timestamp(v) if v is not None else pd.NaT for v in parsed], dtype="datetime64[ns]")
+    if kind == "bool":
+        return pd.array(parsed, dtype="boolean")
+    if kind == "int":
+        return pd.array(parsed, dtype="Int64")
+    if kind == "decimal":
+        return pd.array(parsed, dtype="Float64")
+    return pd.array(parsed, dtype="string")

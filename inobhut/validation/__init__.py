@@ -1,0 +1,78 @@
+"""Plausibility checks of one delivery (file, row and dataset level) and the verdict.
+
+Belongs here: the public entry points ``validate_delivery``/``validate_file``, the result and
+context types, the rule catalogue (``RULES_VERSION``, ``rules()``) and its Markdown rendering
+for ``docs/pruefregeln.md``. The checks are in :mod:`inobhut.validation.checks`, the rule
+texts in ``schemas/rules.yaml``, reading files in :mod:`inobhut.ingest`. Great Expectations is
+not used yet (its per-file cost is too high for ~4,800 files per run); the dataset-level rules
+are plain pandas for now.
+"""
+
+from __future__ import annotations
+
+from inobhut.validation.rules import Finding, Rule, make_finding, mask, rules, rules_version
+from inobhut.validation.checks import (
+    RULES_VERSION,
+    ValidationContext,
+    ValidationResult,
+    validate_delivery,
+    validate_file,
+    verdict_of,
+)
+
+LEVEL_TITLES = {"Datei": "Dateiebene", "Zeile": "Zeilenebene", "Datensatz": "Datensatzebene"}
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def catalogue_markdown() -> str:
+    """The rule catalogue as a German Markdown page (the content of ``docs/pruefregeln.md``)."""
+    lines = [
+        "# Prüfregeln",
+        "",
+        "Diese Seite wird aus `schemas/rules.yaml` erzeugt (`inobhut.validation.catalogue_markdown()`);",
+        "bitte nicht von Hand ändern. Ein Test prüft, dass sie aktuell ist.",
+        "",
+        f"Stand des Regelkatalogs: `{rules_version()}`",
+        "",
+        "- **Fehler**: Die Lieferung wird abgelehnt; nichts davon gelangt in das Datenlager, die zuletzt",
+        "  angenommene Version bleibt gültig.",
+        "- **Hinweis**: Die Lieferung wird angenommen; der Befund steht im Prüfbericht und kann bestätigt werden.",
+        "- Zeilennummern zählen wie in der gelieferten Datei (Kopfzeile = Zeile 1).",
+        "- Eine Datei nur mit Kopfzeile ist eine gültige **Fehlanzeige** (Urteil „angenommen“, 0 Zeilen).",
+        "- Platzhalter in geschweiften Klammern werden im Prüfbericht durch die konkreten Angaben ersetzt.",
+        "",
+    ]
+    for level in ("Datei", "Zeile", "Datensatz"):
+        lines += [f"## {LEVEL_TITLES[level]}", "",
+                  "| Kennung | Schwere | Prüfung | Meldung | Korrekturhinweis |",
+                  "| --- | --- | --- | --- | --- |"]
+        for r in rules().values():
+            if r.ebene == level:
+                lines.append(f"| {r.id} | {r.schwere} | {_cell(r.titel)} | {_cell(r.meldung)} | {_cell(r.hinweis)} |")
+        lines.append("")
+    lines += [
+        "## Festlegungen, wo die Spezifikation schweigt",
+        "",
+        "- Z105 (Meldefrist überschritten) wird nur in dem Monat gemeldet, in dem die Meldung an die",
+        "  Landesstelle erfolgte; Z106 (Meldung fehlt) in jedem Monat, solange das Datum fehlt.",
+        "- Z101 (Dauer) und Z102 (Beginn lange zurück) gelten für `massnahmen`; bei `uma` sind lange",
+        "  Zuständigkeiten üblich.",
+        "- Summenzeilen (D018) führen zur Ablehnung, weil das Programm Datenzeilen nicht stillschweigend",
+        "  verwerfen soll.",
+        "- Datumswerte als Excel-Seriennummer (zwischen 10000 und 80000, d. h. 1927–2119) werden umgerechnet",
+        "  und einmal je Spalte als Hinweis (D023) gemeldet.",
+        "- „x“/leer als Ja/Nein wird angenommen, wenn eine Ja/Nein-Spalte nur „x“ und leere Zellen enthält.",
+        "- Ganze Zahlen mit Nachkommastellen 0 („12,0“) und Tausenderpunkt („1.200“) werden angenommen,",
+        "  „12,5“ in einer Anzahl-Spalte ist ein Fehler (Z003).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+__all__ = [
+    "Finding", "Rule", "RULES_VERSION", "ValidationContext", "ValidationResult", "catalogue_markdown",
+    "make_finding", "mask", "rules", "rules_version", "validate_delivery", "validate_file", "verdict_of",
+]

@@ -1,0 +1,425 @@
+"""The row- and dataset-level checks of one delivery, and the verdict.
+
+Belongs here: running the pandera schema (``schemas/pandera_schemas.py``) and mapping its
+failure cases back to findings (row as in the file, column header, delivered value), the
+rules that need the reporting month, the office, the calendar or other deliveries
+(``ValidationContext``), duplicates and distributions, pseudonymisation of the frame, the
+verdict. Not here: reading files (:mod:`inobhut.ingest`), rule texts (``schemas/rules.yaml``),
+the Prüfbericht (:mod:`inobhut.pruefbericht`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import inobhut.ingest as ingest
+from inobhut import calendar, config
+from inobhut.naming import NameError_, parse_name
+from inobhut.pseudonym import pseudonymise
+from inobhut.validation.rules import Finding, make_finding, mask, rules, rules_version
+from inobhut.warehouse import VERDICT_ACCEPTED, VERDICT_REJECTED, VERDICT_WARNINGS
+from schemas.datasets import DATASETS, Dataset
+from schemas.pandera_schemas import age_at, schema_for
+
+RULES_VERSION = rules_version()
+LAND_BY_PREFIX = {
+    "01": "SH", "02": "HH", "03": "NI", "04": "HB", "05": "NW", "06": "HE", "07": "RP", "08": "BW",
+    "09": "BY", "10": "SL", "11": "BE", "12": "BB", "13": "MV", "14": "SN", "15": "ST", "16": "TH",
+}
+
+
+@dataclass
+class ValidationContext:
+    """Cross-delivery inputs (all optional)."""
+
+    previous: pd.DataFrame | None = None  # previous month's in-force frame, same dataset, pseudonymised
+    previous_rows: int | None = None
+    plaetze_ids: set[str] | None = None  # Einrichtung ids of the same month's plaetze delivery
+    confirmations: set[tuple[str, str]] = field(default_factory=set)  # (rule_id, fall_id or row key)
+    settings: dict | None = None  # merged settings; default: inobhut.config.settings()
+
+
+@dataclass
+class ValidationResult:
+    verdict: str
+    findings: list[Finding]
+    frame: pd.DataFrame | None  # canonical, fallnummer replaced by fall_id; None if rejected
+    n_rows: int
+    encoding: str | None
+    delimiter: str | None
+    fehlanzeige: bool = False  # header without data rows: a valid nil return
+    rules_version: str = RULES_VERSION
+
+    @property
+    def n_fehler(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "Fehler")
+
+    @property
+    def n_hinweise(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "Hinweis" and not f.bestaetigt)
+
+    def counts(self) -> dict[str, int]:
+        """Findings per rule id, in catalogue order."""
+        out: dict[str, int] = {}
+        for rid in rules():
+            n = sum(1 for f in self.findings if f.rule_id == rid)
+            if n:
+                out[rid] = n
+        return out
+
+
+def verdict_of(findings: list[Finding]) -> str:
+    if any(f.severity == "Fehler" for f in findings):
+        return VERDICT_REJECTED
+    if any(f.severity == "Hinweis" and not f.bestaetigt for f in findings):
+        return VERDICT_WARNINGS
+    return VERDICT_ACCEPTED
+
+
+def land_of(ags: str) -> str:
+    try:
+        return config.office(ags).land
+    except KeyError:
+        return LAND_BY_PREFIX.get(ags[:2], "BW")
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def validate_delivery(path: Path, *, ags: str, dataset: str, month: str, key: bytes,
+                      context: ValidationContext | None = None) -> ValidationResult:
+    """Validate one delivery file of office ``ags`` for ``dataset`` and ``month`` (YYYY-MM).
+
+    Never raises for bad input: every problem is a finding."""
+    try:
+        return _validate(Path(path), ags, dataset, month, key, context or ValidationContext())
+    except Exception as exc:  # noqa: BLE001 - the caller always gets a result
+        f = make_finding("D024", detail=f"interner Fehler bei der Prüfung: {type(exc).__name__}")
+        return ValidationResult(VERDICT_REJECTED, [f], None, 0, None, None)
+
+
+def validate_file(path: Path, *, key: bytes, context: ValidationContext | None = None) -> tuple[ValidationResult, Any]:
+    """Validate a file named ``<ags>_<dataset>_<YYYY-MM>.<ext>``; the name is checked first.
+
+    Returns (result, DeliveryName or None)."""
+    path = Path(path)
+    try:
+        dn = parse_name(path.name)
+    except NameError_ as exc:
+        return ValidationResult(VERDICT_REJECTED, [make_finding("D025", detail=str(exc))], None, 0, None, None), None
+    if dn.ags not in config.office_keys():
+        return ValidationResult(VERDICT_REJECTED, [make_finding("D026", wert=dn.ags)], None, 0, None, None), dn
+    return validate_delivery(path, ags=dn.ags, dataset=dn.dataset, month=dn.month, key=key, context=context), dn
+
+
+def _validate(path: Path, ags: str, dataset: str, month: str, key: bytes, ctx: ValidationContext) -> ValidationResult:
+    ds = DATASETS[dataset]
+    st = ctx.settings or config.settings()
+    pr = st["pruefung"]
+    rr = ingest.read_delivery(path, dataset, max_bytes=int(pr["max_dateigroesse_mb"] * 1024 * 1024), max_rows=int(pr["max_zeilen"]))
+    findings = list(rr.findings)
+    if rr.frame is None:
+        if not any(f.severity == "Fehler" for f in findings):
+            findings.append(make_finding("D024", detail="kein Inhalt gefunden"))
+        return _finish(findings, None, 0, rr, ds, ctx, fehlanzeige=False)
+    df, raw = rr.frame, rr.raw
+    n = len(df)
+    if n:
+        parse_failed = {(f.zeile, f.spalte) for f in findings if f.rule_id in ("Z003", "Z004")}
+        findings += pandera_findings(df, raw, ds, parse_failed)
+        findings += context_findings(df, raw, ds, ags, month, st)
+    fall_ids = None
+    if "fallnummer" in df.columns:
+        fall_ids = [pseudonymise(ags, f, key) if f is not None else None
+                    for f in df["fallnummer"].to_numpy(dtype=object, na_value=None)]
+        df.attrs["_fall_ids"] = [f for f in fall_ids if f is not None]
+    findings += dataset_findings(df, raw, ds, ags, month, ctx, st)
+    if fall_ids is not None:
+        out = df.drop(columns=["fallnummer"])
+        out.insert(0, "fall_id", pd.array(fall_ids, dtype="string"))
+        out.attrs.clear()
+    else:
+        out = df.copy()
+    return _finish(findings, out, n, rr, ds, ctx, fehlanzeige=(n == 0))
+
+
+def _finish(findings: list[Finding], frame: pd.DataFrame | None, n: int, rr, ds: Dataset,
+            ctx: ValidationContext, fehlanzeige: bool) -> ValidationResult:
+    for f in findings:
+        if f.spalte == "Fallnummer" and f.wert:
+            f.wert = mask(f.wert)
+    if ctx.confirmations and frame is not None:
+        keys = _row_keys(frame, ds)
+        for f in findings:
+            if f.severity != "Hinweis":
+                continue
+            k = keys.get(f.zeile) if f.zeile is not None else getattr(f, "_key", None)
+            if k is not None and (f.rule_id, k) in ctx.confirmations:
+                f.bestaetigt = True
+    findings.sort(key=lambda f: (f.zeile is not None, f.zeile or 0, f.rule_id, f.spalte or ""))
+    verdict = verdict_of(findings)
+    if verdict == VERDICT_REJECTED:
+        frame = None
+    return ValidationResult(verdict, findings, frame, n, rr.encoding, rr.delimiter,
+                            fehlanzeige=fehlanzeige and verdict != VERDICT_REJECTED)
+
+
+def _row_keys(frame: pd.DataFrame, ds: Dataset) -> dict[int, str]:
+    col = "fall_id" if "fall_id" in frame.columns else ("einrichtung" if ds.name == "plaetze" else "bereich")
+    return {int(z): str(k) for z, k in zip(frame["_zeile"], frame[col]) if k is not pd.NA and k is not None}
+
+
+# --------------------------------------------------------------------------- row level (pandera)
+
+
+def _raw(raw: pd.DataFrame, col: str, idx: int) -> str:
+    v = raw.at[idx, col]
+    return "" if v is pd.NA or v is None else str(v)
+
+
+def pandera_findings(df: pd.DataFrame, raw: pd.DataFrame, ds: Dataset, parse_failed: set) -> list[Finding]:
+    import pandera.pandas as pa
+
+    try:
+        schema_for(ds.name).validate(df, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+    out: list[Finding] = []
+    seen: set = set()
+    zeilen = df["_zeile"].to_numpy(dtype="int64")
+    for ctx_name, column, check, idx in zip(fc["schema_context"], fc["column"], fc["check"], fc["index"]):
+        if idx is None or (isinstance(idx, float) and np.isnan(idx)):
+            out.append(make_finding("D024", detail=f"Prüfung {check} nicht ausführbar"))
+            continue
+        idx = int(idx)
+        check = str(check)
+        if ctx_name == "DataFrameSchema":
+            rid, _, col = check.partition(":")
+        else:
+            rid, col = check, str(column)
+        if (rid, col, idx) in seen:
+            continue
+        seen.add((rid, col, idx))
+        zeile = int(zeilen[idx])
+        c = ds.column(col) if col in ds.column_names else None
+        header = c.header if c else col
+        wert = _raw(raw, col, idx) if c else None
+        if rid == "not_nullable":
+            if wert:  # delivered but not parseable: already reported by the parser
+                continue
+            out.append(make_finding("Z001", zeile, header, None))
+            continue
+        if (zeile, header) in parse_failed:
+            continue
+        if rid.startswith("dtype"):
+            out.append(make_finding("Z003", zeile, header, wert, erwartet="falscher Datentyp"))
+        elif rid in rules():
+            out.append(make_finding(rid, zeile, header, wert, **_details(rid, col, df, idx, c)))
+        else:
+            out.append(make_finding("D024", detail=f"Prüfung {check} nicht ausführbar"))
+    return out
+
+
+def _details(rid: str, col: str, df: pd.DataFrame, idx: int, c) -> dict[str, Any]:
+    if rid == "Z003" and c is not None:
+        return {"erwartet": f"höchstens {c.max_len} Zeichen" if c.max_len else "Schlüssel mit 5 oder 8 Ziffern erwartet"}
+    if rid == "Z005" and c is not None:
+        if c.max_value is None:
+            return {"bereich": f"mindestens {c.min_value:g}"}
+        return {"bereich": f"{c.min_value:g} bis {c.max_value:g}"}
+    if rid == "Z011":
+        age = age_at(df["geburtsmonat"].to_numpy()[idx: idx + 1], df["beginn"].to_numpy()[idx: idx + 1])[0]
+        return {"alter": int(age)}
+    if rid == "Z015":
+        r = df.iloc[idx]
+        return {"erwartet": int(r["plaetze_genehmigt"] - r["plaetze_belegt"] - r["plaetze_gesperrt"])}
+    if rid == "Z104":
+        return {"genehmigt": int(df.iloc[idx]["plaetze_genehmigt"])}
+    if rid == "Z017":
+        return {"bedingung": rules()["Z017"].extra.get("bedingungen", {}).get(col, "eine Bedingung erfüllt ist")}
+    return {}
+
+
+# --------------------------------------------------------------------------- row level (context)
+
+
+def _dates(df: pd.DataFrame, col: str) -> np.ndarray:
+    return df[col].to_numpy(dtype="datetime64[D]") if col in df.columns else np.array([], "datetime64[D]")
+
+
+def _fmt(d: Any) -> str:
+    if d is None or (isinstance(d, np.datetime64) and np.isnat(d)):
+        return ""
+    return pd.Timestamp(d).strftime("%d.%m.%Y")
+
+
+def context_findings(df: pd.DataFrame, raw: pd.DataFrame, ds: Dataset, ags: str, month: str, st: dict) -> list[Finding]:
+    out: list[Finding] = []
+    first = np.datetime64(calendar.parse_month(month), "D")
+    last = np.datetime64(calendar.month_end(month), "D")
+    zeilen = df["_zeile"].to_numpy(dtype="int64")
+    mon_txt = f"{month[5:7]}/{month[:4]}"
+
+    def emit(rule: str, mask_: np.ndarray, col: str, **details: Any) -> None:
+        header = ds.column(col).header
+        for i in np.flatnonzero(mask_):
+            out.append(make_finding(rule, int(zeilen[i]), header, _raw(raw, col, int(i)), monat=mon_txt, ags=ags, **details))
+
+    # Jugendamt of every row = delivering office (unless all rows are another office's: S002)
+    ja = df["jugendamt"].to_numpy(dtype=object, na_value=None)
+    other = np.array([v is not None and v != ags for v in ja], dtype=bool)
+    if other.any() and not other.all():
+        emit("Z009", other, "jugendamt")
+
+    if ds.name == "massnahmen":
+        beginn, ende = _dates(df, "beginn"), _dates(df, "ende")
+        emit("Z007", beginn > last, "beginn")
+        emit("Z008", ende < first, "ende")
+        stop = np.where(np.isnat(ende), last, ende)
+        days = (stop - beginn).astype("float64")
+        days[np.isnat(beginn)] = np.nan
+        with np.errstate(invalid="ignore"):
+            long_ = (days > 365) & ~(ende < beginn)
+        for i in np.flatnonzero(long_):
+            out.append(make_finding("Z101", int(zeilen[i]), "Beginn", _raw(raw, "beginn", int(i)), tage=int(days[i])))
+        three = np.datetime64(dt.date(int(month[:4]) - 3, int(month[5:7]), 1), "D")
+        emit("Z102", beginn < three, "beginn")
+        out += _deadline_findings(df, raw, ags, last, first, zeilen, st)
+    elif ds.name == "uma":
+        emit("Z007", _dates(df, "zustaendig_seit") > last, "zustaendig_seit")
+        emit("Z008", _dates(df, "zustaendig_bis") < first, "zustaendig_bis")
+    else:
+        stichtag = _dates(df, "stichtag")
+        emit("Z007", stichtag > last, "stichtag")
+        emit("Z018", stichtag < first, "stichtag")
+    return out
+
+
+def _deadline_findings(df, raw, ags, last, first, zeilen, st) -> list[Finding]:
+    """§42a Abs. 4: report to the Land distribution office within N Werktage."""
+    frist = int(st["fristen"]["meldefrist_werktage"])
+    land = land_of(ags)
+    out: list[Finding] = []
+    m2 = (df["massnahme"] == "2").fillna(False).to_numpy(dtype=bool)
+    if not m2.any():
+        return out
+    beginn, ende, meldung = _dates(df, "beginn"), _dates(df, "ende"), _dates(df, "meldung_landesstelle")
+    for i in np.flatnonzero(m2 & ~np.isnat(beginn)):
+        b = beginn[i].astype(dt.date)
+        if not np.isnat(meldung[i]):
+            if meldung[i] < first or meldung[i] < beginn[i]:
+                continue  # reported before this month: raised in that month's delivery
+            wd = calendar.workdays_between(b, meldung[i].astype(dt.date), land)
+            if wd > frist:
+                out.append(make_finding("Z105", int(zeilen[i]), "Meldung_Landesstelle", _raw(raw, "meldung_landesstelle", int(i)),
+                                        werktage=wd, frist=frist))
+        else:
+            ref = last if np.isnat(ende[i]) else min(ende[i], last)
+            if ref <= beginn[i]:
+                continue
+            wd = calendar.workdays_between(b, ref.astype(dt.date), land)
+            if wd > frist:
+                out.append(make_finding("Z106", int(zeilen[i]), "Meldung_Landesstelle", None, werktage=wd, frist=frist))
+    return out
+
+
+# --------------------------------------------------------------------------- dataset level
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1f}".replace(".", ",")
+
+
+def dataset_findings(df: pd.DataFrame, raw: pd.DataFrame, ds: Dataset, ags: str, month: str,
+                     ctx: ValidationContext, st: dict) -> list[Finding]:
+    out: list[Finding] = []
+    n = len(df)
+    pr = st["pruefung"]
+    zeilen = df["_zeile"].to_numpy(dtype="int64")
+    if n:
+        # duplicates of the dataset key
+        keycols = list(ds.key)
+        kdf = df[keycols]
+        valid = kdf.notna().all(axis=1).to_numpy()
+        dup = kdf.duplicated(keep=False).to_numpy() & valid
+        if dup.any():
+            firsts: dict[tuple, int] = {}
+            headers = " und ".join(ds.column(c).header for c in keycols)
+            for i in np.flatnonzero(dup):
+                k = tuple(kdf.iloc[i])
+                if k not in firsts:
+                    firsts[k] = int(zeilen[i])
+                    continue
+                wert = " / ".join(_raw(raw, c, int(i)) for c in keycols)
+                out.append(make_finding("S001", int(zeilen[i]), ds.column(keycols[0]).header,
+                                        mask(wert) if keycols == ["fallnummer"] else wert,
+                                        schluessel=headers, andere=firsts[k]))
+        # all rows of another office
+        ja = df["jugendamt"].dropna()
+        if len(ja) == n and (ja != ags).all():
+            vals = sorted(set(ja))
+            out.append(make_finding("S002", None, "Jugendamt", ", ".join(vals[:3]), ags=ags))
+        # distributions
+        if "geschlecht" in df.columns and ds.name in ("massnahmen", "uma"):
+            share = 100.0 * (df["geschlecht"] == "o").fillna(False).sum() / n
+            if share > pr["anteil_geschlecht_o_pct"]:
+                out.append(make_finding("S105", None, "Geschlecht", None, anteil=_pct(share), schwelle=pr["anteil_geschlecht_o_pct"]))
+        if ds.name == "massnahmen":
+            has14 = sum(1 for v in df["anlaesse"].to_numpy(dtype=object, na_value=None) if v and "14" in v.split(","))
+            share = 100.0 * has14 / n
+            if share > pr["anteil_anlass_14_pct"]:
+                out.append(make_finding("S106", None, "Anlaesse", None, anteil=_pct(share), schwelle=pr["anteil_anlass_14_pct"]))
+            if ctx.plaetze_ids is not None:
+                einr = df["einrichtung"].to_numpy(dtype=object, na_value=None)
+                for i, e in enumerate(einr):
+                    if e is not None and e not in ctx.plaetze_ids:
+                        out.append(make_finding("S104", int(zeilen[i]), "Einrichtung", e))
+    # previous month
+    prev_rows = ctx.previous_rows if ctx.previous_rows is not None else (len(ctx.previous) if ctx.previous is not None else None)
+    if prev_rows is not None:
+        diff = abs(n - prev_rows)
+        if diff >= pr["zeilen_toleranz_min"] and (prev_rows == 0 or diff * 100 > pr["zeilen_toleranz_pct"] * prev_rows):
+            dev = "+∞" if prev_rows == 0 else f"{(n - prev_rows) * 100 / prev_rows:+.0f}"
+            out.append(make_finding("S101", None, None, str(n), anzahl=n, vormonat=prev_rows, abweichung=dev))
+    prev = ctx.previous
+    if prev is not None and len(prev):
+        out += _continuation(df, ds, month, prev)
+    return out
+
+
+def _continuation(df: pd.DataFrame, ds: Dataset, month: str, prev: pd.DataFrame) -> list[Finding]:
+    out: list[Finding] = []
+    prev_end = np.datetime64(calendar.parse_month(month), "D") - np.timedelta64(1, "D")
+    if ds.name in ("massnahmen", "uma") and "fall_id" in prev.columns:
+        endcol = "ende" if ds.name == "massnahmen" else "zustaendig_bis"
+        current = _fall_ids_current(df)
+        if current is None:
+            return out
+        ends = pd.to_datetime(prev[endcol]).to_numpy(dtype="datetime64[D]") if endcol in prev.columns else np.full(len(prev), np.datetime64("NaT"), "datetime64[D]")
+        open_ = np.isnat(ends) | (ends > prev_end)
+        ids = prev["fall_id"].to_numpy(dtype=object)
+        pz = prev["_zeile"].to_numpy() if "_zeile" in prev.columns else [None] * len(prev)
+        for i in np.flatnonzero(open_):
+            if ids[i] is not None and ids[i] not in current:
+                f = make_finding("S102", None, "Fallnummer", None, vorzeile=pz[i] if pz[i] is not None else "–")
+                f._key = str(ids[i])  # type: ignore[attr-defined]  # for confirmations
+                out.append(f)
+    elif ds.name == "plaetze" and "einrichtung" in prev.columns:
+        now = set(df["einrichtung"].dropna())
+        for e in sorted(set(prev["einrichtung"].dropna()) - now):
+            f = make_finding("S103", None, "Einrichtung", e)
+            f._key = str(e)  # type: ignore[attr-defined]
+            out.append(f)
+    return out
+
+
+def _fall_ids_current(df: pd.DataFrame) -> set[str] | None:
+    ids = df.attrs.get("_fall_ids")
+    return set(ids) if ids is not None else None
