@@ -1,0 +1,377 @@
+"""Excel rendering of a :class:`~inobhut.reports.model.ReportModel` (openpyxl).
+
+Belongs here: the workbook layout after the UK Analysis Function guidance "Releasing
+statistics in spreadsheets" with German symbols — sheets ``Deckblatt``, ``Inhalt``,
+``Erläuterungen``, then one marked-up Excel table per sheet, native charts with alt text,
+document properties — and byte-reproducible saving (fixed zip timestamps, created/modified
+= ``model.created_at``). Styles come from ``report_templates/excel_styles.yaml``.
+Does not belong here: what the tables contain (report builders), HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import types
+import zipfile
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.writer.excel import ExcelWriter
+
+from .common import DISCLOSURE_LABELS, report_tables, sheet_names
+from .fmt import fmt_datetime, fmt_value
+from .model import SYMBOLS, ReportModel, ReportTable
+
+
+@lru_cache(maxsize=1)
+def styles() -> dict:
+    text = resources.files("report_templates").joinpath("excel_styles.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+@lru_cache(maxsize=1)
+def _style_objects() -> dict:
+    s = styles()
+    side = Side(style=s["total"]["border_top"], color="000000")
+    return {
+        "title": Font(size=s["title"]["size"], bold=s["title"]["bold"]),
+        "subtitle": Font(size=s["subtitle"]["size"], bold=s["subtitle"]["bold"]),
+        "bold": Font(bold=True),
+        "header_fill": PatternFill("solid", fgColor=s["header"]["fill"]),
+        "header_align": Alignment(wrap_text=bool(s["header"]["wrap"]), vertical="top"),
+        "total_border": Border(top=side),
+        "right": Alignment(horizontal="right"),
+        "wrap": Alignment(wrap_text=True, vertical="top"),
+        "link": Font(color=s["hyperlink"]["color"], underline=s["hyperlink"]["underline"]),
+    }
+
+
+# ---------------------------------------------------------------- reproducible saving
+class _FixedTimeZip(zipfile.ZipFile):
+    """A zip writer that stamps every member with the same time (same inputs, same bytes)."""
+
+    def __init__(self, file, date_time: tuple[int, int, int, int, int, int]):
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._date_time = date_time
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo = zinfo_or_arcname
+            zinfo.date_time = self._date_time
+        else:
+            zinfo = zipfile.ZipInfo(zinfo_or_arcname, date_time=self._date_time)
+            zinfo.compress_type = zipfile.ZIP_DEFLATED
+            zinfo.external_attr = 0o644 << 16
+        super().writestr(zinfo, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        with open(filename, "rb") as fh:
+            data = fh.read()
+        self.writestr(arcname or os.path.basename(filename), data)
+
+
+def _chart_frame_with_alt_text(drawing: SpreadsheetDrawing, idx: int):
+    """Like ``SpreadsheetDrawing._chart_frame``, plus the chart's title and alt text in cNvPr.
+    (Bound per instance: a subclass would lose openpyxl's serialisation metadata.)"""
+    frame = SpreadsheetDrawing._chart_frame(drawing, idx)
+    chart = drawing.charts[idx - 1]  # charts come first in SpreadsheetDrawing._write
+    nv = frame.nvGraphicFramePr.cNvPr
+    nv.name = f"Diagramm {idx}"
+    nv.title = getattr(chart, "_inobhut_title", None)
+    nv.descr = getattr(chart, "_inobhut_alt", None)
+    return frame
+
+
+class _Writer(ExcelWriter):
+    def write_worksheet(self, ws):  # same as openpyxl's, with the alt-text chart frame
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing._chart_frame = types.MethodType(_chart_frame_with_alt_text, ws._drawing)
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        writer = WorksheetWriter(ws)
+        writer.write()
+        ws._rels = writer._rels
+        self._archive.write(writer.out, ws.path[1:])
+        self.manifest.append(ws)
+        writer.cleanup()
+
+
+def _utc_naive(t: dt.datetime) -> dt.datetime:
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return t.replace(microsecond=0)
+
+
+def save_reproducible(wb: Workbook, path: Path, created_at: dt.datetime) -> Path:
+    """Save ``wb`` so that the bytes depend only on its content and ``created_at``."""
+    t = _utc_naive(created_at)
+    wb.properties.created = t
+    wb.properties.modified = t
+    zip_time = (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        archive = _FixedTimeZip(tmp, zip_time)
+        _Writer(wb, archive).save()  # closes the archive
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# ---------------------------------------------------------------- layout helpers
+def _width(texts: list[str], header: str) -> float:
+    cw = styles()["column_width"]
+    longest = max((len(t) for t in texts), default=0)
+    head = min(len(header), cw["header_max"])
+    return float(min(max(longest, head, cw["min"]) + cw["padding"], cw["max"]))
+
+
+def _table_name(prefix: str, used: set[str]) -> str:
+    name = "T_" + "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in prefix)
+    base, n = name, 2
+    while name.lower() in used:
+        name = f"{base}_{n}"
+        n += 1
+    used.add(name.lower())
+    return name
+
+
+def _write_table(ws, top: int, headers: list[str], rows: list[list], formats: dict[str, str],
+                 total_rows: set[int], name: str, wrap_cols: set[str] = frozenset()) -> tuple[str, list[list[str]]]:
+    """Write one marked-up table with its header in row ``top``; returns its ref and display texts."""
+    st = _style_objects()
+    ncol = len(headers)
+    for j, h in enumerate(headers, 1):
+        c = ws.cell(row=top, column=j, value=h)
+        c.font = st["bold"]
+        c.fill = st["header_fill"]
+        c.alignment = st["header_align"]
+    texts: list[list[str]] = [[] for _ in headers]
+    for i, row in enumerate(rows):
+        r = top + 1 + i
+        is_total = i in total_rows
+        for j, v in enumerate(row):
+            h = headers[j]
+            fmt = formats.get(h)
+            c = ws.cell(row=r, column=j + 1, value=v)
+            if fmt is not None:
+                if isinstance(v, str):
+                    c.alignment = st["right"]
+                else:
+                    c.number_format = fmt
+            elif h in wrap_cols:
+                c.alignment = st["wrap"]
+            if is_total:
+                c.font = st["bold"]
+                c.border = st["total_border"]
+            texts[j].append(fmt_value(v, fmt))
+    ref = f"A{top}:{get_column_letter(ncol)}{top + len(rows)}"
+    tab = Table(displayName=name, ref=ref)
+    tab.tableStyleInfo = TableStyleInfo(name=styles()["table_style"], showFirstColumn=False,
+                                        showLastColumn=False, showRowStripes=False, showColumnStripes=False)
+    ws.add_table(tab)
+    return ref, texts
+
+
+def _set_widths(ws, headers: list[str], texts: list[list[str]], minimum: dict[int, float] | None = None) -> None:
+    for j, h in enumerate(headers, 1):
+        w = _width(texts[j - 1], h)
+        if minimum and j in minimum:
+            w = max(w, minimum[j])
+        letter = get_column_letter(j)
+        cur = ws.column_dimensions[letter].width
+        ws.column_dimensions[letter].width = max(w, cur or 0)
+
+
+def _add_chart(ws, table: ReportTable, top: int, n: int) -> None:
+    spec = table.chart
+    cols = list(table.data.columns)
+    s = styles()["chart"]
+    chart = LineChart() if spec.kind == "line" else BarChart()
+    if spec.kind == "bar":
+        chart.type = "col"
+        chart.grouping = "clustered"
+    chart.title = spec.title
+    chart.y_axis.title = spec.y_title or None
+    chart.x_axis.title = spec.x_title or None
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.y_axis.number_format = "#,##0"
+    chart.legend.position = "b"
+    chart.width = s["width_cm"]
+    chart.height = s["height_cm"]
+    for k, ycol in enumerate(spec.y):
+        j = cols.index(ycol) + 1
+        ref = Reference(ws, min_col=j, min_row=top, max_row=top + n)
+        chart.add_data(ref, titles_from_data=True)
+        series = chart.series[-1]
+        color = s["colors"][k % len(s["colors"])]
+        if spec.kind == "line":
+            series.graphicalProperties.line.solidFill = color
+            series.graphicalProperties.line.width = 28575  # 2.25 pt
+            series.smooth = False
+        else:
+            series.graphicalProperties.solidFill = color
+            series.graphicalProperties.line.solidFill = color
+    xj = cols.index(spec.x) + 1
+    chart.set_categories(Reference(ws, min_col=xj, min_row=top + 1, max_row=top + n))
+    chart._inobhut_title = spec.title
+    chart._inobhut_alt = spec.alt_text
+    ws.add_chart(chart, f"{get_column_letter(len(cols) + 2)}{top}")
+
+
+# ---------------------------------------------------------------- sheets
+def _cover(ws, model: ReportModel) -> None:
+    st = _style_objects()
+    ws["A1"] = model.title
+    ws["A1"].font = st["title"]
+    method = DISCLOSURE_LABELS.get(model.disclosure_method, model.disclosure_method)
+    lines = [
+        ("Bericht", model.title),
+        ("Berichtszeitraum", model.period),
+        ("Geltungsbereich", model.scope),
+        ("Zielgruppe", model.audience),
+        ("Datenstand", model.data_status_note or "siehe Blatt Datenstand"),
+        ("Geheimhaltung", f"{method}. {model.disclosure_note}".strip()),
+        ("Quelle", model.source),
+        ("Kontakt", model.contact),
+        ("Erstellt am", fmt_datetime(model.created_at)),
+        ("Produktversion", f"inobhut {model.product_version}"),
+        ("Aufbau", "Das Blatt Inhalt führt zu allen Tabellen; Zeichen, Begriffe und Anmerkungen "
+                   "erklärt das Blatt Erläuterungen; die verwendeten Lieferungen nennt das Blatt Datenstand."),
+    ]
+    for i, (k, v) in enumerate(lines, 3):
+        a = ws.cell(row=i, column=1, value=k)
+        a.font = st["bold"]
+        a.alignment = st["wrap"]
+        b = ws.cell(row=i, column=2, value=v)
+        b.alignment = st["wrap"]
+    ws.column_dimensions["A"].width = 20
+    ws.column_dimensions["B"].width = 100
+
+
+def _contents(ws, model: ReportModel, tables: list[ReportTable], names: list[str], refs: dict[str, list[int]],
+              used: set[str]) -> None:
+    st = _style_objects()
+    ws["A1"] = "Inhalt"
+    ws["A1"].font = st["title"]
+    ws["A2"] = "Die Einträge der Spalte Blatt sind Verweise auf das jeweilige Tabellenblatt."
+    headers = ["Blatt", "Inhalt", "Anmerkungen"]
+    rows = [["Deckblatt", "Titel, Zeitraum, Quelle, Kontakt, Datenstand, Geheimhaltung", "–"],
+            ["Erläuterungen", "Zeichenerklärung, Begriffe und Anmerkungen", "–"]]
+    for t, n in zip(tables, names):
+        nums = refs.get(t.id, [])
+        rows.append([n, t.title, " ".join(f"[Anmerkung {k}]" for k in nums) or "–"])
+    _, texts = _write_table(ws, 3, headers, rows, {}, set(), _table_name("inhalt", used), {"Inhalt"})
+    for i, row in enumerate(rows):
+        c = ws.cell(row=4 + i, column=1)
+        c.hyperlink = Hyperlink(ref=c.coordinate, location=f"'{row[0]}'!A1", display=row[0])
+        c.font = st["link"]
+    _set_widths(ws, headers, texts)
+
+
+def _explanations(ws, model: ReportModel, notes: list[str], tables: list[ReportTable], names: list[str],
+                  refs: dict[str, list[int]], used: set[str]) -> None:
+    st = _style_objects()
+    ws["A1"] = "Erläuterungen"
+    ws["A1"].font = st["title"]
+    texts_all: list[list[str]] = [[], [], []]
+    row = 2
+
+    def section(title: str, headers: list[str], rows: list[list], name: str, wrap: set[str]) -> None:
+        nonlocal row
+        ws.cell(row=row, column=1, value=title).font = st["subtitle"]
+        _, texts = _write_table(ws, row + 1, headers, rows, {}, set(), _table_name(name, used), wrap)
+        for j, col in enumerate(texts):
+            texts_all[j].extend(col)
+        row += len(rows) + 3
+
+    section("Zeichenerklärung", ["Zeichen", "Bedeutung"], [[k, v] for k, v in SYMBOLS.items()], "zeichen", set())
+    method = DISCLOSURE_LABELS.get(model.disclosure_method, model.disclosure_method)
+    defs = [*model.definitions, ("Geheimhaltung", f"{method}. {model.disclosure_note}".strip())]
+    section("Begriffe", ["Begriff", "Erläuterung"], [[a, b] for a, b in defs], "begriffe", {"Erläuterung"})
+    note_rows = []
+    for k, text in enumerate(notes, 1):
+        where = ", ".join(n for t, n in zip(tables, names) if k in refs.get(t.id, []))
+        note_rows.append([f"[Anmerkung {k}]", text, where])
+    if not note_rows:
+        note_rows = [["–", "Dieser Bericht hat keine Anmerkungen.", "–"]]
+    section("Anmerkungen", ["Anmerkung", "Text", "Tabellenblätter"], note_rows, "anmerkungen", {"Text"})
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 90
+    ws.column_dimensions["C"].width = 30
+
+
+def _table_sheet(ws, table: ReportTable, note_nums: list[int], used: set[str]) -> None:
+    st = _style_objects()
+    ws["A1"] = table.title
+    ws["A1"].font = st["title"]
+    lines = []
+    if note_nums:
+        lines.append("Anmerkungen zu dieser Tabelle: " + ", ".join(f"[Anmerkung {k}]" for k in note_nums)
+                     + " (Text im Blatt Erläuterungen).")
+    else:
+        lines.append("Zeichenerklärung im Blatt Erläuterungen.")
+    if table.description:
+        lines.append(table.description)
+    for i, text in enumerate(lines, 2):
+        ws.cell(row=i, column=1, value=text)
+    top = 2 + len(lines)
+    headers = list(table.data.columns)
+    rows = table.data.astype(object).values.tolist()
+    _, texts = _write_table(ws, top, headers, rows, table.number_formats, set(table.total_rows or []),
+                            _table_name(table.id, used))
+    _set_widths(ws, headers, texts)
+    if table.chart is not None:
+        _add_chart(ws, table, top, len(rows))
+
+
+def build_workbook(model: ReportModel) -> Workbook:
+    tables = report_tables(model)
+    names = sheet_names(tables)
+    notes, refs = model.numbered_notes()
+    for t in tables[len(model.tables):]:  # notes of the generated tables come last
+        nums = []
+        for n in t.notes:
+            if n not in notes:
+                notes.append(n)
+            nums.append(notes.index(n) + 1)
+        refs[t.id] = nums
+    wb = Workbook()
+    used: set[str] = set()
+    cover = wb.active
+    cover.title = "Deckblatt"
+    _cover(cover, model)
+    _contents(wb.create_sheet("Inhalt"), model, tables, names, refs, used)
+    _explanations(wb.create_sheet("Erläuterungen"), model, notes, tables, names, refs, used)
+    for t, n in zip(tables, names):
+        _table_sheet(wb.create_sheet(n), t, refs.get(t.id, []), used)
+    p = wb.properties
+    p.title = model.title
+    p.subject = f"{model.title}, {model.period}, {model.scope}"
+    p.creator = "inobhut"
+    p.lastModifiedBy = "inobhut"
+    p.language = "de-DE"
+    p.keywords = f"{model.kind}; {model.scope_key}; {model.period_key}"
+    p.description = f"Erstellt mit inobhut {model.product_version}; Geheimhaltung: {model.disclosure_method}"
+    return wb
+
+
+def write_xlsx(model: ReportModel, path: Path) -> Path:
+    """Write the report as an Excel workbook to ``path`` (same model, same bytes)."""
+    return save_reproducible(build_workbook(model), Path(path), model.created_at)

@@ -1,0 +1,47 @@
+"""Entry points that write a report (Excel + HTML) and the run's index page.
+
+Belongs here: ``render_report`` (one model -> ``<out_base>.xlsx`` and ``<out_base>.html``),
+``render_index`` (re-exported from :mod:`.html`) and the default file layout under
+``<out>/berichte/``. Does not belong here: layout details of either format.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .excel import write_xlsx
+from .html import IndexMeta, render_index, write_html
+from .model import IndexEntry, ReportModel
+
+__all__ = ["render_report", "render_index", "report_path", "index_entry", "IndexMeta"]
+
+
+def render_report(model: ReportModel, out_base: Path) -> list[Path]:
+    """Write ``out_base.xlsx`` and ``out_base.html``; returns both paths (HTML first).
+    Same model, same bytes."""
+    out_base = Path(out_base)
+    html = write_html(model, out_base.with_name(out_base.name + ".html"))
+    xlsx = write_xlsx(model, out_base.with_name(out_base.name + ".xlsx"))
+    return [html, xlsx]
+
+
+def report_path(berichte_dir: Path, kind: str, scope_key: str, period_key: str, network: str = "") -> Path:
+    """Default base path (without suffix) of a report under ``<out>/berichte``:
+    ``<kind>/<network>/<YYYY-MM>/<kind>_<scope>_<YYYY-MM>`` (network level omitted when it
+    equals the scope)."""
+    parts = [kind]
+    if network and network != scope_key:
+        parts.append(network)
+    else:
+        parts.append(scope_key)
+    if period_key:
+        parts.append(period_key)
+    name = "_".join(p for p in (kind, scope_key, period_key) if p)
+    return Path(berichte_dir).joinpath(*parts, name)
+
+
+def index_entry(model: ReportModel, files: list[Path]) -> IndexEntry:
+    """The index-page entry of a rendered report."""
+    scope = model.scope if model.kind != "landesbericht" else ""
+    return IndexEntry(kind=model.kind, title=model.title, network=model.network or model.scope_key,
+                      month=model.period_key, files=tuple(files), scope=scope)

@@ -1,0 +1,493 @@
+"""Tests of inobhut.reports: German formatting, the report model, Excel and HTML rendering,
+the two report builders and the index page.
+
+The statistics tables are small hand-made frames for the five SH-KOOP offices (three months);
+the workbooks are read back with openpyxl, the HTML is parsed with html.parser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from openpyxl.utils import range_boundaries
+
+from inobhut.reports import (
+    DeliveryStatus,
+    IndexMeta,
+    ReportModelError,
+    ReportTable,
+    build_jugendamtsbericht,
+    build_landesbericht,
+    index_entry,
+    render_index,
+    render_report,
+    report_path,
+)
+from inobhut.reports.fmt import fmt_date, fmt_datetime, fmt_dec, fmt_int, fmt_month, fmt_pct, fmt_value
+
+NET = "SH-KOOP"
+OFFICES = ["01053", "01056", "01060", "01060063", "01062"]
+EINW = {"01053": 202000, "01056": 320000, "01060": 205000, "01060063": 81000, "01062": 248000}
+MONTHS = ["2025-01", "2025-02", "2025-03"]
+MONTH = "2025-03"
+RECEIVED = dt.datetime(2025, 4, 9, 14, 30)
+
+
+# ---------------------------------------------------------------- hand-made statistics
+def _bewegung() -> pd.DataFrame:
+    rows = []
+    for mi, m in enumerate(MONTHS):
+        for oi, ags in enumerate(OFFICES):
+            # 01060063 (Norderstedt) has small counts: 1 and 2 -> primary suppression
+            small = ags == "01060063"
+            rows.append((m, ags, "1", 1 if small else 10 + oi + mi, 2 if small else 8 + oi, 5 if small else 30 + 3 * oi + mi))
+            rows.append((m, ags, "2", 0 if small else 4 + oi, 0 if small else 3, 0 if small else 6 + oi))
+    df = pd.DataFrame(rows, columns=["monat", "jugendamt", "massnahme", "zugaenge", "abgaenge", "bestand"])
+    tot = df.groupby(["monat", "massnahme"], as_index=False)[["zugaenge", "abgaenge", "bestand"]].sum()
+    tot["jugendamt"] = NET
+    return pd.concat([df, tot[df.columns]], ignore_index=True)
+
+
+def _beendete() -> pd.DataFrame:
+    rows = []
+    for m in MONTHS:
+        for oi, ags in enumerate(OFFICES):
+            n1, n2 = 6 + oi, 2 + oi
+            rows += [
+                (m, ags, "insgesamt", "insgesamt", n1 + n2),
+                (m, ags, "massnahme", "1", n1), (m, ags, "massnahme", "2", n2),
+                (m, ags, "unbegleitet", "1", n2), (m, ags, "unbegleitet", "0", n1),
+                (m, ags, "geschlecht", "m", n1), (m, ags, "geschlecht", "w", n2),
+                (m, ags, "anlass", "01", n1), (m, ags, "anlass", "08", n2), (m, ags, "anlass", "02", 1),
+                (m, ags, "dauerklasse", "2-7", n1 + n2),
+            ]
+    df = pd.DataFrame(rows, columns=["zeitraum", "jugendamt", "merkmal", "auspraegung", "anzahl"])
+    tot = df.groupby(["zeitraum", "merkmal", "auspraegung"], as_index=False)["anzahl"].sum()
+    tot["jugendamt"] = NET
+    return pd.concat([df, tot[df.columns]], ignore_index=True)
+
+
+def _uma() -> pd.DataFrame:
+    rows = []
+    for m in MONTHS:
+        stichtag = pd.Timestamp(m + "-01") + pd.offsets.MonthEnd(0)
+        ist = {a: 20 + 5 * i for i, a in enumerate(OFFICES)}
+        total_ist, total_einw = sum(ist.values()), sum(EINW.values())
+        for a in OFFICES:
+            soll = total_ist * EINW[a] / total_einw
+            rows.append((stichtag, a, EINW[a], ist[a], round(soll, 2), round(100 * ist[a] / soll, 1),
+                         round(ist[a] - soll, 2), 3))
+        rows.append((stichtag, NET, total_einw, total_ist, float(total_ist), 100.0, 0.0, 15))
+    return pd.DataFrame(rows, columns=["stichtag", "jugendamt", "einwohner", "uma_ist", "uma_soll",
+                                       "erfuellungsquote_pct", "differenz", "junge_volljaehrige"])
+
+
+def _plaetze() -> pd.DataFrame:
+    rows = []
+    for m in MONTHS:
+        stichtag = pd.Timestamp(m + "-01") + pd.offsets.MonthEnd(0)
+        for oi, a in enumerate(OFFICES):
+            rows.append((stichtag, a, "1", 12, 9, 1, 2, round(100 * 9 / 11, 1), 8.5, 7.25))
+            rows.append((stichtag, a, "3", 20 + oi, 15, 0, 5 + oi, round(100 * 15 / (20 + oi), 1), 14.0, 12.5))
+    df = pd.DataFrame(rows, columns=["stichtag", "jugendamt", "angebot", "genehmigt", "belegt", "gesperrt", "frei",
+                                     "auslastung_pct", "vzae_soll", "vzae_ist"])
+    tot = df.groupby(["stichtag", "angebot"], as_index=False)[["genehmigt", "belegt", "gesperrt", "frei", "vzae_soll", "vzae_ist"]].sum()
+    tot["jugendamt"] = NET
+    tot["auslastung_pct"] = (100 * tot["belegt"] / (tot["genehmigt"] - tot["gesperrt"])).round(1)
+    return pd.concat([df, tot[df.columns]], ignore_index=True)
+
+
+def _fristen() -> pd.DataFrame:
+    rows = []
+    for m in MONTHS:
+        for oi, a in enumerate(OFFICES):
+            if a == "01060063":
+                rows.append((m, a, 0, 0, 0, 0, float("nan"), float("nan")))
+            else:
+                rows.append((m, a, 4 + oi, 3 + oi, 1, 0, round(100 * (3 + oi) / (4 + oi), 1), 5.0))
+        rows.append((m, NET, 22, 18, 4, 0, round(100 * 18 / 22, 1), 5.0))
+    return pd.DataFrame(rows, columns=["monat", "jugendamt", "begonnen", "fristgerecht", "verspaetet", "ohne_meldung",
+                                       "anteil_fristgerecht_pct", "median_werktage"])
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pd.DataFrame]:
+    return {"bewegung": _bewegung(), "beendete": _beendete(), "uma_quote": _uma(), "plaetze": _plaetze(),
+            "fristen_42a": _fristen()}
+
+
+def _status(missing: tuple[tuple[str, str], ...] = ()) -> list[DeliveryStatus]:
+    out = []
+    for m in MONTHS:
+        for i, a in enumerate(OFFICES):
+            for ds in ("massnahmen", "uma", "plaetze", "personal"):
+                if m == MONTH and (a, ds) in missing:
+                    out.append(DeliveryStatus(a, ds, m, "fehlt"))
+                    continue
+                rec = dt.datetime(int(m[:4]), int(m[5:]) + 1, 5 + i, 9, 0)
+                out.append(DeliveryStatus(a, ds, m, "angenommen", 1, rec))
+    # a correction: v1 accepted, v2 rejected -> v1 stays in force
+    out.append(DeliveryStatus("01053", "plaetze", MONTH, "abgelehnt", 2, RECEIVED))
+    return out
+
+
+def stand_in_protect(df: pd.DataFrame, value_cols: list[str], total_row_label: str | None):
+    """Simple `sperrung`: 1 and 2 -> '.', then per column with a total row: if exactly one cell
+    is suppressed, also suppress the smallest non-zero shown cell; repeat until stable."""
+    out = df.copy().astype(object)
+    label = out.columns[0]
+    body = out[label] != total_row_label
+    for c in value_cols:
+        out[c] = [("." if (not isinstance(v, str) and v in (1, 2)) else v) for v in out[c]]
+    changed = True
+    while changed:
+        changed = False
+        for c in value_cols:
+            col = out.loc[body, c]
+            if total_row_label is not None and (col == ".").sum() == 1:
+                cand = col[[not isinstance(v, str) and v > 0 for v in col]]
+                if len(cand):
+                    out.at[cand.astype(float).idxmin(), c] = "."
+                    changed = True
+    return out, "Sperrung: Fallzahlen 1 und 2 sowie zur Rückrechnung geeignete Werte sind durch „.“ ersetzt."
+
+
+# ---------------------------------------------------------------- helpers
+def _sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+class _Html(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.tags: list[tuple[str, dict, tuple[str, ...]]] = []
+        self.text: list[str] = []
+        self.captions = 0
+        self.tables = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a, tuple(self.stack)))
+        if tag not in ("meta", "br", "img", "input", "link", "line", "circle", "rect", "polyline"):
+            self.stack.append(tag)
+        if tag == "table":
+            self.tables += 1
+        if tag == "caption":
+            self.captions += 1
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs), tuple(self.stack)))
+
+    def handle_endtag(self, tag):
+        if tag in self.stack:
+            while self.stack and self.stack.pop() != tag:
+                pass
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _parse(path: Path) -> _Html:
+    p = _Html()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def _assert_accessible_html(path: Path, expect_tables: bool = True) -> _Html:
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    p = _parse(path)
+    html = [a for t, a, _ in p.tags if t == "html"][0]
+    assert html.get("lang") == "de"
+    assert (p.tables > 0) == expect_tables and p.captions == p.tables
+    for tag, attrs, stack in p.tags:
+        if tag == "th":
+            assert attrs.get("scope") == ("col" if "thead" in stack else "row"), (attrs, stack)
+        for key in ("src", "href", "action", "srcset"):
+            v = attrs.get(key, "")
+            assert not v.startswith(("http:", "https:", "//")), v
+        assert tag not in ("link", "script", "img", "iframe")
+        if tag == "div" and "tabelle" in attrs.get("class", ""):
+            assert attrs.get("tabindex") == "0" and attrs.get("aria-label")
+    assert "@media print" in text and "break-before: page" in text
+    assert "@font-face" not in text and "url(" not in text
+    return p
+
+
+def _table_cells(ws, ref: str):
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    return [[ws.cell(row=r, column=c) for c in range(min_col, max_col + 1)] for r in range(min_row, max_row + 1)]
+
+
+def _check_workbook(path: Path, created: dt.datetime) -> openpyxl.Workbook:
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:3] == ["Deckblatt", "Inhalt", "Erläuterungen"]
+    assert wb.sheetnames[-1] == "Datenstand"
+    assert all(len(n) <= 31 for n in wb.sheetnames)
+    p = wb.properties
+    assert p.language == "de-DE" and p.creator == "inobhut" and p.title
+    assert p.created == created and p.modified == created
+    for ws in wb.worksheets:
+        assert not ws.merged_cells.ranges
+        if ws.title == "Deckblatt":
+            continue
+        assert ws.tables, ws.title
+        for tab in ws.tables.values():
+            rows = _table_cells(ws, tab.ref)
+            assert len(rows) >= 2
+            headers = [c.value for c in rows[0]]
+            assert all(isinstance(h, str) and h for h in headers)
+            for row in rows[1:]:
+                for c in row:
+                    assert c.value is not None and c.value != "", (ws.title, c.coordinate)
+        if ws.title not in ("Inhalt", "Erläuterungen"):
+            tab = list(ws.tables.values())[0]
+            assert ws["A1"].value and ws["A1"].font.b
+            assert tab.ref.startswith(("A3:", "A4:")), tab.ref
+    # zip members all carry the reproducible timestamp
+    with zipfile.ZipFile(path) as z:
+        stamps = {i.date_time for i in z.infolist()}
+    assert stamps == {(created.year, created.month, created.day, created.hour, created.minute, created.second)}
+    return wb
+
+
+# ---------------------------------------------------------------- fmt
+@pytest.mark.parametrize("value, expected", [
+    (0, "0"), (7, "7"), (999, "999"), (1000, "1.000"), (1234567, "1.234.567"), (-1234, "-1.234"),
+    (2.5, "3"), (3.5, "4"), (-2.5, "-3"), (1234.4999, "1.234"),
+])
+def test_fmt_int(value, expected):
+    assert fmt_int(value) == expected
+
+
+@pytest.mark.parametrize("value, n, expected", [
+    (12.5, 1, "12,5"), (2.25, 1, "2,3"), (2.35, 1, "2,4"), (0.125, 2, "0,13"), (1234.56, 1, "1.234,6"),
+    (-0.04, 1, "0,0"), (-1.25, 1, "-1,3"), (1e6, 2, "1.000.000,00"), (3, 1, "3,0"),
+])
+def test_fmt_dec(value, n, expected):
+    assert fmt_dec(value, n) == expected
+
+
+def test_fmt_symbols_missing_and_others():
+    for sym in ("–", ".", "x", "/", "..."):
+        assert fmt_int(sym) == sym and fmt_dec(sym, 2) == sym and fmt_pct(sym) == sym
+    assert fmt_int(float("nan")) == "." and fmt_dec(None, 1) == "." and fmt_int(pd.NA) == "."
+    assert fmt_pct(12.5) == "12,5 %" and fmt_pct(100) == "100,0 %" and fmt_pct(99.95) == "100,0 %"
+    assert fmt_date(dt.date(2025, 3, 1)) == "01.03.2025" and fmt_date("2025-12-31") == "31.12.2025"
+    assert fmt_date(pd.Timestamp("2024-02-29 13:00")) == "29.02.2024"
+    assert fmt_datetime(dt.datetime(2025, 4, 9, 7, 5)) == "09.04.2025, 07:05 Uhr"
+    assert fmt_month("2025-03") == "März 2025" and fmt_month("2024-12") == "Dezember 2024"
+    assert fmt_value(1234.5, "#,##0.0") == "1.234,5" and fmt_value(1234.5, "0.0") == "1234,5"
+    with pytest.raises(TypeError):
+        fmt_int(True)
+
+
+# ---------------------------------------------------------------- model validation
+def test_report_table_rejects_gaps_and_unknown_text():
+    ok = pd.DataFrame({"Jugendamt": ["A", "B"], "Anzahl": [3, "."]})
+    ReportTable("t1", "Titel", ok, number_formats={"Anzahl": "#,##0"})
+    with pytest.raises(ReportModelError, match="leere Zelle"):
+        ReportTable("t1", "Titel", pd.DataFrame({"Jugendamt": ["A"], "Anzahl": [float("nan")]}),
+                    number_formats={"Anzahl": "#,##0"})
+    with pytest.raises(ReportModelError, match="kein zulässiges Symbol"):
+        ReportTable("t1", "Titel", pd.DataFrame({"Jugendamt": ["A"], "Anzahl": ["k.A."]}),
+                    number_formats={"Anzahl": "#,##0"})
+    with pytest.raises(ReportModelError, match="Zahlenformat"):
+        ReportTable("t1", "Titel", ok, number_formats={"Anzahl": "0.000%"})
+    with pytest.raises(ReportModelError, match="Summenzeile"):
+        ReportTable("t1", "Titel", ok, number_formats={"Anzahl": "#,##0"}, total_rows=[2])
+    with pytest.raises(ReportModelError, match="leere Zelle"):
+        ReportTable("t1", "Titel", pd.DataFrame({"Jugendamt": [""], "Anzahl": [1]}), number_formats={"Anzahl": "#,##0"})
+
+
+# ---------------------------------------------------------------- Landesbericht
+@pytest.fixture(scope="module")
+def landes(tables, tmp_path_factory):
+    status = _status(missing=(("01062", "massnahmen"),))
+    model = build_landesbericht(tables, NET, MONTH, status, stand_in_protect,
+                                findings=pd.DataFrame({"rule_id": ["Z010", "D001", "Z010"],
+                                                       "severity": ["Hinweis", "Fehler", "Hinweis"],
+                                                       "anzahl": [3, 1, 2]}))
+    out = tmp_path_factory.mktemp("landes")
+    files = render_report(model, report_path(out, model.kind, model.scope_key, model.period_key))
+    return model, files
+
+
+def test_landesbericht_model_contents(landes):
+    model, _ = landes
+    assert model.created_at == RECEIVED  # newest receipt in the data status, not now()
+    t = {x.id: x for x in model.tables}
+    assert set(t) >= {"bewegung", "zeitreihe", "beendete_ja", "beendete_merkmal", "uma_quote", "fristen_42a",
+                      "plaetze", "lieferstatus", "datenqualitaet"}
+    bew = t["bewegung"].data.set_index("Jugendamt")
+    # Norderstedt: 1 Zugang §42 -> primary suppression; secondary in the same column
+    assert bew.at["Norderstedt", "Zugänge §42"] == "."
+    assert (bew["Zugänge §42"] == ".").sum() == 2
+    # Stormarn's Maßnahmen delivery is missing in March -> "..." (not zero)
+    assert (bew.loc["Stormarn"] == "...").all()
+    # network total is the unsuppressed sum from the statistics table (all five offices)
+    assert bew.at["Kooperationsverbund SH-KOOP insgesamt", "Zugänge §42"] == 12 + 13 + 14 + 1 + 16  # March: 10 + office index + 2
+    # zeros are shown as "–"
+    assert bew.at["Norderstedt", "Bestand §42a"] == "–"
+    uma = t["uma_quote"].data.set_index("Jugendamt")
+    assert uma.at["Pinneberg", "UMA Ist"] == 25 and uma.at["Pinneberg", "Einwohner"] == 320000
+    fr = t["fristen_42a"].data.set_index("Jugendamt")
+    assert fr.at["Norderstedt", "Anteil fristgerecht in %"] == "x"  # no cases
+    assert fr.at["Herzogtum Lauenburg", "Anteil fristgerecht in %"] == 75.0
+    assert fr.at["Herzogtum Lauenburg", "Verspätet gemeldet"] == "."  # 1 case: suppressed
+    st = t["lieferstatus"].data.set_index("Jugendamt")
+    assert st.at["Stormarn", "Maßnahmen"] == "fehlt"
+    assert st.at["Herzogtum Lauenburg", "Plätze"] == "angenommen"  # rejected v2 does not replace v1
+    dq = t["datenqualitaet"].data
+    assert list(dq["Regel"]) == ["D001", "Z010", "Insgesamt"] and list(dq["Befunde"]) == [1, 5, 6]
+    merk = t["beendete_merkmal"].data.set_index("Ausprägung")
+    # year to date Jan-Mar, network: (6+7+8+9+10 + 2+3+4+5+6) per month * 3
+    assert merk.at["Beendete Maßnahmen insgesamt", "Anzahl"] == 3 * (40 + 20)
+    assert merk.at["Vernachlässigung", "Anzahl"] == 15
+    assert merk.at["Schul-/Ausbildungsprobleme", "Anzahl"] == "–"
+
+
+def test_landesbericht_excel(landes):
+    model, files = landes
+    html, xlsx = files
+    assert xlsx.suffix == ".xlsx" and html.suffix == ".html"
+    wb = _check_workbook(xlsx, model.created_at)
+    assert {"Bewegung", "Zeitreihe", "UMA-Quote", "Fristen 42a", "Plätze", "Lieferstatus", "Datenqualität"} <= set(wb.sheetnames)
+    ws = wb["Bewegung"]
+    tab = ws.tables["T_bewegung"]
+    rows = _table_cells(ws, tab.ref)
+    header = [c.value for c in rows[0]]
+    assert header[0] == "Jugendamt" and "Zugänge §42" in header
+    last = rows[-1]
+    assert last[0].value == "Kooperationsverbund SH-KOOP insgesamt"
+    assert all(c.font.b for c in last) and last[1].border.top.style == "medium"
+    assert not rows[1][0].font.b
+    numbers = [c for r in rows[1:] for c in r[1:] if isinstance(c.value, (int, float))]
+    assert numbers and all(c.number_format == "#,##0" for c in numbers)
+    symbols = [c for r in rows[1:] for c in r[1:] if isinstance(c.value, str)]
+    assert {c.value for c in symbols} <= {"–", ".", "x", "/", "..."} and all(c.alignment.horizontal == "right" for c in symbols)
+    uma = wb["UMA-Quote"]
+    urows = _table_cells(uma, list(uma.tables.values())[0].ref)
+    col = [c.value for c in urows[0]].index("Erfüllungsquote in %")
+    assert all(r[col].number_format == "0.0" for r in urows[1:] if isinstance(r[col].value, float))
+    # table of contents links to every sheet
+    inhalt = wb["Inhalt"]
+    links = [c.hyperlink.location for c in inhalt["A"] if c.hyperlink is not None]
+    assert {loc.split("!")[0].strip("'") for loc in links} == set(wb.sheetnames) - {"Inhalt"}
+    # explanations: all five symbols and numbered notes
+    text = " ".join(str(c.value) for row in wb["Erläuterungen"].iter_rows() for c in row if c.value)
+    for sym in ("nichts vorhanden", "geheim", "nicht sinnvoll", "nicht sicher genug", "noch nicht verfügbar"):
+        assert sym in text
+    assert "[Anmerkung 1]" in text and "Sperrung" in text
+    assert "[Anmerkung" in wb["Bewegung"]["A2"].value
+    cover = " ".join(str(c.value) for row in wb["Deckblatt"].iter_rows() for c in row if c.value)
+    assert "März 2025" in cover and "09.04.2025, 14:30 Uhr" in cover and "Sperrung" in cover
+    # native chart with title and alt text
+    ts = wb["Zeitreihe"]
+    assert len(ts._charts) == 1
+    with zipfile.ZipFile(xlsx) as z:
+        drawings = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/drawings/drawing")]
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert len(drawings) == 1 and 'descr="Liniendiagramm: Zugänge und Bestand' in drawings[0]
+    assert len(charts) == 1 and "Zugänge und Bestand" in charts[0] and "<lineChart>" in charts[0]
+
+
+def test_landesbericht_html(landes):
+    model, files = landes
+    p = _assert_accessible_html(files[0])
+    text = "".join(p.text)
+    assert "Kooperationsverbund SH-KOOP insgesamt" in text
+    assert "320.000" in text  # Einwohner Pinneberg, German grouping
+    assert "75,0" in text  # share, German decimal comma
+    svgs = [(a, s) for t, a, s in p.tags if t == "svg" and a.get("role") == "img"]
+    assert len(svgs) == 1
+    assert any(t == "title" and "svg" in s for t, a, s in p.tags)
+    assert any(t == "desc" and "svg" in s for t, a, s in p.tags)
+
+
+def test_reports_are_byte_reproducible(tables, tmp_path):
+    status = _status()
+    files = []
+    for sub in ("a", "b"):
+        m1 = build_landesbericht(tables, NET, MONTH, status, stand_in_protect)
+        m2 = build_jugendamtsbericht(tables, "01056", MONTH, status)
+        files.append(render_report(m1, tmp_path / sub / "landes") + render_report(m2, tmp_path / sub / "ja"))
+    for a, b in zip(*files):
+        assert _sha(a) == _sha(b), a.name
+
+
+# ---------------------------------------------------------------- Jugendamtsbericht
+def test_jugendamtsbericht(tables, tmp_path):
+    model = build_jugendamtsbericht(tables, "01056", MONTH, _status())
+    assert model.disclosure_method == "keine" and model.scope == "Pinneberg"
+    assert {s.jugendamt for s in model.data_status} == {"01056"}
+    t = {x.id: x for x in model.tables}
+    bew = t["bewegung"].data.set_index("Art der Maßnahme")
+    assert bew.at["Inobhutnahme §42", "Zugänge Jugendamt"] == 13
+    assert bew.at["Zusammen", "Bestand Verbund"] == (32 + 35 + 38 + 5 + 44) + (6 + 7 + 8 + 0 + 10)
+    uma = t["uma_quote"].data
+    # quotas: office i has Ist 20+5i with population EINW -> Norderstedt highest, Pinneberg ...
+    quotas = {a: (20 + 5 * i) / EINW[a] for i, a in enumerate(OFFICES)}
+    expected_rank = sorted(quotas.values(), reverse=True).index(quotas["01056"]) + 1
+    assert uma.at[0, "Platz im Verbund"] == expected_rank and uma.at[1, "Platz im Verbund"] == "x"
+    assert "Platz" in t["uma_quote"].description
+    ts = t["zeitreihe"].data
+    assert list(ts["Monat"]) == ["01/2025", "02/2025", "03/2025"]
+    assert list(ts["Zugänge"]) == [11 + 5, 12 + 5, 13 + 5]
+
+    html, xlsx = render_report(model, tmp_path / "ja")
+    wb = _check_workbook(xlsx, model.created_at)
+    assert "Beendete" in wb.sheetnames and "Zeitreihe" in wb.sheetnames
+    ws = wb["Zeitreihe"]
+    assert len(ws._charts) == 1
+    rows = _table_cells(ws, ws.tables["T_zeitreihe"].ref)
+    assert [c.value for c in rows[0]] == ["Monat", "Zugänge", "Abgänge", "Bestand am Monatsende"]
+    pl = wb["Plätze"]
+    prow = _table_cells(pl, pl.tables["T_plaetze"].ref)
+    assert [r[0].value for r in prow[1:]] == ["Inobhutnahmestelle/Kinderschutzstelle", "Clearingstelle/Erstaufnahme UMA",
+                                             "Pinneberg zusammen", "Kooperationsverbund SH-KOOP insgesamt"]
+    assert all(c.font.b for c in prow[3]) and all(c.font.b for c in prow[4]) and not prow[1][0].font.b
+    vz = [c.value for c in prow[0]].index("VZÄ Ist")
+    assert prow[3][vz].value == 19.75 and prow[3][vz].number_format == "#,##0.0"
+    p = _assert_accessible_html(html)
+    assert "Pinneberg" in "".join(p.text)
+
+
+def test_jugendamtsbericht_missing_delivery_marks_values(tables, tmp_path):
+    model = build_jugendamtsbericht(tables, "01062", MONTH, _status(missing=(("01062", "massnahmen"),)))
+    t = {x.id: x for x in model.tables}
+    bew = t["bewegung"].data
+    assert (bew["Zugänge Jugendamt"] == "...").all() and (bew["Zugänge Verbund"] != "...").all()
+    assert t["zeitreihe"].data["Zugänge"].iloc[-1] == "..."
+    assert any(s.verdict == "fehlt" and s.dataset == "massnahmen" for s in model.data_status)
+    render_report(model, tmp_path / "ja")  # renders without empty cells
+
+
+# ---------------------------------------------------------------- index
+def test_index_page_links_relative(tables, tmp_path):
+    berichte = tmp_path / "berichte"
+    status = _status()
+    entries = []
+    for model in (build_landesbericht(tables, NET, MONTH, status, stand_in_protect),
+                  build_jugendamtsbericht(tables, "01056", MONTH, status),
+                  build_jugendamtsbericht(tables, "01056", "2025-02", status)):
+        files = render_report(model, report_path(berichte, model.kind, model.scope_key, model.period_key, model.network))
+        entries.append(index_entry(model, files))
+    idx = render_index(entries, berichte, IndexMeta(created_at=RECEIVED, product_version="0.1.0"))
+    assert idx == berichte / "index.html"
+    p = _assert_accessible_html(idx, expect_tables=False)
+    hrefs = [a["href"] for t, a, _ in p.tags if t == "a" and not a["href"].startswith("#")]
+    assert len(hrefs) == 6
+    for h in hrefs:
+        assert not h.startswith(("/", "http")) and (berichte / h).is_file(), h
+    text = "".join(p.text)
+    assert text.index("Landesberichte") < text.index("Jugendamtsberichte")
+    assert text.index("März 2025") < text.index("Februar 2025")  # newest month first
