@@ -1,0 +1,198 @@
+"""The Prüfbericht of one delivery version: an HTML page and an Excel workbook (German).
+
+Belongs here: turning a :class:`~inobhut.validation.ValidationResult` plus the delivery's
+metadata into ``<out_dir>/<dataset>_<YYYY-MM>_v<N>.html`` and ``.xlsx``. The output depends
+only on its inputs (no current time inside), so reruns give the same HTML bytes. Not here:
+the checks (:mod:`inobhut.validation`), deciding where reports live (the caller's ``out_dir``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from inobhut.validation import Finding, ValidationResult, rules
+from inobhut.warehouse import VERDICT_ACCEPTED, VERDICT_REJECTED
+from schemas.datasets import DATASETS
+
+HTML_LIMIT = 50  # findings shown per rule in HTML; Excel has all
+COLUMNS = ("Regel", "Schwere", "Zeile", "Spalte", "Gelieferter Wert", "Meldung", "Korrekturhinweis")
+MAX_WIDTH = 80
+
+
+@dataclass
+class _Group:
+    rule_id: str
+    severity: str
+    titel: str
+    count: int
+    shown: list[Finding]
+    css: str
+
+
+@lru_cache(maxsize=1)
+def _env():
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(loader=PackageLoader("report_templates", "."), autoescape=select_autoescape(["html", "j2"]),
+                       undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
+
+
+def base_name(meta: dict) -> str:
+    return meta.get("base_name") or f"{meta['dataset']}_{meta['month']}_v{meta['version']}"
+
+
+def _received_label(v: Any) -> str:
+    if v is None or v == "":
+        return "–"
+    if isinstance(v, str):
+        try:
+            v = dt.datetime.fromisoformat(v)
+        except ValueError:
+            return v
+    if isinstance(v, dt.datetime):
+        return v.strftime("%d.%m.%Y %H:%M:%S")
+    if isinstance(v, dt.date):
+        return v.strftime("%d.%m.%Y")
+    return str(v)
+
+
+def _groups(findings: list[Finding], limit: int | None) -> list[_Group]:
+    catalogue = rules()
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule_id, []).append(f)
+    order = {rid: i for i, rid in enumerate(catalogue)}
+    out = []
+    for rid in sorted(by_rule, key=lambda r: (by_rule[r][0].severity != "Fehler", order.get(r, 10**6), r)):
+        fs = by_rule[rid]
+        r = catalogue.get(rid)
+        sev = fs[0].severity
+        out.append(_Group(rid, sev, r.titel if r else rid, len(fs), fs if limit is None else fs[:limit],
+                          "fehler" if sev == "Fehler" else "hinweis"))
+    return out
+
+
+def _summary(result: ValidationResult) -> str:
+    n_f = sum(1 for f in result.findings if f.severity == "Fehler")
+    n_h = sum(1 for f in result.findings if f.severity == "Hinweis" and not f.bestaetigt)
+    n_b = sum(1 for f in result.findings if f.bestaetigt)
+    parts = [f"{n_f} Fehler", f"{n_h} Hinweis{'e' if n_h != 1 else ''}"]
+    if n_b:
+        parts.append(f"{n_b} bestätigte Hinweis{'e' if n_b != 1 else ''}")
+    text = ", ".join(parts) + "."
+    if result.verdict == VERDICT_REJECTED:
+        text += " Die Lieferung wurde abgelehnt; eine zuvor angenommene Version bleibt gültig. Bitte die Fehler beheben und die Datei erneut liefern."
+    elif result.verdict == VERDICT_ACCEPTED:
+        text += " Die Lieferung wurde angenommen."
+    else:
+        text += " Die Lieferung wurde angenommen; bitte die Hinweise prüfen."
+    return text
+
+
+def _meta_view(result: ValidationResult, meta: dict) -> dict:
+    month = str(meta["month"])
+    ds = DATASETS.get(meta["dataset"])
+    enc = result.encoding or ("Excel" if str(meta.get("file_name", "")).lower().endswith(".xlsx") else "–")
+    delim = {";": "Semikolon", ",": "Komma", "\t": "Tabulator"}.get(result.delimiter or "", "")
+    return {
+        "ags": meta["ags"], "office_name": meta.get("office_name") or meta["ags"], "dataset": meta["dataset"],
+        "dataset_title": ds.title if ds else meta["dataset"], "month": month,
+        "month_label": f"{month[5:7]}/{month[:4]}" if len(month) == 7 else month,
+        "version": meta.get("version", "–"), "file_name": meta.get("file_name", "–"), "sha256": meta.get("sha256") or "–",
+        "received_label": _received_label(meta.get("received_at")),
+        "encoding_label": f"{enc} / {delim}" if delim else enc,
+    }
+
+
+def render_html(result: ValidationResult, meta: dict, limit: int = HTML_LIMIT) -> str:
+    verdict_class = {VERDICT_ACCEPTED: "urteil-angenommen", VERDICT_REJECTED: "urteil-abgelehnt"}.get(result.verdict, "urteil-hinweise")
+    return _env().get_template("pruefbericht.html.j2").render(
+        result=result, meta=_meta_view(result, meta), groups=_groups(result.findings, limit), limit=limit,
+        verdict_class=verdict_class, summary=_summary(result))
+
+
+def _row(f: Finding) -> tuple:
+    sev = f.severity + (" (bestätigt)" if f.bestaetigt else "")
+    return (f.rule_id, sev, f.zeile, f.spalte or "", f.wert or "", f.meldung, f.hinweis)
+
+
+def write_excel(result: ValidationResult, meta: dict, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.filters import AutoFilter
+    from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+    mv = _meta_view(result, meta)
+    wb = Workbook(write_only=True)
+    ov = wb.create_sheet("Übersicht")
+    ov.column_dimensions["A"].width = 28
+    ov.column_dimensions["B"].width = 70
+    ov.column_dimensions["C"].width = 40
+    ov.column_dimensions["D"].width = 10
+    bold = Font(bold=True)
+    from openpyxl.cell import WriteOnlyCell
+
+    def b(text):
+        c = WriteOnlyCell(ov, value=text)
+        c.font = bold
+        return c
+
+    ov.append([b("Prüfbericht"), f"{mv['office_name']} ({mv['ags']}) · {mv['dataset']} · {mv['month_label']}"])
+    ov.append([])
+    for label, value in (("Urteil", result.verdict), ("Zusammenfassung", _summary(result)),
+                         ("Fehlanzeige", "ja" if result.fehlanzeige else "nein"),
+                         ("Jugendamt", f"{mv['office_name']} ({mv['ags']})"), ("Datensatz", mv["dataset"]),
+                         ("Berichtsmonat", mv["month_label"]), ("Version", mv["version"]), ("Datei", mv["file_name"]),
+                         ("Prüfsumme (SHA-256)", mv["sha256"]), ("Eingang", mv["received_label"]),
+                         ("Datenzeilen", result.n_rows), ("Zeichensatz / Trennzeichen", mv["encoding_label"]),
+                         ("Stand der Prüfregeln", result.rules_version)):
+        ov.append([b(label), value])
+    ov.append([])
+    ov.append([b("Regel"), b("Prüfung"), b("Schwere"), b("Anzahl")])
+    for g in _groups(result.findings, 0):
+        ov.append([g.rule_id, g.titel, g.severity, g.count])
+
+    ws = wb.create_sheet("Befunde")
+    rows = [_row(f) for f in result.findings] or [("", "", None, "", "", "Keine Befunde.", "")]
+    widths = [len(h) + 4 for h in COLUMNS]  # room for the filter button
+    for r in rows:
+        for i, v in enumerate(r):
+            if v is not None:
+                widths[i] = max(widths[i], min(len(str(v)) + 2, MAX_WIDTH))
+    for i, w in enumerate(widths):
+        ws.column_dimensions[chr(65 + i)].width = w
+    ws.freeze_panes = "A2"
+    ws.append(list(COLUMNS))
+    for r in rows:
+        ws.append(r)
+    ref = f"A1:G{len(rows) + 1}"
+    table = Table(displayName="Befunde", ref=ref, autoFilter=AutoFilter(ref=ref),
+                  tableColumns=[TableColumn(id=i + 1, name=h) for i, h in enumerate(COLUMNS)])
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    with warnings.catch_warnings():  # columns are given explicitly above
+        warnings.simplefilter("ignore", UserWarning)
+        ws.add_table(table)
+    wb.save(path)
+
+
+def write_pruefbericht(result: ValidationResult, meta: dict, out_dir: Path) -> list[Path]:
+    """Write ``<out_dir>/<dataset>_<YYYY-MM>_v<N>.html`` and ``.xlsx``; returns both paths.
+
+    ``meta``: ags, office_name, dataset, month, version, file_name, sha256, received_at
+    (optional ``base_name`` overrides the file name stem)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = base_name(meta)
+    html_path, xlsx_path = out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
+    tmp_html = html_path.with_suffix(".html.tmp")
+    tmp_html.write_text(render_html(result, meta), encoding="utf-8")
+    tmp_html.replace(html_path)
+    tmp_xlsx = out_dir / f".{stem}.xlsx.tmp"
+    write_excel(result, meta, tmp_xlsx)
+    tmp_xlsx.replace(xlsx_path)
+    return [html_path, xlsx_path]
