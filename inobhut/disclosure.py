@@ -1,0 +1,289 @@
+"""Disclosure control (Geheimhaltung) for tables that leave an office: ``sperrung``,
+``rundung3``, ``keine``, and the linear-programming audit of suppression patterns.
+
+Belongs here: deciding which cells of a count table are shown, rounded or suppressed, the
+display strings with the official symbols (``–`` nothing, ``.`` secret or unknown), the German
+footnote naming the method, and the audit. Not here: computing the tables
+(:mod:`inobhut.statistics`), choosing the method per audience (settings ``[geheimhaltung]``),
+layout (:mod:`inobhut.reports`).
+
+Table model
+-----------
+``protect`` takes a *wide* table: one DataFrame row per table line, the count cells in
+``value_cols`` (non-negative integers, totals computed by the caller from UNPROTECTED values).
+
+* ``total_row=True``: the LAST row is the column total of all other rows.
+* ``total_col=True``: the LAST of ``value_cols`` is the row total of the other value columns.
+* neither: cells are protected individually (primary suppression only -- without a shown
+  total nothing can be recomputed).
+
+Other columns (labels, derived values) pass through; ``derived={col: base_col}`` names
+derived values (shares, means, medians, quotas) and the count column holding their number of
+cases: they are shown as ``.`` when that base is below ``min_cases`` (``sperrung`` and
+``rundung3``) or when the base cell is suppressed (``sperrung``).
+
+``sperrung``
+    Primary: every count 1 or 2 (totals included) is suppressed. Secondary, repeated until
+    stable: every *line equation* (a row with its row total, a column with its column total,
+    and the margins with the grand total) in which exactly one entry -- cell OR total -- is
+    suppressed gets a second suppression: the smallest non-zero unsuppressed cell of that
+    line (the line's total if no such cell is left). This is the spec's rule ("in every row
+    and column with a shown total ...") extended to lines whose total itself is suppressed,
+    because a suppressed total with all cells shown is just as recomputable.
+    Then the audit runs; as long as a primarily suppressed cell can still be narrowed
+    (typically a cycle of suppressed cells that passes through another small cell, e.g. 2
+    and 1 on a diagonal of a 2×2 block: the 1 pins the 2 to at least 1), suppression is
+    extended: first the smallest non-zero unsuppressed cell in a line of the failing cell,
+    else the smallest non-zero unsuppressed entry (cells before totals) of the whole table,
+    followed by the secondary closure again. This terminates: with every non-zero entry
+    suppressed each cell ranges from 0 (all zero) to at least 3 (the true values times 3).
+``rundung3``
+    Every count, totals included, is rounded independently to the nearest multiple of 3;
+    totals may therefore differ from the sum of the rounded cells. A rounded 0 is shown as
+    ``0`` (it may stand for 0 or 1), never as ``–``, so that it does not reveal a true zero.
+``keine``
+    Values as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+
+METHODS = ("sperrung", "rundung3", "keine")
+NICHTS = "–"  # nothing there (0)
+GEHEIM = "."  # secret or unknown
+
+FOOTNOTES = {
+    "sperrung": (
+        "Geheimhaltung (Sperrung): Fallzahlen von 1 oder 2 sind gesperrt (.), ebenso weitere Werte, "
+        "aus denen sie sich zurückrechnen ließen; Anteile, Quoten, Mittelwerte und Mediane aus weniger "
+        "als {min_cases} Fällen sind ebenfalls gesperrt. Zeichen: – nichts vorhanden, . geheim zu halten "
+        "oder unbekannt. Summen sind aus den ungesperrten Werten berechnet."
+    ),
+    "rundung3": (
+        "Geheimhaltung (Rundung auf Vielfache von 3): Alle Fallzahlen einschließlich der Summen sind "
+        "unabhängig voneinander auf das nächste Vielfache von 3 gerundet; Summen können daher von der "
+        "Summe der gerundeten Einzelwerte abweichen. 0 bedeutet 0 oder 1 Fall. Anteile, Quoten, "
+        "Mittelwerte und Mediane aus weniger als {min_cases} Fällen sind gesperrt (.)."
+    ),
+    "keine": "Ohne Geheimhaltungsverfahren (nicht anonymisierte Werte). Zeichen: – nichts vorhanden.",
+}
+
+
+@dataclass
+class ProtectedTable:
+    """Result of :func:`protect`.
+
+    ``display``: the input table with value and derived columns as display strings.
+    ``suppressed``/``primary``: bool frames over ``value_cols`` (True = shown as ``.``).
+    ``values``: the published numbers (rounded for ``rundung3``; NaN where suppressed),
+    e.g. for writing real numbers into Excel next to the symbols.
+    """
+
+    display: pd.DataFrame
+    suppressed: pd.DataFrame
+    primary: pd.DataFrame
+    values: pd.DataFrame
+    method: str
+    footnote: str
+    original: pd.DataFrame = field(repr=False)
+    total_row: bool = False
+    total_col: bool = False
+    min_cases: int = 3
+    extended: int = 0  # cells added by the audit-driven extension
+
+
+@dataclass
+class AuditResult:
+    passed: bool
+    ranges: pd.DataFrame  # row, col, value, primary, lower, upper, ok
+
+
+def format_count(v) -> str:
+    """German integer display: ``1.234``; 0 as ``–``."""
+    if v is None or pd.isna(v):
+        return GEHEIM
+    v = int(v)
+    return NICHTS if v == 0 else f"{v:,}".replace(",", ".")
+
+
+def format_decimal(v, decimals: int = 1) -> str:
+    if v is None or pd.isna(v):
+        return GEHEIM
+    return f"{float(v):,.{decimals}f}".replace(",", "\u202f").replace(".", ",").replace("\u202f", ".")
+
+
+def _lines(shape: tuple[int, int], total_row: bool, total_col: bool) -> list[tuple[list[tuple[int, int]], tuple[int, int]]]:
+    """Line equations ``sum(cells) = total`` of the table's margins."""
+    n, m = shape
+    rows = range(n - 1) if total_row else range(n)
+    cols = range(m - 1) if total_col else range(m)
+    out = []
+    if total_col:
+        for i in range(n):
+            out.append(([(i, j) for j in cols], (i, m - 1)))
+    if total_row:
+        for j in range(m):
+            out.append(([(i, j) for i in rows], (n - 1, j)))
+    return out
+
+
+def _secondary(x: np.ndarray, sup: np.ndarray, lines) -> None:
+    """Close ``sup`` (in place) under the rule: no line equation with exactly one unknown."""
+    changed = True
+    while changed:
+        changed = False
+        for cells, total in lines:
+            entries = [*cells, total]
+            if sum(sup[e] for e in entries) != 1:
+                continue
+            cand = [c for c in cells if not sup[c] and x[c] > 0]
+            if cand:
+                pick = min(cand, key=lambda c: (x[c], c))
+            elif not sup[total] and x[total] > 0:
+                pick = total
+            else:  # the only unknown equals a sum of shown zeros -> it is 0 and not secret
+                continue
+            sup[pick] = True
+            changed = True
+
+
+def _ranges(x: np.ndarray, sup: np.ndarray, lines) -> list[tuple[tuple[int, int], float, float]]:
+    """Feasible range of every suppressed entry given everything shown (LP, non-negative)."""
+    var = {e: k for k, e in enumerate(zip(*np.nonzero(sup)))}
+    var = {(int(i), int(j)): k for (i, j), k in var.items()}
+    if not var:
+        return []
+    a_rows, b = [], []
+    for cells, total in lines:
+        row = np.zeros(len(var))
+        rhs = 0.0
+        for c in cells:
+            if c in var:
+                row[var[c]] += 1
+            else:
+                rhs -= x[c]
+        if total in var:
+            row[var[total]] -= 1
+        else:
+            rhs += x[total]
+        if row.any():
+            a_rows.append(row)
+            b.append(rhs)
+    a_eq = np.array(a_rows) if a_rows else None
+    b_eq = np.array(b) if b else None
+    out = []
+    for e, k in var.items():
+        c = np.zeros(len(var))
+        c[k] = 1
+        lo = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        hi = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        lower = lo.fun if lo.status == 0 else float(x[e])
+        upper = np.inf if hi.status == 3 else (-hi.fun if hi.status == 0 else float(x[e]))
+        out.append((e, float(lower), float(upper)))
+    return out
+
+
+def audit_pattern(x: np.ndarray, sup: np.ndarray, primary: np.ndarray, total_row: bool, total_col: bool,
+                  min_cases: int = 3) -> AuditResult:
+    """Audit one suppression pattern: every primarily suppressed entry must be able to take
+    0 and at least ``min_cases`` given the shown cells and sums."""
+    lines = _lines(x.shape, total_row, total_col)
+    rows = []
+    for (i, j), lo, hi in _ranges(x.astype(float), sup, lines):
+        ok = (not primary[i, j]) or (lo <= 1e-6 and hi >= min_cases - 1e-6)
+        rows.append({"row": i, "col": j, "value": int(x[i, j]), "primary": bool(primary[i, j]),
+                     "lower": lo, "upper": hi, "ok": ok})
+    ranges = pd.DataFrame(rows, columns=["row", "col", "value", "primary", "lower", "upper", "ok"])
+    return AuditResult(passed=bool(ranges["ok"].all()) if len(ranges) else True, ranges=ranges)
+
+
+def audit(pt: ProtectedTable) -> AuditResult:
+    """Audit the suppression pattern of a protected table (``rundung3``/``keine`` suppress
+    nothing and always pass)."""
+    x = pt.original.to_numpy(dtype=float)
+    return audit_pattern(x, pt.suppressed.to_numpy(), pt.primary.to_numpy(), pt.total_row, pt.total_col,
+                         pt.min_cases)
+
+
+def _extend(x: np.ndarray, sup: np.ndarray, primary: np.ndarray, total_row: bool, total_col: bool,
+            min_cases: int) -> int:
+    """Add suppressions until the audit passes; returns the number of cells added."""
+    lines = _lines(x.shape, total_row, total_col)
+    totals = {t for _, t in lines}
+    added = 0
+    while True:
+        res = audit_pattern(x, sup, primary, total_row, total_col, min_cases)
+        if res.passed:
+            return added
+        bad = res.ranges[~res.ranges["ok"]].iloc[0]
+        cell = (int(bad["row"]), int(bad["col"]))
+        cand = {c for cells, total in lines if cell in cells or cell == total for c in cells
+                if not sup[c] and x[c] > 0}
+        if not cand:
+            cand = {(int(i), int(j)) for i, j in zip(*np.nonzero((~sup) & (x > 0)))}
+            interior = {c for c in cand if c not in totals}
+            cand = interior or cand
+        if not cand:  # cannot happen: everything non-zero suppressed passes the audit
+            raise RuntimeError("Sperrung: Prüfung nicht erfüllbar")
+        pick = min(cand, key=lambda c: (x[c], c))
+        sup[pick] = True
+        added += 1
+        _secondary(x, sup, lines)
+
+
+def protect(df: pd.DataFrame, method: str, *, value_cols: list[str], total_row: bool = False,
+            total_col: bool = False, min_cases: int = 3, derived: dict[str, str] | None = None,
+            decimals: int | dict[str, int] = 1) -> ProtectedTable:
+    """Apply a disclosure method to a wide count table (see the module docstring)."""
+    if method not in METHODS:
+        raise ValueError(f"Unbekanntes Geheimhaltungsverfahren „{method}“; erlaubt: {', '.join(METHODS)}.")
+    derived = dict(derived or {})
+    counts = df[value_cols]
+    if counts.isna().to_numpy().any() and (total_row or total_col):
+        raise ValueError("Tabellen mit Summen dürfen keine fehlenden Fallzahlen enthalten.")
+    x = counts.fillna(0).to_numpy(dtype=float)
+    if (x < 0).any() or (x != np.round(x)).any():
+        raise ValueError("Geheimhaltung gilt nur für nicht negative ganze Fallzahlen.")
+    missing = counts.isna().to_numpy()
+    primary = np.zeros(x.shape, dtype=bool)
+    sup = np.zeros(x.shape, dtype=bool)
+    shown = x.copy()
+    extended = 0
+    if method == "sperrung":
+        primary = (x >= 1) & (x < min_cases)
+        sup = primary.copy()
+        _secondary(x, sup, _lines(x.shape, total_row, total_col))
+        extended = _extend(x, sup, primary, total_row, total_col, min_cases)
+        shown = np.where(sup, np.nan, x)
+    elif method == "rundung3":
+        shown = 3 * np.floor(x / 3 + 0.5)
+    shown = np.where(missing, np.nan, shown)
+
+    display = df.copy()
+    for k, col in enumerate(value_cols):
+        if method == "rundung3":
+            display[col] = [GEHEIM if missing[i, k] else f"{int(v):,}".replace(",", ".") for i, v in enumerate(shown[:, k])]
+        else:
+            display[col] = [format_count(v) for v in shown[:, k]]
+    sup_df = pd.DataFrame(sup | missing, index=df.index, columns=value_cols)
+    for col, base in derived.items():
+        dec = decimals.get(col, 1) if isinstance(decimals, dict) else decimals
+        base_vals = df[base]
+        hide = pd.Series(False, index=df.index)
+        if method != "keine":
+            hide = base_vals.isna() | (base_vals < min_cases)
+            if method == "sperrung" and base in value_cols:
+                hide = hide | sup_df[base]
+        display[col] = [GEHEIM if h else format_decimal(v, dec) for h, v in zip(hide, df[col])]
+    values = pd.DataFrame(shown, index=df.index, columns=value_cols)
+    return ProtectedTable(
+        display=display, suppressed=sup_df, primary=pd.DataFrame(primary, index=df.index, columns=value_cols),
+        values=values, method=method, footnote=FOOTNOTES[method].format(min_cases=min_cases),
+        original=counts.fillna(0).astype(float), total_row=total_row, total_col=total_col, min_cases=min_cases,
+        extended=extended,
+    )

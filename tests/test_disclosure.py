@@ -1,0 +1,183 @@
+"""Tests of :mod:`inobhut.disclosure`: worked examples and property-based tests (hypothesis)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from inobhut.disclosure import (
+    FOOTNOTES, GEHEIM, NICHTS, _lines, _secondary, audit, audit_pattern, protect,
+)
+
+
+def table(cells: list[list[int]], total_row: bool = True, total_col: bool = True) -> tuple[pd.DataFrame, list[str]]:
+    """Wide table with margins computed from the unprotected cells."""
+    a = np.array(cells, dtype=int)
+    cols = [f"c{j}" for j in range(a.shape[1])]
+    df = pd.DataFrame(a, columns=cols)
+    if total_col:
+        df["summe"] = df[cols].sum(axis=1)
+        cols = [*cols, "summe"]
+    if total_row:
+        df = pd.concat([df, df[cols].sum().to_frame().T], ignore_index=True)
+    df.insert(0, "zeile", [f"r{i}" for i in range(len(df) - int(total_row))] + (["Insgesamt"] if total_row else []))
+    return df, cols
+
+
+# ---------------------------------------------------------------------------------------------
+# worked examples
+
+
+def test_one_dimensional_secondary():
+    df, cols = table([[1], [5], [7]], total_row=True, total_col=False)
+    pt = protect(df, "sperrung", value_cols=cols, total_row=True)
+    assert list(pt.display["c0"]) == [GEHEIM, GEHEIM, "7", "13"]
+    assert list(pt.primary["c0"]) == [True, False, False, False]
+    res = audit(pt)
+    assert res.passed
+    r = res.ranges.set_index("row")
+    assert r.loc[0, "lower"] == 0 and r.loc[0, "upper"] == 6
+
+
+def test_two_dimensional_secondary_spec_rule():
+    df, cols = table([[2, 5, 9], [4, 6, 8], [7, 3, 10]])
+    pt = protect(df, "sperrung", value_cols=cols, total_row=True, total_col=True)
+    sup = pt.suppressed[cols[:3]].to_numpy()
+    # traced by hand, lines in order rows then columns, repeated until stable:
+    # pass 1: row 0 has only the 2 -> smallest partner 5; column 0 has only the 2 -> 4;
+    #         column 1 has only the 5 -> 3 (smaller than 6)
+    # pass 2: row 1 has only the 4 -> 6; row 2 has only the 3 -> 7; then every line has 0 or >= 2
+    assert sup.tolist() == [[True, True, False], [True, True, False], [True, True, False], [False, False, False]]
+    assert pt.primary[cols].to_numpy().sum() == 1
+    assert audit(pt).passed
+    assert list(pt.display["summe"]) == ["16", "18", "20", "54"]
+
+
+def test_cycle_through_small_cell_needs_extension():
+    """2 and 1 on a diagonal: the rule's pattern leaves the 2 in [1, 6] -> audit fails;
+    protect extends the suppression until the audit passes."""
+    df, cols = table([[2, 5], [4, 1]])
+    x = df[cols].to_numpy(dtype=float)
+    primary = (x >= 1) & (x <= 2)
+    sup = primary.copy()
+    _secondary(x, sup, _lines(x.shape, True, True))
+    naive = audit_pattern(x, sup, primary, True, True)
+    assert not naive.passed
+    bad = naive.ranges[~naive.ranges["ok"]].iloc[0]
+    assert (bad["value"], bad["lower"]) == (2, 1.0)
+    pt = protect(df, "sperrung", value_cols=cols, total_row=True, total_col=True)
+    assert pt.extended >= 1
+    assert audit(pt).passed
+
+
+def test_audit_detects_single_suppression():
+    df, cols = table([[1, 5, 7]], total_row=False, total_col=True)
+    x = df[cols].to_numpy(dtype=float)
+    primary = np.zeros_like(x, dtype=bool)
+    primary[0, 0] = True
+    res = audit_pattern(x, primary.copy(), primary, False, True)
+    assert not res.passed
+    assert res.ranges.iloc[0][["lower", "upper"]].tolist() == [1.0, 1.0]
+
+
+def test_rundung3_and_keine_display():
+    df, cols = table([[1, 2, 1234], [0, 4, 5]], total_row=True, total_col=True)
+    r = protect(df, "rundung3", value_cols=cols, total_row=True, total_col=True)
+    assert list(r.display.iloc[0][cols]) == ["0", "3", "1.233", "1.236"]
+    assert list(r.display.iloc[2][cols]) == ["0", "6", "1.239", "1.245"]
+    assert r.footnote == FOOTNOTES["rundung3"].format(min_cases=3)
+    assert "Vielfache von 3" in r.footnote and not r.suppressed.to_numpy().any()
+    k = protect(df, "keine", value_cols=cols, total_row=True, total_col=True)
+    assert list(k.display.iloc[1][cols]) == [NICHTS, "4", "5", "9"]
+    assert "Ohne Geheimhaltung" in k.footnote
+    s = protect(df, "sperrung", value_cols=cols, total_row=True, total_col=True)
+    assert "Sperrung" in s.footnote
+
+
+def test_derived_values_with_few_cases():
+    df = pd.DataFrame({"ja": ["A", "B", "C"], "n": [2, 3, 10], "anteil": [50.0, 66.66, 12.34]})
+    pt = protect(df, "sperrung", value_cols=["n"], derived={"anteil": "n"})
+    assert list(pt.display["anteil"]) == [GEHEIM, "66,7", "12,3"]
+    assert list(pt.display["n"]) == [GEHEIM, "3", "10"]
+    k = protect(df, "keine", value_cols=["n"], derived={"anteil": "n"}, decimals={"anteil": 2})
+    assert list(k.display["anteil"]) == ["50,00", "66,66", "12,34"]
+    r = protect(df, "rundung3", value_cols=["n"], derived={"anteil": "n"})
+    assert list(r.display["anteil"]) == [GEHEIM, "66,7", "12,3"]
+
+
+def test_derived_hidden_when_base_secondary_suppressed():
+    df = pd.DataFrame({"ja": ["A", "B", "Summe"], "n": [1, 4, 5], "median": [3.0, 7.5, 6.0]})
+    pt = protect(df, "sperrung", value_cols=["n"], total_row=True, derived={"median": "n"})
+    assert list(pt.display["n"]) == [GEHEIM, GEHEIM, "5"]
+    assert list(pt.display["median"]) == [GEHEIM, GEHEIM, "6,0"]
+
+
+def test_bad_input():
+    df = pd.DataFrame({"n": [1.0, None], "s": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="Geheimhaltungsverfahren"):
+        protect(df, "geheim", value_cols=["n"])
+    with pytest.raises(ValueError, match="fehlenden"):
+        protect(df, "sperrung", value_cols=["n", "s"], total_col=True)
+    with pytest.raises(ValueError, match="ganze"):
+        protect(pd.DataFrame({"n": [-1]}), "sperrung", value_cols=["n"])
+    # without totals a missing count is simply shown as unknown
+    assert list(protect(df, "sperrung", value_cols=["n"]).display["n"]) == [GEHEIM, GEHEIM]
+
+
+# ---------------------------------------------------------------------------------------------
+# properties
+
+small = st.sampled_from([0, 0, 0, 1, 1, 2, 2, 3, 4, 5, 7, 9, 15, 40])
+
+
+@st.composite
+def tables(draw):
+    layout = draw(st.sampled_from(["2d", "column", "row", "rows_only"]))
+    n = 1 if layout == "row" else draw(st.integers(1, 6))
+    m = 1 if layout == "column" else draw(st.integers(1, 5))
+    cells = [[draw(small) for _ in range(m)] for _ in range(n)]
+    total_row = layout in ("2d", "column", "rows_only")
+    total_col = layout in ("2d", "row")
+    return cells, total_row, total_col
+
+
+PROP = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROP
+@given(tables())
+def test_sperrung_properties(spec):
+    cells, total_row, total_col = spec
+    df, cols = table(cells, total_row, total_col)
+    pt = protect(df, "sperrung", value_cols=cols, total_row=total_row, total_col=total_col)
+    x = df[cols].to_numpy()
+    shown = pt.display[cols].to_numpy()
+    # never a 1 or a 2 on display; every 1 and 2 suppressed
+    assert not np.isin(shown, ["1", "2"]).any()
+    assert pt.suppressed.to_numpy()[(x == 1) | (x == 2)].all()
+    # shown values are the unprotected ones; totals come from unprotected values
+    for (i, j), s in np.ndenumerate(shown):
+        if s != GEHEIM:
+            assert s == (NICHTS if x[i, j] == 0 else f"{x[i, j]:,}".replace(",", "."))
+    if total_row:
+        assert (x[-1] == x[:-1].sum(axis=0)).all()
+    # the pattern survives the LP audit
+    assert audit(pt).passed
+
+
+@PROP
+@given(tables())
+def test_rundung3_properties(spec):
+    cells, total_row, total_col = spec
+    df, cols = table(cells, total_row, total_col)
+    pt = protect(df, "rundung3", value_cols=cols, total_row=total_row, total_col=total_col)
+    shown = pt.display[cols].to_numpy()
+    assert not np.isin(shown, ["1", "2"]).any()
+    vals = pt.values.to_numpy()
+    x = df[cols].to_numpy()
+    assert (vals % 3 == 0).all()
+    assert (np.abs(vals - x) <= 1).all()
+    assert audit(pt).passed
