@@ -310,6 +310,7 @@ def _read_workbook(path: Path, ds: Dataset, max_rows: int) -> ReadResult:
         if sheet is None:
             sheet = names[0]
             if len(names) > 1:
+                sheet = next((n for n in names if _has_header(wb[n], ds)), names[0])
                 findings.append(make_finding("D027", wert=ds.name, blatt=sheet))
         ws = wb[sheet]
         with zipfile.ZipFile(path) as zf:
@@ -319,6 +320,16 @@ def _read_workbook(path: Path, ds: Dataset, max_rows: int) -> ReadResult:
     finally:
         wb.close()
     return res
+
+
+def _has_header(ws, ds: Dataset) -> bool:
+    """Whether one of the first 30 rows of the worksheet is a header of the dataset."""
+    hmap = header_map(ds)
+    need = max(1, sum(1 for c in ds.columns if c.required) // 2)
+    for _, cells in zip(range(30), ws.iter_rows(values_only=True, max_col=MAX_XLSX_COLUMNS)):
+        if sum(1 for c in _map_header(list(cells), hmap) if c is not None and c.required) >= need:
+            return True
+    return False
 
 
 def _iter_sheet(ws) -> Iterable[tuple[int, list]]:
@@ -446,7 +457,7 @@ def _scan_findings(scan: _SheetScan, header_no: int, header: list, mapped: list,
             return _display(header[col - 1])
         return _letters(col)
 
-    merged_head = [ref for r1, _, r2, _, ref in scan.merged if r1 <= header_no <= r2]
+    merged_head = [ref for r1, _, _, _, ref in scan.merged if r1 <= header_no]
     if merged_head:
         findings.append(make_finding("D021", zeile=header_no, wert=", ".join(merged_head[:10])))
     if scan.hidden_cols:

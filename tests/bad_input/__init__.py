@@ -1,0 +1,1 @@
+"""The bad-input corpus: builders for valid and broken delivery files (generated, not committed)."""
