@@ -461,6 +461,12 @@ def test_jugendamtsbericht(tables, tmp_path):
     assert "Pinneberg" in "".join(p.text)
 
 
+def test_created_at_ignores_later_months(tables):
+    feb = build_jugendamtsbericht(tables, "01056", "2025-02", _status())
+    assert feb.created_at == dt.datetime(2025, 3, 9, 9, 0)  # newest February delivery (all offices)
+    assert [s.monat for s in feb.data_status] == ["2025-02"] * 4 + ["2025-01"] * 4
+
+
 def test_jugendamtsbericht_missing_delivery_marks_values(tables, tmp_path):
     model = build_jugendamtsbericht(tables, "01062", MONTH, _status(missing=(("01062", "massnahmen"),)))
     t = {x.id: x for x in model.tables}

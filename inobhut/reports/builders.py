@@ -11,12 +11,17 @@ rendering.
 label in its first column and integer counts in ``value_cols``; the row whose label equals
 ``total_row_label`` is the total of the other rows. ``display_df`` has the same shape, with
 suppressed cells replaced by ``"."``.
+
+Many reports are built from the same tables in one run: call :func:`prepare` once and pass
+the returned :class:`StatsIndex` instead of the dict of DataFrames (a dict is accepted too;
+the last one prepared is reused while the same DataFrame objects are passed).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
@@ -44,46 +49,16 @@ TABLE_COLUMNS = {
                     "anteil_fristgerecht_pct", "median_werktage"],
 }
 MASSNAHMEN = (("1", "§42"), ("2", "§42a"))
+DATASETS = ("massnahmen", "uma", "plaetze", "personal")
 ACCEPTED = ("angenommen", "angenommen mit Hinweisen")
 NOT_YET = "..."  # symbol for values of deliveries that are missing or were rejected
 HISTORY_MONTHS = 24
-ANGEBOT_CODES = None  # resolved lazily from the code list
+NOT_YET_NOTE = "„...“: Die Lieferung für diesen Monat fehlt oder wurde abgelehnt."
 
 
-# ---------------------------------------------------------------- input normalisation
-def _table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
-    """The statistics table with its fixed columns, keys as text (``monat`` 'YYYY-MM')."""
-    cols = TABLE_COLUMNS[name]
-    df = tables.get(name)
-    if df is None:
-        return pd.DataFrame(columns=cols)
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"Statistiktabelle „{name}“: Spalten fehlen: {missing}")
-    df = df[cols].copy()
-    df["jugendamt"] = df["jugendamt"].astype(str).str.strip()
-    if "monat" in df:
-        df["monat"] = df["monat"].map(_month_text)
-    if "stichtag" in df:
-        df["stichtag"] = pd.to_datetime(df["stichtag"]).dt.date
-        df["monat"] = df["stichtag"].map(lambda d: f"{d.year:04d}-{d.month:02d}")
-    if "massnahme" in df:
-        df["massnahme"] = df["massnahme"].map(lambda v: str(v).strip().removesuffix(".0"))
-    if "angebot" in df:
-        df["angebot"] = df["angebot"].map(lambda v: str(v).strip().removesuffix(".0"))
-    if "zeitraum" in df:
-        df["zeitraum"] = df["zeitraum"].astype(str).str.strip()
-    return df
-
-
-def _month_text(v: object) -> str:
-    if isinstance(v, (dt.date, pd.Timestamp)):
-        return f"{v.year:04d}-{v.month:02d}"
-    return str(v).strip()[:7]
-
-
+# ---------------------------------------------------------------- small value helpers
 def _num(v: object) -> float | None:
-    if v is None or v is pd.NA:
+    if v is None or v is pd.NA or isinstance(v, str):
         return None
     try:
         f = float(v)
@@ -93,7 +68,9 @@ def _num(v: object) -> float | None:
 
 
 def _count(v: object):
-    """A count for display: 0 -> '–', missing -> '.', else int."""
+    """A count for display: 0 -> '–', missing -> '.', symbols unchanged, else int."""
+    if isinstance(v, str):
+        return v
     f = _num(v)
     if f is None:
         return "."
@@ -106,16 +83,119 @@ def _dec(v: object, nd: int, missing: str = "x"):
 
 
 def _dash_counts(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    """Counts for display: 0 -> '–', numbers -> int, symbols unchanged, missing -> '.'."""
     out = df.copy()
     for c in cols:
-        out[c] = pd.Series([v if isinstance(v, str) else _count(v) for v in out[c].tolist()], index=out.index,
-                           dtype=object)
+        out[c] = pd.Series([_count(v) for v in out[c].tolist()], index=out.index, dtype=object)
     return out
 
 
+def _month_text(v: object) -> str:
+    if isinstance(v, (dt.date, pd.Timestamp)):
+        return f"{v.year:04d}-{v.month:02d}"
+    return str(v).strip()[:7]
+
+
+def _code(v: object) -> str:
+    s = str(v).strip()
+    return s[:-2] if s.endswith(".0") else s
+
+
+# ---------------------------------------------------------------- statistics index
+def _frame(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    cols = TABLE_COLUMNS[name]
+    df = tables.get(name)
+    if df is None:
+        return pd.DataFrame(columns=cols)
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"Statistiktabelle „{name}“: Spalten fehlen: {missing}")
+    return df[cols]
+
+
+class StatsIndex:
+    """The five statistics tables as dictionaries for fast look-ups by office and month."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame]):
+        self.bew: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(dict)
+        for r in _frame(tables, "bewegung").itertuples(index=False):
+            k = (str(r.jugendamt).strip(), _month_text(r.monat))
+            cur = self.bew[k].setdefault(_code(r.massnahme), [0.0, 0.0, 0.0])
+            for i, v in enumerate((r.zugaenge, r.abgaenge, r.bestand)):
+                cur[i] += _num(v) or 0.0
+        self.bew_months = sorted({m for _, m in self.bew})
+        self.bew_agss = {a for a, _ in self.bew}
+
+        be = _frame(tables, "beendete")
+        self.beendete: dict[tuple[str, str], dict[tuple[str, str], float]] = defaultdict(lambda: defaultdict(float))
+        norm: dict[tuple[str, object], str] = {}
+        for r in be.itertuples(index=False):
+            m = str(r.merkmal).strip()
+            key = (m, r.auspraegung)
+            if key not in norm:
+                norm[key] = texts.normalise_code(m, r.auspraegung)
+            self.beendete[(str(r.jugendamt).strip(), str(r.zeitraum).strip())][(m, norm[key])] += _num(r.anzahl) or 0.0
+        self.beendete_periods = {z for _, z in self.beendete}
+        self.beendete_agss = {a for a, _ in self.beendete}
+        self._ytd: dict[tuple[str, str], tuple[dict, str]] = {}
+
+        self.uma: dict[tuple[str, str], dict] = {}
+        for r in _frame(tables, "uma_quote").to_dict("records"):
+            self.uma[(str(r["jugendamt"]).strip(), _month_text(pd.Timestamp(r["stichtag"])))] = r
+
+        self.plaetze: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        for r in _frame(tables, "plaetze").to_dict("records"):
+            r["angebot"] = _code(r["angebot"])
+            self.plaetze[(str(r["jugendamt"]).strip(), _month_text(pd.Timestamp(r["stichtag"])))].append(r)
+
+        self.fristen: dict[tuple[str, str], dict] = {}
+        for r in _frame(tables, "fristen_42a").to_dict("records"):
+            self.fristen[(str(r["jugendamt"]).strip(), _month_text(r["monat"]))] = r
+
+    def bewegung(self, ags: str, month: str, massnahme: str | None = None) -> list[float]:
+        """[zugaenge, abgaenge, bestand] of an office (or network) in a month; 0 if no row."""
+        rows = self.bew.get((ags, month), {})
+        if massnahme is not None:
+            return list(rows.get(massnahme, [0.0, 0.0, 0.0]))
+        return [sum(v[i] for v in rows.values()) for i in range(3)]
+
+    def ytd(self, ags: str, month: str) -> tuple[dict[tuple[str, str], float], str]:
+        """Ended measures January..month of the month's year (monthly rows), else the year row."""
+        key = (ags, month)
+        if key not in self._ytd:
+            year = month[:4]
+            months = [p for p in self.beendete_periods if len(p) == 7 and p[:4] == year and p <= month]
+            acc: dict[tuple[str, str], float] = defaultdict(float)
+            if months:
+                for p in months:
+                    for k, v in self.beendete.get((ags, p), {}).items():
+                        acc[k] += v
+                period = fmt_month(month) if month == f"{year}-01" else f"Januar bis {fmt_month(month)}"
+            else:
+                acc.update(self.beendete.get((ags, year), {}))
+                period = f"Jahr {year}"
+            self._ytd[key] = (dict(acc), period)
+        return self._ytd[key]
+
+
+_LAST: tuple[tuple, StatsIndex] | None = None
+
+
+def prepare(tables: Mapping[str, pd.DataFrame] | StatsIndex) -> StatsIndex:
+    """Index the statistics tables once for many reports."""
+    global _LAST
+    if isinstance(tables, StatsIndex):
+        return tables
+    ident = tuple((k, id(v)) for k, v in sorted(tables.items()))
+    if _LAST is not None and _LAST[0] == ident:
+        return _LAST[1]
+    idx = StatsIndex(tables)
+    _LAST = (ident, idx)
+    return idx
+
+
+# ---------------------------------------------------------------- delivery status
 class _Status:
-    """Delivery status lookup for one report month."""
+    """Delivery status look-up for one report month."""
 
     def __init__(self, statuses: Sequence[DeliveryStatus], month: str):
         self.all = in_force(statuses)
@@ -136,16 +216,31 @@ class _Status:
         return v in ACCEPTED or v == "unbekannt"
 
 
+def _month_status(st: _Status, offices: Sequence[config.Office], month: str) -> list[DeliveryStatus]:
+    """Status in force of every office and dataset for the month; "fehlt" where nothing arrived."""
+    out = []
+    for o in offices:
+        for ds in DATASETS:
+            s = st.by_key.get((o.ags, ds, month))
+            if s is not None:
+                out.append(s)
+            elif st.known:
+                out.append(DeliveryStatus(o.ags, ds, month, "fehlt"))
+    return out
+
+
 def _created_at(statuses: Sequence[DeliveryStatus], month: str) -> dt.datetime:
+    """Newest receipt among the deliveries up to the report month (later months do not change
+    an earlier report, so backfills reproduce it byte for byte); month end if none."""
     fallback = dt.datetime.combine(month_end(month), dt.time(0, 0))
-    return status_created_at(statuses, fallback)
+    return status_created_at([s for s in statuses if s.monat <= month], fallback)
 
 
 def _status_note(st: _Status, offices: Sequence[config.Office], month: str, prefix: str) -> str:
     counts = {"angenommen": 0, "angenommen mit Hinweisen": 0, "abgelehnt": 0, "fehlt": 0}
     times = []
     for o in offices:
-        for ds in ("massnahmen", "uma", "plaetze", "personal"):
+        for ds in DATASETS:
             v = st.verdict(o.ags, ds, month)
             if v in counts:
                 counts[v] += 1
@@ -161,6 +256,7 @@ def _status_note(st: _Status, offices: Sequence[config.Office], month: str, pref
             f"{counts['abgelehnt']} abgelehnt, {counts['fehlt']} fehlen.{last}")
 
 
+# ---------------------------------------------------------------- settings
 def _disclosure_setting(kind: str) -> str:
     return config.settings().get("geheimhaltung", {}).get(kind, "sperrung")
 
@@ -173,362 +269,6 @@ def _contact(contact: str | None) -> str:
     return contact or config.settings().get("berichte", {}).get("kontakt") or texts.CONTACT_DEFAULT
 
 
-def _placeholder(id_: str, title: str, columns: list[str], label_col: str, text: str, sheet: str) -> ReportTable:
-    row = {c: NOT_YET for c in columns}
-    row[label_col] = text
-    return ReportTable(id=id_, title=title, data=pd.DataFrame([row]),
-                       number_formats={c: "#,##0" for c in columns if c != label_col}, sheet=sheet,
-                       notes=["„...“: Die Angaben liegen für diesen Berichtsmonat noch nicht vor."])
-
-
-def _apply_protect(protect: Protect, df: pd.DataFrame, value_cols: list[str], total_label: str) -> tuple[pd.DataFrame, str]:
-    shown, footnote = protect(df.copy(), list(value_cols), total_label)
-    if list(shown.columns) != list(df.columns) or len(shown) != len(df):
-        raise ValueError("Geheimhaltung: die geschützte Tabelle hat eine andere Form als die Eingabe")
-    return shown.reset_index(drop=True), (footnote or "")
-
-
-def _reinsert(shown: pd.DataFrame, order: list[str], missing_rows: dict[str, dict], label_col: str) -> pd.DataFrame:
-    """Put rows of offices without data back in office order (after disclosure control)."""
-    rows = {r[label_col]: r for r in shown.to_dict("records")}
-    rows.update(missing_rows)
-    return pd.DataFrame([rows[k] for k in order if k in rows], columns=shown.columns)
-
-
-# ---------------------------------------------------------------- beendete helpers
-def _ytd(beendete: pd.DataFrame, month: str) -> tuple[pd.DataFrame, str]:
-    """Ended measures January..month of the month's year: (jugendamt, merkmal, auspraegung, anzahl), period text."""
-    year = month[:4]
-    monthly = beendete[(beendete["zeitraum"].str.len() == 7) & (beendete["zeitraum"].str[:4] == year)
-                       & (beendete["zeitraum"] <= month)]
-    if len(monthly):
-        part = monthly
-        first = f"{year}-01"
-        period = fmt_month(month) if month == first else f"Januar bis {fmt_month(month)}"
-    else:
-        part = beendete[beendete["zeitraum"] == year]
-        period = f"Jahr {year}"
-    part = part.copy()
-    part["auspraegung"] = [texts.normalise_code(m, a) for m, a in zip(part["merkmal"], part["auspraegung"])]
-    g = part.groupby(["jugendamt", "merkmal", "auspraegung"], as_index=False)["anzahl"].sum()
-    return g, period
-
-
-def _merkmal_rows(ytd: pd.DataFrame) -> list[tuple[str, str, str, str]]:
-    """(merkmal, code, merkmal label, value label) in table order, plus unknown codes found in the data."""
-    out = []
-    for m, (mlabel, _) in texts.MERKMALE.items():
-        vals = texts.merkmal_values(m)
-        known = {c for c, _ in vals}
-        extra = sorted(set(ytd.loc[ytd["merkmal"] == m, "auspraegung"]) - known)
-        for c, lbl in vals + [(e, e) for e in extra]:
-            out.append((m, c, mlabel, lbl))
-    return out
-
-
-# ---------------------------------------------------------------- shared table pieces
-BEWEGUNG_HEADERS = [(f"{q} {lbl}", code, col) for code, lbl in MASSNAHMEN
-                    for q, col in (("Zugänge", "zugaenge"), ("Abgänge", "abgaenge"), ("Bestand", "bestand"))]
-FRISTEN_COLS = [("Begonnene §42a-Maßnahmen", "begonnen"), ("Fristgerecht gemeldet", "fristgerecht"),
-                ("Verspätet gemeldet", "verspaetet"), ("Ohne Meldung", "ohne_meldung")]
-PLAETZE_COLS = [("Genehmigte Plätze", "genehmigt"), ("Belegte Plätze", "belegt"), ("Gesperrte Plätze", "gesperrt"),
-                ("Freie Plätze", "frei")]
-UMA_FORMATS = {"Einwohner": "#,##0", "UMA Ist": "#,##0", "Aufnahmesoll": "#,##0.00", "Erfüllungsquote in %": "0.0",
-               "Differenz": "#,##0.00", "Junge Volljährige": "#,##0"}
-
-
-def _bewegung_row(b: pd.DataFrame, ags: str, month: str) -> dict[str, float]:
-    part = b[(b["jugendamt"] == ags) & (b["monat"] == month)]
-    out = {}
-    for head, code, col in BEWEGUNG_HEADERS:
-        out[head] = float(part.loc[part["massnahme"] == code, col].sum())
-    return out
-
-
-def _plaetze_sum(p: pd.DataFrame) -> dict:
-    out = {h: float(p[c].sum()) for h, c in PLAETZE_COLS}
-    usable = out["Genehmigte Plätze"] - out["Gesperrte Plätze"]
-    out["Auslastung in %"] = round(100 * out["Belegte Plätze"] / usable, 1) if usable > 0 else "x"
-    out["VZÄ Soll"] = round(float(p["vzae_soll"].sum()), 2)
-    out["VZÄ Ist"] = round(float(p["vzae_ist"].sum()), 2)
-    return out
-
-
-PLAETZE_FORMATS = {"Genehmigte Plätze": "#,##0", "Belegte Plätze": "#,##0", "Gesperrte Plätze": "#,##0",
-                   "Freie Plätze": "#,##0", "Auslastung in %": "0.0", "VZÄ Soll": "#,##0.0", "VZÄ Ist": "#,##0.0"}
-
-
-def _time_series(b: pd.DataFrame, who: str, month: str, st: _Status | None, id_: str, title: str,
-                 subject: str) -> ReportTable | None:
-    """Monthly Zugänge/Abgänge/Bestand of one office or network (up to 24 months), with a line chart."""
-    months_all = sorted(m for m in b["monat"].unique() if m <= month)
-    first = add_months(month, -(HISTORY_MONTHS - 1))
-    months = [m for m in months_all if m >= first]
-    if len(months) < 2:
-        return None
-    part = b[b["jugendamt"] == who].groupby("monat")[["zugaenge", "abgaenge", "bestand"]].sum()
-    rows = []
-    for m in months:
-        if st is not None and not st.has_data(who, "massnahmen", m):
-            vals = [NOT_YET] * 3
-        elif m in part.index:
-            vals = [_count(part.at[m, c]) for c in ("zugaenge", "abgaenge", "bestand")]
-        else:
-            vals = ["–"] * 3
-        rows.append({"Monat": fmt_month_short(m), "Zugänge": vals[0], "Abgänge": vals[1], "Bestand am Monatsende": vals[2]})
-    df = pd.DataFrame(rows)
-    z = [v for v in df["Zugänge"] if not isinstance(v, str)]
-    alt = (f"Liniendiagramm: Zugänge und Bestand von {subject}, {fmt_month(months[0])} bis {fmt_month(months[-1])}. "
-           f"Zugänge je Monat zwischen {min(z, default=0)} und {max(z, default=0)}. Alle Werte in der Tabelle.")
-    return ReportTable(
-        id=id_, title=title, data=df,
-        number_formats={"Zugänge": "#,##0", "Abgänge": "#,##0", "Bestand am Monatsende": "#,##0"},
-        chart=ChartSpec("line", "Monat", ["Zugänge", "Bestand am Monatsende"],
-                        f"Zugänge und Bestand, {subject}", alt, y_title="Maßnahmen", x_title="Monat"),
-        sheet="Zeitreihe",
-        description="Maßnahmen nach §42 und §42a zusammen.",
-        notes=["„...“: Lieferung für diesen Monat fehlt oder wurde abgelehnt."] if any(
-            NOT_YET in r.values() for r in rows) else [],
-    )
-
-
-# ---------------------------------------------------------------- Landesbericht
-def build_landesbericht(tables: Mapping[str, pd.DataFrame], verbund: str, month: str,
-                        data_status: Sequence[DeliveryStatus], protect: Protect, *,
-                        findings: pd.DataFrame | None = None, contact: str | None = None) -> ReportModel:
-    """The Landesbericht of a network for a month: tables by office and network total, with
-    disclosure control (``protect``) on counts by office; delivery status matrix; data-quality
-    summary (``findings``: rule_id, severity, anzahl; ``None`` = not yet available)."""
-    offices = config.network_offices(verbund)
-    if not offices:
-        raise ValueError(f"Unbekannter Verbund „{verbund}“")
-    st = _Status(data_status, month)
-    net = network_label(verbund)
-    total_label = f"{net} insgesamt"
-    order = [office_label(o.ags) for o in offices] + [total_label]
-    method = _disclosure_setting("landesbericht")
-    footnotes: list[str] = []
-    out_tables: list[ReportTable] = []
-
-    def protected(df: pd.DataFrame, value_cols: list[str], missing: dict[str, dict]) -> pd.DataFrame:
-        shown, fn = _apply_protect(protect, df, value_cols, total_label)
-        if fn and fn not in footnotes:
-            footnotes.append(fn)
-        shown = _reinsert(shown, order, missing, "Jugendamt")
-        return _dash_counts(shown, value_cols), fn
-
-    # Bewegung
-    b = _table(tables, "bewegung")
-    heads = [h for h, _, _ in BEWEGUNG_HEADERS]
-    rows, missing = [], {}
-    for o in offices:
-        if st.has_data(o.ags, "massnahmen"):
-            rows.append({"Jugendamt": office_label(o.ags), **_bewegung_row(b, o.ags, month)})
-        else:
-            missing[office_label(o.ags)] = {"Jugendamt": office_label(o.ags), **{h: NOT_YET for h in heads}}
-    tot = _bewegung_row(b, verbund, month) if (b["jugendamt"] == verbund).any() else \
-        {h: sum(r[h] for r in rows) for h in heads}
-    rows.append({"Jugendamt": total_label, **tot})
-    df, fn = protected(pd.DataFrame(rows), heads, missing)
-    out_tables.append(ReportTable(
-        id="bewegung", title=f"Zugänge, Abgänge und Bestand nach Jugendamt und Art der Maßnahme, {fmt_month(month)}",
-        data=df, number_formats={h: "#,##0" for h in heads}, total_rows=[len(df) - 1], sheet="Bewegung",
-        description=f"Bestand am {fmt_date(month_end(month))}.",
-        notes=[n for n in (fn, "„...“: Lieferung Maßnahmen fehlt oder wurde abgelehnt." if missing else "") if n],
-    ))
-
-    # Zeitreihe (network total)
-    ts = _time_series(b, verbund, month, None, "zeitreihe", f"Zugänge und Bestand im Zeitverlauf, {net}", net)
-    if ts is not None:
-        out_tables.append(ts)
-
-    # Beendete (year to date) by office and by characteristic
-    be = _table(tables, "beendete")
-    ytd, period = _ytd(be, month)
-    by_office_cols = [("Beendete Maßnahmen", "insgesamt", "insgesamt"), ("§42", "massnahme", "1"),
-                      ("§42a", "massnahme", "2"), ("Unbegleitet eingereist", "unbegleitet", "1"),
-                      ("Männlich", "geschlecht", "m"), ("Weiblich", "geschlecht", "w")]
-    idx = ytd.set_index(["jugendamt", "merkmal", "auspraegung"])["anzahl"]
-
-    def get(ags: str, m: str, c: str) -> float:
-        return float(idx.get((ags, m, c), 0))
-
-    rows, missing = [], {}
-    heads_b = [h for h, _, _ in by_office_cols]
-    for o in offices:
-        if st.has_data(o.ags, "massnahmen"):
-            rows.append({"Jugendamt": office_label(o.ags), **{h: get(o.ags, m, c) for h, m, c in by_office_cols}})
-        else:
-            missing[office_label(o.ags)] = {"Jugendamt": office_label(o.ags), **{h: NOT_YET for h in heads_b}}
-    has_total = (ytd["jugendamt"] == verbund).any()
-    rows.append({"Jugendamt": total_label, **{h: (get(verbund, m, c) if has_total else sum(r[h] for r in rows))
-                                              for h, m, c in by_office_cols}})
-    df, fn = protected(pd.DataFrame(rows), heads_b, missing)
-    out_tables.append(ReportTable(
-        id="beendete_ja", title=f"Beendete Maßnahmen nach Jugendamt, {period}", data=df,
-        number_formats={h: "#,##0" for h in heads_b}, total_rows=[len(df) - 1], sheet="Beendete nach Jugendamt",
-        notes=[n for n in (fn, texts.DEFINITIONS["Geschlecht"],
-                           "„...“: Lieferung Maßnahmen des Berichtsmonats fehlt oder wurde abgelehnt; frühere "
-                           "Monate sind in den Verbundwerten enthalten." if missing else "") if n],
-    ))
-    mrows = []
-    for m, c, mlabel, vlabel in _merkmal_rows(ytd):
-        v = get(verbund, m, c) if has_total else float(ytd[(ytd["merkmal"] == m) & (ytd["auspraegung"] == c)]["anzahl"].sum())
-        mrows.append({"Merkmal": mlabel, "Ausprägung": vlabel, "Anzahl": _count(v)})
-    out_tables.append(ReportTable(
-        id="beendete_merkmal", title=f"Beendete Maßnahmen nach Merkmalen, {net}, {period}",
-        data=pd.DataFrame(mrows), number_formats={"Anzahl": "#,##0"}, total_rows=[0], sheet="Beendete nach Merkmal",
-        row_header="Ausprägung", notes=[texts.DEFINITIONS["Anlass"], texts.DEFINITIONS["Geschlecht"]],
-    ))
-
-    # UMA quota
-    out_tables.append(_uma_landes(tables, verbund, month, st, offices, total_label, order, protect, footnotes))
-
-    # §42a deadlines
-    fr = _table(tables, "fristen_42a")
-    frm = fr[fr["monat"] == month].set_index("jugendamt")
-    heads_f = [h for h, _ in FRISTEN_COLS]
-    rows, missing = [], {}
-    for o in offices:
-        lab = office_label(o.ags)
-        if st.has_data(o.ags, "massnahmen"):
-            rows.append({"Jugendamt": lab, **{h: float(frm.at[o.ags, c]) if o.ags in frm.index else 0.0
-                                              for h, c in FRISTEN_COLS}})
-        else:
-            missing[lab] = {"Jugendamt": lab, **{h: NOT_YET for h in heads_f}}
-    if verbund in frm.index:
-        rows.append({"Jugendamt": total_label, **{h: float(frm.at[verbund, c]) for h, c in FRISTEN_COLS}})
-    else:
-        rows.append({"Jugendamt": total_label, **{h: sum(r[h] for r in rows) for h in heads_f}})
-    raw = {r["Jugendamt"]: r for r in rows}
-    df, fn = protected(pd.DataFrame(rows), heads_f, missing)
-    share, median = [], []
-    key_of = {office_label(o.ags): o.ags for o in offices} | {total_label: verbund}
-    for lab, beg in zip(df["Jugendamt"], df["Begonnene §42a-Maßnahmen"]):
-        if lab in missing:
-            share.append(NOT_YET)
-            median.append(NOT_YET)
-            continue
-        r = raw[lab]
-        ags = key_of[lab]
-        reported = r["Fristgerecht gemeldet"] + r["Verspätet gemeldet"]
-        shown_row = df.loc[df["Jugendamt"] == lab].iloc[0]
-        share_hidden = shown_row["Begonnene §42a-Maßnahmen"] == "." or shown_row["Fristgerecht gemeldet"] == "."
-        if r["Begonnene §42a-Maßnahmen"] == 0:
-            share.append("x")
-        elif share_hidden or r["Begonnene §42a-Maßnahmen"] < _min_cases():
-            share.append(".")
-        else:
-            share.append(_dec(frm.at[ags, "anteil_fristgerecht_pct"], 1) if ags in frm.index else
-                         round(100 * r["Fristgerecht gemeldet"] / r["Begonnene §42a-Maßnahmen"], 1))
-        if reported == 0:
-            median.append("x")
-        elif reported < _min_cases():
-            median.append(".")
-        else:
-            median.append(_dec(frm.at[ags, "median_werktage"], 1, ".") if ags in frm.index else ".")
-    df["Anteil fristgerecht in %"] = share
-    df["Median Werktage bis Meldung"] = median
-    out_tables.append(ReportTable(
-        id="fristen_42a", title=f"Meldefrist bei vorläufigen Inobhutnahmen (§42a) nach Jugendamt, {fmt_month(month)}",
-        data=df, number_formats={**{h: "#,##0" for h in heads_f}, "Anteil fristgerecht in %": "0.0",
-                                 "Median Werktage bis Meldung": "0.0"},
-        total_rows=[len(df) - 1], sheet="Fristen 42a",
-        description="Maßnahmen nach §42a mit Beginn im Berichtsmonat; Frist: 7 Werktage bis zur Meldung an die Landesverteilstelle.",
-        notes=[n for n in (fn, f"Anteile und Mediane aus weniger als {_min_cases()} Fällen sind durch „.“ ersetzt; "
-                               "„x“: keine Fälle, Aussage nicht sinnvoll.") if n],
-    ))
-
-    # Places by office (capacity, not case data: no suppression)
-    pl = _table(tables, "plaetze")
-    plm = pl[pl["monat"] == month]
-    rows = []
-    for o in offices:
-        lab = office_label(o.ags)
-        part = plm[plm["jugendamt"] == o.ags]
-        if not st.has_data(o.ags, "plaetze") and part.empty:
-            rows.append({"Jugendamt": lab, **{h: NOT_YET for h in PLAETZE_FORMATS}})
-        else:
-            rows.append({"Jugendamt": lab, **_plaetze_sum(part)})
-    totp = plm[plm["jugendamt"] == verbund]
-    if totp.empty:
-        totp = plm[plm["jugendamt"].isin([o.ags for o in offices])]
-    rows.append({"Jugendamt": total_label, **_plaetze_sum(totp)})
-    df = _dash_counts(pd.DataFrame(rows), [h for h, _ in PLAETZE_COLS])
-    out_tables.append(ReportTable(
-        id="plaetze", title=f"Plätze nach Jugendamt, {fmt_month(month)}", data=df, number_formats=PLAETZE_FORMATS,
-        total_rows=[len(df) - 1], sheet="Plätze",
-        description="Letzter gelieferter Stichtag des Monats je Einrichtung; alle Angebote zusammen.",
-        notes=["Platzzahlen beschreiben Einrichtungen, nicht Kinder; sie werden deshalb nicht gesperrt.",
-               "„x“: keine belegbaren Plätze, Auslastung nicht sinnvoll."],
-    ))
-
-    # Delivery status matrix
-    dsets = ("massnahmen", "uma", "plaetze", "personal")
-    mrows = [{"Jugendamt": office_label(o.ags), **{dataset_label(d): _verdict_text(st.verdict(o.ags, d)) for d in dsets}}
-             for o in offices]
-    out_tables.append(ReportTable(
-        id="lieferstatus", title=f"Lieferstatus nach Jugendamt und Datensatz, {fmt_month(month)}",
-        data=pd.DataFrame(mrows), sheet="Lieferstatus",
-        notes=["Maßgeblich ist je Datensatz die neueste angenommene Version; „fehlt“: bis zum Datenstand nicht geliefert."],
-    ))
-
-    out_tables.append(_quality_table(findings))
-
-    note = footnotes[0] if footnotes else ""
-    return ReportModel(
-        kind="landesbericht", title=f"Landesbericht Inobhutnahmen – {net}", period=fmt_month(month),
-        scope=net, audience="Landesebene (Verbund, Ministerium, kommunale Landesverbände)",
-        disclosure_method=method,
-        disclosure_note=(note or "Fallzahlen nach Jugendämtern sind nach § 103 SGB VIII geheim gehalten: "
-                         "kleine Fallzahlen und Werte, aus denen sie sich errechnen ließen, sind durch „.“ ersetzt."),
-        data_status=list(st.all), product_version=inobhut.__version__,
-        created_at=_created_at(data_status, month), source=texts.SOURCE, contact=_contact(contact),
-        tables=out_tables, data_status_note=_status_note(st, offices, month, "Datenstand"),
-        definitions=texts.definitions("Stichtag", "Zugang", "Abgang", "Bestand", "Beendete Maßnahmen", "Anlass",
-                                      "Geschlecht", "Alter", "Dauer", "Werktage", "Fristgerecht gemeldet", "UMA Ist",
-                                      "Junge Volljährige", "Aufnahmesoll", "Erfüllungsquote", "Differenz",
-                                      "Auslastung", "Freie Plätze", "VZÄ"),
-        period_key=month, scope_key=verbund, network=verbund,
-    )
-
-
-def _verdict_text(v: str) -> str:
-    return "fehlt" if v == "unbekannt" else v
-
-
-def _quality_table(findings: pd.DataFrame | None) -> ReportTable:
-    cols = ["Regel", "Schweregrad", "Befunde"]
-    if findings is None:
-        df = pd.DataFrame([{"Regel": "Zusammenfassung folgt", "Schweregrad": "...", "Befunde": "..."}])
-        notes = ["Die Zusammenfassung der Prüfergebnisse liegt für diesen Bericht noch nicht vor („...“)."]
-        total = None
-    elif len(findings) == 0:
-        df = pd.DataFrame([{"Regel": "keine Befunde", "Schweregrad": "–", "Befunde": "–"}])
-        notes, total = [], None
-    else:
-        f = findings.groupby(["rule_id", "severity"], as_index=False)["anzahl"].sum()
-        f["_o"] = f["severity"].map({"Fehler": 0, "Hinweis": 1}).fillna(2)
-        f = f.sort_values(["_o", "rule_id"])
-        rows = [{"Regel": str(r.rule_id), "Schweregrad": str(r.severity), "Befunde": _count(r.anzahl)}
-                for r in f.itertuples()]
-        rows.append({"Regel": "Insgesamt", "Schweregrad": "alle", "Befunde": _count(f["anzahl"].sum())})
-        df = pd.DataFrame(rows, columns=cols)
-        notes = ["Befunde aller geprüften Lieferversionen des Monats; Regeln siehe Regelkatalog der Prüfberichte."]
-        total = [len(df) - 1]
-    return ReportTable(id="datenqualitaet", title="Datenqualität: Befunde nach Prüfregel", data=df,
-                       number_formats={"Befunde": "#,##0"}, total_rows=total, sheet="Datenqualität", notes=notes)
-
-
-def _uma_missing_note(st: _Status, offices: Sequence[config.Office]) -> str:
-    miss = [office_label(o.ags) for o in offices if not st.has_data(o.ags, "uma")]
-    if miss:
-        return ("Aufnahmesoll, Erfüllungsquote und Differenz werden erst berechnet, wenn alle Jugendämter des "
-                f"Verbunds die UMA-Lieferung für den Monat abgegeben haben („...“). Es fehlen: {', '.join(miss)}.")
-    return ("Aufnahmesoll, Erfüllungsquote und Differenz werden erst berechnet, wenn alle Jugendämter des "
-            "Verbunds die UMA-Lieferung für den Monat abgegeben haben („...“).")
-
-
 def _uma_config_note() -> str:
     q = config.settings().get("uma_quote", {})
     excl = ", ".join(q.get("hilfearten_ausgenommen", ["1"]))
@@ -538,11 +278,71 @@ def _uma_config_note() -> str:
             f"Soll nach Einwohneranteil ({stand}).")
 
 
-def _uma_rows(u: pd.DataFrame, ags: str) -> dict | None:
-    part = u[u["jugendamt"] == ags]
-    if part.empty:
+def _uma_missing_note(st: _Status, offices: Sequence[config.Office]) -> str:
+    base = ("Aufnahmesoll, Erfüllungsquote und Differenz werden erst berechnet, wenn alle Jugendämter des "
+            "Verbunds die UMA-Lieferung für den Monat abgegeben haben („...“).")
+    miss = [office_label(o.ags) for o in offices if not st.has_data(o.ags, "uma")]
+    return f"{base} Es fehlen: {', '.join(miss)}." if miss else base
+
+
+# ---------------------------------------------------------------- disclosure plumbing
+def _apply_protect(protect: Protect, df: pd.DataFrame, value_cols: list[str], total_label: str) -> tuple[pd.DataFrame, str]:
+    shown, footnote = protect(df.copy(), list(value_cols), total_label)
+    if list(shown.columns) != list(df.columns) or len(shown) != len(df):
+        raise ValueError("Geheimhaltung: die geschützte Tabelle hat eine andere Form als die Eingabe")
+    return shown.reset_index(drop=True).astype(object), (footnote or "")
+
+
+def _reinsert(shown: pd.DataFrame, order: list[str], missing_rows: dict[str, dict], label_col: str) -> pd.DataFrame:
+    """Put rows of offices without data back in office order (after disclosure control)."""
+    rows = {r[label_col]: r for r in shown.to_dict("records")}
+    rows.update(missing_rows)
+    return pd.DataFrame([rows[k] for k in order if k in rows], columns=shown.columns)
+
+
+# ---------------------------------------------------------------- shared table pieces
+BEWEGUNG_HEADERS = [(f"{q} {lbl}", code, i) for code, lbl in MASSNAHMEN
+                    for i, q in enumerate(("Zugänge", "Abgänge", "Bestand"))]
+FRISTEN_COLS = [("Begonnene §42a-Maßnahmen", "begonnen"), ("Fristgerecht gemeldet", "fristgerecht"),
+                ("Verspätet gemeldet", "verspaetet"), ("Ohne Meldung", "ohne_meldung")]
+PLAETZE_COLS = [("Genehmigte Plätze", "genehmigt"), ("Belegte Plätze", "belegt"), ("Gesperrte Plätze", "gesperrt"),
+                ("Freie Plätze", "frei")]
+PLAETZE_FORMATS = {"Genehmigte Plätze": "#,##0", "Belegte Plätze": "#,##0", "Gesperrte Plätze": "#,##0",
+                   "Freie Plätze": "#,##0", "Auslastung in %": "0.0", "VZÄ Soll": "#,##0.0", "VZÄ Ist": "#,##0.0"}
+UMA_FORMATS = {"Einwohner": "#,##0", "UMA Ist": "#,##0", "Aufnahmesoll": "#,##0.00", "Erfüllungsquote in %": "0.0",
+               "Differenz": "#,##0.00", "Junge Volljährige": "#,##0"}
+FRISTEN_FORMATS = {**{h: "#,##0" for h, _ in FRISTEN_COLS}, "Anteil fristgerecht in %": "0.0",
+                   "Median Werktage bis Meldung": "0.0"}
+FRISTEN_DESC = ("Maßnahmen nach §42a mit Beginn im Berichtsmonat; Frist: 7 Werktage bis zur Meldung an die "
+                "Landesverteilstelle.")
+ALL_DEFINITIONS = ("Stichtag", "Zugang", "Abgang", "Bestand", "Beendete Maßnahmen", "Anlass", "Geschlecht", "Alter",
+                   "Dauer", "Werktage", "Fristgerecht gemeldet", "UMA Ist", "Junge Volljährige", "Aufnahmesoll",
+                   "Erfüllungsquote", "Differenz", "Auslastung", "Freie Plätze", "VZÄ")
+
+
+def _bewegung_row(ix: StatsIndex, ags: str, month: str) -> dict[str, float]:
+    return {h: ix.bewegung(ags, month, code)[i] for h, code, i in BEWEGUNG_HEADERS}
+
+
+def _plaetze_sum(rows: list[dict]) -> dict:
+    out = {h: sum(_num(r[c]) or 0.0 for r in rows) for h, c in PLAETZE_COLS}
+    usable = out["Genehmigte Plätze"] - out["Gesperrte Plätze"]
+    out["Auslastung in %"] = round(100 * out["Belegte Plätze"] / usable, 1) if usable > 0 else "x"
+    out["VZÄ Soll"] = round(sum(_num(r["vzae_soll"]) or 0.0 for r in rows), 2)
+    out["VZÄ Ist"] = round(sum(_num(r["vzae_ist"]) or 0.0 for r in rows), 2)
+    return out
+
+
+def _network_plaetze(ix: StatsIndex, verbund: str, offices, month: str) -> list[dict]:
+    rows = ix.plaetze.get((verbund, month))
+    if rows:
+        return rows
+    return [r for o in offices for r in ix.plaetze.get((o.ags, month), [])]
+
+
+def _uma_values(r: dict | None) -> dict | None:
+    if r is None:
         return None
-    r = part.iloc[0]
     soll = _num(r["uma_soll"])
     return {
         "Einwohner": _count(r["einwohner"]),
@@ -554,197 +354,414 @@ def _uma_rows(u: pd.DataFrame, ags: str) -> dict | None:
     }
 
 
-def _uma_landes(tables, verbund, month, st, offices, total_label, order, protect, footnotes) -> ReportTable:
-    u = _table(tables, "uma_quote")
-    um = u[u["monat"] == month]
-    rows, missing = [], {}
-    empty = {h: NOT_YET for h in UMA_FORMATS}
+def _merkmal_rows(*dicts: dict[tuple[str, str], float]) -> list[tuple[str, str, str, str]]:
+    """(merkmal, code, merkmal label, value label) in table order, plus unknown codes found in the data."""
+    present = {k for d in dicts for k in d}
+    out = []
+    for m, (mlabel, _) in texts.MERKMALE.items():
+        vals = texts.merkmal_values(m)
+        known = {c for c, _ in vals}
+        extra = sorted({c for mm, c in present if mm == m} - known)
+        for c, lbl in vals + [(e, e) for e in extra]:
+            out.append((m, c, mlabel, lbl))
+    return out
+
+
+def _network_ytd(ix: StatsIndex, verbund: str, offices, month: str) -> tuple[dict, str]:
+    if verbund in ix.beendete_agss:
+        return ix.ytd(verbund, month)
+    acc: dict[tuple[str, str], float] = defaultdict(float)
+    period = ""
     for o in offices:
-        lab = office_label(o.ags)
-        r = _uma_rows(um, o.ags) if st.has_data(o.ags, "uma") else None
+        d, period = ix.ytd(o.ags, month)
+        for k, v in d.items():
+            acc[k] += v
+    return dict(acc), period or ix.ytd(verbund, month)[1]
+
+
+def _time_series(ix: StatsIndex, who: str, month: str, st: _Status | None, title: str, subject: str) -> ReportTable | None:
+    """Monthly Zugänge/Abgänge/Bestand of one office or network (up to 24 months), with a line chart."""
+    first = add_months(month, -(HISTORY_MONTHS - 1))
+    months = [m for m in ix.bew_months if first <= m <= month]
+    if len(months) < 2:
+        return None
+    rows = []
+    for m in months:
+        if st is not None and not st.has_data(who, "massnahmen", m):
+            vals = [NOT_YET] * 3
+        else:
+            vals = [_count(v) for v in ix.bewegung(who, m)]
+        rows.append({"Monat": fmt_month_short(m), "Zugänge": vals[0], "Abgänge": vals[1], "Bestand am Monatsende": vals[2]})
+    df = pd.DataFrame(rows)
+    z = [0 if v == "–" else v for v in df["Zugänge"] if v != NOT_YET]
+    alt = (f"Liniendiagramm: Zugänge und Bestand von {subject}, {fmt_month(months[0])} bis {fmt_month(months[-1])}. "
+           f"Zugänge je Monat zwischen {min(z, default=0)} und {max(z, default=0)}. Alle Werte stehen in der Tabelle.")
+    return ReportTable(
+        id="zeitreihe", title=title, data=df,
+        number_formats={"Zugänge": "#,##0", "Abgänge": "#,##0", "Bestand am Monatsende": "#,##0"},
+        chart=ChartSpec("line", "Monat", ["Zugänge", "Bestand am Monatsende"],
+                        f"Zugänge und Bestand, {subject}", alt, y_title="Maßnahmen", x_title="Monat"),
+        sheet="Zeitreihe", description="Maßnahmen nach §42 und §42a zusammen.",
+        notes=[NOT_YET_NOTE] if any(NOT_YET in r.values() for r in rows) else [],
+    )
+
+
+def _quality_table(findings: pd.DataFrame | None) -> ReportTable:
+    cols = ["Regel", "Schweregrad", "Befunde"]
+    total = None
+    if findings is None:
+        df = pd.DataFrame([{"Regel": "Zusammenfassung folgt", "Schweregrad": "...", "Befunde": "..."}])
+        notes = ["Die Zusammenfassung der Prüfergebnisse liegt für diesen Bericht noch nicht vor („...“)."]
+    elif len(findings) == 0:
+        df = pd.DataFrame([{"Regel": "keine Befunde", "Schweregrad": "–", "Befunde": "–"}])
+        notes = []
+    else:
+        f = findings.groupby(["rule_id", "severity"], as_index=False)["anzahl"].sum()
+        f["_o"] = f["severity"].map({"Fehler": 0, "Hinweis": 1}).fillna(2)
+        f = f.sort_values(["_o", "rule_id"])
+        rows = [{"Regel": str(r.rule_id), "Schweregrad": str(r.severity), "Befunde": _count(r.anzahl)}
+                for r in f.itertuples()]
+        rows.append({"Regel": "Insgesamt", "Schweregrad": "alle", "Befunde": _count(f["anzahl"].sum())})
+        df = pd.DataFrame(rows, columns=cols)
+        notes = ["Befunde aller geprüften Lieferversionen des Monats; die Regeln erklärt der Regelkatalog der Prüfberichte."]
+        total = [len(df) - 1]
+    return ReportTable(id="datenqualitaet", title="Datenqualität: Befunde nach Prüfregel", data=df,
+                       number_formats={"Befunde": "#,##0"}, total_rows=total, sheet="Datenqualität", notes=notes)
+
+
+# ---------------------------------------------------------------- Landesbericht
+def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund: str, month: str,
+                        data_status: Sequence[DeliveryStatus], protect: Protect, *,
+                        findings: pd.DataFrame | None = None, contact: str | None = None) -> ReportModel:
+    """The Landesbericht of a network for a month: tables by office and network total, with
+    disclosure control (``protect``) on counts of cases by office; delivery status matrix;
+    data-quality summary (``findings``: rule_id, severity, anzahl; ``None`` = not yet available)."""
+    ix = prepare(tables)
+    offices = config.network_offices(verbund)
+    if not offices:
+        raise ValueError(f"Unbekannter Verbund „{verbund}“")
+    st = _Status(data_status, month)
+    net = network_label(verbund)
+    total_label = f"{net} insgesamt"
+    labels = {o.ags: office_label(o.ags) for o in offices}
+    order = [labels[o.ags] for o in offices] + [total_label]
+    footnotes: list[str] = []
+    out: list[ReportTable] = []
+
+    def protected(rows: list[dict], value_cols: list[str], missing: dict[str, dict]) -> tuple[pd.DataFrame, str]:
+        shown, fn = _apply_protect(protect, pd.DataFrame(rows), value_cols, total_label)
+        if fn and fn not in footnotes:
+            footnotes.append(fn)
+        return _dash_counts(_reinsert(shown, order, missing, "Jugendamt"), value_cols), fn
+
+    def by_office(dataset: str, values, heads: list[str]) -> tuple[list[dict], dict[str, dict]]:
+        rows, missing = [], {}
+        for o in offices:
+            lab = labels[o.ags]
+            if st.has_data(o.ags, dataset):
+                rows.append({"Jugendamt": lab, **values(o.ags)})
+            else:
+                missing[lab] = {"Jugendamt": lab, **{h: NOT_YET for h in heads}}
+        return rows, missing
+
+    def total_row(rows: list[dict], heads: list[str], has_total: bool, values) -> dict:
+        if has_total:
+            return {"Jugendamt": total_label, **values(verbund)}
+        return {"Jugendamt": total_label, **{h: sum(r[h] for r in rows) for h in heads}}
+
+    # Bewegung by office and Maßnahme
+    heads = [h for h, _, _ in BEWEGUNG_HEADERS]
+    vals = lambda a: _bewegung_row(ix, a, month)  # noqa: E731
+    rows, missing = by_office("massnahmen", vals, heads)
+    rows.append(total_row(rows, heads, verbund in ix.bew_agss, vals))
+    df, fn = protected(rows, heads, missing)
+    out.append(ReportTable(
+        id="bewegung", title=f"Zugänge, Abgänge und Bestand nach Jugendamt und Art der Maßnahme, {fmt_month(month)}",
+        data=df, number_formats={h: "#,##0" for h in heads}, total_rows=[len(df) - 1], sheet="Bewegung",
+        description=f"Bestand am {fmt_date(month_end(month))}.",
+        notes=[n for n in (fn, NOT_YET_NOTE if missing else "") if n],
+    ))
+
+    ts = _time_series(ix, verbund, month, None, f"Zugänge und Bestand im Zeitverlauf, {net}", net)
+    if ts is not None:
+        out.append(ts)
+
+    # Beendete (year to date) by office, and by characteristic for the network
+    cols_b = [("Beendete Maßnahmen", "insgesamt", "insgesamt"), ("§42", "massnahme", "1"), ("§42a", "massnahme", "2"),
+              ("Unbegleitet eingereist", "unbegleitet", "1"), ("Männlich", "geschlecht", "m"),
+              ("Weiblich", "geschlecht", "w")]
+    heads_b = [h for h, _, _ in cols_b]
+    vals = lambda a: {h: ix.ytd(a, month)[0].get((m, c), 0.0) for h, m, c in cols_b}  # noqa: E731
+    rows, missing = by_office("massnahmen", vals, heads_b)
+    rows.append(total_row(rows, heads_b, verbund in ix.beendete_agss, vals))
+    df, fn = protected(rows, heads_b, missing)
+    net_ytd, period = _network_ytd(ix, verbund, offices, month)
+    out.append(ReportTable(
+        id="beendete_ja", title=f"Beendete Maßnahmen nach Jugendamt, {period}", data=df,
+        number_formats={h: "#,##0" for h in heads_b}, total_rows=[len(df) - 1], sheet="Beendete nach Jugendamt",
+        notes=[n for n in (fn, texts.DEFINITIONS["Geschlecht"],
+                           "„...“: Lieferung Maßnahmen des Berichtsmonats fehlt oder wurde abgelehnt; frühere Monate "
+                           "sind in der Verbundsumme enthalten." if missing else "") if n],
+    ))
+    mrows = [{"Merkmal": ml, "Ausprägung": vl, "Anzahl": _count(net_ytd.get((m, c), 0.0))}
+             for m, c, ml, vl in _merkmal_rows(net_ytd)]
+    out.append(ReportTable(
+        id="beendete_merkmal", title=f"Beendete Maßnahmen nach Merkmalen, {net}, {period}",
+        data=pd.DataFrame(mrows), number_formats={"Anzahl": "#,##0"}, total_rows=[0], sheet="Beendete nach Merkmal",
+        row_header="Ausprägung", notes=[texts.DEFINITIONS["Anlass"], texts.DEFINITIONS["Geschlecht"]],
+    ))
+
+    # UMA quota by office
+    counts = ["UMA Ist", "Junge Volljährige"]
+    rows, missing = [], {}
+    for o in offices:
+        lab = labels[o.ags]
+        r = _uma_values(ix.uma.get((o.ags, month))) if st.has_data(o.ags, "uma") else None
         if r is None:
-            missing[lab] = {"Jugendamt": lab, **empty, "Einwohner": o.einwohner}
+            missing[lab] = {"Jugendamt": lab, **{h: NOT_YET for h in UMA_FORMATS}, "Einwohner": o.einwohner}
         else:
             rows.append({"Jugendamt": lab, **r})
-    tot = _uma_rows(um, verbund)
-    if tot is None:
-        tot = {"Einwohner": sum(o.einwohner for o in offices), "UMA Ist": sum(r["UMA Ist"] for r in rows),
-               "Aufnahmesoll": NOT_YET, "Erfüllungsquote in %": NOT_YET, "Differenz": NOT_YET,
-               "Junge Volljährige": sum(r["Junge Volljährige"] for r in rows)}
+    tot = _uma_values(ix.uma.get((verbund, month))) or {
+        "Einwohner": sum(o.einwohner for o in offices), "UMA Ist": sum(r["UMA Ist"] for r in rows),
+        "Aufnahmesoll": NOT_YET, "Erfüllungsquote in %": NOT_YET, "Differenz": NOT_YET,
+        "Junge Volljährige": sum(r["Junge Volljährige"] for r in rows)}
     rows.append({"Jugendamt": total_label, **tot})
-    counts = ["UMA Ist", "Junge Volljährige"]
-    df = pd.DataFrame(rows)
-    shown, fn = _apply_protect(protect, df, counts, total_label)
+    shown, fn = _apply_protect(protect, pd.DataFrame(rows), counts, total_label)
     if fn and fn not in footnotes:
         footnotes.append(fn)
-    # a suppressed Ist must not be recomputable from quota or difference
-    for i in range(len(shown)):
+    for i in range(len(shown)):  # a suppressed Ist must not be recomputable from quota or difference
         if shown.at[i, "UMA Ist"] == ".":
             shown.at[i, "Erfüllungsquote in %"] = "."
             shown.at[i, "Differenz"] = "."
-    shown = _dash_counts(_reinsert(shown, order, missing, "Jugendamt"), counts)
-    any_soll_missing = any(v == NOT_YET for v in shown["Aufnahmesoll"])
-    return ReportTable(
+    df = _dash_counts(_reinsert(shown, order, missing, "Jugendamt"), counts)
+    out.append(ReportTable(
         id="uma_quote", title=f"UMA: Aufnahmesoll und Erfüllungsquote nach Jugendamt, Stichtag {fmt_date(month_end(month))}",
-        data=shown, number_formats=UMA_FORMATS, total_rows=[len(shown) - 1], sheet="UMA-Quote",
-        notes=[n for n in (fn, _uma_config_note(), _uma_missing_note(st, offices) if any_soll_missing else "") if n],
+        data=df, number_formats=UMA_FORMATS, total_rows=[len(df) - 1], sheet="UMA-Quote",
+        notes=[n for n in (fn, _uma_config_note(),
+                           _uma_missing_note(st, offices) if (df["Aufnahmesoll"] == NOT_YET).any() else "") if n],
+    ))
+
+    # §42a deadlines by office
+    heads_f = [h for h, _ in FRISTEN_COLS]
+    vals = lambda a: {h: _num((ix.fristen.get((a, month)) or {}).get(c)) or 0.0 for h, c in FRISTEN_COLS}  # noqa: E731
+    rows, missing = by_office("massnahmen", vals, heads_f)
+    rows.append(total_row(rows, heads_f, (verbund, month) in ix.fristen, vals))
+    raw = {r["Jugendamt"]: r for r in rows}
+    df, fn = protected(rows, heads_f, missing)
+    key_of = {labels[o.ags]: o.ags for o in offices} | {total_label: verbund}
+    share, median = [], []
+    for rec in df.to_dict("records"):
+        lab = rec["Jugendamt"]
+        if lab in missing:
+            share.append(NOT_YET)
+            median.append(NOT_YET)
+            continue
+        r, src = raw[lab], ix.fristen.get((key_of[lab], month)) or {}
+        beg, reported = r["Begonnene §42a-Maßnahmen"], r["Fristgerecht gemeldet"] + r["Verspätet gemeldet"]
+        hidden = rec["Begonnene §42a-Maßnahmen"] == "." or rec["Fristgerecht gemeldet"] == "."
+        if beg == 0:
+            share.append("x")
+        elif hidden or beg < _min_cases():
+            share.append(".")
+        else:
+            share.append(_dec(src.get("anteil_fristgerecht_pct"), 1, ".") if src else
+                         round(100 * r["Fristgerecht gemeldet"] / beg, 1))
+        if reported == 0:
+            median.append("x")
+        elif reported < _min_cases():
+            median.append(".")
+        else:
+            median.append(_dec(src.get("median_werktage"), 1, "."))
+    df["Anteil fristgerecht in %"] = share
+    df["Median Werktage bis Meldung"] = median
+    out.append(ReportTable(
+        id="fristen_42a", title=f"Meldefrist bei vorläufigen Inobhutnahmen (§42a) nach Jugendamt, {fmt_month(month)}",
+        data=df, number_formats=FRISTEN_FORMATS, total_rows=[len(df) - 1], sheet="Fristen 42a", description=FRISTEN_DESC,
+        notes=[n for n in (fn, f"Anteile und Mediane aus weniger als {_min_cases()} Fällen sind durch „.“ ersetzt; "
+                               "„x“: keine Fälle, Aussage nicht sinnvoll.", NOT_YET_NOTE if missing else "") if n],
+    ))
+
+    # Places by office (capacity of facilities, not case data: not suppressed)
+    rows = []
+    for o in offices:
+        part = ix.plaetze.get((o.ags, month), [])
+        if not part and not st.has_data(o.ags, "plaetze"):
+            rows.append({"Jugendamt": labels[o.ags], **{h: NOT_YET for h in PLAETZE_FORMATS}})
+        else:
+            rows.append({"Jugendamt": labels[o.ags], **_plaetze_sum(part)})
+    rows.append({"Jugendamt": total_label, **_plaetze_sum(_network_plaetze(ix, verbund, offices, month))})
+    df = _dash_counts(pd.DataFrame(rows), [h for h, _ in PLAETZE_COLS])
+    out.append(ReportTable(
+        id="plaetze", title=f"Plätze nach Jugendamt, {fmt_month(month)}", data=df, number_formats=PLAETZE_FORMATS,
+        total_rows=[len(df) - 1], sheet="Plätze",
+        description="Letzter gelieferter Stichtag des Monats je Einrichtung; alle Angebote zusammen.",
+        notes=["Platzzahlen beschreiben Einrichtungen, nicht Kinder; sie werden deshalb nicht gesperrt.",
+               "„x“: keine belegbaren Plätze, Auslastung nicht sinnvoll."],
+    ))
+
+    # Delivery status matrix
+    mrows = [{"Jugendamt": labels[o.ags],
+              **{dataset_label(d): ("fehlt" if (v := st.verdict(o.ags, d)) == "unbekannt" else v) for d in DATASETS}}
+             for o in offices]
+    out.append(ReportTable(
+        id="lieferstatus", title=f"Lieferstatus nach Jugendamt und Datensatz, {fmt_month(month)}",
+        data=pd.DataFrame(mrows), sheet="Lieferstatus",
+        notes=["Maßgeblich ist je Datensatz die neueste angenommene Version; „fehlt“: bis zum Datenstand nicht geliefert."],
+    ))
+    out.append(_quality_table(findings))
+
+    return ReportModel(
+        kind="landesbericht", title=f"Landesbericht Inobhutnahmen – {net}", period=fmt_month(month),
+        scope=net, audience="Landesebene (Verbund, Ministerium, kommunale Landesverbände)",
+        disclosure_method=_disclosure_setting("landesbericht"),
+        disclosure_note=(footnotes[0] if footnotes else
+                         "Fallzahlen nach Jugendämtern sind nach § 103 SGB VIII geheim gehalten: kleine Fallzahlen "
+                         "und Werte, aus denen sie sich errechnen ließen, sind durch „.“ ersetzt."),
+        data_status=_month_status(st, offices, month), product_version=inobhut.__version__,
+        created_at=_created_at(data_status, month), source=texts.SOURCE, contact=_contact(contact),
+        tables=out, data_status_note=_status_note(st, offices, month, "Datenstand"),
+        definitions=texts.definitions(*ALL_DEFINITIONS), period_key=month, scope_key=verbund, network=verbund,
     )
 
 
 # ---------------------------------------------------------------- Jugendamtsbericht
-def build_jugendamtsbericht(tables: Mapping[str, pd.DataFrame], ags: str, month: str,
+def build_jugendamtsbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, ags: str, month: str,
                             data_status: Sequence[DeliveryStatus], *, contact: str | None = None) -> ReportModel:
     """The report for one office and month about its own data (no disclosure control), with
     the network totals for comparison, its place in the UMA quota, its own delivery status and
     a time series of up to 24 months when the history is in the tables."""
+    ix = prepare(tables)
     off = config.office(ags)
     verbund = off.verbund
     offices = config.network_offices(verbund)
     st = _Status(data_status, month)
     name = office_label(ags)
     net = network_label(verbund)
+    net_total = f"{net} insgesamt"
     own = st.has_data(ags, "massnahmen")
-    out_tables: list[ReportTable] = []
-    not_yet_note = "„...“: Die Lieferung des Jugendamts für diesen Monat fehlt oder wurde abgelehnt."
+    out: list[ReportTable] = []
+
+    def net_bewegung(code: str | None) -> list[float]:
+        if verbund in ix.bew_agss:
+            return ix.bewegung(verbund, month, code)
+        parts = [ix.bewegung(o.ags, month, code) for o in offices]
+        return [sum(p[i] for p in parts) for i in range(3)]
 
     # Bewegung: office and network by Maßnahme
-    b = _table(tables, "bewegung")
-    bm = b[b["monat"] == month]
-    cols = [("Zugänge", "zugaenge"), ("Abgänge", "abgaenge"), ("Bestand", "bestand")]
     rows = []
-    for code, lbl in [*MASSNAHMEN, (None, "Zusammen")]:
-        row = {"Art der Maßnahme": lbl if code is None else f"{'Inobhutnahme' if code == '1' else 'vorläufige Inobhutnahme'} {lbl}"}
-        for who, suffix in ((ags, "Jugendamt"), (verbund, "Verbund")):
-            part = bm[bm["jugendamt"] == who]
-            if code is not None:
-                part = part[part["massnahme"] == code]
-            for h, c in cols:
-                row[f"{h} {suffix}"] = (_count(part[c].sum()) if (own or who == verbund) else NOT_YET)
+    for code, lbl in [("1", "Inobhutnahme §42"), ("2", "vorläufige Inobhutnahme §42a"), (None, "Zusammen")]:
+        mine = ix.bewegung(ags, month, code) if own else [NOT_YET] * 3
+        theirs = net_bewegung(code)
+        row = {"Art der Maßnahme": lbl}
+        for i, h in enumerate(("Zugänge", "Abgänge", "Bestand")):
+            row[f"{h} Jugendamt"] = _count(mine[i])
+        for i, h in enumerate(("Zugänge", "Abgänge", "Bestand")):
+            row[f"{h} Verbund"] = _count(theirs[i])
         rows.append(row)
     df = pd.DataFrame(rows)
-    out_tables.append(ReportTable(
+    out.append(ReportTable(
         id="bewegung", title=f"Zugänge, Abgänge und Bestand, {name} und {net}, {fmt_month(month)}", data=df,
         number_formats={c: "#,##0" for c in df.columns if c != "Art der Maßnahme"}, total_rows=[2], sheet="Bewegung",
-        description=f"Bestand am {fmt_date(month_end(month))}. Spalten „Verbund“: alle Jugendämter von {net} zusammen.",
-        notes=[] if own else [not_yet_note],
+        description=f"Bestand am {fmt_date(month_end(month))}. Spalten „Verbund“: alle Jugendämter des Verbunds zusammen ({net}).",
+        notes=[] if own else [NOT_YET_NOTE],
     ))
 
-    ts = _time_series(b, ags, month, st, "zeitreihe", f"Zugänge und Bestand im Zeitverlauf, {name}", name)
+    ts = _time_series(ix, ags, month, st, f"Zugänge und Bestand im Zeitverlauf, {name}", name)
     if ts is not None:
-        out_tables.append(ts)
+        out.append(ts)
 
-    # Beendete year to date by characteristic
-    be = _table(tables, "beendete")
-    ytd, period = _ytd(be, month)
-    idx = ytd.set_index(["jugendamt", "merkmal", "auspraegung"])["anzahl"]
-    has_total = (ytd["jugendamt"] == verbund).any()
-    mrows = []
-    for m, c, mlabel, vlabel in _merkmal_rows(ytd):
-        v_own = float(idx.get((ags, m, c), 0))
-        v_net = (float(idx.get((verbund, m, c), 0)) if has_total else
-                 float(ytd[(ytd["merkmal"] == m) & (ytd["auspraegung"] == c) & (ytd["jugendamt"] != verbund)]["anzahl"].sum()))
-        mrows.append({"Merkmal": mlabel, "Ausprägung": vlabel, "Jugendamt": _count(v_own), "Verbund": _count(v_net)})
-    out_tables.append(ReportTable(
+    # Beendete (year to date) by characteristic
+    mine, period = ix.ytd(ags, month)
+    theirs, _ = _network_ytd(ix, verbund, offices, month)
+    mrows = [{"Merkmal": ml, "Ausprägung": vl, "Jugendamt": _count(mine.get((m, c), 0.0)),
+              "Verbund": _count(theirs.get((m, c), 0.0))} for m, c, ml, vl in _merkmal_rows(mine, theirs)]
+    out.append(ReportTable(
         id="beendete", title=f"Beendete Maßnahmen nach Merkmalen, {name} und {net}, {period}",
         data=pd.DataFrame(mrows), number_formats={"Jugendamt": "#,##0", "Verbund": "#,##0"}, total_rows=[0],
         sheet="Beendete", row_header="Ausprägung",
         notes=[texts.DEFINITIONS["Anlass"], texts.DEFINITIONS["Geschlecht"]],
     ))
 
-    # UMA quota with place in the network
-    u = _table(tables, "uma_quote")
-    um = u[u["monat"] == month]
-    r_own = _uma_rows(um, ags) if st.has_data(ags, "uma") else None
-    r_net = _uma_rows(um, verbund)
+    # UMA quota with the office's place in the network
     empty = {h: NOT_YET for h in UMA_FORMATS}
-    quotas = {}
-    for o in offices:
-        q = um.loc[um["jugendamt"] == o.ags, "erfuellungsquote_pct"]
-        quotas[o.ags] = _num(q.iloc[0]) if len(q) else None
+    quotas = {o.ags: _num((ix.uma.get((o.ags, month)) or {}).get("erfuellungsquote_pct")) for o in offices}
     rank: object = NOT_YET
     desc = ""
-    if all(v is not None for v in quotas.values()) and quotas:
+    if quotas and all(v is not None for v in quotas.values()):
         ordered = sorted(quotas.values(), reverse=True)
         rank = ordered.index(quotas[ags]) + 1
         desc = (f"{name} steht mit seiner Erfüllungsquote auf Platz {rank} von {len(ordered)} Jugendämtern "
-                f"des Verbunds (Platz 1 = höchste Quote).")
+                "des Verbunds (Platz 1 = höchste Quote).")
+    r_own = _uma_values(ix.uma.get((ags, month))) if st.has_data(ags, "uma") else None
+    r_net = _uma_values(ix.uma.get((verbund, month)))
     rows = [
         {"Gebiet": name, **(r_own or {**empty, "Einwohner": off.einwohner}), "Platz im Verbund": rank},
-        {"Gebiet": f"{net} insgesamt", **(r_net or {**empty, "Einwohner": sum(o.einwohner for o in offices)}),
+        {"Gebiet": net_total, **(r_net or {**empty, "Einwohner": sum(o.einwohner for o in offices)}),
          "Platz im Verbund": "x"},
     ]
     df = _dash_counts(pd.DataFrame(rows), ["UMA Ist", "Junge Volljährige"])
-    any_missing = any(v == NOT_YET for v in df["Aufnahmesoll"])
-    out_tables.append(ReportTable(
+    out.append(ReportTable(
         id="uma_quote", title=f"UMA: Aufnahmesoll und Erfüllungsquote, Stichtag {fmt_date(month_end(month))}",
         data=df, number_formats={**UMA_FORMATS, "Platz im Verbund": "0"}, total_rows=[1], sheet="UMA-Quote",
         description=desc,
-        notes=[n for n in (_uma_config_note(), _uma_missing_note(st, offices) if any_missing else "") if n],
+        notes=[n for n in (_uma_config_note(),
+                           _uma_missing_note(st, offices) if (df["Aufnahmesoll"] == NOT_YET).any() else "") if n],
     ))
 
     # §42a deadlines
-    fr = _table(tables, "fristen_42a")
-    frm = fr[fr["monat"] == month].set_index("jugendamt")
     rows = []
-    for who, lab in ((ags, name), (verbund, f"{net} insgesamt")):
+    for who, lab in ((ags, name), (verbund, net_total)):
         if who == ags and not own:
-            rows.append({"Gebiet": lab, **{h: NOT_YET for h, _ in FRISTEN_COLS},
-                         "Anteil fristgerecht in %": NOT_YET, "Median Werktage bis Meldung": NOT_YET})
+            rows.append({"Gebiet": lab, **{h: NOT_YET for h in FRISTEN_FORMATS}})
             continue
-        r = frm.loc[who] if who in frm.index else None
-        vals = {h: (_count(r[c]) if r is not None else "–") for h, c in FRISTEN_COLS}
-        beg = _num(r["begonnen"]) if r is not None else 0
-        vals["Anteil fristgerecht in %"] = _dec(r["anteil_fristgerecht_pct"], 1) if r is not None and beg else "x"
-        vals["Median Werktage bis Meldung"] = _dec(r["median_werktage"], 1) if r is not None else "x"
+        r = ix.fristen.get((who, month))
+        if r is None and who == verbund:
+            parts = [ix.fristen.get((o.ags, month)) or {} for o in offices]
+            r = {c: sum(_num(p.get(c)) or 0.0 for p in parts) for _, c in FRISTEN_COLS}
+            r["anteil_fristgerecht_pct"] = 100 * r["fristgerecht"] / r["begonnen"] if r["begonnen"] else None
+            r["median_werktage"] = None  # a median cannot be combined from medians
+        r = r or {}
+        vals = {h: _count(r.get(c, 0)) for h, c in FRISTEN_COLS}
+        beg = _num(r.get("begonnen")) or 0
+        vals["Anteil fristgerecht in %"] = _dec(r.get("anteil_fristgerecht_pct"), 1, ".") if beg else "x"
+        reported = (_num(r.get("fristgerecht")) or 0) + (_num(r.get("verspaetet")) or 0)
+        vals["Median Werktage bis Meldung"] = _dec(r.get("median_werktage"), 1, ".") if reported else "x"
         rows.append({"Gebiet": lab, **vals})
-    df = pd.DataFrame(rows)
-    out_tables.append(ReportTable(
-        id="fristen_42a", title=f"Meldefrist bei vorläufigen Inobhutnahmen (§42a), {fmt_month(month)}", data=df,
-        number_formats={**{h: "#,##0" for h, _ in FRISTEN_COLS}, "Anteil fristgerecht in %": "0.0",
-                        "Median Werktage bis Meldung": "0.0"},
-        total_rows=[1], sheet="Fristen 42a",
-        description="Maßnahmen nach §42a mit Beginn im Berichtsmonat; Frist: 7 Werktage bis zur Meldung an die Landesverteilstelle.",
-        notes=["„x“: keine Fälle, Aussage nicht sinnvoll."] + ([] if own else [not_yet_note]),
+    out.append(ReportTable(
+        id="fristen_42a", title=f"Meldefrist bei vorläufigen Inobhutnahmen (§42a), {fmt_month(month)}",
+        data=pd.DataFrame(rows), number_formats=FRISTEN_FORMATS, total_rows=[1], sheet="Fristen 42a",
+        description=FRISTEN_DESC,
+        notes=["„x“: keine Fälle, Aussage nicht sinnvoll."] + ([] if own else [NOT_YET_NOTE]),
     ))
 
     # Places by Angebot
-    pl = _table(tables, "plaetze")
-    plm = pl[pl["monat"] == month]
-    mine = plm[plm["jugendamt"] == ags]
-    rows = []
-    for code in codes("angebot"):
-        part = mine[mine["angebot"] == code]
-        if part.empty:
-            continue
-        rows.append({"Angebot": label("angebot", code), **_plaetze_sum(part)})
+    mine_pl = ix.plaetze.get((ags, month), [])
     own_pl = st.has_data(ags, "plaetze")
-    if not rows:
-        rows.append({"Angebot": "keine Plätze gemeldet" if own_pl else "Lieferung fehlt",
-                     **{h: ("–" if own_pl and h in dict(PLAETZE_COLS) else (NOT_YET if not own_pl else "x"))
-                        for h in PLAETZE_FORMATS}})
-        totals = []
+    rows, totals = [], []
+    for code in codes("angebot"):
+        part = [r for r in mine_pl if r["angebot"] == code]
+        if part:
+            rows.append({"Angebot": label("angebot", code), **_plaetze_sum(part)})
+    if rows:
+        rows.append({"Angebot": f"{name} zusammen", **_plaetze_sum(mine_pl)})
+        totals.append(len(rows) - 1)
+    elif own_pl:
+        rows.append({"Angebot": f"{name}: keine Plätze gemeldet", **_plaetze_sum([])})
     else:
-        rows.append({"Angebot": f"{name} zusammen", **_plaetze_sum(mine)})
-        totals = [len(rows) - 1]
-    netp = plm[plm["jugendamt"] == verbund]
-    if netp.empty:
-        netp = plm[plm["jugendamt"].isin([o.ags for o in offices])]
-    rows.append({"Angebot": f"{net} insgesamt", **_plaetze_sum(netp)})
+        rows.append({"Angebot": f"{name}: Lieferung fehlt", **{h: NOT_YET for h in PLAETZE_FORMATS}})
+    rows.append({"Angebot": net_total, **_plaetze_sum(_network_plaetze(ix, verbund, offices, month))})
     totals.append(len(rows) - 1)
     df = _dash_counts(pd.DataFrame(rows), [h for h, _ in PLAETZE_COLS])
-    out_tables.append(ReportTable(
+    out.append(ReportTable(
         id="plaetze", title=f"Plätze nach Angebot, {name}, {fmt_month(month)}", data=df,
         number_formats=PLAETZE_FORMATS, total_rows=totals, sheet="Plätze",
         description="Letzter gelieferter Stichtag des Monats je Einrichtung.",
-        notes=["„x“: keine belegbaren Plätze, Auslastung nicht sinnvoll."] + ([] if own_pl else [not_yet_note]),
+        notes=["„x“: keine belegbaren Plätze, Auslastung nicht sinnvoll."] + ([] if own_pl else [NOT_YET_NOTE]),
     ))
 
-    own_status = [s for s in st.all if s.jugendamt == ags]
-    for ds in ("massnahmen", "uma", "plaetze", "personal"):
-        if st.known and (ags, ds, month) not in st.by_key:
-            own_status.append(DeliveryStatus(ags, ds, month, "fehlt"))
-    order = {d: i for i, d in enumerate(("massnahmen", "uma", "plaetze", "personal"))}
-    own_status.sort(key=lambda s: (s.monat, -order.get(s.dataset, 9)), reverse=True)
+    own_status = [s for s in st.all if s.jugendamt == ags and s.monat < month] + _month_status(st, [off], month)
+    rank_ds = {d: i for i, d in enumerate(DATASETS)}
+    own_status.sort(key=lambda s: (s.monat, -rank_ds.get(s.dataset, 9)), reverse=True)
     return ReportModel(
         kind="jugendamtsbericht", title=f"Jugendamtsbericht Inobhutnahmen – {name}", period=fmt_month(month),
         scope=name, audience=f"Jugendamt {name} (eigene Daten)", disclosure_method="keine",
@@ -752,12 +769,8 @@ def build_jugendamtsbericht(tables: Mapping[str, pd.DataFrame], ags: str, month:
                          "Jugendamt selbst bestimmt. Verbundwerte sind Summen über alle Jugendämter."),
         data_status=own_status, product_version=inobhut.__version__,
         created_at=_created_at(data_status, month), source=texts.SOURCE, contact=_contact(contact),
-        tables=out_tables,
-        data_status_note=_status_note(st, [off], month, "Eigene Lieferungen") + " "
-                         + _status_note(st, offices, month, f"Verbund {net}"),
-        definitions=texts.definitions("Stichtag", "Zugang", "Abgang", "Bestand", "Beendete Maßnahmen", "Anlass",
-                                      "Geschlecht", "Alter", "Dauer", "Werktage", "Fristgerecht gemeldet", "UMA Ist",
-                                      "Junge Volljährige", "Aufnahmesoll", "Erfüllungsquote", "Differenz",
-                                      "Auslastung", "Freie Plätze", "VZÄ"),
-        period_key=month, scope_key=ags, network=verbund,
+        tables=out,
+        data_status_note=(_status_note(st, [off], month, "Eigene Lieferungen") + " "
+                          + _status_note(st, offices, month, f"Verbund {net}")),
+        definitions=texts.definitions(*ALL_DEFINITIONS), period_key=month, scope_key=ags, network=verbund,
     )

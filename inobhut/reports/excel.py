@@ -11,7 +11,9 @@ Does not belong here: what the tables contain (report builders), HTML.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
+from copy import copy
 import tempfile
 import types
 import zipfile
@@ -100,12 +102,12 @@ class _Writer(ExcelWriter):
         ws._drawing._chart_frame = types.MethodType(_chart_frame_with_alt_text, ws._drawing)
         ws._drawing.charts = ws._charts
         ws._drawing.images = ws._images
-        writer = WorksheetWriter(ws)
+        out = io.BytesIO()  # in memory instead of openpyxl's temporary file (faster, nothing to clean up)
+        writer = WorksheetWriter(ws, out=out)
         writer.write()
         ws._rels = writer._rels
-        self._archive.write(writer.out, ws.path[1:])
+        self._archive.writestr(ws.path[1:], out.getvalue())
         self.manifest.append(ws)
-        writer.cleanup()
 
 
 def _utc_naive(t: dt.datetime) -> dt.datetime:
@@ -151,34 +153,73 @@ def _table_name(prefix: str, used: set[str]) -> str:
     return name
 
 
+class _Styler:
+    """Applies a style once per kind and copies the resulting style array to further cells
+    (openpyxl hashes style objects on every assignment, which dominates rendering time)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple, object] = {}
+
+    def apply(self, cell, key: tuple, setter) -> None:
+        arr = self._cache.get(key)
+        if arr is None:
+            setter(cell)
+            self._cache[key] = copy(cell._style)
+        else:
+            cell._style = copy(arr)
+
+
+def _styler(ws) -> _Styler:
+    wb = ws.parent
+    st = getattr(wb, "_inobhut_styler", None)
+    if st is None:
+        st = _Styler()
+        wb._inobhut_styler = st
+    return st
+
+
 def _write_table(ws, top: int, headers: list[str], rows: list[list], formats: dict[str, str],
                  total_rows: set[int], name: str, wrap_cols: set[str] = frozenset()) -> tuple[str, list[list[str]]]:
     """Write one marked-up table with its header in row ``top``; returns its ref and display texts."""
     st = _style_objects()
+    styler = _styler(ws)
     ncol = len(headers)
-    for j, h in enumerate(headers, 1):
-        c = ws.cell(row=top, column=j, value=h)
+
+    def head(c):
         c.font = st["bold"]
         c.fill = st["header_fill"]
         c.alignment = st["header_align"]
+
+    def body(kind: str, fmt: str | None, total: bool):
+        def setter(c):
+            if kind == "num":
+                c.number_format = fmt
+            elif kind == "sym":
+                c.alignment = st["right"]
+            elif kind == "wrap":
+                c.alignment = st["wrap"]
+            if total:
+                c.font = st["bold"]
+                c.border = st["total_border"]
+        return setter
+
+    for j, h in enumerate(headers, 1):
+        styler.apply(ws.cell(row=top, column=j, value=h), ("head",), head)
     texts: list[list[str]] = [[] for _ in headers]
+    col_fmt = [formats.get(h) for h in headers]
+    col_wrap = [h in wrap_cols for h in headers]
     for i, row in enumerate(rows):
         r = top + 1 + i
         is_total = i in total_rows
         for j, v in enumerate(row):
-            h = headers[j]
-            fmt = formats.get(h)
+            fmt = col_fmt[j]
             c = ws.cell(row=r, column=j + 1, value=v)
             if fmt is not None:
-                if isinstance(v, str):
-                    c.alignment = st["right"]
-                else:
-                    c.number_format = fmt
-            elif h in wrap_cols:
-                c.alignment = st["wrap"]
-            if is_total:
-                c.font = st["bold"]
-                c.border = st["total_border"]
+                kind = "sym" if isinstance(v, str) else "num"
+            else:
+                kind = "wrap" if col_wrap[j] else "text"
+            if kind != "text" or is_total:
+                styler.apply(c, (kind, fmt if kind == "num" else None, is_total), body(kind, fmt, is_total))
             texts[j].append(fmt_value(v, fmt))
     ref = f"A{top}:{get_column_letter(ncol)}{top + len(rows)}"
     tab = Table(displayName=name, ref=ref)

@@ -63,7 +63,7 @@ def svg_chart(table: ReportTable, uid: str) -> Markup:
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" '
-        f'aria-labelledby="{uid}-t {uid}-d" class="diagramm" focusable="false">',
+        f'aria-labelledby="{uid}-t {uid}-d" class="diagramm">',
         f'<title id="{uid}-t">{escape(spec.title)}</title>',
         f'<desc id="{uid}-d">{escape(spec.alt_text)}</desc>',
     ]
