@@ -93,14 +93,24 @@ class Office:
         return f"{self.name} ({art})" if self.name in _duplicate_names() else self.name
 
 
-@lru_cache(maxsize=1)
 def _duplicate_names() -> frozenset[str]:
-    names = [o.name for o in _offices_cached(_offices_file())]
+    return _duplicate_names_of(_offices_file())
+
+
+@lru_cache(maxsize=4)
+def _duplicate_names_of(path: str) -> frozenset[str]:
+    names = [o.name for o in _offices_cached(path)]
     return frozenset(n for n in names if names.count(n) > 1)
 
 
 def _offices_file() -> str:
-    return settings()["stammdaten"].get("jugendaemter_datei") or ""
+    """The member-office file; a relative path is taken relative to the settings file."""
+    name = settings()["stammdaten"].get("jugendaemter_datei") or ""
+    if name and not Path(name).is_absolute():
+        cfg = os.environ.get("INOBHUT_CONFIG")
+        base = Path(cfg).resolve().parent if cfg else Path.cwd()
+        name = str(base / name)
+    return name
 
 
 @lru_cache(maxsize=4)
