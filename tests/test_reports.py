@@ -497,3 +497,45 @@ def test_index_page_links_relative(tables, tmp_path):
     text = "".join(p.text)
     assert text.index("Landesberichte") < text.index("Jugendamtsberichte")
     assert text.index("März 2025") < text.index("Februar 2025")  # newest month first
+
+
+# ---------------------------------------------------------------- generic layer
+def _generic_model(tables_: list[ReportTable]):
+    from inobhut.reports import ReportModel
+    return ReportModel(kind="test", title="Testbericht", period="März 2025", scope="Test", audience="Tests",
+                       disclosure_method="keine", disclosure_note="", data_status=[], product_version="0.1.0",
+                       created_at=dt.datetime(2025, 4, 1, 8, 0), source="Quelle", contact="Kontakt", tables=tables_)
+
+
+def test_sheet_names_are_valid_and_unique_and_bar_chart(tmp_path):
+    from inobhut.reports import ChartSpec
+    df = pd.DataFrame({"Jahr": ["2023", "2024"], "Anzahl": [1234, 0], "Quote in %": [12.5, "x"]})
+    long = "Eine sehr lange Tabellenbezeichnung: mit [verbotenen] Zeichen/und mehr"
+    t1 = ReportTable("a", "Tabelle A", df, number_formats={"Anzahl": "#,##0", "Quote in %": "0.0"}, sheet=long,
+                     chart=ChartSpec("bar", "Jahr", ["Anzahl"], "Anzahl je Jahr", "Säulendiagramm: Anzahl je Jahr."))
+    t2 = ReportTable("b", "Tabelle B", df, number_formats={"Anzahl": "#,##0"}, sheet=long)
+    t3 = ReportTable("c", "Tabelle C", df, sheet="Inhalt")
+    html, xlsx = render_report(_generic_model([t1, t2, t3]), tmp_path / "g")
+    wb = openpyxl.load_workbook(xlsx)
+    names = wb.sheetnames[3:]
+    assert len(set(n.casefold() for n in wb.sheetnames)) == len(wb.sheetnames) == 7
+    assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in names)
+    ws = wb[names[0]]
+    rows = _table_cells(ws, list(ws.tables.values())[0].ref)
+    assert rows[1][1].value == 1234 and rows[1][1].number_format == "#,##0"
+    assert rows[2][1].value == 0 and rows[2][2].value == "x"  # the renderer keeps numbers; builders set "–"
+    assert rows[2][2].value == "x" and rows[2][2].alignment.horizontal == "right"
+    with zipfile.ZipFile(xlsx) as z:
+        chart = z.read("xl/charts/chart1.xml").decode()
+    assert "<barChart>" in chart
+    p = _assert_accessible_html(html)
+    assert "1.234" in "".join(p.text) and "12,5" in "".join(p.text)
+    assert any(t == "rect" and "svg" in s for t, a, s in p.tags)
+
+
+def test_model_rejects_duplicate_ids_and_protect_changing_shape(tables):
+    t = ReportTable("a", "A", pd.DataFrame({"X": ["y"]}))
+    with pytest.raises(ReportModelError, match="eindeutig"):
+        _generic_model([t, t])
+    with pytest.raises(ValueError, match="andere Form"):
+        build_landesbericht(tables, NET, MONTH, _status(), lambda df, cols, total: (df.iloc[:-1], ""))
