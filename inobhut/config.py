@@ -153,3 +153,10 @@ def networks() -> tuple[str, ...]:
 
 def network_offices(verbund: str) -> tuple[Office, ...]:
     return tuple(o for o in offices() if o.verbund == verbund)
+
+
+NETWORK_LABELS = {"BW": "Baden-Württemberg", "SH-KOOP": "Kooperationsverbund Schleswig-Holstein (SH-KOOP)"}
+
+
+def networks_label(verbund: str) -> str:
+    return NETWORK_LABELS.get(verbund, verbund)

@@ -122,5 +122,3 @@ def build_office_asset(ags: str) -> dg.AssetsDefinition:
 def build_office_assets() -> list[dg.AssetsDefinition]:
     return [build_office_asset(ags) for ags in office_keys()]
 
-
-OFFICE_ASSET_KEYS = [office_asset_key(a) for a in office_keys()]

@@ -3,7 +3,8 @@
 
 import dagster as dg
 
-from assets.validated.offices import OFFICE_ASSET_KEYS
+from assets.validated.offices import office_asset_key
+from inobhut.config import office_keys
 from inobhut.load import load_month
 from pipelines.partitions import MONTHS, SINGLE_RUN
 from pipelines.resources import InobhutResource
@@ -11,17 +12,21 @@ from pipelines.resources import InobhutResource
 WAREHOUSE_LOAD = dg.AssetKey(["warehouse", "monthly_load"])
 
 
-@dg.asset(
-    key=WAREHOUSE_LOAD,
-    deps=OFFICE_ASSET_KEYS,
-    partitions_def=MONTHS,
-    backfill_policy=SINGLE_RUN,
-    group_name="warehouse",
-    pool="warehouse",
-    description="Lädt je Monat die neueste angenommene Version jeder Lieferung (Jugendamt × Datensatz) "
-    "ins Data Warehouse; abgelehnte Versionen ersetzen nie eine angenommene.",
-    kinds={"duckdb"},
-)
+def build_monthly_load() -> dg.AssetsDefinition:
+    """The load asset depends on every office asset (member list read at definition time)."""
+    return dg.asset(
+        key=WAREHOUSE_LOAD,
+        deps=[office_asset_key(a) for a in office_keys()],
+        partitions_def=MONTHS,
+        backfill_policy=SINGLE_RUN,
+        group_name="warehouse",
+        pool="warehouse",
+        description="Lädt je Monat die neueste angenommene Version jeder Lieferung (Jugendamt × Datensatz) "
+        "ins Data Warehouse; abgelehnte Versionen ersetzen nie eine angenommene.",
+        kinds={"duckdb"},
+    )(monthly_load)
+
+
 def monthly_load(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
     paths, wh = inobhut.paths(), inobhut.warehouse_db()
     replaced = unchanged = versions = 0

@@ -1,0 +1,131 @@
+"""Rendering the reports of a run: the glue between warehouse, statistics, disclosure and reports.
+
+Belongs here: reading the statistics tables and the delivery status once, choosing the
+disclosure method per audience from the settings, rendering the monthly Landesberichte (per
+network) and Jugendamtsberichte (per office), and the index page over everything under
+``<out>/berichte``. Report contents live in ``inobhut.reports.builders``; disclosure rules in
+``inobhut.disclosure``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from inobhut import __version__, config, disclosure
+from inobhut.config import Paths
+from inobhut.warehouse import Warehouse
+
+FIXED_TABLES = ("bewegung", "beendete", "uma_quote", "plaetze", "fristen_42a")
+
+
+def make_protect(method: str):
+    """The ``protect`` callable the report builders expect, for one disclosure method."""
+
+    def protect(df: pd.DataFrame, value_cols: list[str], total_label: str | None):
+        label_col = next(c for c in df.columns if c not in value_cols)
+        df = df.reset_index(drop=True)
+        has_total = total_label is not None and (df[label_col] == total_label).any()
+        if has_total:  # disclosure expects the total as the last row
+            order = [i for i in df.index if df.at[i, label_col] != total_label] + list(df.index[df[label_col] == total_label])
+            df = df.loc[order].reset_index(drop=True)
+        pt = disclosure.protect(df, method, value_cols=value_cols, total_row=bool(has_total))
+        shown = df.copy().astype(object)
+        for c in value_cols:
+            shown[c] = [("." if sup else (int(v) if float(v).is_integer() else v))
+                        for v, sup in zip(pt.values[c].tolist(), pt.suppressed[c].tolist())]
+        return shown, pt.footnote
+
+    return protect
+
+
+def _delivery_statuses(con, last_month: str):
+    from inobhut.reports import DeliveryStatus
+
+    df = con.execute(
+        "SELECT ags AS jugendamt, dataset, monat, verdict, version, received_at AS eingegangen "
+        "FROM deliveries WHERE monat <= ? AND verdict IS NOT NULL",
+        [last_month],
+    ).df()
+    return DeliveryStatus.from_frame(df)
+
+
+def _findings_by_month(con) -> dict[tuple[str, str], pd.DataFrame]:
+    df = con.execute(
+        "SELECT f.monat, f.ags, f.rule_id, f.severity, count(*) AS anzahl FROM findings f "
+        "JOIN deliveries d USING (ags, dataset, monat, version) GROUP BY ALL"
+    ).df()
+    verbund = {o.ags: o.verbund for o in config.offices()}
+    df["verbund"] = df["ags"].map(verbund)
+    out = {}
+    for (m, v), g in df.groupby(["monat", "verbund"]):
+        out[(m, v)] = g[["rule_id", "severity", "anzahl"]].reset_index(drop=True)
+    return out
+
+
+def render_months(paths: Paths, wh: Warehouse, months: list[str]) -> list[Path]:
+    """Landesbericht per network and Jugendamtsbericht per office for every month."""
+    from inobhut.reports import build_jugendamtsbericht, build_landesbericht, render_report, report_path
+    from inobhut.reports.builders import prepare
+    from inobhut.statistics import read_table
+
+    with wh.connect() as con:
+        tables = {name: read_table(con, name) for name in FIXED_TABLES}
+        statuses = _delivery_statuses(con, max(months))
+        findings = _findings_by_month(con)
+    ix = prepare(tables)
+    method = config.settings()["geheimhaltung"]["landesbericht"]
+    protect = make_protect(method)
+    berichte = paths.out / "berichte"
+    written: list[Path] = []
+    for month in months:
+        for verbund in config.networks():
+            empty = pd.DataFrame(columns=["rule_id", "severity", "anzahl"])
+            model = build_landesbericht(ix, verbund, month, statuses, protect, findings=findings.get((month, verbund), empty))
+            base = report_path(berichte, "landesbericht", verbund, month, verbund)
+            base.parent.mkdir(parents=True, exist_ok=True)
+            written += render_report(model, base)
+        for o in config.offices():
+            model = build_jugendamtsbericht(ix, o.ags, month, statuses)
+            base = report_path(berichte, "jugendamtsbericht", o.ags, month, o.verbund)
+            base.parent.mkdir(parents=True, exist_ok=True)
+            written += render_report(model, base)
+    return written
+
+
+KIND_TITLES = {"landesbericht": "Landesbericht", "jugendamtsbericht": "Jugendamtsbericht", "jahresbericht": "Jahresbericht",
+               "strategiebericht": "Strategiebericht", "platzuebersicht": "Platzübersicht", "lieferstatus": "Lieferstatus"}
+
+_REPORT_FILE = re.compile(r"^(?P<kind>[a-z]+)_(?P<scope>[A-Z0-9-]+)_(?P<month>\d{4}-\d{2})\.html$")
+
+
+def render_index_page(paths: Paths, wh: Warehouse) -> Path:
+    """``<out>/berichte/index.html`` over every report under ``<out>/berichte``."""
+    from inobhut.reports import IndexEntry, render_index
+    from inobhut.reports.fmt import fmt_month
+
+    berichte = paths.out / "berichte"
+    berichte.mkdir(parents=True, exist_ok=True)
+    entries = []
+    keys = set(config.office_keys())
+    for html in sorted(berichte.rglob("*.html")):
+        m = _REPORT_FILE.match(html.name)
+        if not m or html.name == "index.html":
+            continue
+        kind, scope, month = m["kind"], m["scope"], m["month"]
+        if scope in keys:
+            o = config.office(scope)
+            network, scope_label = o.verbund, o.label
+        else:
+            network, scope_label = scope, ""
+        title = f"{KIND_TITLES.get(kind, kind)} {scope_label or config.networks_label(scope)} {fmt_month(month)}"
+        files = [html] + [p for p in (html.with_suffix(".xlsx"),) if p.exists()]
+        entries.append(IndexEntry(kind=kind, title=title, network=network, month=month, files=tuple(files), scope=scope_label))
+    with wh.connect() as con:
+        row = con.execute("SELECT max(received_at) FROM deliveries").fetchone()
+    created = row[0] if row and row[0] is not None else dt.datetime(2000, 1, 1)
+    return render_index(entries, berichte, {"created_at": created, "product_version": __version__,
+                                            "title": "Berichte", "description": "Alle Berichte dieses Datenstands."})
