@@ -52,7 +52,8 @@ MASSNAHMEN = (("1", "§42"), ("2", "§42a"))
 DATASETS = ("massnahmen", "uma", "plaetze", "personal")
 ACCEPTED = ("angenommen", "angenommen mit Hinweisen")
 NOT_YET = "..."  # symbol for values of deliveries that are missing or were rejected
-HISTORY_MONTHS = 24
+HISTORY_MONTHS = 24  # months of the time series
+STATUS_MONTHS = 12  # months of own deliveries listed in the Jugendamtsbericht
 NOT_YET_NOTE = "„...“: Die Lieferung für diesen Monat fehlt oder wurde abgelehnt."
 
 
@@ -197,8 +198,15 @@ def prepare(tables: Mapping[str, pd.DataFrame] | StatsIndex) -> StatsIndex:
 class _Status:
     """Delivery status look-up for one report month."""
 
+    _cache: tuple[object, int, list[DeliveryStatus]] | None = None  # last (statuses, len, in force)
+
     def __init__(self, statuses: Sequence[DeliveryStatus], month: str):
-        self.all = in_force(statuses)
+        c = _Status._cache
+        if c is not None and c[0] is statuses and c[1] == len(statuses):
+            self.all = c[2]
+        else:
+            self.all = in_force(statuses)
+            _Status._cache = (statuses, len(statuses), self.all)
         self.month = month
         self.by_key = {(s.jugendamt, s.dataset, s.monat): s for s in self.all}
         self.known = any(s.monat == month for s in self.all)
@@ -759,7 +767,9 @@ def build_jugendamtsbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, ags
         notes=["„x“: keine belegbaren Plätze, Auslastung nicht sinnvoll."] + ([] if own_pl else [NOT_YET_NOTE]),
     ))
 
-    own_status = [s for s in st.all if s.jugendamt == ags and s.monat < month] + _month_status(st, [off], month)
+    first = add_months(month, -(STATUS_MONTHS - 1))
+    own_status = ([s for s in st.all if s.jugendamt == ags and first <= s.monat < month]
+                  + _month_status(st, [off], month))
     rank_ds = {d: i for i, d in enumerate(DATASETS)}
     own_status.sort(key=lambda s: (s.monat, -rank_ds.get(s.dataset, 9)), reverse=True)
     return ReportModel(

@@ -71,11 +71,14 @@ def data_status_table(model: ReportModel) -> ReportTable:
     if not rows:
         rows.append({"Jugendamt": "keine Lieferungen", "Schlüssel": "–", "Datensatz": "–", "Berichtsmonat": "–",
                      "Version": "–", "Eingegangen am": "–", "Ergebnis": "–"})
+    df = pd.DataFrame(rows)
+    if len({s.jugendamt for s in model.data_status}) == 1:  # one office: its name is in the title
+        df = df.drop(columns=["Jugendamt", "Schlüssel"])
     notes = [model.data_status_note] if model.data_status_note else []
     return ReportTable(
         id=STATUS_TABLE_ID,
         title="Datenstand: verwendete und fehlende Lieferungen",
-        data=pd.DataFrame(rows),
+        data=df,
         number_formats={"Version": "0"},
         notes=notes + [
             "Je Jugendamt, Datensatz und Monat gilt die neueste angenommene Version; eine abgelehnte "
