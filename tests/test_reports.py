@@ -30,6 +30,7 @@ from inobhut.reports import (
     render_report,
     report_path,
 )
+from inobhut.reports.common import network_label
 from inobhut.reports.fmt import fmt_date, fmt_datetime, fmt_dec, fmt_int, fmt_month, fmt_pct, fmt_value
 
 NET = "SH-KOOP"
@@ -37,6 +38,7 @@ OFFICES = ["01053", "01056", "01060", "01060063", "01062"]
 EINW = {"01053": 202000, "01056": 320000, "01060": 205000, "01060063": 81000, "01062": 248000}
 MONTHS = ["2025-01", "2025-02", "2025-03"]
 MONTH = "2025-03"
+NET_TOTAL = f"{network_label(NET)} insgesamt"
 RECEIVED = dt.datetime(2025, 4, 9, 14, 30)
 
 
@@ -334,7 +336,7 @@ def test_landesbericht_model_contents(landes):
     # Stormarn's Maßnahmen delivery is missing in March -> "..." (not zero)
     assert (bew.loc["Stormarn"] == "...").all()
     # network total is the unsuppressed sum from the statistics table (all five offices)
-    assert bew.at["Kooperationsverbund SH-KOOP insgesamt", "Zugänge §42"] == 12 + 13 + 14 + 1 + 16  # March: 10 + office index + 2
+    assert bew.at[NET_TOTAL, "Zugänge §42"] == 12 + 13 + 14 + 1 + 16  # March: 10 + office index + 2
     # zeros are shown as "–"
     assert bew.at["Norderstedt", "Bestand §42a"] == "–"
     uma = t["uma_quote"].data.set_index("Jugendamt")
@@ -367,7 +369,7 @@ def test_landesbericht_excel(landes):
     header = [c.value for c in rows[0]]
     assert header[0] == "Jugendamt" and "Zugänge §42" in header
     last = rows[-1]
-    assert last[0].value == "Kooperationsverbund SH-KOOP insgesamt"
+    assert last[0].value == NET_TOTAL
     assert all(c.font.b for c in last) and last[1].border.top.style == "medium"
     assert not rows[1][0].font.b
     numbers = [c for r in rows[1:] for c in r[1:] if isinstance(c.value, (int, float))]
@@ -404,7 +406,7 @@ def test_landesbericht_html(landes):
     model, files = landes
     p = _assert_accessible_html(files[0])
     text = "".join(p.text)
-    assert "Kooperationsverbund SH-KOOP insgesamt" in text
+    assert NET_TOTAL in text
     assert "320.000" in text  # Einwohner Pinneberg, German grouping
     assert "75,0" in text  # share, German decimal comma
     svgs = [(a, s) for t, a, s in p.tags if t == "svg" and a.get("role") == "img"]
@@ -453,7 +455,7 @@ def test_jugendamtsbericht(tables, tmp_path):
     pl = wb["Plätze"]
     prow = _table_cells(pl, pl.tables["T_plaetze"].ref)
     assert [r[0].value for r in prow[1:]] == ["Inobhutnahmestelle/Kinderschutzstelle", "Clearingstelle/Erstaufnahme UMA",
-                                             "Pinneberg zusammen", "Kooperationsverbund SH-KOOP insgesamt"]
+                                             "Pinneberg zusammen", NET_TOTAL]
     assert all(c.font.b for c in prow[3]) and all(c.font.b for c in prow[4]) and not prow[1][0].font.b
     vz = [c.value for c in prow[0]].index("VZÄ Ist")
     assert prow[3][vz].value == 19.75 and prow[3][vz].number_format == "#,##0.0"

@@ -24,10 +24,6 @@ DATASET_LABELS = {
     "personal": "Personal",
 }
 
-NETWORK_LABELS = {
-    "BW": "Baden-Württemberg",
-    "SH-KOOP": "Kooperationsverbund SH-KOOP",
-}
 
 DISCLOSURE_LABELS = {
     "sperrung": "Sperrung kleiner Fallzahlen (primäre und sekundäre Geheimhaltung)",
@@ -39,7 +35,8 @@ STATUS_TABLE_ID = "datenstand"
 
 
 def network_label(verbund: str) -> str:
-    return NETWORK_LABELS.get(verbund, verbund)
+    """Display name of a network (one source: ``inobhut.config.networks_label``)."""
+    return config.networks_label(verbund)
 
 
 @lru_cache(maxsize=256)
