@@ -18,6 +18,7 @@ of totals rows are recomputed from the pooled cases.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -27,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from inobhut import config
-from inobhut.calendar import month_end, parse_month, workdays_between
+from inobhut.calendar import month_end, month_key, month_range, parse_month, workdays_between
 from inobhut.warehouse import ACCEPTED_VERDICTS
-from schemas.datasets import codes
+from schemas.datasets import DATASET_NAMES, codes
 
 TABLES: dict[str, list[tuple[str, str]]] = {
     "bewegung": [
@@ -56,17 +57,61 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("median_werktage", "DOUBLE"),
     ],
 }
+# The five tables whose columns are fixed by statistics.md (other tools read them).
+FIXED_TABLES: tuple[str, ...] = tuple(TABLES)
+
+# Further tables of statistics.md; columns are the project's choice (docs/tabellen.md).
+TABLES.update({
+    "uma_struktur": [
+        ("stichtag", "DATE"), ("jugendamt", "VARCHAR"), ("merkmal", "VARCHAR"), ("auspraegung", "VARCHAR"),
+        ("anzahl", "BIGINT"),
+    ],
+    "verteilung_42a": [
+        ("zeitraum", "VARCHAR"), ("jugendamt", "VARCHAR"), ("beendet", "BIGINT"), ("entschieden", "BIGINT"),
+        ("entscheidung_1", "BIGINT"), ("entscheidung_2", "BIGINT"), ("entscheidung_3", "BIGINT"),
+        ("entscheidung_4", "BIGINT"), ("entscheidung_5", "BIGINT"), ("entscheidung_6", "BIGINT"),
+        ("tage_mittel", "DOUBLE"), ("tage_median", "DOUBLE"),
+    ],
+    "zuweisungen_42a": [
+        ("zeitraum", "VARCHAR"), ("jugendamt", "VARCHAR"), ("aufnehmend", "VARCHAR"), ("anzahl", "BIGINT"),
+    ],
+    "dauer": [
+        ("zeitraum", "VARCHAR"), ("jugendamt", "VARCHAR"), ("massnahme", "VARCHAR"), ("unbegleitet", "VARCHAR"),
+        ("anzahl", "BIGINT"), ("dauer_mittel", "DOUBLE"), ("dauer_median", "DOUBLE"),
+    ],
+    "personal": [
+        ("stichtag", "DATE"), ("jugendamt", "VARCHAR"), ("bereich", "VARCHAR"), ("vzae_soll", "DOUBLE"),
+        ("vzae_ist", "DOUBLE"), ("stellen_unbesetzt", "DOUBLE"), ("besetzungsquote_pct", "DOUBLE"),
+        ("faelle", "BIGINT"),
+    ],
+    "kapazitaet": [
+        ("stichtag", "DATE"), ("jugendamt", "VARCHAR"), ("angebot", "VARCHAR"), ("einrichtungen", "BIGINT"),
+        ("genehmigt", "BIGINT"), ("gesperrt", "BIGINT"), ("nutzbar", "BIGINT"), ("belegt", "BIGINT"),
+        ("auslastung_pct", "DOUBLE"), ("gesperrt_anteil_pct", "DOUBLE"), ("belegt_mit_tagessatz", "BIGINT"),
+        ("kosten_je_belegtag", "DOUBLE"), ("kosten_monat", "DOUBLE"),
+    ],
+    "lieferstatus": [
+        ("monat", "VARCHAR"), ("jugendamt", "VARCHAR"), ("datensatz", "VARCHAR"), ("status", "VARCHAR"),
+        ("anzahl", "BIGINT"), ("version_in_kraft", "BIGINT"), ("tage_verspaetet", "BIGINT"),
+    ],
+})
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 COLUMNS: dict[str, list[str]] = {t: [c for c, _ in cols] for t, cols in TABLES.items()}
+# Tables of flows over a period (``zeitraum``): stored per month, yearly rows added on export.
+FLOW_TABLES: tuple[str, ...] = ("beendete", "verteilung_42a", "zuweisungen_42a", "dauer")
 
 # Published decimals of the non-integer columns (export and rounding).
 DECIMALS: dict[str, int] = {
     "uma_soll": 2, "erfuellungsquote_pct": 1, "differenz": 2, "auslastung_pct": 1,
     "vzae_soll": 2, "vzae_ist": 2, "anteil_fristgerecht_pct": 1, "median_werktage": 1,
+    "tage_mittel": 1, "tage_median": 1, "dauer_mittel": 1, "dauer_median": 1, "stellen_unbesetzt": 2,
+    "besetzungsquote_pct": 1, "gesperrt_anteil_pct": 1, "kosten_je_belegtag": 2, "kosten_monat": 2,
 }
 # Column holding the period of each table (for write_month and sorting).
 PERIOD_COL = {"bewegung": "monat", "beendete": "zeitraum", "uma_quote": "stichtag", "plaetze": "stichtag",
-              "fristen_42a": "monat"}
+              "fristen_42a": "monat", "uma_struktur": "stichtag", "verteilung_42a": "zeitraum",
+              "zuweisungen_42a": "zeitraum", "dauer": "zeitraum", "personal": "stichtag", "kapazitaet": "stichtag",
+              "lieferstatus": "monat"}
 
 MERKMALE: tuple[str, ...] = (
     "insgesamt", "massnahme", "unbegleitet", "geschlecht", "altersgruppe", "anlass", "angeregt_durch",
@@ -225,28 +270,77 @@ def compute_bewegung(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame
     return _finish(_sort(df, ["jugendamt", "massnahme"]), "bewegung")
 
 
-def _period_filter(zeitraum: str) -> tuple[str, str]:
-    if len(zeitraum) == 4 and zeitraum.isdigit():
-        return "strftime(ende, '%Y') = $1", zeitraum
-    parse_month(zeitraum)  # validates YYYY-MM
-    return "strftime(ende, '%Y-%m') = $1", zeitraum
+@dataclass(frozen=True)
+class Zeitraum:
+    """A reporting period: a month (``YYYY-MM``), a year (``YYYY``) or a run of months of
+    one year, e.g. year to date (``YYYY-MM..YYYY-MM``)."""
+
+    label: str
+    kind: str  # "monat" | "jahr" | "kumuliert"
+    first: dt.date
+    last: dt.date
+
+    @property
+    def months(self) -> list[str]:
+        return month_range(month_key(self.first), month_key(self.last))
+
+    @property
+    def last_month(self) -> str:
+        return month_key(self.last)
 
 
-def compute_beendete(con: duckdb.DuckDBPyConnection, zeitraum: str) -> pd.DataFrame:
-    """Ended measures of a period (``YYYY`` or ``YYYY-MM``) by characteristic.
+def _strict_month(text: str) -> dt.date:
+    if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit() or not 1 <= int(text[5:]) <= 12:
+        raise ValueError(f"Ungültiger Monat „{text}“; erwartet wird JJJJ-MM.")
+    return parse_month(text)
+
+
+def zeitraum(label: str) -> Zeitraum:
+    """Parse a period label: ``YYYY-MM``, ``YYYY`` or ``YYYY-MM..YYYY-MM`` (same year)."""
+    label = str(label).strip()
+    if len(label) == 4 and label.isdigit():
+        y = int(label)
+        return Zeitraum(label, "jahr", dt.date(y, 1, 1), dt.date(y, 12, 31))
+    if ".." in label:
+        a, b = label.split("..", 1)
+        fa, fb = _strict_month(a), _strict_month(b)
+        if fa.year != fb.year or fa > fb:
+            raise ValueError(f"Ungültiger Zeitraum „{label}“; erwartet wird JJJJ-MM..JJJJ-MM innerhalb eines Jahres.")
+        if a == b:
+            return Zeitraum(a, "monat", fa, month_end(fa))
+        return Zeitraum(label, "kumuliert", fa, month_end(fb))
+    first = _strict_month(label)
+    return Zeitraum(label, "monat", first, month_end(first))
+
+
+def bis_monat(month: str) -> Zeitraum:
+    """Year to date up to and including ``month`` (January alone is just the month)."""
+    first = f"{month[:4]}-01"
+    return zeitraum(month if month == first else f"{first}..{month}")
+
+
+def _ended_measures(con: duckdb.DuckDBPyConnection, zr: Zeitraum, columns: str) -> pd.DataFrame:
+    """Measures whose ``Ende`` lies in the period, from the file of the month of their Ende,
+    once per (jugendamt, fall_id) -- the row of the latest ``monat`` wins; members only."""
+    m = con.execute(
+        f"""SELECT jugendamt, {columns}
+            FROM massnahmen
+            WHERE ende IS NOT NULL AND strftime(ende, '%Y-%m') = monat AND ende BETWEEN $1 AND $2
+            QUALIFY row_number() OVER (PARTITION BY jugendamt, fall_id ORDER BY monat DESC) = 1""",
+        [zr.first, zr.last],
+    ).df()
+    return _member_rows(m)
+
+
+def compute_beendete(con: duckdb.DuckDBPyConnection, zeitraum_: str) -> pd.DataFrame:
+    """Ended measures of a period (``YYYY``, ``YYYY-MM`` or ``YYYY-MM..YYYY-MM``) by characteristic.
 
     A measure counts when its ``Ende`` lies in the period, taken from the file of the month
     of its Ende, once per (jugendamt, fall_id) -- the row of the latest ``monat`` wins."""
-    cond, param = _period_filter(zeitraum)
-    m = con.execute(
-        f"""SELECT jugendamt, massnahme, beginn, ende, geburtsmonat, geschlecht, unbegleitet, anlaesse,
-                   angeregt_durch, aufenthalt_vorher, unterbringung, ende_grund, anschluss
-            FROM massnahmen
-            WHERE ende IS NOT NULL AND strftime(ende, '%Y-%m') = monat AND {cond}
-            QUALIFY row_number() OVER (PARTITION BY jugendamt, fall_id ORDER BY monat DESC) = 1""",
-        [param],
-    ).df()
-    m = _member_rows(m)
+    zr = zeitraum(zeitraum_)
+    zeitraum_ = zr.label
+    m = _ended_measures(con, zr, "massnahme, beginn, ende, geburtsmonat, geschlecht, unbegleitet, anlaesse, "
+                                 "angeregt_durch, aufenthalt_vorher, unterbringung, ende_grund, anschluss")
     parts = []
     if len(m):
         ja = m["jugendamt"]
@@ -277,7 +371,7 @@ def compute_beendete(con: duckdb.DuckDBPyConnection, zeitraum: str) -> pd.DataFr
     counts = long.groupby(["jugendamt", "merkmal", "auspraegung"], as_index=False).size()
     counts = counts.rename(columns={"size": "anzahl"})
     counts = _with_totals(counts, ["merkmal", "auspraegung"], ["anzahl"])
-    counts = counts[counts["anzahl"] > 0].assign(zeitraum=zeitraum)
+    counts = counts[counts["anzahl"] > 0].assign(zeitraum=zeitraum_)
     counts = _add_auspraegung_rank(counts)
     orders = {"merkmal": {k: i for i, k in enumerate(MERKMALE)}}
     return _finish(_sort(counts, ["jugendamt", "merkmal", "_ar", "auspraegung"], orders), "beendete")
@@ -377,9 +471,11 @@ def _werktage(beginn: dt.date, meldung: dt.date, land: str) -> int:
 
 
 def compute_fristen_42a(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
-    """§42a reporting deadline per office: measures (Massnahme 2) with Beginn in the month,
-    each in its latest known state (row of the newest monat of that fall_id)."""
-    first, last = parse_month(month), month_end(month)
+    """§42a reporting deadline per office: measures (Massnahme 2) with Beginn in the month
+    (or in the period ``YYYY``/``YYYY-MM..YYYY-MM``, shown in ``monat``), each in its latest
+    known state (row of the newest monat of that fall_id)."""
+    zr = zeitraum(month)
+    month, first, last = zr.label, zr.first, zr.last
     frist = int(config.settings()["fristen"]["meldefrist_werktage"])
     df = con.execute(
         """WITH latest AS (
@@ -412,15 +508,245 @@ def compute_fristen_42a(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFr
     return _finish(_sort(out, ["jugendamt"]), "fristen_42a")
 
 
-def compute_month(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, pd.DataFrame]:
-    """The five fixed tables of ``month`` (``beendete`` with ``zeitraum`` = the month)."""
-    return {
-        "bewegung": compute_bewegung(con, month),
-        "beendete": compute_beendete(con, month),
-        "uma_quote": compute_uma_quote(con, month),
-        "plaetze": compute_plaetze(con, month),
-        "fristen_42a": compute_fristen_42a(con, month),
+# ---------------------------------------------------------------------------------------------
+# further tables (columns: the project's choice, see docs/tabellen.md)
+
+ALTERSJAHRE: tuple[tuple[str, int, int], ...] = (
+    ("0-13", 0, 13), ("14", 14, 14), ("15", 15, 15), ("16", 16, 16), ("17", 17, 17), ("18-20", 18, 20),
+    ("21+", 21, 10**6),
+)
+UMA_MERKMALE: tuple[str, ...] = ("insgesamt", "staatsangehoerigkeit", "altersjahre", "hilfeart", "ausserhalb")
+SONSTIGE = "sonstige"
+TOP_STAATSANGEHOERIGKEITEN = 10
+
+
+def _uma_rank(merkmal: str, auspraegung: str) -> int:
+    if merkmal == "altersjahre":
+        return [a for a, _, _ in ALTERSJAHRE].index(auspraegung) if auspraegung in [a for a, _, _ in ALTERSJAHRE] else 99
+    if merkmal == "hilfeart":
+        return codes("hilfeart").index(auspraegung) if auspraegung in codes("hilfeart") else 99
+    if merkmal == "ausserhalb":
+        return {"1": 0, "0": 1}.get(auspraegung, 99)
+    return 0
+
+
+def compute_uma_struktur(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
+    """UMA and former UMA responsible at the month's Stichtag (every Hilfeart, minors and young
+    adults) by Staatsangehörigkeit (the network's 10 largest + ``sonstige``), age in years,
+    Hilfeart and placement outside the district. Staatsangehörigkeit rows are ordered by the
+    network's count (descending), ``sonstige`` last."""
+    s = month_end(month)
+    p = con.execute(
+        """SELECT jugendamt, geburtsmonat, hilfeart, staatsangehoerigkeit, unterbringung_ausserhalb FROM uma
+           WHERE monat = $1 AND zustaendig_seit <= $2 AND (zustaendig_bis IS NULL OR zustaendig_bis > $2)""",
+        [month, s],
+    ).df()
+    p = _member_rows(p)
+    if p.empty:
+        return _finish(pd.DataFrame(columns=COLUMNS["uma_struktur"]), "uma_struktur")
+    vm = _verbund_map()
+    p = p.assign(verbund=p["jugendamt"].map(vm), sa=p["staatsangehoerigkeit"].fillna("XXX"))
+    # the network's largest 10 (ties: code order), same classes for every office of the network
+    top: dict[str, list[str]] = {}
+    for net, grp in p.groupby("verbund"):
+        vc = grp["sa"].value_counts()
+        order = sorted(vc.index, key=lambda c: (-vc[c], c))
+        top[net] = order[:TOP_STAATSANGEHOERIGKEITEN]
+    sa_class = [c if c in top[n] else SONSTIGE for c, n in zip(p["sa"], p["verbund"])]
+    age = _age_years(p["geburtsmonat"], s)
+    derived = {
+        "insgesamt": pd.Series("insgesamt", index=p.index),
+        "staatsangehoerigkeit": pd.Series(sa_class, index=p.index),
+        "altersjahre": _classify(age, ALTERSJAHRE),
+        "hilfeart": p["hilfeart"],
+        "ausserhalb": p["unterbringung_ausserhalb"].map({True: "1", False: "0"}),
     }
+    long = pd.concat([pd.DataFrame({"jugendamt": p["jugendamt"], "merkmal": k, "auspraegung": v})
+                      for k, v in derived.items()], ignore_index=True).dropna(subset=["auspraegung"])
+    counts = long.groupby(["jugendamt", "merkmal", "auspraegung"], as_index=False).size().rename(columns={"size": "anzahl"})
+    counts = _with_totals(counts, ["merkmal", "auspraegung"], ["anzahl"])
+    counts = counts[counts["anzahl"] > 0].assign(stichtag=pd.Timestamp(s))
+    # ranks: staatsangehörigkeit by the network's count, others by code order
+    net_of = {**vm, **{n: n for n in config.networks()}}
+    sa_rank = {n: {c: i for i, c in enumerate(t)} for n, t in top.items()}
+    rank = []
+    for ja, mk, au in zip(counts["jugendamt"], counts["merkmal"], counts["auspraegung"]):
+        if mk == "staatsangehoerigkeit":
+            rank.append(sa_rank.get(net_of.get(ja), {}).get(au, 98))
+        else:
+            rank.append(_uma_rank(mk, au))
+    counts = counts.assign(_ar=pd.array(rank, dtype="int64"))
+    orders = {"merkmal": {k: i for i, k in enumerate(UMA_MERKMALE)}}
+    return _finish(_sort(counts, ["jugendamt", "merkmal", "_ar", "auspraegung"], orders), "uma_struktur")
+
+
+def _mean_median(values: pd.Series) -> tuple[float, float]:
+    v = pd.to_numeric(values, errors="coerce").dropna().astype("float64")
+    if v.empty:
+        return np.nan, np.nan
+    return float(v.mean()), float(v.median())
+
+
+def compute_verteilung_42a(con: duckdb.DuckDBPyConnection, zeitraum_: str) -> pd.DataFrame:
+    """§42a measures ended in the period (as in ``beendete``): decisions by code and days from
+    ``Beginn`` to the decision (= ``Ende`` of the §42a measure, which ends with the decision)."""
+    zr = zeitraum(zeitraum_)
+    m = _ended_measures(con, zr, "massnahme, beginn, ende, verteilentscheidung")
+    m = m[m["massnahme"] == "2"]
+    if m.empty:
+        return _finish(pd.DataFrame(columns=COLUMNS["verteilung_42a"]), "verteilung_42a")
+    m = m.assign(tage=(pd.to_datetime(m["ende"]) - pd.to_datetime(m["beginn"])).dt.days,
+                 verbund=m["jugendamt"].map(_verbund_map()))
+    both = pd.concat([m, m.assign(jugendamt=m["verbund"])], ignore_index=True)
+    dec = both["verteilentscheidung"]
+    both = both.assign(entschieden=dec.notna().astype(int), tage_e=both["tage"].where(dec.notna()),
+                       **{f"entscheidung_{c}": (dec == c).astype(int) for c in codes("verteilentscheidung")})
+    g = both.groupby("jugendamt", as_index=False)
+    rows = g.agg(beendet=("tage", "size"), entschieden=("entschieden", "sum"), tage_mittel=("tage_e", "mean"),
+                 tage_median=("tage_e", "median"),
+                 **{f"entscheidung_{c}": (f"entscheidung_{c}", "sum") for c in codes("verteilentscheidung")})
+    out = rows.assign(zeitraum=zr.label)
+    return _finish(_sort(out, ["jugendamt"]), "verteilung_42a")
+
+
+def compute_zuweisungen_42a(con: duckdb.DuckDBPyConnection, zeitraum_: str) -> pd.DataFrame:
+    """Receiving offices: ended §42a measures with Verteilentscheidung 1 by (distributing
+    office, ``Zuweisung_Jugendamt``); without a receiving office: ``aufnehmend`` = ``unbekannt``."""
+    zr = zeitraum(zeitraum_)
+    m = _ended_measures(con, zr, "massnahme, verteilentscheidung, zuweisung_jugendamt")
+    m = m[(m["massnahme"] == "2") & (m["verteilentscheidung"] == "1")]
+    if m.empty:
+        return _finish(pd.DataFrame(columns=COLUMNS["zuweisungen_42a"]), "zuweisungen_42a")
+    m = m.assign(aufnehmend=m["zuweisung_jugendamt"].fillna("unbekannt"))
+    counts = m.groupby(["jugendamt", "aufnehmend"], as_index=False).size().rename(columns={"size": "anzahl"})
+    counts = _with_totals(counts, ["aufnehmend"], ["anzahl"]).assign(zeitraum=zr.label)
+    return _finish(_sort(counts, ["jugendamt", "aufnehmend"]), "zuweisungen_42a")
+
+
+def compute_dauer(con: duckdb.DuckDBPyConnection, zeitraum_: str) -> pd.DataFrame:
+    """Mean and median duration (Ende − Beginn, days) of the ended measures of the period (as in
+    ``beendete``) by Massnahme × Unbegleitet, with ``insgesamt`` margins."""
+    zr = zeitraum(zeitraum_)
+    m = _ended_measures(con, zr, "massnahme, unbegleitet, beginn, ende")
+    if m.empty:
+        return _finish(pd.DataFrame(columns=COLUMNS["dauer"]), "dauer")
+    m = m.assign(tage=(pd.to_datetime(m["ende"]) - pd.to_datetime(m["beginn"])).dt.days,
+                 unbegleitet=m["unbegleitet"].map({True: "1", False: "0"}).fillna("unbekannt"),
+                 verbund=m["jugendamt"].map(_verbund_map()))
+    base = pd.concat([m.assign(jugendamt=m["verbund"]), m], ignore_index=True)[["jugendamt", "massnahme", "unbegleitet", "tage"]]
+    expanded = pd.concat([base, base.assign(massnahme="insgesamt"), base.assign(unbegleitet="insgesamt"),
+                          base.assign(massnahme="insgesamt", unbegleitet="insgesamt")], ignore_index=True)
+    g = expanded.groupby(["jugendamt", "massnahme", "unbegleitet"], as_index=False)["tage"]
+    rows = g.agg(anzahl="size", dauer_mittel="mean", dauer_median="median")
+    out = rows.assign(zeitraum=zr.label)
+    orders = {"massnahme": {"insgesamt": 0, "1": 1, "2": 2}, "unbegleitet": {"insgesamt": 0, "1": 1, "0": 2}}
+    return _finish(_sort(out, ["jugendamt", "massnahme", "unbegleitet"], orders), "dauer")
+
+
+def compute_personal(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
+    """Staff of the offices at their last Stichtag in the month, by Bereich plus ``insgesamt``:
+    FTE planned/filled/vacant, filled share (100 × Ist / Soll) and open cases."""
+    first, last = parse_month(month), month_end(month)
+    df = con.execute(
+        """SELECT jugendamt, bereich, stichtag, vzae_soll, vzae_ist, stellen_unbesetzt, faelle FROM personal
+           WHERE monat = $3 AND stichtag BETWEEN $1 AND $2
+           QUALIFY row_number() OVER (PARTITION BY jugendamt, bereich ORDER BY stichtag DESC) = 1""",
+        [first, last, month],
+    ).df()
+    df = _member_rows(df)
+    if df.empty:
+        return _finish(pd.DataFrame(columns=COLUMNS["personal"]), "personal")
+    agg = dict(stichtag=("stichtag", "max"), vzae_soll=("vzae_soll", "sum"), vzae_ist=("vzae_ist", "sum"),
+               stellen_unbesetzt=("stellen_unbesetzt", "sum"), faelle=("faelle", lambda x: x.sum(min_count=1)))
+    df["faelle"] = df["faelle"].astype("float64")
+    tot = df.groupby("jugendamt", as_index=False).agg(**agg).assign(bereich="insgesamt")
+    df = pd.concat([df, tot], ignore_index=True)
+    net = df.assign(jugendamt=df["jugendamt"].map(_verbund_map()))
+    net = net.groupby(["jugendamt", "bereich"], as_index=False).agg(**agg)
+    df = pd.concat([df, net], ignore_index=True)
+    soll = df["vzae_soll"].astype("float64")
+    df["besetzungsquote_pct"] = np.where(soll > 0, 100.0 * df["vzae_ist"].astype("float64") / soll.where(soll > 0, 1.0), np.nan)
+    orders = {"bereich": {"insgesamt": 0, **{c: i + 1 for i, c in enumerate(codes("bereich"))}}}
+    return _finish(_sort(df, ["jugendamt", "bereich"], orders), "personal")
+
+
+def compute_kapazitaet(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
+    """Capacity per office and Angebot (plus ``insgesamt``), each facility at its last Stichtag
+    in the month: usable places, utilisation, blocked share and cost per occupied place-day
+    (Σ belegt × Tagessatz / Σ belegt over facilities that deliver a Tagessatz) with the
+    month's cost estimate (that × days of the month)."""
+    first, last = parse_month(month), month_end(month)
+    df = con.execute(
+        """SELECT jugendamt, angebot, stichtag, plaetze_genehmigt AS genehmigt, plaetze_belegt AS belegt,
+                  plaetze_gesperrt AS gesperrt, tagessatz FROM plaetze
+           WHERE monat = $3 AND stichtag BETWEEN $1 AND $2
+           QUALIFY row_number() OVER (PARTITION BY jugendamt, einrichtung ORDER BY stichtag DESC) = 1""",
+        [first, last, month],
+    ).df()
+    df = _member_rows(df)
+    if df.empty:
+        return _finish(pd.DataFrame(columns=COLUMNS["kapazitaet"]), "kapazitaet")
+    has_rate = df["tagessatz"].notna()
+    df = df.assign(einrichtungen=1, belegt_mit_tagessatz=df["belegt"].where(has_rate, 0),
+                   _kosten=(df["belegt"] * df["tagessatz"]).where(has_rate, 0.0))
+    df["angebot"] = df["angebot"].astype(str)
+    sums = ["einrichtungen", "genehmigt", "gesperrt", "belegt", "belegt_mit_tagessatz", "_kosten"]
+    agg = {c: (c, "sum") for c in sums}
+    by_off = df.groupby(["jugendamt", "angebot"], as_index=False).agg(stichtag=("stichtag", "max"), **agg)
+    by_all = df.groupby(["jugendamt"], as_index=False).agg(stichtag=("stichtag", "max"), **agg).assign(angebot="insgesamt")
+    out = pd.concat([by_off, by_all], ignore_index=True)
+    net = out.assign(jugendamt=out["jugendamt"].map(_verbund_map()))
+    net = net.groupby(["jugendamt", "angebot"], as_index=False).agg(stichtag=("stichtag", "max"), **agg)
+    out = pd.concat([out, net], ignore_index=True)
+    out["nutzbar"] = out["genehmigt"] - out["gesperrt"]
+    f = lambda c: out[c].astype("float64")  # noqa: E731
+    out["auslastung_pct"] = np.where(f("nutzbar") > 0, 100.0 * f("belegt") / f("nutzbar").where(f("nutzbar") > 0, 1.0), np.nan)
+    out["gesperrt_anteil_pct"] = np.where(f("genehmigt") > 0, 100.0 * f("gesperrt") / f("genehmigt").where(f("genehmigt") > 0, 1.0), np.nan)
+    bmt = f("belegt_mit_tagessatz")
+    out["kosten_je_belegtag"] = np.where(bmt > 0, f("_kosten") / bmt.where(bmt > 0, 1.0), np.nan)
+    out["kosten_monat"] = np.where(bmt > 0, f("_kosten") * last.day, np.nan)
+    orders = {"angebot": {"insgesamt": 0, **{c: i + 1 for i, c in enumerate(codes("angebot"))}}}
+    return _finish(_sort(out, ["jugendamt", "angebot"], orders), "kapazitaet")
+
+
+def compute_lieferstatus(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
+    """Delivery status per office × dataset (``anzahl`` = 1; status of the newest version,
+    version in force, days after the due date of the first delivery) and per network × dataset
+    × status the number of offices."""
+    from inobhut.status import delivery_status
+
+    ds = delivery_status(con, [month])
+    if ds.empty:
+        return _finish(pd.DataFrame(columns=COLUMNS["lieferstatus"]), "lieferstatus")
+    off = pd.DataFrame({"jugendamt": ds["ags"], "datensatz": ds["dataset"], "status": ds["status"], "anzahl": 1,
+                        "version_in_kraft": ds["in_kraft"], "tage_verspaetet": ds["tage_verspaetet"]})
+    net = ds.groupby(["verbund", "dataset", "status"], as_index=False).size()
+    net = net.rename(columns={"verbund": "jugendamt", "dataset": "datensatz", "size": "anzahl"})
+    out = pd.concat([off, net], ignore_index=True).assign(monat=month)
+    orders = {"datensatz": {d: i for i, d in enumerate(DATASET_NAMES)},
+              "status": {k: i for i, k in enumerate(STATUS_ORDER)}}
+    return _finish(_sort(out, ["jugendamt", "datensatz", "status"], orders), "lieferstatus")
+
+
+STATUS_ORDER = ("angenommen", "angenommen mit Hinweisen", "abgelehnt", "fehlt")
+
+# monthly computations, in TABLES order
+MONTHLY: dict[str, object] = {
+    "bewegung": compute_bewegung, "beendete": compute_beendete, "uma_quote": compute_uma_quote,
+    "plaetze": compute_plaetze, "fristen_42a": compute_fristen_42a, "uma_struktur": compute_uma_struktur,
+    "verteilung_42a": compute_verteilung_42a, "zuweisungen_42a": compute_zuweisungen_42a, "dauer": compute_dauer,
+    "personal": compute_personal, "kapazitaet": compute_kapazitaet, "lieferstatus": compute_lieferstatus,
+}
+# flow tables that can be computed for any period directly
+PERIOD_FUNCTIONS = {"beendete": compute_beendete, "verteilung_42a": compute_verteilung_42a,
+                    "zuweisungen_42a": compute_zuweisungen_42a, "dauer": compute_dauer,
+                    "fristen_42a": compute_fristen_42a}
+
+
+def compute_month(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, pd.DataFrame]:
+    """Every table of ``month``: the five fixed tables first (``beendete`` with ``zeitraum`` =
+    the month), then the further tables (see :data:`TABLE_NAMES`)."""
+    return {name: fn(con, month) for name, fn in MONTHLY.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -498,25 +824,34 @@ def sort_tidy(df: pd.DataFrame, name: str) -> pd.DataFrame:
     pcol = PERIOD_COL[name]
     df["_periode"] = (df[pcol].dt.strftime("%Y-%m") if dict(TABLES[name])[pcol] == "DATE" else df[pcol])
     keys = {"bewegung": ["massnahme"], "beendete": ["merkmal", "_ar", "auspraegung"], "uma_quote": [],
-            "plaetze": ["angebot", "stichtag"], "fristen_42a": []}[name]
-    orders = {}
+            "plaetze": ["angebot", "stichtag"], "fristen_42a": [], "uma_struktur": ["_pos"],
+            "verteilung_42a": [], "zuweisungen_42a": ["aufnehmend"], "dauer": ["massnahme", "unbegleitet"],
+            "personal": ["bereich"], "kapazitaet": ["angebot"], "lieferstatus": ["datensatz", "status"]}[name]
+    orders = {"massnahme": {"insgesamt": 0, "1": 1, "2": 2}, "unbegleitet": {"insgesamt": 0, "1": 1, "0": 2},
+              "bereich": {"insgesamt": 0, **{c: i + 1 for i, c in enumerate(codes("bereich"))}},
+              "angebot": {"insgesamt": 0, **{c: i + 1 for i, c in enumerate(codes("angebot"))}},
+              "datensatz": {d: i for i, d in enumerate(DATASET_NAMES)},
+              "status": {k: i for i, k in enumerate(STATUS_ORDER)}}
     if name == "beendete":
         df = _add_auspraegung_rank(df)
         orders = {"merkmal": {k: i for i, k in enumerate(MERKMALE)}}
+    if name == "uma_struktur":  # keep the computed order within a Stichtag and office
+        df["_pos"] = np.arange(len(df))
     out = _sort(df, ["_periode", "jugendamt", *keys], orders)
-    return out.drop(columns=[c for c in ("_periode", "_ar") if c in out.columns])
+    return out.drop(columns=[c for c in ("_periode", "_ar", "_pos") if c in out.columns])
 
 
 def export_tidy(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
-    """Write ``<out_dir>/<name>.csv`` for the five tables over all periods in ``stat_*``
-    (plus yearly ``beendete`` for every year with data); unsuppressed."""
+    """Write ``<out_dir>/<name>.csv`` for every table over all periods in ``stat_*`` (plus, for
+    the flow tables, the yearly rows of every year with data); unsuppressed."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
+    years_with_data = _years_with_data(con)
     for name in TABLE_NAMES:
         df = read_table(con, name)
-        if name == "beendete":
-            years = [compute_beendete(con, y) for y in _years_with_data(con)]
+        if name in FLOW_TABLES:
+            years = [PERIOD_FUNCTIONS[name](con, y) for y in years_with_data]
             df = pd.concat([df[df["zeitraum"].str.len() != 4], *years], ignore_index=True)
             df = _finish(df, name)
         text = format_tidy(sort_tidy(df, name), name)
