@@ -338,9 +338,9 @@ def _measures_year(o: Office, seed: int, year: int, fac: pd.DataFrame) -> pd.Dat
     cls = r.choice(5, size=n, p=[0.33, 0.23, 0.13, 0.11, 0.20])
     lo = np.array([0, 2, 8, 15, 31])[cls]
     hi = np.array([1, 7, 14, 30, 364])[cls]
-    d_other = np.where(cls < 4, r.integers(lo, hi + 1), np.clip(r.lognormal(np.log(80), 0.7, n), 31, 364))
+    d_other = np.where(cls < 4, r.integers(lo, hi + 1), np.clip(r.lognormal(np.log(120), 0.7, n), 31, 364))
     d_42a = np.clip(r.lognormal(np.log(32), 0.8, n), 3, 300)
-    d_uma42 = np.clip(r.lognormal(np.log(60), 0.8, n), 3, 360)
+    d_uma42 = np.clip(r.lognormal(np.log(75), 0.8, n), 3, 360)
     dur = np.where(kind == "other", d_other, np.where(m2, d_42a, d_uma42)).astype(int)
     ende = beginn + dur.astype("timedelta64[D]")
     bday18 = _add_years(gebm, 18)
