@@ -10,7 +10,10 @@ network) and Jugendamtsberichte (per office), and the index page over everything
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing as mp
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -68,7 +71,6 @@ def _findings_by_month(con) -> dict[tuple[str, str], pd.DataFrame]:
 
 def render_months(paths: Paths, wh: Warehouse, months: list[str]) -> list[Path]:
     """Landesbericht per network and Jugendamtsbericht per office for every month."""
-    from inobhut.reports import build_jugendamtsbericht, build_landesbericht, render_report, report_path
     from inobhut.reports.builders import prepare
     from inobhut.statistics import read_table
 
@@ -76,24 +78,43 @@ def render_months(paths: Paths, wh: Warehouse, months: list[str]) -> list[Path]:
         tables = {name: read_table(con, name) for name in FIXED_TABLES}
         statuses = _delivery_statuses(con, max(months))
         findings = _findings_by_month(con)
-    ix = prepare(tables)
-    method = config.settings()["geheimhaltung"]["landesbericht"]
-    protect = make_protect(method)
-    berichte = paths.out / "berichte"
-    written: list[Path] = []
-    for month in months:
-        for verbund in config.networks():
-            empty = pd.DataFrame(columns=["rule_id", "severity", "anzahl"])
-            model = build_landesbericht(ix, verbund, month, statuses, protect, findings=findings.get((month, verbund), empty))
-            base = report_path(berichte, "landesbericht", verbund, month, verbund)
-            base.parent.mkdir(parents=True, exist_ok=True)
-            written += render_report(model, base)
-        for o in config.offices():
-            model = build_jugendamtsbericht(ix, o.ags, month, statuses)
-            base = report_path(berichte, "jugendamtsbericht", o.ags, month, o.verbund)
-            base.parent.mkdir(parents=True, exist_ok=True)
-            written += render_report(model, base)
+    global _JOB
+    _JOB = {"ix": prepare(tables), "statuses": statuses, "findings": findings, "berichte": paths.out / "berichte",
+            "protect": make_protect(config.settings()["geheimhaltung"]["landesbericht"])}
+    tasks = [("landesbericht", v, m) for m in months for v in config.networks()]
+    tasks += [("jugendamtsbericht", o.ags, m) for m in months for o in config.offices()]
+    workers = min(os.cpu_count() or 1, 4)
+    if workers > 1 and len(tasks) >= 16 and "fork" in mp.get_all_start_methods():
+        # Rendering is CPU-bound pure Python (openpyxl, Jinja2): spread it over the cores.
+        # fork: the workers inherit the prepared statistics instead of re-reading them.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
+            chunks = pool.map(_render_task, tasks, chunksize=8)
+            written = [p for chunk in chunks for p in chunk]
+    else:
+        written = [p for t in tasks for p in _render_task(t)]
+    _JOB = None
     return written
+
+
+_JOB: dict | None = None
+
+
+def _render_task(task: tuple[str, str, str]) -> list[Path]:
+    from inobhut.reports import build_jugendamtsbericht, build_landesbericht, render_report, report_path
+
+    kind, scope, month = task
+    job = _JOB
+    assert job is not None
+    if kind == "landesbericht":
+        empty = pd.DataFrame(columns=["rule_id", "severity", "anzahl"])
+        model = build_landesbericht(job["ix"], scope, month, job["statuses"], job["protect"],
+                                    findings=job["findings"].get((month, scope), empty))
+        base = report_path(job["berichte"], kind, scope, month, scope)
+    else:
+        model = build_jugendamtsbericht(job["ix"], scope, month, job["statuses"])
+        base = report_path(job["berichte"], kind, scope, month, config.office(scope).verbund)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    return render_report(model, base)
 
 
 KIND_TITLES = {"landesbericht": "Landesbericht", "jugendamtsbericht": "Jugendamtsbericht", "jahresbericht": "Jahresbericht",

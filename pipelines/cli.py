@@ -81,7 +81,7 @@ def _run(paths, months: list[str]) -> int:
     if not outcome.success:
         err_console.print(f"[red]Der Lauf {outcome.run_id} ist fehlgeschlagen[/red] (Schritte: {', '.join(outcome.failed_steps)}).")
         if outcome.error:
-            err_console.print(outcome.error.strip().splitlines()[-1])
+            err_console.print(outcome.error)
         err_console.print("Details: Dagster-Oberfläche (inobhut ui) → Runs.")
         return 1
     _print_summary(paths, months)

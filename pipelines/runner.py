@@ -69,6 +69,9 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
         if e.event_type_value == "STEP_FAILURE" and e.event_specific_data is not None:
             info = getattr(e.event_specific_data, "error", None)
             if info is not None:
-                err = info.to_string()
+                # the innermost cause is what a user can act on
+                while getattr(info, "cause", None) is not None:
+                    info = info.cause
+                err = info.message.strip()
                 break
     return RunOutcome(result.success, result.run_id, [first, last], failed, err)
