@@ -925,7 +925,7 @@ def generate(landing: Path, von: str, bis: str, seed: int = 42, fehlerquote: flo
     one or two realistic delivery mistakes. ``workers``: processes to use (default: up to 2;
     the output does not depend on it). Returns a summary::
 
-        {"files_written": int, "files": [relative paths], "rows": {dataset: int},
+        {"files": int (files written), "paths": [paths relative to landing], "rows": {dataset: int},
          "errors": [{"file", "row", "column", "kind", "severity"}], "seed", "von", "bis",
          "fehlerquote", "jugendaemter": [ags], "styles": {ags: style kind/encoding}}
     """
@@ -943,7 +943,7 @@ def generate(landing: Path, von: str, bis: str, seed: int = 42, fehlerquote: flo
     if unknown:
         raise ValueError(f"Unbekannte Jugendamtsschlüssel: {', '.join(unknown)}.")
     landing = Path(landing)
-    summary = {"files_written": 0, "files": [], "rows": {d: 0 for d in DATASETS}, "errors": [],
+    summary = {"files": 0, "paths": [], "rows": {d: 0 for d in DATASETS}, "errors": [],
                "seed": seed, "von": von, "bis": bis, "fehlerquote": fehlerquote, "jugendaemter": keys,
                "styles": {}}
     tasks = [(str(landing), ags, von, bis, seed, fehlerquote) for ags in keys]
@@ -965,8 +965,8 @@ def generate(landing: Path, von: str, bis: str, seed: int = 42, fehlerquote: flo
     else:
         parts = [_generate_office(t) for t in tasks]
     for part in parts:
-        summary["files_written"] += part["files_written"]
-        summary["files"].extend(part["files"])
+        summary["files"] += part["files"]
+        summary["paths"].extend(part["paths"])
         for d, n in part["rows"].items():
             summary["rows"][d] += n
         summary["errors"].extend(part["errors"])
@@ -980,7 +980,7 @@ def _generate_office(task: tuple) -> dict:
     o = {x.ags: x for x in offices()}[ags]
     data = _OfficeData(o, seed, von, bis)
     st = data.style
-    out = {"files_written": 0, "files": [], "rows": {d: 0 for d in DATASETS}, "errors": [],
+    out = {"files": 0, "paths": [], "rows": {d: 0 for d in DATASETS}, "errors": [],
            "styles": {ags: f"{st.kind}/{st.encoding}" if st.kind != "xlsx" else "xlsx"}}
     folder = Path(landing) / ags
     folder.mkdir(parents=True, exist_ok=True)
@@ -995,6 +995,6 @@ def _generate_office(task: tuple) -> dict:
             out["rows"][ds] += len(rows)
             out["errors"].extend(_maybe_inject(ds, rows, st, month, o, seed, fehlerquote, f"{ags}/{name}"))
             _write(folder / name, ds, rows, st, month)
-            out["files"].append(f"{ags}/{name}")
-            out["files_written"] += 1
+            out["paths"].append(f"{ags}/{name}")
+            out["files"] += 1
     return out

@@ -84,26 +84,26 @@ def test_determinism_same_bytes_and_mtime(tmp_path):
     csv_office, xlsx_office = _pick_offices(["csv_de/cp1252", "xlsx"])
     a = generate(tmp_path / "a", "2024-02", "2024-03", seed=42, jugendaemter=[csv_office, xlsx_office], workers=1)
     b = generate(tmp_path / "b", "2024-02", "2024-03", seed=42, jugendaemter=[csv_office, xlsx_office], workers=1)
-    assert a["files"] == b["files"] and len(a["files"]) == 16
-    assert {Path(f).suffix for f in a["files"]} == {".csv", ".xlsx"}
-    for f in a["files"]:
+    assert a["paths"] == b["paths"] and len(a["paths"]) == 16
+    assert {Path(f).suffix for f in a["paths"]} == {".csv", ".xlsx"}
+    for f in a["paths"]:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
         month = parse_name(Path(f).name).month
         expected = dt.datetime(2024, int(month[5:]) + 1, 5, 8, tzinfo=dt.timezone.utc).timestamp()
         assert os.stat(tmp_path / "a" / f).st_mtime == expected
     # an office's files do not depend on the other offices requested, nor on the process count
     c = generate(tmp_path / "c", "2024-02", "2024-03", seed=42, jugendaemter=[xlsx_office])
-    for f in c["files"]:
+    for f in c["paths"]:
         assert (tmp_path / "c" / f).read_bytes() == (tmp_path / "a" / f).read_bytes(), f
     # another seed gives other data
     d = generate(tmp_path / "d", "2024-02", "2024-03", seed=8, jugendaemter=[csv_office, xlsx_office], workers=1)
-    assert any((tmp_path / "d" / f).read_bytes() != (tmp_path / "a" / f).read_bytes() for f in d["files"] if f in a["files"])
+    assert any((tmp_path / "d" / f).read_bytes() != (tmp_path / "a" / f).read_bytes() for f in d["paths"] if f in a["paths"])
 
 
 def test_naming_and_placement(year2023):
     landing, summary = year2023
     files = sorted(p for p in landing.rglob("*") if p.is_file())
-    assert len(files) == summary["files_written"] == 50 * 12 * 4
+    assert len(files) == summary["files"] == 50 * 12 * 4
     seen = set()
     for p in files:
         dn = parse_name(p.name)
@@ -305,7 +305,7 @@ def test_fehlerquote_injects_recorded_mistakes(tmp_path):
     s = generate(tmp_path, "2024-01", "2024-03", seed=42, fehlerquote=0.5, jugendaemter=offices_, workers=1)
     errors = s["errors"]
     files_with = {e["file"] for e in errors}
-    share = len(files_with) / s["files_written"]
+    share = len(files_with) / s["files"]
     assert 0.3 <= share <= 0.7, share
     assert {e["kind"] for e in errors} <= set(ERROR_KINDS)
     assert sum(e["severity"] == "Fehler" for e in errors) / len(errors) > 0.7
