@@ -95,6 +95,7 @@ class ProtectedTable:
     total_col: bool = False
     min_cases: int = 3
     extended: int = 0  # cells added by the audit-driven extension
+    derived: dict[str, str] = field(default_factory=dict)  # derived column -> its count column
 
 
 @dataclass
@@ -285,5 +286,60 @@ def protect(df: pd.DataFrame, method: str, *, value_cols: list[str], total_row: 
         display=display, suppressed=sup_df, primary=pd.DataFrame(primary, index=df.index, columns=value_cols),
         values=values, method=method, footnote=FOOTNOTES[method].format(min_cases=min_cases),
         original=counts.fillna(0).astype(float), total_row=total_row, total_col=total_col, min_cases=min_cases,
-        extended=extended,
+        extended=extended, derived=derived,
     )
+
+
+def release_check(protected_tables) -> list[str]:
+    """Check protected tables before they leave an office (reports for the Landesebene).
+
+    ``protected_tables``: a mapping name -> :class:`ProtectedTable` or an iterable of them.
+    Returns the problems as German sentences (empty list = release allowed):
+
+    * method ``keine`` (unprotected values by office);
+    * ``sperrung``: a count 1 or 2 on display, or a failing LP audit (a primarily suppressed
+      cell whose feasible range does not reach from 0 to at least ``min_cases``);
+    * ``rundung3``: a shown count that is not a multiple of 3;
+    * a derived value (share, quota, mean, median) shown although its number of cases is
+      below ``min_cases`` or (``sperrung``) its count cell is suppressed.
+    """
+    items = list(protected_tables.items()) if isinstance(protected_tables, dict) else [
+        (f"Tabelle {i + 1}", pt) for i, pt in enumerate(protected_tables)]
+    problems: list[str] = []
+    for name, pt in items:
+        if pt.method not in ("sperrung", "rundung3"):
+            problems.append(f"{name}: ohne Geheimhaltungsverfahren („{pt.method}“) – darf nicht an die Landesebene.")
+            continue
+        cols = list(pt.original.columns)
+        shown = pt.display[cols].to_numpy()
+        if pt.method == "sperrung":
+            small = np.isin(shown, ["1", "2"])
+            if small.any():
+                problems.append(f"{name}: {int(small.sum())} Fallzahl(en) von 1 oder 2 werden angezeigt.")
+            res = audit(pt)
+            if not res.passed:
+                bad = res.ranges[~res.ranges["ok"]]
+                cells = "; ".join(f"Zeile {int(r.row) + 1}, Spalte „{cols[int(r.col)]}“: {r.lower:g} bis {r.upper:g}"
+                                  for r in bad.itertuples())
+                problems.append(f"{name}: gesperrte Werte lassen sich eingrenzen ({cells}).")
+        else:
+            vals = pt.values.to_numpy(dtype=float)
+            off = ~np.isnan(vals) & (np.mod(vals, 3) != 0)
+            if off.any():
+                problems.append(f"{name}: {int(off.sum())} Fallzahl(en) sind nicht auf Vielfache von 3 gerundet.")
+        for col, base in pt.derived.items():
+            if base in pt.original.columns:
+                base_vals = pt.original[base]
+                secret = pt.suppressed[base] if pt.method == "sperrung" else pd.Series(False, index=base_vals.index)
+            elif base in pt.display.columns:
+                base_vals = pd.to_numeric(pt.display[base], errors="coerce")
+                secret = pd.Series(False, index=base_vals.index)
+            else:
+                problems.append(f"{name}: Fallzahl „{base}“ zu „{col}“ fehlt; Prüfung nicht möglich.")
+                continue
+            must_hide = base_vals.isna() | (base_vals < pt.min_cases) | secret
+            leaked = must_hide & (pt.display[col] != GEHEIM)
+            if leaked.any():
+                problems.append(f"{name}: „{col}“ wird in {int(leaked.sum())} Zeile(n) aus weniger als "
+                                f"{pt.min_cases} Fällen oder zu einer gesperrten Fallzahl angezeigt.")
+    return problems
