@@ -148,3 +148,73 @@ def load_fixture_warehouse(db_path: Path, key: bytes = TEST_KEY) -> Warehouse:
                 )
                 con.execute("COMMIT")
     return wh
+
+
+# ---------------------------------------------------------------------------------------------
+# generated multi-office data sets through the real pipeline steps
+
+
+GENERATED_KEY = b"inobhut-test-generiert"
+
+
+def generated_warehouse(base: Path, jugendaemter: list[str], von: str, bis: str, *, seed: int = 7,
+                        fehlerquote: float = 0.0):
+    """Synthetic deliveries (:func:`inobhut.generate.generate`) taken through the real pipeline
+    steps -- archive intake, validation, warehouse load -- and every month's statistics written.
+    Uses the settings active at call time. Returns ``(warehouse, paths, generate_summary)``."""
+    from inobhut import archive
+    from inobhut import statistics as st
+    from inobhut.calendar import month_range
+    from inobhut.config import Paths, office_keys
+    from inobhut.generate import generate
+    from inobhut.load import load_month
+    from inobhut.processing import validate_office_month
+
+    base = Path(base)
+    paths = Paths.from_env(base, landing=base / "landing", archive=base / "archive", staging=base / "staging",
+                           warehouse=base / "warehouse.duckdb", out=base / "out")
+    summary = generate(paths.landing, von, bis, seed=seed, fehlerquote=fehlerquote, jugendaemter=jugendaemter)
+    archive.intake(paths.landing, paths.archive, set(office_keys()))
+    months = month_range(von, bis)
+    for ags in jugendaemter:
+        for m in months:
+            validate_office_month(paths, ags, m, GENERATED_KEY)
+    wh = Warehouse(paths.warehouse)
+    for m in months:
+        load_month(paths, wh, m)
+    with wh.connect() as con:
+        for m in months:
+            st.write_month(con, m, st.compute_month(con, m))
+    return wh, paths, summary
+
+
+_GENERATED_CACHE: dict[tuple, tuple] = {}
+
+
+def generated_warehouse_cached(jugendaemter: tuple[str, ...], von: str, bis: str, *, seed: int = 7,
+                               fehlerquote: float = 0.0):
+    """:func:`generated_warehouse` once per test session and argument set (several test modules
+    share the same data set; callers must not modify it). Built with the shipped member list."""
+    import tempfile
+
+    key = (tuple(jugendaemter), von, bis, seed, fehlerquote)
+    if key not in _GENERATED_CACHE:
+        old = os.environ.pop("INOBHUT_CONFIG", None)
+        try:
+            base = Path(tempfile.mkdtemp(prefix="inobhut_generiert_"))
+            _GENERATED_CACHE[key] = generated_warehouse(base, list(jugendaemter), von, bis, seed=seed,
+                                                        fehlerquote=fehlerquote)
+        finally:
+            if old is not None:
+                os.environ["INOBHUT_CONFIG"] = old
+    return _GENERATED_CACHE[key]
+
+
+# SH-KOOP complete (UMA quota with Soll) plus two BW offices (BW incomplete: Soll stays empty);
+# December to January crosses a year; with delivery mistakes (rejected versions).
+MULTI_OFFICE = ("01053", "01056", "01060", "01060063", "01062", "08211", "08335043")
+MULTI_VON, MULTI_BIS = "2023-12", "2024-01"
+
+
+def multi_office_warehouse():
+    return generated_warehouse_cached(MULTI_OFFICE, MULTI_VON, MULTI_BIS, seed=11, fehlerquote=0.15)
