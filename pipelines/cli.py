@@ -74,8 +74,10 @@ def pd_isna(x) -> bool:
 
 
 def _run(paths, months: list[str]) -> int:
+    from inobhut.calendar import month_range
     from pipelines.runner import run_pipeline
 
+    months = month_range(min(months), max(months))
     with console.status(f"Pipeline läuft über {len(months)} Monat(e) ({min(months)} bis {max(months)}) …"):
         outcome = run_pipeline(paths, months)
     if not outcome.success:

@@ -31,8 +31,8 @@ def _copy_round(src, landing):
         shutil.copyfile(f, target)
 
 
-def _check_status(instance, ags, month):
-    key = dg.AssetCheckKey(dg.AssetKey(["validated", f"office_{ags}"]), "pruefung")
+def _check_status(instance, ags, month, check="datensatzpruefung"):
+    key = dg.AssetCheckKey(dg.AssetKey(["validated", f"office_{ags}"]), check)
     recs = instance.event_log_storage.get_asset_check_execution_history(key, limit=200)
     recs = [r for r in recs if r.partition == month]
     return recs[0] if recs else None
@@ -69,17 +69,29 @@ def test_two_rounds_through_dagster(fixture_env, tmp_path):
     assert sum(1 for x in verdicts.values() if x == "abgelehnt") == 1
 
     with dg.DagsterInstance.get() as instance:
-        rec = _check_status(instance, "01060063", "2024-04")
+        rec = _check_status(instance, "01060063", "2024-04", "zeilenpruefung")
         assert rec is not None and rec.status.value == "FAILED"
         assert rec.event.dagster_event.event_specific_data.severity == dg.AssetCheckSeverity.ERROR
         ok = _check_status(instance, "08111", "2024-04")
         assert ok is not None and ok.status.value == "SUCCEEDED"
+        ok_rows = _check_status(instance, "08111", "2024-04", "zeilenpruefung")
+        assert ok_rows is not None and ok_rows.status.value == "SUCCEEDED"
         # Konstanz (city) delivered no plaetze/personal: accepted but incomplete -> WARN
         warn = _check_status(instance, "08335043", "2024-05")
         assert warn.status.value == "FAILED"
         assert warn.event.dagster_event.event_specific_data.severity == dg.AssetCheckSeverity.WARN
         mats = instance.get_materialized_partitions(dg.AssetKey(["validated", "office_08111"]))
         assert set(MONTHS) <= mats
+        # every office-month of the three months ran in ONE run (no run per partition)
+        assert instance.get_runs_count() == 1
+        run_ids = set()
+        for ags in office_keys():
+            for m in MONTHS:
+                recs = instance.fetch_materializations(
+                    dg.AssetRecordsFilter(asset_key=dg.AssetKey(["validated", f"office_{ags}"]), asset_partitions=[m]), limit=1
+                ).records
+                run_ids.add(recs[0].run_id)
+        assert run_ids == {outcome.run_id}
 
     # ---- round 2: corrections
     _copy_round(ROUND2, paths.landing)

@@ -1,0 +1,63 @@
+"""The command line: the demo on a reduced scope (a real Dagster run), exit codes of `run`."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import main
+
+
+def test_run_without_key_refuses_to_start(inobhut_env, monkeypatch):
+    monkeypatch.delenv("INOBHUT_PSEUDONYM_KEY")
+    res = CliRunner().invoke(main, ["run"])
+    assert res.exit_code == 2
+    assert "INOBHUT_PSEUDONYM_KEY" in res.output
+
+
+def test_run_rejects_months_outside_the_partitions(inobhut_env):
+    (inobhut_env.landing / "08111").mkdir()
+    res = CliRunner().invoke(main, ["run", "--monat", "2019-12"])
+    assert res.exit_code == 2
+    assert "außerhalb" in res.output
+    res = CliRunner().invoke(main, ["run", "--monat", "2024-13"])
+    assert res.exit_code == 2
+
+
+def test_generate_rejects_unknown_office(tmp_path):
+    res = CliRunner().invoke(main, ["generate", "--landing", str(tmp_path), "--jugendamt", "99999"])
+    assert res.exit_code == 2 and "Kein Mitglieds-Jugendamt" in res.output
+
+
+@pytest.mark.slow
+def test_demo_reduced_scope(tmp_path):
+    """`inobhut demo` for two offices (one per network) and three months, as a user runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INOBHUT_")}
+    env.update(DAGSTER_HOME=str(tmp_path / ".dagster"), GX_ANALYTICS_ENABLED="false")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "demo", "--jugendamt", "08221", "--jugendamt", "01062",
+         "--monate", "3", "--out", "ausgabe"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    out = tmp_path / "ausgabe"
+    assert "Demo: es wird ein fester" in proc.stdout
+    assert str(out / "berichte" / "index.html") in proc.stdout.replace("\n", "")
+    assert (tmp_path / "demo" / "landing" / "08221").is_dir()  # demo data kept apart from ./data
+    assert not (tmp_path / "data").exists()
+    assert (tmp_path / ".dagster" / "dagster.yaml").is_file()
+    with open(out / "tabellen" / "bewegung.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["jugendamt"] for r in rows} >= {"08221", "01062", "BW", "SH-KOOP"}
+    assert len({r["monat"] for r in rows}) == 3
+    reports = sorted(p.name for p in (out / "berichte").rglob("jugendamtsbericht_08221_*.xlsx"))
+    assert len(reports) == 3
+    wb = openpyxl.load_workbook(next((out / "berichte").rglob("landesbericht_SH-KOOP_*.xlsx")))
+    assert "Deckblatt" in wb.sheetnames
+    assert (out / "manifest.json").is_file()
