@@ -315,7 +315,7 @@ def _read_workbook(path: Path, ds: Dataset, max_rows: int) -> ReadResult:
         ws = wb[sheet]
         with zipfile.ZipFile(path) as zf:
             scan = _scan_sheet(zf, ws._worksheet_path)
-        rows = _iter_sheet(ws)
+        rows = _iter_sheet(ws, findings)
         res = _build(rows, ds, max_rows, findings, fmt="xlsx", scan=scan)
     finally:
         wb.close()
@@ -332,12 +332,18 @@ def _has_header(ws, ds: Dataset) -> bool:
     return False
 
 
-def _iter_sheet(ws) -> Iterable[tuple[int, list]]:
+def _iter_sheet(ws, findings: list[Finding]) -> Iterable[tuple[int, list]]:
+    """Rows of the worksheet; stops after MAX_BLANK_RUN consecutive blank rows (formatted but
+    empty rows down to the sheet's end are common) and says so if the sheet goes on (D028)."""
     blank = 0
     for i, row in enumerate(ws.iter_rows(values_only=True, max_col=MAX_XLSX_COLUMNS), start=1):
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
             blank += 1
             if blank > MAX_BLANK_RUN:
+                last = ws.max_row or 0
+                if last > i:
+                    findings.append(make_finding("D028", zeile=i, leer=f"{MAX_BLANK_RUN:,}".replace(",", "."),
+                                                 von=i - blank + 1, bis=i, letzte=last))
                 return
         else:
             blank = 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from inobhut import archive as arc
 from inobhut import staging as stg
 from inobhut.config import Paths, office_keys
+from inobhut.processing import confirmed_flags
 from inobhut.warehouse import Warehouse, replace_partition
 
 from schemas.datasets import DATASET_NAMES
@@ -61,7 +62,7 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
                     if verdict is not None:
                         fdf = stg.read_findings(paths.staging, v)
                         if len(fdf):
-                            fdf = fdf.assign(ags=v.ags, dataset=v.dataset, monat=v.month, version=v.version, bestaetigt=False)
+                            fdf = fdf.assign(ags=v.ags, dataset=v.dataset, monat=v.month, version=v.version, bestaetigt=confirmed_flags(paths.staging, v, len(fdf)))
                             con.register("_f", fdf)
                             con.execute(
                                 "INSERT INTO findings SELECT ags, dataset, monat, version, rule_id, severity, "

@@ -6,21 +6,28 @@ of an office-month that the Dagster asset checks and the delivery status report 
 Does not belong here: the checks themselves (``inobhut.validation``) or loading the warehouse
 (``inobhut.load``).
 
-Policy: a version is validated once per rule-catalogue version (``RULES_VERSION``); a rerun with
-unchanged rules reuses the stored verdict, so reruns are cheap and idempotent.
+Policy: a version is validated once per rule-catalogue version (``RULES_VERSION``) and set of
+confirmations of its office, dataset and month; a rerun with unchanged rules and confirmations
+reuses the stored verdict, so reruns are cheap and idempotent. Great Expectations runs once per
+dataset over all versions validated in one call (:func:`validate_office_months`), not per file.
+Beside the staging files of a version this module keeps ``v0001.pruefung.json`` (rules version,
+confirmations fingerprint, counts per level, positions of confirmed findings).
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from inobhut import archive as arc
 from inobhut import staging as stg
 from inobhut.calendar import add_months
-from inobhut.config import Paths, office
+from inobhut.config import Paths, office, settings
 from inobhut.warehouse import VERDICT_REJECTED
 
 # plaetze first: massnahmen checks its Einrichtung references against the same month's plaetze
@@ -39,6 +46,14 @@ class DatasetStatus:
     n_hinweise: int = 0
     pruefbericht: str | None = None  # path relative to <out>
     validated_now: bool = False
+    levels: dict = field(default_factory=dict)  # {"zeile"|"datensatz": {"fehler": n, "hinweise": n}}
+    rules: dict = field(default_factory=dict)  # rule id -> findings (newest version)
+    n_bestaetigt: int = 0
+
+    def level(self, name: str) -> tuple[int, int]:
+        """(Fehler, unconfirmed Hinweise) of the newest version at one level."""
+        lv = self.levels.get(name, {})
+        return int(lv.get("fehler", 0)), int(lv.get("hinweise", 0))
 
 
 @dataclass
@@ -88,50 +103,161 @@ def pruefbericht_name(v: arc.ArchivedVersion) -> str:
     return f"{v.dataset}_{v.month}_v{v.version}"
 
 
-def validate_office_month(paths: Paths, ags: str, month: str, key: bytes) -> OfficeMonthStatus:
-    """Validate and stage every not yet validated version of the office-month."""
-    from inobhut.pruefbericht import write_pruefbericht
-    from inobhut.validation import RULES_VERSION, ValidationContext, validate_delivery
+LEVEL_ROW, LEVEL_DATASET = "zeile", "datensatz"
 
-    status = OfficeMonthStatus(ags, month)
-    plaetze_ids: set[str] | None = None
-    for dataset in DATASET_ORDER:
-        versions = arc.list_versions(paths.archive, ags, dataset, month)
-        ds = DatasetStatus(dataset, MISSING)
-        for v in versions:
-            verdict = stg.read_verdict(paths.staging, v)
-            if verdict is None or verdict.rules_version != RULES_VERSION:
-                prev = in_force_frame(paths, ags, dataset, add_months(month, -1))
-                context = ValidationContext(
-                    previous=prev,
-                    previous_rows=None if prev is None else len(prev),
-                    plaetze_ids=plaetze_ids if dataset == "massnahmen" else None,
-                )
-                result = validate_delivery(v.path(paths.archive), ags=ags, dataset=dataset, month=month, key=key, context=context)
-                meta = {
-                    "ags": ags, "office_name": office(ags).label, "dataset": dataset, "month": month,
-                    "version": v.version, "file_name": v.file_name, "sha256": v.sha256,
-                    "received_at": v.received_at, "base_name": pruefbericht_name(v),
-                }
-                write_pruefbericht(result, meta, pruefbericht_dir(paths, ags))
-                n_f = sum(1 for f in result.findings if f.severity == "Fehler")
-                n_h = sum(1 for f in result.findings if f.severity == "Hinweis")
-                verdict = stg.Verdict(
-                    verdict=result.verdict, n_rows=int(result.n_rows), n_fehler=n_f, n_hinweise=n_h,
-                    rules_version=RULES_VERSION, encoding=getattr(result, "encoding", None),
-                    delimiter=getattr(result, "delimiter", None),
-                    fehlanzeige=bool(result.verdict != VERDICT_REJECTED and result.n_rows == 0),
-                )
-                stg.write_version(paths.staging, v, verdict, result.frame, result.findings)
-                ds.validated_now = True
-            ds.status = verdict.verdict
-            ds.newest_version = v.version
-            ds.n_rows, ds.n_fehler, ds.n_hinweise = verdict.n_rows, verdict.n_fehler, verdict.n_hinweise
-            ds.pruefbericht = f"pruefberichte/{ags}/{pruefbericht_name(v)}.html"
-            if verdict.accepted:
-                ds.in_force_version = v.version
-        if dataset == "plaetze":
-            frame = in_force_frame(paths, ags, "plaetze", month)
-            plaetze_ids = None if frame is None else set(frame["einrichtung"].dropna().astype(str))
-        status.datasets.append(ds)
-    return status
+
+def level_of(rule_id: str) -> str:
+    """File and row level (D…, Z…) vs dataset level (S…): the two asset checks."""
+    return LEVEL_DATASET if rule_id.startswith("S") else LEVEL_ROW
+
+
+def _sidecar(paths: Paths, v: arc.ArchivedVersion) -> Path:
+    return stg.version_dir(paths.staging, v) / f"v{v.version:04d}.pruefung.json"
+
+
+def read_sidecar(paths: Paths, v: arc.ArchivedVersion) -> dict | None:
+    """Per version, beside the staging files: rules version and confirmations it was validated
+    with, counts per level and rule, positions of confirmed findings in the findings file."""
+    p = _sidecar(paths, v)
+    if not p.exists():
+        return None
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def confirmed_flags(staging: Path, v: arc.ArchivedVersion, n: int) -> list[bool]:
+    """``bestaetigt`` for each row of the version's findings file (used by the warehouse load)."""
+    p = stg.version_dir(staging, v) / f"v{v.version:04d}.pruefung.json"
+    idx: set[int] = set()
+    if p.exists():
+        try:
+            idx = set(json.loads(p.read_text(encoding="utf-8")).get("bestaetigt", []))
+        except (OSError, ValueError):
+            idx = set()
+    return [i in idx for i in range(n)]
+
+
+def _write_sidecar(paths: Paths, v: arc.ArchivedVersion, result, fp: str) -> dict:
+    levels = {LEVEL_ROW: {"fehler": 0, "hinweise": 0}, LEVEL_DATASET: {"fehler": 0, "hinweise": 0}}
+    for f in result.findings:
+        lv = levels[level_of(f.rule_id)]
+        if f.severity == "Fehler":
+            lv["fehler"] += 1
+        elif not f.bestaetigt:
+            lv["hinweise"] += 1
+    data = {
+        "rules_version": result.rules_version, "bestaetigungen": fp,
+        "bestaetigt": [i for i, f in enumerate(result.findings) if f.bestaetigt],
+        "ebenen": levels, "regeln": result.counts(),
+    }
+    p = _sidecar(paths, v)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, p)
+    return data
+
+
+def gx_docs_dir(paths: Paths) -> Path:
+    from inobhut.validation.expectations import DOCS_DIRNAME
+
+    return paths.out / DOCS_DIRNAME
+
+
+def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes, *,
+                           data_docs: bool = True) -> tuple[list[OfficeMonthStatus], Any]:
+    """Validate and stage every not yet validated version of the office in ``months``.
+
+    A version is (re)validated when it has no verdict, was validated with another rule
+    catalogue or with other confirmations. Order: file and row level of every pending
+    version; ONE Great Expectations run per dataset over all of them; then month by month
+    (plaetze first) the cross-delivery checks, whose context (previous month's version in
+    force, same month's facilities) is known by then, because only Fehler decide acceptance
+    and the cross-delivery checks raise Hinweise only. Returns the statuses and the GX run."""
+    from inobhut.confirmations import confirmation_keys, fingerprint, read_confirmations
+    from inobhut.pruefbericht import write_pruefbericht
+    from inobhut.validation import RULES_VERSION, ValidationContext, finish, prepare, run_expectations
+
+    st_settings = settings()
+    confs = read_confirmations(paths.landing, ags)
+    months = sorted(set(months))
+    keys_of: dict[tuple[str, str], set] = {}
+    versions_of: dict[tuple[str, str], list[arc.ArchivedVersion]] = {}
+    pending: dict[tuple[str, str, int], Any] = {}
+    for month in months:
+        for dataset in DATASET_ORDER:
+            versions = arc.list_versions(paths.archive, ags, dataset, month)
+            versions_of[(month, dataset)] = versions
+            if not versions:
+                continue
+            keys = confirmation_keys(confs, ags=ags, dataset=dataset, month=month, key=key)
+            keys_of[(month, dataset)] = keys
+            fp = fingerprint(keys)
+            for v in versions:
+                verdict = stg.read_verdict(paths.staging, v)
+                side = read_sidecar(paths, v)
+                if (verdict is None or verdict.rules_version != RULES_VERSION or side is None
+                        or side.get("bestaetigungen") != fp or side.get("rules_version") != RULES_VERSION):
+                    pending[(month, dataset, v.version)] = prepare(
+                        v.path(paths.archive), ags=ags, dataset=dataset, month=month, key=key, settings=st_settings)
+    items = [p.item for p in pending.values() if p.item is not None]
+    gx_run = None
+    if items:
+        gx_run = run_expectations(items, st_settings, docs_dir=gx_docs_dir(paths) if data_docs else None,
+                                  run_name=f"{ags} {months[0]}–{months[-1]}")
+    statuses = []
+    for month in months:
+        status = OfficeMonthStatus(ags, month)
+        plaetze_ids: set[str] | None = None
+        for dataset in DATASET_ORDER:
+            ds = DatasetStatus(dataset, MISSING)
+            keys = keys_of.get((month, dataset), set())
+            for v in versions_of[(month, dataset)]:
+                prep = pending.get((month, dataset, v.version))
+                if prep is not None:
+                    prev = in_force_frame(paths, ags, dataset, add_months(month, -1))
+                    context = ValidationContext(
+                        previous=prev, previous_rows=None if prev is None else len(prev),
+                        plaetze_ids=plaetze_ids if dataset == "massnahmen" else None,
+                        confirmations=keys, settings=st_settings,
+                    )
+                    result = finish(prep, context)
+                    meta = {
+                        "ags": ags, "office_name": office(ags).label, "dataset": dataset, "month": month,
+                        "version": v.version, "file_name": v.file_name, "sha256": v.sha256,
+                        "received_at": v.received_at, "base_name": pruefbericht_name(v),
+                    }
+                    write_pruefbericht(result, meta, pruefbericht_dir(paths, ags))
+                    verdict = stg.Verdict(
+                        verdict=result.verdict, n_rows=int(result.n_rows), n_fehler=result.n_fehler,
+                        n_hinweise=result.n_hinweise, rules_version=RULES_VERSION, encoding=result.encoding,
+                        delimiter=result.delimiter, fehlanzeige=result.fehlanzeige,
+                    )
+                    side = _write_sidecar(paths, v, result, fingerprint(keys))
+                    stg.write_version(paths.staging, v, verdict, result.frame, result.findings)
+                    ds.validated_now = True
+                else:
+                    verdict = stg.read_verdict(paths.staging, v)
+                    side = read_sidecar(paths, v) or {}
+                ds.status = verdict.verdict
+                ds.newest_version = v.version
+                ds.n_rows, ds.n_fehler, ds.n_hinweise = verdict.n_rows, verdict.n_fehler, verdict.n_hinweise
+                ds.levels = side.get("ebenen", {})
+                ds.rules = side.get("regeln", {})
+                ds.n_bestaetigt = len(side.get("bestaetigt", []))
+                ds.pruefbericht = f"pruefberichte/{ags}/{pruefbericht_name(v)}.html"
+                if verdict.accepted:
+                    ds.in_force_version = v.version
+            if dataset == "plaetze":
+                frame = in_force_frame(paths, ags, "plaetze", month)
+                plaetze_ids = None if frame is None else set(frame["einrichtung"].dropna().astype(str))
+            status.datasets.append(ds)
+        statuses.append(status)
+    return statuses, gx_run
+
+
+def validate_office_month(paths: Paths, ags: str, month: str, key: bytes) -> OfficeMonthStatus:
+    """Validate and stage every not yet validated version of one office-month."""
+    return validate_office_months(paths, ags, [month], key)[0][0]

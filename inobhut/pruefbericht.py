@@ -1,7 +1,8 @@
 """The Prüfbericht of one delivery version: an HTML page and an Excel workbook (German).
 
 Belongs here: turning a :class:`~inobhut.validation.ValidationResult` plus the delivery's
-metadata into ``<out_dir>/<dataset>_<YYYY-MM>_v<N>.html`` and ``.xlsx``. The output depends
+metadata into ``<out_dir>/<dataset>_<YYYY-MM>_v<N>.html``, ``.xlsx`` and ``.json`` (machine-readable,
+modelled on the ESS validation report format). The output depends
 only on its inputs (no current time inside), so reruns give the same HTML bytes. Not here:
 the checks (:mod:`inobhut.validation`), deciding where reports live (the caller's ``out_dir``).
 """
@@ -180,8 +181,70 @@ def write_excel(result: ValidationResult, meta: dict, path: Path) -> None:
     wb.save(path)
 
 
+def _expression(rule_id: str) -> str:
+    r = rules().get(rule_id)
+    if r is None:
+        return ""
+    impl = r.extra.get("umsetzung", "")
+    from schemas.gx_suites import SUITE
+
+    for s in SUITE:
+        if s.rule == rule_id:
+            return f"{impl}: {s.expectation}({', '.join(sorted(s.kwargs('massnahmen' if 'massnahmen' in s.datasets else s.datasets[0], _pr())))})"
+    return impl
+
+
+def _pr() -> dict:
+    from inobhut.config import settings
+
+    return settings()["pruefung"]
+
+
+def report_json(result: ValidationResult, meta: dict) -> dict:
+    """The machine-readable validation result, modelled on the ESS validation report format:
+    the data source, the rules evaluated (id, severity, expression, description, result) and
+    one result per record that violated a rule (record = row as in the delivered file)."""
+    counts = result.counts()
+    catalogue = rules()
+    return {
+        "format": "inobhut-validierungsbericht/1 (angelehnt an das ESS validation report format)",
+        "data_source": {
+            "jugendamt": meta["ags"], "datensatz": meta["dataset"], "berichtsmonat": meta["month"],
+            "version": meta.get("version"), "datei": meta.get("file_name"), "sha256": meta.get("sha256"),
+            "eingang": meta.get("received_at"), "zeilen": int(result.n_rows),
+            "zeichensatz": result.encoding, "trennzeichen": result.delimiter,
+        },
+        "rule_set": {"version": result.rules_version, "katalog": "schemas/rules.yaml"},
+        "verdict": result.verdict,
+        "fehlanzeige": bool(result.fehlanzeige),
+        "summary": {"fehler": result.n_fehler, "hinweise": result.n_hinweise,
+                    "bestaetigt": sum(1 for f in result.findings if f.bestaetigt)},
+        "rules": [
+            {"rule_id": rid, "severity": r.schwere, "level": r.ebene, "description": r.titel,
+             "expression": _expression(rid), "result": "FALSE" if counts.get(rid) else "TRUE",
+             "violations": counts.get(rid, 0)}
+            for rid, r in catalogue.items() if counts.get(rid)
+        ],
+        "results": [
+            {"rule_id": f.rule_id, "severity": f.severity, "record": f.zeile, "variable": f.spalte,
+             "value": f.wert, "result": "FALSE", "confirmed": bool(f.bestaetigt),
+             "message": f.meldung, "fix": f.hinweis}
+            for f in result.findings
+        ],
+    }
+
+
+def write_json(result: ValidationResult, meta: dict, path: Path) -> None:
+    import json
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(report_json(result, meta), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
 def write_pruefbericht(result: ValidationResult, meta: dict, out_dir: Path) -> list[Path]:
-    """Write ``<out_dir>/<dataset>_<YYYY-MM>_v<N>.html`` and ``.xlsx``; returns both paths.
+    """Write ``<out_dir>/<dataset>_<YYYY-MM>_v<N>.html``, ``.xlsx`` and ``.json`` (machine-readable,
+    ESS-like); returns the three paths.
 
     ``meta``: ags, office_name, dataset, month, version, file_name, sha256, received_at
     (optional ``base_name`` overrides the file name stem)."""
@@ -195,4 +258,6 @@ def write_pruefbericht(result: ValidationResult, meta: dict, out_dir: Path) -> l
     tmp_xlsx = out_dir / f".{stem}.xlsx.tmp"
     write_excel(result, meta, tmp_xlsx)
     tmp_xlsx.replace(xlsx_path)
-    return [html_path, xlsx_path]
+    json_path = out_dir / f"{stem}.json"
+    write_json(result, meta, json_path)
+    return [html_path, xlsx_path, json_path]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import time
 from html.parser import HTMLParser
 
@@ -62,7 +64,16 @@ def rejected_result(tmp_path):
 def test_html_and_excel_contents(tmp_path):
     res = rejected_result(tmp_path)
     paths = write_pruefbericht(res, META, tmp_path / "out")
-    assert [p.name for p in paths] == ["massnahmen_2025-03_v3.html", "massnahmen_2025-03_v3.xlsx"]
+    assert [p.name for p in paths] == ["massnahmen_2025-03_v3.html", "massnahmen_2025-03_v3.xlsx", "massnahmen_2025-03_v3.json"]
+    doc = json.loads(paths[2].read_text(encoding="utf-8"))
+    assert doc["verdict"] == "abgelehnt" and doc["data_source"]["sha256"] == META["sha256"]
+    s001 = [r for r in doc["results"] if r["rule_id"] == "S001"]
+    assert s001 == [{"rule_id": "S001", "severity": "Fehler", "record": 3, "variable": "Fallnummer", "value": "***-1",
+                     "result": "FALSE", "confirmed": False, "message": s001[0]["message"], "fix": s001[0]["fix"]}]
+    assert "auch in Zeile 2" in s001[0]["message"]
+    rule = next(r for r in doc["rules"] if r["rule_id"] == "S001")
+    assert rule["violations"] == 1 and "ExpectCompoundColumnsToBeUnique" in rule["expression"]
+    assert "GEHEIM" not in paths[2].read_text(encoding="utf-8")
     html = parse(paths[0])
     assert ("html", {"lang": "de"}) in html.tags
     assert any(t == "caption" for t, _ in html.tags)
@@ -106,7 +117,7 @@ def test_html_is_deterministic(tmp_path):
 def test_accepted_and_fehlanzeige(tmp_path):
     path = write_csv(tmp_path / "f.csv", "massnahmen", [])
     res = validate_delivery(path, ags=AGS, dataset="massnahmen", month=MONTH, key=KEY)
-    html_path, xlsx_path = write_pruefbericht(res, dict(META, received_at=None), tmp_path / "out")
+    html_path, xlsx_path, _ = write_pruefbericht(res, dict(META, received_at=None), tmp_path / "out")
     text = " ".join(parse(html_path).text)
     assert "angenommen" in text and "Fehlanzeige" in text and "Keine Befunde." in text
     ws = openpyxl.load_workbook(xlsx_path)["Befunde"]
@@ -118,7 +129,7 @@ def test_ten_thousand_findings_stay_readable_and_fast(tmp_path):
     res.findings = [make_finding("Z001", i + 2, "Beginn", None) for i in range(9_000)] + \
                    [make_finding("Z002", i + 2, "Geschlecht", "q") for i in range(1_000)]
     t0 = time.perf_counter()
-    html_path, xlsx_path = write_pruefbericht(res, META, tmp_path / "out")
+    html_path, xlsx_path, _ = write_pruefbericht(res, META, tmp_path / "out")
     assert time.perf_counter() - t0 < 10
     html = parse(html_path)
     detail_tables = html.tables[2:]

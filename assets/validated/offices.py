@@ -2,9 +2,16 @@
 
 Each partition is one office-month: every new delivery version of the four datasets is read,
 checked (file, row and dataset level), pseudonymised and staged; a Prüfbericht is written per
-version. The per-partition asset check ``pruefung`` carries the verdict, so the UI shows each
-office's month: passed (angenommen), failed with severity WARN (angenommen mit Hinweisen or
-unvollständig), failed with severity ERROR (abgelehnt), and not evaluated (nothing delivered).
+version. Two per-partition asset checks carry the result, so the UI shows each office's month:
+``zeilenpruefung`` (file and row level: reading, pandera) and ``datensatzpruefung`` (dataset
+level: Great Expectations, run ONCE per dataset over all versions of the run, plus the custom
+cross-delivery checks): passed (angenommen), failed with severity WARN (Hinweise, or a dataset
+missing), failed with severity ERROR (Fehler: abgelehnt), not evaluated (nothing delivered).
+Metadata: counts per dataset and rule, links to the Prüfberichte and to the GX Data Docs.
+
+Why ERROR is not a Dagster *blocking* check: one run covers many months, and a blocking check
+would stop the warehouse load for all of them. The blocking happens per office-month in the
+loader instead: a rejected version is never loaded, the previous accepted one stays in force.
 
 Why the check results are logged per partition instead of returned: a single run over a time
 range of months (``BackfillPolicy.single_run``) executes the asset once for all months, and an
@@ -12,73 +19,100 @@ range of months (``BackfillPolicy.single_run``) executes the asset once for all 
 ``AssetCheckEvaluation`` per month keeps the office-month granularity in one run.
 """
 
+import time
 
 import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 
 from assets.raw.intake import RAW_INTAKE
 from inobhut.config import office, office_keys
-from inobhut.processing import OfficeMonthStatus, validate_office_month
+from inobhut.processing import LEVEL_DATASET, LEVEL_ROW, OfficeMonthStatus, level_of, validate_office_months
 from inobhut.pseudonym import key_from_env
 from pipelines.partitions import MONTHS, SINGLE_RUN
 from pipelines.resources import InobhutResource
 
-CHECK_NAME = "pruefung"
+CHECK_ROWS = "zeilenpruefung"  # file and row level (reading, pandera)
+CHECK_DATASET = "datensatzpruefung"  # dataset level (Great Expectations + custom checks)
+CHECK_TITLES = {CHECK_ROWS: "Datei- und Zeilenebene (Einlesen, pandera)",
+                CHECK_DATASET: "Datensatzebene (Great Expectations, Vormonat, Plätze)"}
+LEVEL_OF_CHECK = {CHECK_ROWS: LEVEL_ROW, CHECK_DATASET: LEVEL_DATASET}
 
 
 def office_asset_key(ags: str) -> dg.AssetKey:
     return dg.AssetKey(["validated", f"office_{ags}"])
 
 
-def check_evaluation(key: dg.AssetKey, st: OfficeMonthStatus, out_dir: str) -> AssetCheckEvaluation | None:
-    """The per-partition check result of an office-month (None: nothing delivered)."""
-    if not st.delivered:
-        return None
-    rows = ["| Datensatz | Status | Version | in Kraft | Zeilen | Fehler | Hinweise | Prüfbericht |", "|---|---|---|---|---|---|---|---|"]
+def _table(st: OfficeMonthStatus, level: str, out_dir: str) -> str:
+    rows = ["| Datensatz | Status | Version | in Kraft | Zeilen | Fehler | Hinweise | bestätigt | Regeln | Prüfbericht |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for d in st.datasets:
+        f, h = d.level(level)
         link = f"[öffnen](file://{out_dir}/{d.pruefbericht})" if d.pruefbericht else "–"
-        rows.append(
-            f"| {d.dataset} | {d.status} | {d.newest_version or '–'} | {d.in_force_version or '–'} | "
-            f"{d.n_rows} | {d.n_fehler} | {d.n_hinweise} | {link} |"
-        )
-    if st.rejected:
-        passed, severity = False, dg.AssetCheckSeverity.ERROR
-        text = "abgelehnt: " + ", ".join(d.dataset for d in st.rejected)
-    elif st.missing or st.with_warnings:
-        passed, severity = False, dg.AssetCheckSeverity.WARN
-        parts = []
-        if st.with_warnings:
-            parts.append("Hinweise in " + ", ".join(d.dataset for d in st.with_warnings))
-        if st.missing:
-            parts.append("fehlt: " + ", ".join(st.missing))
-        text = "angenommen; " + "; ".join(parts)
-    else:
-        passed, severity, text = True, dg.AssetCheckSeverity.ERROR, "angenommen"
-    return AssetCheckEvaluation(
-        asset_key=key,
-        check_name=CHECK_NAME,
-        passed=passed,
-        severity=severity,
-        description=text,
-        partition=st.month,
-        metadata={
+        regeln = ", ".join(f"{r}: {n}" for r, n in d.rules.items() if level_of(r) == level) or "–"
+        rows.append(f"| {d.dataset} | {d.status} | {d.newest_version or '–'} | {d.in_force_version or '–'} | "
+                     f"{d.n_rows} | {f} | {h} | {d.n_bestaetigt} | {regeln} | {link} |")
+    return "\n".join(rows)
+
+
+def check_evaluations(key: dg.AssetKey, st: OfficeMonthStatus, out_dir: str, gx_note: str | None = None) -> list[AssetCheckEvaluation]:
+    """The two per-partition check results of an office-month ([] = nothing delivered).
+
+    Fehler at the level -> failed, severity ERROR (the version is rejected; the loader keeps
+    the previous accepted one); unconfirmed Hinweise -> failed, severity WARN; a missing
+    dataset -> WARN on the dataset level (the month is incomplete)."""
+    if not st.delivered:
+        return []
+    out = []
+    for check, level in LEVEL_OF_CHECK.items():
+        fehler = {d.dataset: d.level(level)[0] for d in st.datasets if d.level(level)[0]}
+        hinweise = {d.dataset: d.level(level)[1] for d in st.datasets if d.level(level)[1]}
+        missing = st.missing if level == LEVEL_DATASET else []
+        if fehler:
+            passed, severity = False, dg.AssetCheckSeverity.ERROR
+            text = "abgelehnt: " + ", ".join(f"{ds} ({n} Fehler)" for ds, n in fehler.items())
+        elif hinweise or missing:
+            passed, severity = False, dg.AssetCheckSeverity.WARN
+            parts = []
+            if hinweise:
+                parts.append("Hinweise in " + ", ".join(f"{ds} ({n})" for ds, n in hinweise.items()))
+            if missing:
+                parts.append("fehlt: " + ", ".join(missing))
+            text = "angenommen; " + "; ".join(parts)
+        else:
+            passed, severity, text = True, dg.AssetCheckSeverity.ERROR, "angenommen"
+        links = {f"pruefbericht_{d.dataset}": dg.MetadataValue.path(f"{out_dir}/{d.pruefbericht}")
+                 for d in st.datasets if d.pruefbericht}
+        meta = {
             "ergebnis": text,
-            "fehler": sum(d.n_fehler for d in st.datasets),
-            "hinweise": sum(d.n_hinweise for d in st.datasets),
-            "datensaetze": dg.MetadataValue.md("\n".join(rows)),
-        },
-    )
+            "ebene": CHECK_TITLES[check],
+            "fehler": sum(fehler.values()),
+            "hinweise": sum(hinweise.values()),
+            "bestaetigt": sum(d.n_bestaetigt for d in st.datasets),
+            "datensaetze": dg.MetadataValue.md(_table(st, level, out_dir)),
+            **links,
+        }
+        if level == LEVEL_DATASET and gx_note:
+            meta["gx_data_docs"] = dg.MetadataValue.path(gx_note)
+        out.append(AssetCheckEvaluation(asset_key=key, check_name=check, passed=passed, severity=severity,
+                                        description=text, partition=st.month, metadata=meta))
+    return out
 
 
 def build_office_asset(ags: str) -> dg.AssetsDefinition:
     key = office_asset_key(ags)
     o = office(ags)
-    spec = dg.AssetCheckSpec(
-        CHECK_NAME,
-        asset=key,
-        partitions_def=MONTHS,
-        description="Plausibilitätsprüfung der Lieferungen dieses Monats (Fehler = abgelehnt, Hinweise = Warnung).",
-    )
+    specs = [
+        dg.AssetCheckSpec(
+            CHECK_ROWS, asset=key, partitions_def=MONTHS,
+            description="Datei- und Zeilenebene (Einlesen, pandera) der Lieferungen dieses Monats: "
+                        "Fehler = abgelehnt (ERROR), Hinweise = Warnung (WARN).",
+        ),
+        dg.AssetCheckSpec(
+            CHECK_DATASET, asset=key, partitions_def=MONTHS,
+            description="Datensatzebene (Great Expectations: Eindeutigkeit, Verteilungen; eigene Prüfungen: "
+                        "Vormonat, Plätze): Fehler = abgelehnt (ERROR), Hinweise oder fehlende Datensätze = Warnung (WARN).",
+        ),
+    ]
 
     @dg.multi_asset(
         name=f"office_{ags}",
@@ -93,7 +127,7 @@ def build_office_asset(ags: str) -> dg.AssetsDefinition:
                 kinds={"python", "parquet"},
             )
         ],
-        check_specs=[spec],
+        check_specs=specs,
         backfill_policy=SINGLE_RUN,
         can_subset=True,
     )
@@ -101,10 +135,13 @@ def build_office_asset(ags: str) -> dg.AssetsDefinition:
         paths = inobhut.paths()
         key_bytes = key_from_env()
         counts = {"angenommen": 0, "mit_hinweisen": 0, "abgelehnt": 0, "nichts_geliefert": 0}
-        for month in sorted(context.partition_keys):
-            st = validate_office_month(paths, ags, month, key_bytes)
-            ev = check_evaluation(key, st, str(paths.out))
-            if ev is None:
+        t0 = time.perf_counter()
+        statuses, gx_run = validate_office_months(paths, ags, sorted(context.partition_keys), key_bytes)
+        seconds = time.perf_counter() - t0
+        docs = str(gx_run.docs_index) if gx_run is not None and gx_run.docs_index else None
+        for st in statuses:
+            evs = check_evaluations(key, st, str(paths.out), docs)
+            if not evs:
                 counts["nichts_geliefert"] += 1
                 continue
             if st.rejected:
@@ -113,8 +150,14 @@ def build_office_asset(ags: str) -> dg.AssetsDefinition:
                 counts["mit_hinweisen"] += 1
             else:
                 counts["angenommen"] += 1
-            context.log_event(ev)
-        yield dg.MaterializeResult(asset_key=key, metadata={"monate": len(context.partition_keys), **counts})
+            for ev in evs:
+                context.log_event(ev)
+        meta = {"monate": len(context.partition_keys), **counts, "pruefdauer_s": round(seconds, 2)}
+        if gx_run is not None:
+            meta.update({"gx_validierungen": gx_run.validations, "gx_lieferversionen": gx_run.versions})
+            if docs:
+                meta["gx_data_docs"] = dg.MetadataValue.path(docs)
+        yield dg.MaterializeResult(asset_key=key, metadata=meta)
 
     return _office
 

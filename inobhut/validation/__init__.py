@@ -3,18 +3,25 @@
 Belongs here: the public entry points ``validate_delivery``/``validate_file``, the result and
 context types, the rule catalogue (``RULES_VERSION``, ``rules()``) and its Markdown rendering
 for ``docs/pruefregeln.md``. The checks are in :mod:`inobhut.validation.checks`, the rule
-texts in ``schemas/rules.yaml``, reading files in :mod:`inobhut.ingest`. Great Expectations is
-not used yet (its per-file cost is too high for ~4,800 files per run); the dataset-level rules
-are plain pandas for now.
+texts in ``schemas/rules.yaml``, reading files in :mod:`inobhut.ingest`, the Great
+Expectations suite in ``schemas/gx_suites.py`` and its runner in
+:mod:`inobhut.validation.expectations`. One file: :func:`validate_delivery`. Many files (the
+pipeline): :func:`prepare` each, one :func:`run_expectations` over all, :func:`finish` each.
 """
 
 from __future__ import annotations
 
 from inobhut.validation.rules import Finding, Rule, make_finding, mask, rules, rules_version
+from inobhut.validation.expectations import GxRun, run_expectations
 from inobhut.validation.checks import (
     RULES_VERSION,
     ValidationContext,
     ValidationResult,
+    WHOLE_FILE,
+    Prepared,
+    finding_key,
+    finish,
+    prepare,
     validate_delivery,
     validate_file,
     verdict_of,
@@ -45,17 +52,36 @@ def catalogue_markdown() -> str:
         "- Platzhalter in geschweiften Klammern werden im Prüfbericht durch die konkreten Angaben ersetzt.",
         "",
     ]
+    from schemas.gx_suites import SUITE
+
+    gx_text = {s.rule: s.beschreibung for s in SUITE}
     for level in ("Datei", "Zeile", "Datensatz"):
         lines += [f"## {LEVEL_TITLES[level]}", "",
-                  "| Kennung | Schwere | Prüfung | Meldung | Korrekturhinweis |",
-                  "| --- | --- | --- | --- | --- |"]
+                  "| Kennung | Schwere | Prüfung | Umsetzung | Meldung | Korrekturhinweis |",
+                  "| --- | --- | --- | --- | --- | --- |"]
         for r in rules().values():
             if r.ebene == level:
-                lines.append(f"| {r.id} | {r.schwere} | {_cell(r.titel)} | {_cell(r.meldung)} | {_cell(r.hinweis)} |")
+                impl = r.extra.get("umsetzung", "")
+                if r.id in gx_text:
+                    impl += f": {gx_text[r.id]}"
+                lines.append(f"| {r.id} | {r.schwere} | {_cell(r.titel)} | {_cell(impl)} | {_cell(r.meldung)} | {_cell(r.hinweis)} |")
         lines.append("")
     lines += [
+        "## Wie die Ebenen umgesetzt sind",
+        "",
+        "- Dateiebene: beim Einlesen (`inobhut/ingest.py`); ein Fehler hier beendet die Prüfung der Datei.",
+        "- Zeilenebene: pandera-Schemas (`schemas/pandera_schemas.py`) und eigene Prüfungen, die Berichtsmonat,",
+        "  Jugendamt oder Werktage brauchen.",
+        "- Datensatzebene: Great Expectations 1.x (`schemas/gx_suites.py`) für Eindeutigkeit und Verteilungen,",
+        "  in der Pipeline gebündelt: ein GX-Lauf je Datensatz und Lauf des Jugendamts-Assets über alle neuen",
+        "  Lieferversionen (Spalte `_lieferung`), nicht ein Lauf je Datei. Vergleiche mit dem Vormonat und mit",
+        "  der Plätze-Lieferung desselben Monats sind eigene Prüfungen (dafür hat GX keine Erwartung).",
+        "- Die Ergebnisse der GX-Läufe stehen für Analysten als Data Docs unter `<out>/gx_data_docs/index.html`.",
+        "",
         "## Festlegungen, wo die Spezifikation schweigt",
         "",
+        "- D028: Ein Excel-Blatt wird nach 5.000 aufeinanderfolgenden Leerzeilen nicht weiter gelesen (Schutz vor",
+        "  bis zum Blattende formatierten Zeilen); reicht das Blatt laut Datei weiter, wird das als Hinweis gemeldet.",
         "- Z105 (Meldefrist überschritten) wird nur in dem Monat gemeldet, in dem die Meldung an die",
         "  Landesstelle erfolgte; Z106 (Meldung fehlt) in jedem Monat, solange das Datum fehlt.",
         "- Z101 (Dauer) und Z102 (Beginn lange zurück) gelten für `massnahmen`; bei `uma` sind lange",
@@ -75,4 +101,5 @@ def catalogue_markdown() -> str:
 __all__ = [
     "Finding", "Rule", "RULES_VERSION", "ValidationContext", "ValidationResult", "catalogue_markdown",
     "make_finding", "mask", "rules", "rules_version", "validate_delivery", "validate_file", "verdict_of",
+    "GxRun", "Prepared", "WHOLE_FILE", "finding_key", "finish", "prepare", "run_expectations",
 ]

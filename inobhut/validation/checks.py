@@ -96,9 +96,18 @@ def validate_delivery(path: Path, *, ags: str, dataset: str, month: str, key: by
                       context: ValidationContext | None = None) -> ValidationResult:
     """Validate one delivery file of office ``ags`` for ``dataset`` and ``month`` (YYYY-MM).
 
+    All three levels, the dataset level with Great Expectations (one GX run for this file;
+    the pipeline batches many files per GX run with :func:`prepare`/:func:`finish`).
     Never raises for bad input: every problem is a finding."""
+    from inobhut.validation.expectations import run_expectations
+
+    ctx = context or ValidationContext()
     try:
-        return _validate(Path(path), ags, dataset, month, key, context or ValidationContext())
+        st = ctx.settings or config.settings()
+        prep = prepare(Path(path), ags=ags, dataset=dataset, month=month, key=key, settings=st)
+        if prep.item is not None:
+            run_expectations([prep.item], st)
+        return finish(prep, ctx)
     except Exception as exc:  # noqa: BLE001 - the caller always gets a result
         f = make_finding("D024", detail=f"interner Fehler bei der Prüfung: {type(exc).__name__}")
         return ValidationResult(VERDICT_REJECTED, [f], None, 0, None, None)
@@ -118,55 +127,109 @@ def validate_file(path: Path, *, key: bytes, context: ValidationContext | None =
     return validate_delivery(path, ags=dn.ags, dataset=dn.dataset, month=dn.month, key=key, context=context), dn
 
 
-def _validate(path: Path, ags: str, dataset: str, month: str, key: bytes, ctx: ValidationContext) -> ValidationResult:
+@dataclass
+class Prepared:
+    """A delivery after the file and row level (and pseudonymisation), before the dataset level.
+
+    ``item`` is what Great Expectations validates (None if the file could not be read); GX
+    findings are appended to ``item.findings`` and merged by :func:`finish`."""
+
+    ags: str
+    dataset: str
+    month: str
+    findings: list[Finding]
+    frame: pd.DataFrame | None  # pseudonymised canonical frame (fall_id), also when it has Fehler
+    n: int
+    encoding: str | None
+    delimiter: str | None
+    item: Any = None  # inobhut.validation.expectations.Item
+    settings: dict | None = None
+
+    @property
+    def has_fehler(self) -> bool:
+        fs = self.findings + (self.item.findings if self.item is not None else [])
+        return any(f.severity == "Fehler" for f in fs)
+
+
+def prepare(path: Path, *, ags: str, dataset: str, month: str, key: bytes, settings: dict | None = None) -> Prepared:
+    """File level, row level (pandera and the checks that need month, office and calendar),
+    pseudonymisation. Never raises for bad input."""
+    from inobhut.validation.expectations import Item
+
+    st = settings or config.settings()
     ds = DATASETS[dataset]
-    st = ctx.settings or config.settings()
     pr = st["pruefung"]
-    rr = ingest.read_delivery(path, dataset, max_bytes=int(pr["max_dateigroesse_mb"] * 1024 * 1024), max_rows=int(pr["max_zeilen"]))
-    findings = list(rr.findings)
-    if rr.frame is None:
-        if not any(f.severity == "Fehler" for f in findings):
-            findings.append(make_finding("D024", detail="kein Inhalt gefunden"))
-        return _finish(findings, None, 0, rr, ds, ctx, fehlanzeige=False)
-    df, raw = rr.frame, rr.raw
-    n = len(df)
-    if n:
-        parse_failed = {(f.zeile, f.spalte) for f in findings if f.rule_id in ("Z003", "Z004")}
-        findings += pandera_findings(df, raw, ds, parse_failed)
-        findings += context_findings(df, raw, ds, ags, month, st)
-    fall_ids = None
-    if "fallnummer" in df.columns:
-        fall_ids = [pseudonymise(ags, f, key) if f is not None else None
-                    for f in df["fallnummer"].to_numpy(dtype=object, na_value=None)]
-        df.attrs["_fall_ids"] = [f for f in fall_ids if f is not None]
-    findings += dataset_findings(df, raw, ds, ags, month, ctx, st)
-    if fall_ids is not None:
-        out = df.drop(columns=["fallnummer"])
-        out.insert(0, "fall_id", pd.array(fall_ids, dtype="string"))
+    try:
+        rr = ingest.read_delivery(Path(path), dataset, max_bytes=int(pr["max_dateigroesse_mb"] * 1024 * 1024), max_rows=int(pr["max_zeilen"]))
+        findings = list(rr.findings)
+        if rr.frame is None:
+            if not any(f.severity == "Fehler" for f in findings):
+                findings.append(make_finding("D024", detail="kein Inhalt gefunden"))
+            return Prepared(ags, dataset, month, findings, None, 0, rr.encoding, rr.delimiter, settings=st)
+        df, raw = rr.frame, rr.raw
+        n = len(df)
+        if n:
+            parse_failed = {(f.zeile, f.spalte) for f in findings if f.rule_id in ("Z003", "Z004")}
+            findings += pandera_findings(df, raw, ds, parse_failed)
+            findings += context_findings(df, raw, ds, ags, month, st)
+        if "fallnummer" in df.columns:
+            fall_ids = [pseudonymise(ags, f, key) if f is not None else None
+                        for f in df["fallnummer"].to_numpy(dtype=object, na_value=None)]
+            out = df.drop(columns=["fallnummer"])
+            out.insert(0, "fall_id", pd.array(fall_ids, dtype="string"))
+        else:
+            out = df.copy()
         out.attrs.clear()
-    else:
-        out = df.copy()
-    return _finish(findings, out, n, rr, ds, ctx, fehlanzeige=(n == 0))
+        return Prepared(ags, dataset, month, findings, out, n, rr.encoding, rr.delimiter,
+                        item=Item(ags, dataset, out, raw), settings=st)
+    except Exception as exc:  # noqa: BLE001
+        f = make_finding("D024", detail=f"interner Fehler bei der Prüfung: {type(exc).__name__}")
+        return Prepared(ags, dataset, month, [f], None, 0, None, None, settings=st)
 
 
-def _finish(findings: list[Finding], frame: pd.DataFrame | None, n: int, rr, ds: Dataset,
+def finish(prep: Prepared, ctx: ValidationContext | None = None) -> ValidationResult:
+    """The cross-delivery checks (previous month, same month's plaetze), confirmations and the
+    verdict. Call after the GX run over ``prep.item``."""
+    ctx = ctx or ValidationContext()
+    st = ctx.settings or prep.settings or config.settings()
+    findings = list(prep.findings)
+    if prep.item is not None:
+        findings += prep.item.findings
+    if prep.frame is not None:
+        findings += cross_findings(prep.frame, DATASETS[prep.dataset], prep.month, ctx, st)
+    return _finish(findings, prep.frame, prep.n, prep.encoding, prep.delimiter, DATASETS[prep.dataset], ctx,
+                   fehlanzeige=(prep.frame is not None and prep.n == 0))
+
+
+WHOLE_FILE = "*"  # confirmation key of a finding about the whole delivery (no row, no case)
+
+
+def finding_key(f: Finding, keys: dict[int, str]) -> str:
+    """The key a confirmation refers to: the case (fall_id), facility or area of the row, the
+    case/facility of a cross-delivery finding, or ``*`` for the whole delivery."""
+    k = getattr(f, "_key", None)
+    if k is not None:
+        return k
+    if f.zeile is not None and f.zeile in keys:
+        return keys[f.zeile]
+    return WHOLE_FILE
+
+
+def _finish(findings: list[Finding], frame: pd.DataFrame | None, n: int, encoding, delimiter, ds: Dataset,
             ctx: ValidationContext, fehlanzeige: bool) -> ValidationResult:
     for f in findings:
-        if f.spalte == "Fallnummer" and f.wert:
+        if f.spalte == "Fallnummer" and f.wert and not f.wert.startswith("***"):
             f.wert = mask(f.wert)
-    if ctx.confirmations and frame is not None:
-        keys = _row_keys(frame, ds)
+    if ctx.confirmations:
+        keys = _row_keys(frame, ds) if frame is not None else {}
         for f in findings:
-            if f.severity != "Hinweis":
-                continue
-            k = keys.get(f.zeile) if f.zeile is not None else getattr(f, "_key", None)
-            if k is not None and (f.rule_id, k) in ctx.confirmations:
+            if f.severity == "Hinweis" and (f.rule_id, finding_key(f, keys)) in ctx.confirmations:
                 f.bestaetigt = True
     findings.sort(key=lambda f: (f.zeile is not None, f.zeile or 0, f.rule_id, f.spalte or ""))
     verdict = verdict_of(findings)
     if verdict == VERDICT_REJECTED:
         frame = None
-    return ValidationResult(verdict, findings, frame, n, rr.encoding, rr.delimiter,
+    return ValidationResult(verdict, findings, frame, n, encoding, delimiter,
                             fehlanzeige=fehlanzeige and verdict != VERDICT_REJECTED)
 
 
@@ -333,55 +396,19 @@ def _deadline_findings(df, raw, ags, last, first, zeilen, st) -> list[Finding]:
 # --------------------------------------------------------------------------- dataset level
 
 
-def _pct(x: float) -> str:
-    return f"{x:.1f}".replace(".", ",")
-
-
-def dataset_findings(df: pd.DataFrame, raw: pd.DataFrame, ds: Dataset, ags: str, month: str,
-                     ctx: ValidationContext, st: dict) -> list[Finding]:
+def cross_findings(df: pd.DataFrame, ds: Dataset, month: str, ctx: ValidationContext, st: dict) -> list[Finding]:
+    """Dataset level, custom checks (no GX expectation compares two deliveries): row count
+    against the previous accepted month (S101), Fortschreibung (S102), facilities gone (S103),
+    Einrichtung references into the same month's plaetze (S104). ``df`` is pseudonymised."""
     out: list[Finding] = []
     n = len(df)
     pr = st["pruefung"]
     zeilen = df["_zeile"].to_numpy(dtype="int64")
-    if n:
-        # duplicates of the dataset key
-        keycols = list(ds.key)
-        kdf = df[keycols]
-        valid = kdf.notna().all(axis=1).to_numpy()
-        dup = kdf.duplicated(keep=False).to_numpy() & valid
-        if dup.any():
-            firsts: dict[tuple, int] = {}
-            headers = " und ".join(ds.column(c).header for c in keycols)
-            for i in np.flatnonzero(dup):
-                k = tuple(kdf.iloc[i])
-                if k not in firsts:
-                    firsts[k] = int(zeilen[i])
-                    continue
-                wert = " / ".join(_raw(raw, c, int(i)) for c in keycols)
-                out.append(make_finding("S001", int(zeilen[i]), ds.column(keycols[0]).header,
-                                        mask(wert) if keycols == ["fallnummer"] else wert,
-                                        schluessel=headers, andere=firsts[k]))
-        # all rows of another office
-        ja = df["jugendamt"].dropna()
-        if len(ja) == n and (ja != ags).all():
-            vals = sorted(set(ja))
-            out.append(make_finding("S002", None, "Jugendamt", ", ".join(vals[:3]), ags=ags))
-        # distributions
-        if "geschlecht" in df.columns and ds.name in ("massnahmen", "uma"):
-            share = 100.0 * (df["geschlecht"] == "o").fillna(False).sum() / n
-            if share > pr["anteil_geschlecht_o_pct"]:
-                out.append(make_finding("S105", None, "Geschlecht", None, anteil=_pct(share), schwelle=pr["anteil_geschlecht_o_pct"]))
-        if ds.name == "massnahmen":
-            has14 = sum(1 for v in df["anlaesse"].to_numpy(dtype=object, na_value=None) if v and "14" in v.split(","))
-            share = 100.0 * has14 / n
-            if share > pr["anteil_anlass_14_pct"]:
-                out.append(make_finding("S106", None, "Anlaesse", None, anteil=_pct(share), schwelle=pr["anteil_anlass_14_pct"]))
-            if ctx.plaetze_ids is not None:
-                einr = df["einrichtung"].to_numpy(dtype=object, na_value=None)
-                for i, e in enumerate(einr):
-                    if e is not None and e not in ctx.plaetze_ids:
-                        out.append(make_finding("S104", int(zeilen[i]), "Einrichtung", e))
-    # previous month
+    if n and ds.name == "massnahmen" and ctx.plaetze_ids is not None:
+        einr = df["einrichtung"].to_numpy(dtype=object, na_value=None)
+        for i, e in enumerate(einr):
+            if e is not None and e not in ctx.plaetze_ids:
+                out.append(make_finding("S104", int(zeilen[i]), "Einrichtung", e))
     prev_rows = ctx.previous_rows if ctx.previous_rows is not None else (len(ctx.previous) if ctx.previous is not None else None)
     if prev_rows is not None:
         diff = abs(n - prev_rows)
@@ -421,5 +448,6 @@ def _continuation(df: pd.DataFrame, ds: Dataset, month: str, prev: pd.DataFrame)
 
 
 def _fall_ids_current(df: pd.DataFrame) -> set[str] | None:
-    ids = df.attrs.get("_fall_ids")
-    return set(ids) if ids is not None else None
+    if "fall_id" not in df.columns:
+        return None
+    return set(df["fall_id"].dropna())

@@ -1,0 +1,232 @@
+"""Running the Great Expectations suite (``schemas/gx_suites.py``) over a batch of deliveries.
+
+Belongs here: the ephemeral GX context (no telemetry, no project directory), building the two
+frames per dataset from many delivery versions at once (``zeilen``: all rows with a
+``_lieferung`` label; ``kennzahlen``: one row per version with its shares), running one
+checkpoint per dataset and turning unexpected rows back into findings of the right version,
+row and column. Optionally the results go into ONE Data Docs site (``<out>/gx_data_docs/``)
+whose validation-result store is a directory beside it, so that every office-asset run adds
+its results to the same site instead of building its own.
+
+Not here: which expectation implements which rule (``schemas/gx_suites.py``), the rule texts
+(``schemas/rules.yaml``), the per-file checks (:mod:`inobhut.validation.checks`).
+
+GX is imported lazily (it costs seconds) and only after ``GX_ANALYTICS_ENABLED=false`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from inobhut.validation.rules import Finding, make_finding, mask
+from schemas.datasets import DATASETS
+from schemas.gx_suites import specs_for, suite_name
+
+DOCS_DIRNAME = "gx_data_docs"
+RESULTS_DIRNAME = ".ergebnisse"  # validation results (JSON) of the Data Docs site
+_ANLASS_14 = re.compile(r"(?:^|,)14(?:,|$)")
+
+
+@dataclass
+class Item:
+    """One delivery version as GX sees it (pseudonymised frame, delivered values for quoting)."""
+
+    ags: str
+    dataset: str
+    frame: pd.DataFrame  # canonical columns, fall_id instead of fallnummer, _zeile
+    raw: pd.DataFrame | None  # delivered values (text), same index as frame
+    findings: list[Finding] = field(default_factory=list)  # GX findings are appended here
+
+
+@dataclass
+class GxRun:
+    """What one batch run did (for logging and the asset check metadata)."""
+
+    validations: int = 0  # GX validation definitions run
+    versions: int = 0
+    unexpected: dict[str, int] = field(default_factory=dict)  # rule id -> findings
+    docs_index: Path | None = None
+
+
+def _gx():
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    import great_expectations as gx
+
+    return gx
+
+
+def _context(docs_dir: Path | None):
+    gx = _gx()
+    from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
+
+    cfg = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+                            analytics_enabled=False)
+    cfg.progress_bars = {"globally": False}
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        fs = lambda sub: {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir / sub)}  # noqa: E731
+        cfg.stores["validation_results_store"] = {"class_name": "ValidationResultsStore", "store_backend": fs(RESULTS_DIRNAME)}
+        cfg.stores["expectations_store"] = {"class_name": "ExpectationsStore", "store_backend": fs(".suiten")}
+        cfg.data_docs_sites = {"inobhut": {
+            "class_name": "SiteBuilder", "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }}
+    return gx, gx.get_context(project_config=cfg, mode="ephemeral")
+
+
+def _shares(it: Item) -> dict[str, float]:
+    df, n = it.frame, len(it.frame)
+    out = {"anteil_geschlecht_o": 0.0, "anteil_anlass_14": 0.0, "anteil_fremdes_jugendamt": 0.0}
+    if "geschlecht" in df.columns:
+        out["anteil_geschlecht_o"] = 100.0 * float((df["geschlecht"] == "o").fillna(False).sum()) / n
+    if "anlaesse" in df.columns:
+        vals = df["anlaesse"].to_numpy(dtype=object, na_value=None)
+        out["anteil_anlass_14"] = 100.0 * sum(1 for v in vals if v and _ANLASS_14.search(v)) / n
+    ja = df["jugendamt"].dropna()
+    if len(ja):
+        out["anteil_fremdes_jugendamt"] = 100.0 * float((ja != it.ags).sum()) / len(ja)
+    return out
+
+
+def _frames(items: Sequence[Item], dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ds = DATASETS[dataset]
+    keycols = ["fall_id" if c == "fallnummer" else c for c in ds.key]
+    parts, kz = [], []
+    for i, it in enumerate(items):
+        if not len(it.frame):
+            continue  # a nil return (Fehlanzeige) has neither keys nor shares
+        sub = it.frame[[*keycols, "_zeile"]]
+        sub = sub[sub[keycols].notna().all(axis=1)]  # missing keys are Z001 already
+        parts.append(sub.assign(_lieferung=str(i)))
+        kz.append({"_lieferung": str(i), "_zeile": 0, "zeilen": len(it.frame), **_shares(it)})
+    zeilen = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["_lieferung", *keycols, "_zeile"])
+    # GX works on plain object/number columns; the nullable pandas dtypes are not needed here
+    zeilen = zeilen.astype({c: object for c in zeilen.columns if c != "_zeile"})
+    zeilen["_zeile"] = zeilen["_zeile"].astype("int64")
+    return zeilen, pd.DataFrame(kz, columns=["_lieferung", "_zeile", "zeilen", "anteil_geschlecht_o",
+                                             "anteil_anlass_14", "anteil_fremdes_jugendamt"])
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1f}".replace(".", ",")
+
+
+def _raw(it: Item, col: str, idx: Any) -> str:
+    if it.raw is None or col not in it.raw.columns:
+        v = it.frame.at[idx, col]
+    else:
+        v = it.raw.at[idx, col]
+    return "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def _duplicate_findings(it: Item, zeilen: list[int]) -> list[Finding]:
+    ds = DATASETS[it.dataset]
+    keycols = ["fall_id" if c == "fallnummer" else c for c in ds.key]
+    headers = " und ".join(ds.column(c).header for c in ds.key)
+    by_zeile = {int(z): i for i, z in zip(it.frame.index, it.frame["_zeile"])}
+    firsts: dict[tuple, int] = {}
+    out = []
+    for z in sorted(set(zeilen)):
+        idx = by_zeile[z]
+        k = tuple(it.frame.at[idx, c] for c in keycols)
+        if k not in firsts:
+            firsts[k] = z
+            continue
+        if ds.key == ("fallnummer",):
+            wert = mask(_raw(it, "fallnummer", idx)) if it.raw is not None and "fallnummer" in it.raw.columns else "***"
+        else:
+            wert = " / ".join(_raw(it, c, idx) for c in ds.key)
+        out.append(make_finding("S001", z, ds.column(ds.key[0]).header, wert, schluessel=headers, andere=firsts[k]))
+    return out
+
+
+def _summary_finding(rule: str, it: Item, row: pd.Series, pr: dict) -> Finding:
+    if rule == "S002":
+        vals = sorted(set(it.frame["jugendamt"].dropna()))
+        return make_finding("S002", None, "Jugendamt", ", ".join(vals[:3]), ags=it.ags)
+    if rule == "S105":
+        return make_finding("S105", None, "Geschlecht", None, anteil=_pct(row["anteil_geschlecht_o"]),
+                            schwelle=pr["anteil_geschlecht_o_pct"])
+    if rule == "S106":
+        return make_finding("S106", None, "Anlaesse", None, anteil=_pct(row["anteil_anlass_14"]),
+                            schwelle=pr["anteil_anlass_14_pct"])
+    raise KeyError(rule)
+
+
+def run_expectations(items: Sequence[Item], settings: dict, *, docs_dir: Path | None = None,
+                     run_name: str | None = None) -> GxRun:
+    """Validate ``items`` with one GX checkpoint per dataset; findings are appended to each item.
+
+    ``docs_dir``: update the one Data Docs site there (validation results are kept beside it)."""
+    run = GxRun(versions=len(items))
+    by_ds: dict[str, list[Item]] = {}
+    for it in items:
+        by_ds.setdefault(it.dataset, []).append(it)
+    if not any(len(it.frame) for it in items):
+        return run
+    gx, ctx = _context(docs_dir)
+    pr = settings["pruefung"]
+    source = ctx.data_sources.add_pandas("inobhut")
+    for dataset, group in sorted(by_ds.items()):
+        specs = specs_for(dataset)
+        if not specs or not any(len(it.frame) for it in group):
+            continue
+        frames = dict(zip(("zeilen", "kennzahlen"), _frames(group, dataset)))
+        vds, spec_of = [], {}
+        for fname, frame in frames.items():
+            mine = [s for s in specs if s.frame == fname]
+            if not mine:
+                continue
+            asset = source.add_dataframe_asset(f"{dataset}_{fname}")
+            bd = asset.add_batch_definition_whole_dataframe(f"{dataset}_{fname}")
+            suite = gx.ExpectationSuite(name=f"{suite_name(dataset)}_{fname}")
+            suite = ctx.suites.add_or_update(suite) if docs_dir is not None else ctx.suites.add(suite)
+            for s in mine:
+                exp = getattr(gx.expectations, s.expectation)(**s.kwargs(dataset, pr), meta={"regel": s.rule})
+                suite.add_expectation(exp)
+            suite.save()
+            vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{dataset}_{fname}", data=bd, suite=suite))
+            vds.append((vd, frame))
+            run.validations += 1
+        for vd, frame in vds:
+            actions = [gx.checkpoint.UpdateDataDocsAction(name="datadocs")] if docs_dir is not None else []
+            cp = ctx.checkpoints.add(gx.Checkpoint(
+                name=f"cp_{vd.name}", validation_definitions=[vd], actions=actions,
+                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_lieferung", "_zeile"]}))
+            from great_expectations.core.run_identifier import RunIdentifier
+
+            res = cp.run(batch_parameters={"dataframe": frame},
+                         run_id=RunIdentifier(run_name=run_name or "inobhut"))
+            for vres in res.run_results.values():
+                for er in vres.results:
+                    if er.exception_info and er.exception_info.get("raised_exception"):
+                        raise RuntimeError(f"GX-Erwartung {er.expectation_config.type} nicht ausführbar: "
+                                           f"{er.exception_info.get('exception_message')}")
+                    if er.success:
+                        continue
+                    rule = er.expectation_config.meta["regel"]
+                    hits = er.result.get("unexpected_index_list") or []
+                    per_item: dict[int, list[int]] = {}
+                    for h in hits:
+                        per_item.setdefault(int(h["_lieferung"]), []).append(int(h["_zeile"]))
+                    for i, zeilen in sorted(per_item.items()):
+                        it = group[i]
+                        if rule == "S001":
+                            new = _duplicate_findings(it, zeilen)
+                        else:
+                            row = frame[frame["_lieferung"] == str(i)].iloc[0]
+                            new = [_summary_finding(rule, it, row, pr)]
+                        it.findings.extend(new)
+                        run.unexpected[rule] = run.unexpected.get(rule, 0) + len(new)
+    if docs_dir is not None:
+        run.docs_index = docs_dir / "index.html"
+    return run
