@@ -1,8 +1,9 @@
 """``inobhut validate``: the same checks as the pipeline, for an office before it delivers.
 
-Belongs here: deriving office, dataset and month from the file name, running the file and row
-and dataset level checks that need no history, writing the Prüfbericht and printing a short
-German summary. Cross-delivery checks (previous month) need the archive and run only in the
+Belongs here: running :func:`inobhut.validation.validate_file` (the name is checked first, so
+bad names and non-members get a Prüfbericht too: under ``<bericht>/ohne_zuordnung/``), the file,
+row and dataset level checks that need no history (Great Expectations included), writing the
+Prüfbericht (HTML, Excel, JSON) and printing a short German summary. Cross-delivery checks (previous month) need the archive and run only in the
 pipeline. Without ``INOBHUT_PSEUDONYM_KEY`` a random key is used: the pseudonyms are never
 stored by this command.
 """
@@ -12,43 +13,44 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from inobhut.config import office, office_keys
-from inobhut.naming import NameError_, parse_name
+from inobhut.config import office
 from inobhut.warehouse import VERDICT_REJECTED
 
 MAX_LINES = 8
 
 
 def validate_files(files: list[Path], bericht_dir: Path, console) -> int:
+    """Validate each file, write its Prüfbericht (HTML, Excel, JSON) under
+    ``<bericht_dir>/<ags>/`` and print a short German summary. Returns the exit code:
+    0 all accepted (Hinweise allowed), 1 at least one rejected."""
     from inobhut.pruefbericht import write_pruefbericht
-    from inobhut.validation import validate_delivery
+    from inobhut.validation import validate_file
 
     key = os.environ.get("INOBHUT_PSEUDONYM_KEY", "").encode() or os.urandom(32)
-    members = set(office_keys())
     rc = 0
     for f in files:
         console.rule(f"{f.name}")
-        try:
-            dn = parse_name(f.name)
-        except NameError_ as exc:
-            console.print(f"[red]abgelehnt[/red]: {exc}")
-            rc = 1
-            continue
-        if dn.ags not in members:
-            console.print(f"[red]abgelehnt[/red]: „{dn.ags}“ ist kein Mitglieds-Jugendamt.")
-            rc = 1
-            continue
-        result = validate_delivery(f, ags=dn.ags, dataset=dn.dataset, month=dn.month, key=key, context=None)
-        meta = {
-            "ags": dn.ags, "office_name": office(dn.ags).label, "dataset": dn.dataset, "month": dn.month,
-            "version": 0, "file_name": f.name, "sha256": _sha(f), "received_at": None,
-            "base_name": f"{dn.dataset}_{dn.month}_vorpruefung",
-        }
-        written = write_pruefbericht(result, meta, bericht_dir / dn.ags)
-        n_f = sum(1 for x in result.findings if x.severity == "Fehler")
-        n_h = sum(1 for x in result.findings if x.severity == "Hinweis")
-        colour = "red" if result.verdict == VERDICT_REJECTED else ("yellow" if n_h else "green")
-        console.print(f"[{colour}]{result.verdict}[/{colour}] – {result.n_rows} Zeilen, {n_f} Fehler, {n_h} Hinweise")
+        result, dn = validate_file(f, key=key)
+        if dn is not None:
+            try:
+                name = office(dn.ags).label
+            except KeyError:
+                name = dn.ags
+            meta = {"ags": dn.ags, "office_name": name, "dataset": dn.dataset, "month": dn.month,
+                    "base_name": f"{dn.dataset}_{dn.month}_vorpruefung"}
+            target = bericht_dir / dn.ags
+        else:  # the name says nothing usable: the report is named after the file
+            stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in f.stem)[:80] or "datei"
+            meta = {"ags": "–", "office_name": "unbekannt", "dataset": "–", "month": "–",
+                    "base_name": f"{stem}_vorpruefung"}
+            target = bericht_dir / "ohne_zuordnung"
+        meta.update({"version": "Vorprüfung", "file_name": f.name, "sha256": _sha(f), "received_at": None})
+        written = write_pruefbericht(result, meta, target)
+        n_b = sum(1 for x in result.findings if x.bestaetigt)
+        colour = "red" if result.verdict == VERDICT_REJECTED else ("yellow" if result.n_hinweise else "green")
+        extra = f", {n_b} bestätigt" if n_b else ""
+        console.print(f"[{colour}]{result.verdict}[/{colour}] – {result.n_rows} Zeilen, {result.n_fehler} Fehler, "
+                      f"{result.n_hinweise} Hinweise{extra}")
         for x in sorted(result.findings, key=lambda x: (x.severity != "Fehler", x.zeile or 0))[:MAX_LINES]:
             where = f"Zeile {x.zeile}" if x.zeile else "Datei"
             col = f", Spalte {x.spalte}" if x.spalte else ""
