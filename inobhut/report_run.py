@@ -40,7 +40,7 @@ def make_protect(method: str):
         for c in value_cols:
             shown[c] = [("." if sup else (int(v) if float(v).is_integer() else v))
                         for v, sup in zip(pt.values[c].tolist(), pt.suppressed[c].tolist())]
-        return shown, pt.footnote
+        return shown, pt.footnote, pt  # the ProtectedTable goes to the release check
 
     return protect
 
@@ -57,15 +57,18 @@ def _delivery_statuses(con, last_month: str):
 
 
 def _findings_by_month(con) -> dict[tuple[str, str], pd.DataFrame]:
+    """(month, network) -> findings per office, rule and severity: ``anzahl`` and ``bestaetigt``
+    (how many of them the office confirmed, warehouse column ``findings.bestaetigt``)."""
     df = con.execute(
-        "SELECT f.monat, f.ags, f.rule_id, f.severity, count(*) AS anzahl FROM findings f "
-        "JOIN deliveries d USING (ags, dataset, monat, version) GROUP BY ALL"
+        "SELECT f.monat, f.ags, f.rule_id, f.severity, count(*) AS anzahl, "
+        "count(*) FILTER (WHERE coalesce(f.bestaetigt, FALSE)) AS bestaetigt FROM findings f "
+        "JOIN deliveries d USING (ags, dataset, monat, version) GROUP BY ALL ORDER BY ALL"
     ).df()
     verbund = {o.ags: o.verbund for o in config.offices()}
     df["verbund"] = df["ags"].map(verbund)
     out = {}
     for (m, v), g in df.groupby(["monat", "verbund"]):
-        out[(m, v)] = g[["rule_id", "severity", "anzahl"]].reset_index(drop=True)
+        out[(m, v)] = g[["ags", "rule_id", "severity", "anzahl", "bestaetigt"]].reset_index(drop=True)
     return out
 
 
@@ -75,7 +78,7 @@ def render_months(paths: Paths, wh: Warehouse, months: list[str]) -> list[Path]:
     from inobhut.statistics import read_table
 
     with wh.connect() as con:
-        tables = {name: read_table(con, name) for name in FIXED_TABLES}
+        tables = {name: read_table(con, name) for name in (*FIXED_TABLES, "personal")}
         statuses = _delivery_statuses(con, max(months))
         findings = _findings_by_month(con)
     global _JOB
@@ -106,7 +109,7 @@ def _render_task(task: tuple[str, str, str]) -> list[Path]:
     job = _JOB
     assert job is not None
     if kind == "landesbericht":
-        empty = pd.DataFrame(columns=["rule_id", "severity", "anzahl"])
+        empty = pd.DataFrame(columns=["ags", "rule_id", "severity", "anzahl", "bestaetigt"])
         model = build_landesbericht(job["ix"], scope, month, job["statuses"], job["protect"],
                                     findings=job["findings"].get((month, scope), empty))
         base = report_path(job["berichte"], kind, scope, month, scope)

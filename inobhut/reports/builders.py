@@ -152,6 +152,14 @@ class StatsIndex:
         for r in _frame(tables, "fristen_42a").to_dict("records"):
             self.fristen[(str(r["jugendamt"]).strip(), _month_text(r["monat"]))] = r
 
+        # optional further table: staff (statistics ``personal``), bereich "insgesamt" rows
+        self.has_personal = tables.get("personal") is not None
+        self.personal: dict[tuple[str, str], dict] = {}
+        if self.has_personal:
+            for r in tables["personal"].to_dict("records"):
+                if _code(r["bereich"]) == "insgesamt":
+                    self.personal[(str(r["jugendamt"]).strip(), _month_text(pd.Timestamp(r["stichtag"])))] = r
+
     def bewegung(self, ags: str, month: str, massnahme: str | None = None) -> list[float]:
         """[zugaenge, abgaenge, bestand] of an office (or network) in a month; 0 if no row."""
         rows = self.bew.get((ags, month), {})
@@ -294,8 +302,14 @@ def _uma_missing_note(st: _Status, offices: Sequence[config.Office]) -> str:
 
 
 # ---------------------------------------------------------------- disclosure plumbing
-def _apply_protect(protect: Protect, df: pd.DataFrame, value_cols: list[str], total_label: str) -> tuple[pd.DataFrame, str]:
-    shown, footnote = protect(df.copy(), list(value_cols), total_label)
+def _apply_protect(protect: Protect, df: pd.DataFrame, value_cols: list[str], total_label: str,
+                   sink: dict | None = None, name: str = "") -> tuple[pd.DataFrame, str]:
+    """Call ``protect``; a third element of its result (the
+    :class:`~inobhut.disclosure.ProtectedTable`) is kept in ``sink[name]`` for the release check."""
+    res = protect(df.copy(), list(value_cols), total_label)
+    shown, footnote = res[0], res[1]
+    if sink is not None and len(res) > 2 and res[2] is not None:
+        sink[name or f"Tabelle {len(sink) + 1}"] = res[2]
     if list(shown.columns) != list(df.columns) or len(shown) != len(df):
         raise ValueError("Geheimhaltung: die geschützte Tabelle hat eine andere Form als die Eingabe")
     return shown.reset_index(drop=True).astype(object), (footnote or "")
@@ -415,26 +429,102 @@ def _time_series(ix: StatsIndex, who: str, month: str, st: _Status | None, title
 
 
 def _quality_table(findings: pd.DataFrame | None) -> ReportTable:
-    cols = ["Regel", "Schweregrad", "Befunde"]
+    """Findings per rule; with a ``bestaetigt`` column (number of confirmed findings) the
+    confirmed Hinweise are shown in their own column."""
+    confirmed = findings is not None and "bestaetigt" in findings.columns
+    cols = ["Regel", "Schweregrad", "Befunde"] + (["davon bestätigt"] if confirmed else [])
+    fmts = {"Befunde": "#,##0", **({"davon bestätigt": "#,##0"} if confirmed else {})}
     total = None
     if findings is None:
         df = pd.DataFrame([{"Regel": "Zusammenfassung folgt", "Schweregrad": "...", "Befunde": "..."}])
         notes = ["Die Zusammenfassung der Prüfergebnisse liegt für diesen Bericht noch nicht vor („...“)."]
     elif len(findings) == 0:
-        df = pd.DataFrame([{"Regel": "keine Befunde", "Schweregrad": "–", "Befunde": "–"}])
+        df = pd.DataFrame([{c: ("keine Befunde" if c == "Regel" else "–") for c in cols}])
         notes = []
     else:
-        f = findings.groupby(["rule_id", "severity"], as_index=False)["anzahl"].sum()
+        sums = ["anzahl"] + (["bestaetigt"] if confirmed else [])
+        f = findings.groupby(["rule_id", "severity"], as_index=False)[sums].sum()
         f["_o"] = f["severity"].map({"Fehler": 0, "Hinweis": 1}).fillna(2)
         f = f.sort_values(["_o", "rule_id"])
-        rows = [{"Regel": str(r.rule_id), "Schweregrad": str(r.severity), "Befunde": _count(r.anzahl)}
-                for r in f.itertuples()]
-        rows.append({"Regel": "Insgesamt", "Schweregrad": "alle", "Befunde": _count(f["anzahl"].sum())})
+        rows = []
+        for r in f.itertuples():
+            row = {"Regel": str(r.rule_id), "Schweregrad": str(r.severity), "Befunde": _count(r.anzahl)}
+            if confirmed:
+                row["davon bestätigt"] = _count(r.bestaetigt) if r.severity == "Hinweis" else "x"
+            rows.append(row)
+        tot = {"Regel": "Insgesamt", "Schweregrad": "alle", "Befunde": _count(f["anzahl"].sum())}
+        if confirmed:
+            tot["davon bestätigt"] = _count(f.loc[f["severity"] == "Hinweis", "bestaetigt"].sum())
+        rows.append(tot)
         df = pd.DataFrame(rows, columns=cols)
         notes = ["Befunde aller geprüften Lieferversionen des Monats; die Regeln erklärt der Regelkatalog der Prüfberichte."]
+        if confirmed:
+            notes.append("„davon bestätigt“: Hinweise, die das Jugendamt als fachlich zutreffend bestätigt hat; "
+                         "„x“: Fehler können nicht bestätigt werden.")
         total = [len(df) - 1]
     return ReportTable(id="datenqualitaet", title="Datenqualität: Befunde nach Prüfregel", data=df,
-                       number_formats={"Befunde": "#,##0"}, total_rows=total, sheet="Datenqualität", notes=notes)
+                       number_formats=fmts, total_rows=total, sheet="Datenqualität", notes=notes)
+
+
+def _confirmed_table(findings: pd.DataFrame | None) -> ReportTable | None:
+    """Confirmed Hinweise by office and rule (needs columns ags, rule_id, severity, bestaetigt)."""
+    if findings is None or not {"ags", "bestaetigt"} <= set(findings.columns):
+        return None
+    f = findings[(findings["severity"] == "Hinweis") & (findings["bestaetigt"] > 0)]
+    f = f.groupby(["ags", "rule_id"], as_index=False)["bestaetigt"].sum()
+    if f.empty:
+        df = pd.DataFrame([{"Jugendamt": "keine bestätigten Hinweise", "Regel": "–", "Bestätigte Hinweise": "–"}])
+        total = None
+    else:
+        order = {o.ags: i for i, o in enumerate(config.offices())}
+        f = f.assign(_o=f["ags"].map(order).fillna(len(order))).sort_values(["_o", "ags", "rule_id"])
+        rows = [{"Jugendamt": office_label(str(r.ags)), "Regel": str(r.rule_id), "Bestätigte Hinweise": _count(r.bestaetigt)}
+                for r in f.itertuples()]
+        rows.append({"Jugendamt": "Insgesamt", "Regel": "alle", "Bestätigte Hinweise": _count(f["bestaetigt"].sum())})
+        df = pd.DataFrame(rows)
+        total = [len(df) - 1]
+    return ReportTable(
+        id="bestaetigte_hinweise", title="Bestätigte Hinweise nach Jugendamt und Prüfregel", data=df,
+        number_formats={"Bestätigte Hinweise": "#,##0"}, total_rows=total, sheet="Bestätigte Hinweise",
+        notes=["Ein bestätigter Hinweis ist eine Auffälligkeit, die das Jugendamt geprüft und als zutreffend "
+               "bestätigt hat (z. B. eine tatsächliche Überbelegung); er wird in Folgelieferungen nicht erneut gemeldet."],
+    )
+
+
+PERSONAL_FORMATS = {"VZÄ Soll": "#,##0.00", "VZÄ Ist": "#,##0.00", "Unbesetzte Stellen (VZÄ)": "#,##0.00",
+                    "Besetzungsquote in %": "0.0"}
+
+
+def _personal_values(r: dict | None) -> dict:
+    r = r or {}
+    soll, ist = _num(r.get("vzae_soll")) or 0.0, _num(r.get("vzae_ist")) or 0.0
+    return {"VZÄ Soll": round(soll, 2), "VZÄ Ist": round(ist, 2),
+            "Unbesetzte Stellen (VZÄ)": round(_num(r.get("stellen_unbesetzt")) or 0.0, 2),
+            "Besetzungsquote in %": round(100 * ist / soll, 1) if soll > 0 else "x"}
+
+
+def _personal_table(ix: StatsIndex, st: _Status, verbund: str, offices, month: str, total_label: str) -> ReportTable:
+    """Staff by office (all Bereiche together); FTE are not case data and are not suppressed."""
+    rows = []
+    for o in offices:
+        r = ix.personal.get((o.ags, month))
+        if r is None and not st.has_data(o.ags, "personal"):
+            rows.append({"Jugendamt": office_label(o.ags), **{h: NOT_YET for h in PERSONAL_FORMATS}})
+        else:
+            rows.append({"Jugendamt": office_label(o.ags), **_personal_values(r)})
+    tot = ix.personal.get((verbund, month))
+    if tot is None:
+        parts = [ix.personal[(o.ags, month)] for o in offices if (o.ags, month) in ix.personal]
+        tot = {c: sum(_num(p.get(c)) or 0.0 for p in parts) for c in ("vzae_soll", "vzae_ist", "stellen_unbesetzt")}
+    rows.append({"Jugendamt": total_label, **_personal_values(tot)})
+    df = pd.DataFrame(rows)
+    return ReportTable(
+        id="personal", title=f"Personal nach Jugendamt, {fmt_month(month)}", data=df, number_formats=PERSONAL_FORMATS,
+        total_rows=[len(df) - 1], sheet="Personal",
+        description="Alle Bereiche zusammen (ASD, UMA-Fachdienst, Pflegekinderdienst, Wirtschaftliche Jugendhilfe, Sonstige).",
+        notes=["Stellen sind keine Fallzahlen und werden nicht gesperrt; „x“: kein Soll, Quote nicht sinnvoll."]
+              + ([NOT_YET_NOTE] if (df["VZÄ Soll"] == NOT_YET).any() else []),
+    )
 
 
 # ---------------------------------------------------------------- Landesbericht
@@ -455,9 +545,10 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
     order = [labels[o.ags] for o in offices] + [total_label]
     footnotes: list[str] = []
     out: list[ReportTable] = []
+    released: dict = {}
 
-    def protected(rows: list[dict], value_cols: list[str], missing: dict[str, dict]) -> tuple[pd.DataFrame, str]:
-        shown, fn = _apply_protect(protect, pd.DataFrame(rows), value_cols, total_label)
+    def protected(rows: list[dict], value_cols: list[str], missing: dict[str, dict], name: str) -> tuple[pd.DataFrame, str]:
+        shown, fn = _apply_protect(protect, pd.DataFrame(rows), value_cols, total_label, released, name)
         if fn and fn not in footnotes:
             footnotes.append(fn)
         return _dash_counts(_reinsert(shown, order, missing, "Jugendamt"), value_cols), fn
@@ -482,7 +573,7 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
     vals = lambda a: _bewegung_row(ix, a, month)  # noqa: E731
     rows, missing = by_office("massnahmen", vals, heads)
     rows.append(total_row(rows, heads, verbund in ix.bew_agss, vals))
-    df, fn = protected(rows, heads, missing)
+    df, fn = protected(rows, heads, missing, "Bewegung nach Jugendamt")
     out.append(ReportTable(
         id="bewegung", title=f"Zugänge, Abgänge und Bestand nach Jugendamt und Art der Maßnahme, {fmt_month(month)}",
         data=df, number_formats={h: "#,##0" for h in heads}, total_rows=[len(df) - 1], sheet="Bewegung",
@@ -502,7 +593,7 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
     vals = lambda a: {h: ix.ytd(a, month)[0].get((m, c), 0.0) for h, m, c in cols_b}  # noqa: E731
     rows, missing = by_office("massnahmen", vals, heads_b)
     rows.append(total_row(rows, heads_b, verbund in ix.beendete_agss, vals))
-    df, fn = protected(rows, heads_b, missing)
+    df, fn = protected(rows, heads_b, missing, "Beendete nach Jugendamt")
     net_ytd, period = _network_ytd(ix, verbund, offices, month)
     out.append(ReportTable(
         id="beendete_ja", title=f"Beendete Maßnahmen nach Jugendamt, {period}", data=df,
@@ -534,7 +625,7 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
         "Aufnahmesoll": NOT_YET, "Erfüllungsquote in %": NOT_YET, "Differenz": NOT_YET,
         "Junge Volljährige": sum(r["Junge Volljährige"] for r in rows)}
     rows.append({"Jugendamt": total_label, **tot})
-    shown, fn = _apply_protect(protect, pd.DataFrame(rows), counts, total_label)
+    shown, fn = _apply_protect(protect, pd.DataFrame(rows), counts, total_label, released, "UMA-Quote nach Jugendamt")
     if fn and fn not in footnotes:
         footnotes.append(fn)
     for i in range(len(shown)):  # a suppressed Ist must not be recomputable from quota or difference
@@ -555,7 +646,7 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
     rows, missing = by_office("massnahmen", vals, heads_f)
     rows.append(total_row(rows, heads_f, (verbund, month) in ix.fristen, vals))
     raw = {r["Jugendamt"]: r for r in rows}
-    df, fn = protected(rows, heads_f, missing)
+    df, fn = protected(rows, heads_f, missing, "Fristen §42a nach Jugendamt")
     key_of = {labels[o.ags]: o.ags for o in offices} | {total_label: verbund}
     share, median = [], []
     for rec in df.to_dict("records"):
@@ -616,7 +707,12 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
         data=pd.DataFrame(mrows), sheet="Lieferstatus",
         notes=["Maßgeblich ist je Datensatz die neueste angenommene Version; „fehlt“: bis zum Datenstand nicht geliefert."],
     ))
+    if ix.has_personal:
+        out.append(_personal_table(ix, st, verbund, offices, month, total_label))
     out.append(_quality_table(findings))
+    conf = _confirmed_table(findings)
+    if conf is not None:
+        out.append(conf)
 
     return ReportModel(
         kind="landesbericht", title=f"Landesbericht Inobhutnahmen – {net}", period=fmt_month(month),
@@ -629,6 +725,7 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
         created_at=_created_at(data_status, month), source=texts.SOURCE, contact=_contact(contact),
         tables=out, data_status_note=_status_note(st, offices, month, "Datenstand"),
         definitions=texts.definitions(*ALL_DEFINITIONS), period_key=month, scope_key=verbund, network=verbund,
+        protected=released,
     )
 
 

@@ -38,6 +38,14 @@ class ReportModelError(ValueError):
     """A report model that cannot be rendered (message says which table and cell)."""
 
 
+class ReleaseRefused(RuntimeError):
+    """A report for the Landesebene whose disclosure release check failed (German message)."""
+
+
+#: report kinds that go to the Landesebene: the release check runs before they are written
+LANDESEBENE_KINDS = ("landesbericht", "jahresbericht", "strategiebericht")
+
+
 @dataclass(frozen=True)
 class ChartSpec:
     """A native Excel chart and an inline SVG chart drawn from the columns of its table."""
@@ -219,6 +227,9 @@ class ReportModel:
     period_key: str = ""  # "2025-03" (file names, index)
     scope_key: str = ""  # "BW" or an AGS
     network: str = ""  # network id ("BW", "SH-KOOP")
+    # protected count tables shown in the report (name -> inobhut.disclosure.ProtectedTable),
+    # checked with inobhut.disclosure.release_check before a Landesebene report is written
+    protected: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         ids = [t.id for t in self.tables]

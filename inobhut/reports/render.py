@@ -11,14 +11,31 @@ from pathlib import Path
 
 from .excel import write_xlsx
 from .html import IndexMeta, render_index, write_html
-from .model import IndexEntry, ReportModel
+from .model import LANDESEBENE_KINDS, IndexEntry, ReleaseRefused, ReportModel
 
-__all__ = ["render_report", "render_index", "report_path", "index_entry", "IndexMeta"]
+__all__ = ["render_report", "render_index", "report_path", "index_entry", "IndexMeta", "check_release"]
+
+
+def check_release(model: ReportModel) -> None:
+    """Refuse a Landesebene report (Landes-, Jahres-, Strategiebericht) whose protected tables
+    fail :func:`inobhut.disclosure.release_check`, or that claims no disclosure method."""
+    if model.kind not in LANDESEBENE_KINDS:
+        return
+    from inobhut.disclosure import release_check
+
+    problems = []
+    if model.disclosure_method == "keine":
+        problems.append("Berichte für die Landesebene brauchen ein Geheimhaltungsverfahren (eingestellt ist „keine“).")
+    problems += release_check(model.protected)
+    if problems:
+        raise ReleaseRefused(f"{model.title}, {model.period}: Freigabeprüfung der Geheimhaltung nicht bestanden, "
+                             "der Bericht wird nicht geschrieben. " + " ".join(problems))
 
 
 def render_report(model: ReportModel, out_base: Path) -> list[Path]:
     """Write ``out_base.xlsx`` and ``out_base.html``; returns both paths (HTML first).
-    Same model, same bytes."""
+    Same model, same bytes. Landesebene reports pass :func:`check_release` first."""
+    check_release(model)
     out_base = Path(out_base)
     html = write_html(model, out_base.with_name(out_base.name + ".html"))
     xlsx = write_xlsx(model, out_base.with_name(out_base.name + ".xlsx"))
