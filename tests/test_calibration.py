@@ -1,0 +1,74 @@
+"""Calibration: a generated year 2023 for all BW offices, counted by the statistics, comes out
+within a few per cent of the published figures the generator is calibrated to (Destatis,
+vorläufige Schutzmaßnahmen 2023, Baden-Württemberg: 10,828 ended measures, 4,997 of them §42a,
+6,837 after unaccompanied entry).
+
+The files are read with the real ingest (:func:`inobhut.ingest.read_delivery`: every delivery
+style of the generator -- CSV dialects, encodings, XLSX), pseudonymised and loaded into a real
+warehouse; full validation of 540 files is left to the pipeline's own tests (time budget).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+TARGETS = {"insgesamt": 10_828, "massnahme_2": 4_997, "unbegleitet": 6_837}
+TOLERANCE = 0.05  # "within a few per cent"
+
+
+@pytest.fixture(scope="module")
+def beendete_2023(tmp_path_factory):
+    old = os.environ.pop("INOBHUT_CONFIG", None)
+    try:
+        from inobhut import statistics as st
+        from inobhut.config import network_offices
+        from inobhut.generate import generate
+        from inobhut.ingest import read_delivery
+        from inobhut.naming import parse_name
+        from inobhut.pseudonym import pseudonymise
+        from inobhut.warehouse import Warehouse, replace_partition
+
+        d = tmp_path_factory.mktemp("kalibrierung")
+        bw = [o.ags for o in network_offices("BW")]
+        generate(d / "landing", "2023-01", "2023-12", seed=42, jugendaemter=bw)
+        wh = Warehouse(d / "warehouse.duckdb")
+        files = sorted((d / "landing").glob("*/*_massnahmen_2023-*"))
+        assert len(files) == 45 * 12
+        with wh.connect() as con:
+            con.execute("BEGIN")
+            for path in files:
+                dn = parse_name(path.name)
+                res = read_delivery(path, "massnahmen", max_bytes=50 << 20, max_rows=200_000)
+                assert res.frame is not None, (path.name, res.findings[:3])
+                f = res.frame
+                f["fall_id"] = [pseudonymise(dn.ags, x, b"kalibrierung") for x in f.pop("fallnummer")]
+                replace_partition(con, "massnahmen", dn.ags, dn.month, 1, f)
+            con.execute("COMMIT")
+            yield st.compute_beendete(con, "2023")
+    finally:
+        if old is not None:
+            os.environ["INOBHUT_CONFIG"] = old
+
+
+def _bw(df, merkmal: str, auspraegung: str) -> int:
+    hit = df[(df["jugendamt"] == "BW") & (df["merkmal"] == merkmal) & (df["auspraegung"] == auspraegung)]
+    return int(hit["anzahl"].sum())
+
+
+def test_bw_2023_ended_measures_match_published_figures(beendete_2023):
+    got = {
+        "insgesamt": _bw(beendete_2023, "insgesamt", "insgesamt"),
+        "massnahme_2": _bw(beendete_2023, "massnahme", "2"),
+        "unbegleitet": _bw(beendete_2023, "unbegleitet", "1"),
+    }
+    for key, target in TARGETS.items():
+        assert abs(got[key] - target) <= TOLERANCE * target, (key, got[key], target)
+    # shares, too (the generator could hit totals with a wrong mix)
+    assert abs(got["massnahme_2"] / got["insgesamt"] - 4_997 / 10_828) < 0.02
+    assert abs(got["unbegleitet"] / got["insgesamt"] - 6_837 / 10_828) < 0.02
+    # the network row is the sum of the 45 offices
+    offices = beendete_2023[(beendete_2023["jugendamt"] != "BW") & (beendete_2023["merkmal"] == "insgesamt")]
+    assert offices["jugendamt"].nunique() == 45
+    assert int(offices["anzahl"].sum()) == got["insgesamt"]
