@@ -123,13 +123,13 @@ def _render_task(task: tuple[str, str, str]) -> list[Path]:
 KIND_TITLES = {"landesbericht": "Landesbericht", "jugendamtsbericht": "Jugendamtsbericht", "jahresbericht": "Jahresbericht",
                "strategiebericht": "Strategiebericht", "platzuebersicht": "Platzübersicht", "lieferstatus": "Lieferstatus"}
 
-_REPORT_FILE = re.compile(r"^(?P<kind>[a-z]+)_(?P<scope>[A-Z0-9-]+)_(?P<month>\d{4}-\d{2})\.html$")
+_REPORT_FILE = re.compile(r"^(?P<kind>[a-z]+)_(?P<scope>[A-Z0-9-]+)(?:_(?P<month>\d{4}(?:-\d{2})?))?\.html$")
 
 
 def render_index_page(paths: Paths, wh: Warehouse) -> Path:
     """``<out>/berichte/index.html`` over every report under ``<out>/berichte``."""
     from inobhut.reports import IndexEntry, render_index
-    from inobhut.reports.fmt import fmt_month
+    from inobhut.reports.fmt import fmt_period
 
     berichte = paths.out / "berichte"
     berichte.mkdir(parents=True, exist_ok=True)
@@ -139,13 +139,13 @@ def render_index_page(paths: Paths, wh: Warehouse) -> Path:
         m = _REPORT_FILE.match(html.name)
         if not m or html.name == "index.html":
             continue
-        kind, scope, month = m["kind"], m["scope"], m["month"]
+        kind, scope, month = m["kind"], m["scope"], m["month"] or ""
         if scope in keys:
             o = config.office(scope)
             network, scope_label = o.verbund, o.label
         else:
             network, scope_label = scope, ""
-        title = f"{KIND_TITLES.get(kind, kind)} {scope_label or config.networks_label(scope)} {fmt_month(month)}"
+        title = f"{KIND_TITLES.get(kind, kind)} {scope_label or config.networks_label(scope)} {fmt_period(month)}".strip()
         files = [html] + [p for p in (html.with_suffix(".xlsx"),) if p.exists()]
         entries.append(IndexEntry(kind=kind, title=title, network=network, month=month, files=tuple(files), scope=scope_label))
     with wh.connect() as con:
@@ -153,3 +153,127 @@ def render_index_page(paths: Paths, wh: Warehouse) -> Path:
     created = row[0] if row and row[0] is not None else dt.datetime(2000, 1, 1)
     return render_index(entries, berichte, {"created_at": created, "product_version": __version__,
                                             "title": "Berichte", "description": "Alle Berichte dieses Datenstands."})
+
+
+# ---------------------------------------------------------------- reports that are not per office × month
+def read_facilities(con) -> pd.DataFrame:
+    """Every facility at its latest Stichtag in the latest plaetze delivery of its office, with
+    its previous Stichtag (``vorher_*``, empty if none) -- the input of the Platzübersicht."""
+    return con.execute(
+        """
+        WITH f AS (
+            SELECT jugendamt, monat, einrichtung, stichtag, angebot, traeger_art, alter_von, alter_bis,
+                   plaetze_genehmigt AS genehmigt, plaetze_belegt AS belegt, plaetze_gesperrt AS gesperrt,
+                   plaetze_genehmigt - plaetze_belegt - plaetze_gesperrt AS frei,
+                   row_number() OVER (PARTITION BY jugendamt, einrichtung ORDER BY stichtag DESC, monat DESC) AS rn
+            FROM plaetze),
+        latest AS (SELECT jugendamt, max(monat) AS monat FROM plaetze GROUP BY jugendamt)
+        SELECT a.jugendamt, a.monat, a.einrichtung, a.stichtag, a.angebot, a.traeger_art, a.alter_von, a.alter_bis,
+               a.genehmigt, a.belegt, a.gesperrt, a.frei,
+               b.stichtag AS vorher_stichtag, b.frei AS vorher_frei, b.gesperrt AS vorher_gesperrt
+        FROM f a JOIN latest l ON a.jugendamt = l.jugendamt AND a.monat = l.monat
+        LEFT JOIN f b ON a.jugendamt = b.jugendamt AND a.einrichtung = b.einrichtung AND b.rn = 2
+        WHERE a.rn = 1
+        ORDER BY a.jugendamt, a.einrichtung
+        """
+    ).df()
+
+
+def _alter_geschlecht(con, years: list[str]) -> pd.DataFrame:
+    """Ended measures by year, office, Altersgruppe and Geschlecht (m/w; d and o count as m),
+    with the counting rules of :mod:`inobhut.statistics`."""
+    from inobhut import statistics as st
+
+    parts = []
+    for y in years:
+        m = st._ended_measures(con, st.zeitraum(y), "beginn, geburtsmonat, geschlecht")
+        if len(m):
+            parts.append(pd.DataFrame({
+                "jahr": y, "jugendamt": m["jugendamt"],
+                "altersgruppe": st._classify(st._age_years(m["geburtsmonat"], m["beginn"]), st.ALTERSGRUPPEN),
+                "geschlecht": m["geschlecht"].map({"m": "m", "d": "m", "o": "m", "w": "w"}), "anzahl": 1}))
+    if not parts:
+        return pd.DataFrame(columns=["jahr", "jugendamt", "altersgruppe", "geschlecht", "anzahl"])
+    df = pd.concat(parts, ignore_index=True)
+    return df.groupby(["jahr", "jugendamt", "altersgruppe", "geschlecht"], as_index=False)["anzahl"].sum()
+
+
+def _outlook(con, verbund: str) -> pd.DataFrame | None:
+    """The five-year outlook of ``inobhut.outlook`` (expected: ``project(con, verbund)`` returning
+    the columns of ``inobhut.reports.network.OUTLOOK_LABELS``); ``None`` while it is missing."""
+    try:
+        from inobhut import outlook
+    except ImportError:
+        return None
+    fn = getattr(outlook, "project", None)
+    return fn(con, verbund) if fn is not None else None
+
+
+def _render(model, base: Path) -> list[Path]:
+    from inobhut.reports import render_report
+
+    base.parent.mkdir(parents=True, exist_ok=True)
+    return render_report(model, base)
+
+
+def render_all_other_reports(paths: Paths, wh: Warehouse) -> list[Path]:
+    """Lieferstatus for every month with deliveries (per network), the Platzübersicht (per
+    network, latest Stichtag), the Jahresbericht for every year with data and the
+    Strategiebericht (per network). Landesebene reports pass the release check first."""
+    from inobhut.reports import report_path
+    from inobhut.reports.network import (build_jahresbericht, build_lieferstatus, build_platzuebersicht,
+                                         build_strategiebericht)
+    from inobhut.statistics import read_table
+    from inobhut.status import delivery_status, due_date
+
+    berichte = paths.out / "berichte"
+    settings = config.settings()["geheimhaltung"]
+    written: list[Path] = []
+    with wh.connect() as con:
+        months = [r[0] for r in con.execute("SELECT DISTINCT monat FROM deliveries ORDER BY 1").fetchall()]
+        if not months:
+            return []
+        statuses = _delivery_statuses(con, max(months))
+        status_df = delivery_status(con, months)
+        facilities = read_facilities(con)
+        years = sorted({r[0][:4] for r in con.execute("SELECT DISTINCT monat FROM massnahmen").fetchall()})
+        beendete = {y: read_beendete(con, y) for y in years}
+        ag = _alter_geschlecht(con, years)
+        history = {n: read_table(con, n) for n in ("bewegung", "uma_quote", "kapazitaet", "personal")}
+        outlooks = {v: _outlook(con, v) for v in config.networks()}
+    for v in config.networks():
+        keys = {o.ags for o in config.network_offices(v)}
+        for m in months:
+            model = build_lieferstatus(status_df, v, m, due_date(m))
+            written += _render(model, report_path(berichte, "lieferstatus", v, m, v))
+        model = build_platzuebersicht(facilities, v, statuses)
+        written += _render(model, report_path(berichte, "platzuebersicht", v, "", v))
+        for y in years:
+            prev = str(int(y) - 1)
+            ds = [s for s in _in_force(statuses) if s.dataset == "massnahmen" and s.monat[:4] == y and s.jugendamt in keys]
+            a = ag[ag["jugendamt"].isin(keys)].groupby(["jahr", "altersgruppe", "geschlecht"], as_index=False)["anzahl"].sum()
+            model = build_jahresbericht(beendete[y], beendete.get(prev), a, v, y, ds,
+                                        make_protect(settings.get("jahresbericht", "sperrung")))
+            written += _render(model, report_path(berichte, "jahresbericht", v, y, v))
+        model = build_strategiebericht(history, v, statuses, make_protect(settings.get("strategiebericht", "sperrung")),
+                                       outlook=outlooks.get(v))
+        written += _render(model, report_path(berichte, "strategiebericht", v, "", v))
+    return written
+
+
+def render_network_reports(paths: Paths, wh: Warehouse) -> list[Path]:
+    """Alias of :func:`render_all_other_reports` (reports that are not per office × month)."""
+    return render_all_other_reports(paths, wh)
+
+
+def read_beendete(con, year: str) -> pd.DataFrame:
+    """Statistics ``beendete`` for the calendar year ``year`` (offices and network rows)."""
+    from inobhut.statistics import compute_beendete
+
+    return compute_beendete(con, year)
+
+
+def _in_force(statuses):
+    from inobhut.reports.model import in_force
+
+    return in_force(statuses)

@@ -127,6 +127,14 @@ def fmt_month(month: str) -> str:
     return f"{MONTHS_DE[int(m) - 1]} {int(y)}"
 
 
+def fmt_period(key: str) -> str:
+    """Period key of a report as German text: ``"2025-03"`` -> ``"März 2025"``, ``"2025"`` ->
+    ``"Jahr 2025"``, ``""`` (whole history or latest Stichtag) -> ``""``."""
+    if not key:
+        return ""
+    return f"Jahr {key}" if len(key) == 4 else fmt_month(key)
+
+
 def fmt_month_short(month: str) -> str:
     """``"2025-03"`` -> ``"03/2025"`` (axis labels, narrow columns)."""
     y, m = month.split("-")

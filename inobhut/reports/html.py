@@ -26,7 +26,7 @@ import jinja2
 from inobhut import config
 
 from .common import DISCLOSURE_LABELS, network_label, report_tables
-from .fmt import fmt_datetime, fmt_month, fmt_value
+from .fmt import fmt_datetime, fmt_month, fmt_period, fmt_value
 from .model import KIND_LABELS, SYMBOLS, IndexEntry, ReportModel, ReportTable
 from .svg import legend, svg_chart
 
@@ -140,6 +140,12 @@ def _file_kind(p: Path) -> str:
     return {".html": "HTML", ".xlsx": "Excel", ".csv": "CSV", ".pdf": "PDF"}.get(Path(p).suffix.lower(), Path(p).suffix)
 
 
+#: networks listed first on the index page for a report kind (the coordination office's network)
+NETWORK_FIRST: dict[str, tuple[str, ...]] = {"platzuebersicht": ("SH-KOOP",)}
+#: heading on the index page of reports without a month or year
+PERIODLESS: dict[str, str] = {"platzuebersicht": "neuester Stichtag", "strategiebericht": "gesamter Zeitraum"}
+
+
 def render_index(entries: Sequence[IndexEntry], out_dir: Path, meta: IndexMeta | Mapping) -> Path:
     """Write ``out_dir/index.html`` linking every report of the run (relative links),
     grouped by report kind, network and month (newest month first)."""
@@ -154,15 +160,17 @@ def render_index(entries: Sequence[IndexEntry], out_dir: Path, meta: IndexMeta |
     groups = []
     for kind in sorted(grouped, key=lambda k: (kinds_order.index(k) if k in kinds_order else len(kinds_order), k)):
         nets = []
-        for net in sorted(grouped[kind], key=lambda n: (net_order.index(n) if n in net_order else len(net_order), n)):
+        order = [*NETWORK_FIRST.get(kind, ()), *net_order]
+        for net in sorted(grouped[kind], key=lambda n: (order.index(n) if n in order else len(order), n)):
             months = []
             for month in sorted(grouped[kind][net], reverse=True):
                 items = []
                 for e in sorted(grouped[kind][net][month], key=lambda e: (e.scope, e.title)):
                     files = [{"href": _href(f, out_dir), "kind": _file_kind(f)} for f in e.files]
                     items.append({"title": e.title, "scope": e.scope, "files": files,
-                                  "context": f"{e.scope or e.title}, {fmt_month(month) if month else ''}".strip(", ")})
-                months.append({"key": month, "label": fmt_month(month) if month else "ohne Monat", "reports": items})
+                                  "context": f"{e.scope or e.title}, {fmt_period(month)}".strip(", ")})
+                months.append({"key": month, "label": fmt_period(month) or PERIODLESS.get(kind, "gesamter Zeitraum"),
+                               "reports": items})
             nets.append({"key": net, "label": network_label(net), "months": months})
         groups.append({"kind": kind, "label": KIND_LABELS.get(kind, kind), "networks": nets})
     text = environment().get_template("index.html.j2").render(

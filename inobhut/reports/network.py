@@ -1,0 +1,774 @@
+"""Builders of the reports that are not per office × month: Lieferstatus (network × month),
+Platzübersicht (network, latest Stichtag), Jahresbericht (network × year) and
+Strategiebericht (network, whole history).
+
+Belongs here: which tables these reports contain (rows, columns, German labels, symbols,
+notes, charts, key findings as German sentences), built from DataFrames that the caller
+reads from the warehouse (see ``inobhut.report_run``). Disclosure control is *called* through
+the ``protect`` callable (see :mod:`.builders`) for counts of cases by office; the protected
+tables are kept in the model for the release check. Does not belong here: SQL, statistics,
+disclosure algorithms, rendering.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+
+import inobhut
+from inobhut import config
+from inobhut.calendar import add_months, month_end
+from schemas.datasets import codes, label
+
+from . import texts
+from .builders import (
+    DATASETS,
+    NOT_YET,
+    Protect,
+    _apply_protect,
+    _contact,
+    _count,
+    _dash_counts,
+    _disclosure_setting,
+    _merkmal_rows,
+    _num,
+    _Status,
+    _status_note,
+)
+from .common import dataset_label, network_label, office_label
+from .fmt import fmt_date, fmt_dec, fmt_int, fmt_month, fmt_month_short
+from .model import ChartSpec, DeliveryStatus, ReportModel, ReportTable, in_force, status_created_at
+
+DEFAULT_PLATZ_ALTER = 15  # age of the first table of the Platzübersicht
+
+
+def _at_midnight(d: dt.date) -> dt.datetime:
+    return dt.datetime.combine(d, dt.time(0, 0))
+
+
+def _change_pct(cur: float, prev: float | None):
+    """Change in % (1 decimal); 'x' when the previous value is 0 (not meaningful)."""
+    if prev is None:
+        return "..."
+    if prev == 0:
+        return "x"
+    return round(100 * (cur - prev) / prev, 1)
+
+
+def _month_of(v: object) -> str:
+    ts = pd.Timestamp(v)
+    return f"{ts.year:04d}-{ts.month:02d}"
+
+
+# ================================================================ Lieferstatus
+STATUS_FORMATS = {"Tage nach Frist": "#,##0", "Version in Kraft": "0", "Gelieferte Versionen": "0",
+                  "Fehler": "#,##0", "Hinweise": "#,##0"}
+
+
+def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.date, *,
+                       contact: str | None = None) -> ReportModel:
+    """Delivery status of a network's offices for a month (no case data, no disclosure control).
+
+    ``status``: :func:`inobhut.status.delivery_status` for the month and network (columns ags,
+    dataset, monat, status, version, in_kraft, erste_lieferung, letzte_lieferung, n_fehler,
+    n_hinweise, tage_verspaetet); ``due``: the due date of the month's deliveries."""
+    offices = config.network_offices(verbund)
+    net = network_label(verbund)
+    df = status[(status["monat"] == month) & status["ags"].isin([o.ags for o in offices])]
+    by = {(r["ags"], r["dataset"]): r for r in df.to_dict("records")}
+
+    def get(ags: str, ds: str) -> dict:
+        return by.get((ags, ds), {"status": "fehlt"})
+
+    matrix = [{"Jugendamt": office_label(o.ags), **{dataset_label(d): str(get(o.ags, d)["status"]) for d in DATASETS}}
+              for o in offices]
+    late_rows = []
+    for o in offices:
+        row = {"Jugendamt": office_label(o.ags)}
+        for d in DATASETS:
+            v = _num(get(o.ags, d).get("tage_verspaetet"))
+            row[dataset_label(d)] = "..." if v is None else _count(v)
+        late_rows.append(row)
+    summary = []
+    for verdict in ("angenommen", "angenommen mit Hinweisen", "abgelehnt", "fehlt"):
+        row = {"Status": verdict}
+        for d in DATASETS:
+            row[dataset_label(d)] = _count(sum(1 for o in offices if get(o.ags, d)["status"] == verdict))
+        summary.append(row)
+    summary.append({"Status": "Jugendämter insgesamt", **{dataset_label(d): len(offices) for d in DATASETS}})
+    detail = []
+    for o in offices:
+        for d in DATASETS:
+            r = get(o.ags, d)
+            first = r.get("erste_lieferung")
+            late = _num(r.get("tage_verspaetet"))
+            detail.append({
+                "Jugendamt": office_label(o.ags), "Datensatz": dataset_label(d), "Status": str(r["status"]),
+                "Gelieferte Versionen": _count(r.get("version")) if _num(r.get("version")) else "–",
+                "Version in Kraft": int(_num(r.get("in_kraft"))) if _num(r.get("in_kraft")) else "–",
+                "Erste Lieferung": fmt_date(first) if _num(late) is not None and not pd.isna(first) else "–",
+                "Tage nach Frist": "..." if late is None else _count(late),
+                "Fehler": _count(r.get("n_fehler")) if _num(r.get("n_fehler")) is not None else "–",
+                "Hinweise": _count(r.get("n_hinweise")) if _num(r.get("n_hinweise")) is not None else "–",
+            })
+    ds_cols = [dataset_label(d) for d in DATASETS]
+    late_note = (f"Frist: {fmt_date(due)} (der {due.day}. des Folgemonats). „–“: rechtzeitig geliefert; "
+                 "Zahl: Tage zwischen Frist und erster Lieferung; „...“: noch nicht geliefert "
+                 "(oder ohne Eingangszeit erfasst).")
+    tables = [
+        ReportTable(id="status", title=f"Lieferstatus nach Jugendamt und Datensatz, {fmt_month(month)}",
+                    data=pd.DataFrame(matrix), sheet="Status",
+                    notes=["Status der neuesten gelieferten Version; eine abgelehnte Korrektur lässt die zuvor "
+                           "angenommene Version in Kraft (siehe Tabelle Lieferungen)."]),
+        ReportTable(id="verspaetung", title=f"Tage nach der Lieferfrist nach Jugendamt und Datensatz, {fmt_month(month)}",
+                    data=pd.DataFrame(late_rows), number_formats={c: "#,##0" for c in ds_cols}, sheet="Verspätung",
+                    description=f"Lieferfrist für {fmt_month(month)}: {fmt_date(due)}.", notes=[late_note]),
+        ReportTable(id="uebersicht", title=f"Jugendämter nach Lieferstatus und Datensatz, {fmt_month(month)}",
+                    data=pd.DataFrame(summary), number_formats={c: "#,##0" for c in ds_cols},
+                    total_rows=[len(summary) - 1], sheet="Übersicht"),
+        ReportTable(id="lieferungen", title=f"Lieferungen im Einzelnen, {fmt_month(month)}", data=pd.DataFrame(detail),
+                    number_formats=STATUS_FORMATS, sheet="Lieferungen", notes=[late_note]),
+    ]
+    statuses = []
+    for o in offices:
+        for d in DATASETS:
+            r = get(o.ags, d)
+            ver = _num(r.get("version"))
+            rec = r.get("letzte_lieferung")
+            statuses.append(DeliveryStatus(o.ags, d, month, str(r["status"]), int(ver) if ver else None,
+                                           None if rec is None or pd.isna(rec) else pd.Timestamp(rec).to_pydatetime()))
+    st = _Status(statuses, month)
+    return ReportModel(
+        kind="lieferstatus", title=f"Lieferstatus – {net}", period=fmt_month(month), scope=net,
+        audience="Landesebene und Mitglieds-Jugendämter",
+        disclosure_method="keine",
+        disclosure_note="Der Bericht enthält keine Fallzahlen, nur den Eingang und das Prüfergebnis der Lieferungen; "
+                        "eine Geheimhaltung ist daher nicht nötig.",
+        data_status=statuses, product_version=inobhut.__version__,
+        created_at=status_created_at(statuses, _at_midnight(month_end(month))), source=texts.SOURCE,
+        contact=_contact(contact), tables=tables, data_status_note=_status_note(st, offices, month, "Datenstand"),
+        definitions=[("Lieferfrist", "Der Lieferung eines Monats ist bis zum eingestellten Tag des Folgemonats fällig."),
+                     ("angenommen mit Hinweisen", "Die Lieferung ist gültig; die Prüfung hat Auffälligkeiten gemeldet, "
+                      "die das Jugendamt prüfen sollte."),
+                     ("abgelehnt", "Die Lieferung enthält Fehler und wird nicht verwendet; eine Korrektur ist nötig.")],
+        period_key=month, scope_key=verbund, network=verbund,
+    )
+
+
+# ================================================================ Platzübersicht
+def _age_range(a: object, b: object) -> str:
+    a, b = _num(a), _num(b)
+    if a is None or b is None:
+        return "."
+    return f"{int(a)} bis {int(b)} Jahre"
+
+
+def build_platzuebersicht(facilities: pd.DataFrame, verbund: str, data_status: Sequence[DeliveryStatus], *,
+                          alter: int = DEFAULT_PLATZ_ALTER, contact: str | None = None) -> ReportModel:
+    """Free places per facility at the latest Stichtag, for the coordination office (places
+    are not case data: no disclosure control).
+
+    ``facilities``: one row per facility at its latest Stichtag (see
+    ``inobhut.report_run.read_facilities``): jugendamt, einrichtung, stichtag, angebot,
+    alter_von, alter_bis, genehmigt, belegt, gesperrt, frei, vorher_stichtag, vorher_frei,
+    vorher_gesperrt (previous Stichtag of the facility, empty if none)."""
+    offices = config.network_offices(verbund)
+    net = network_label(verbund)
+    keys = [o.ags for o in offices]
+    f = facilities[facilities["jugendamt"].isin(keys)].copy()
+    if f.empty:
+        latest = None
+    else:
+        f["angebot"] = f["angebot"].astype(str)
+        latest = max(pd.Timestamp(v).date() for v in f["stichtag"])
+    ang_order = {c: i for i, c in enumerate(codes("angebot"))}
+    off_order = {a: i for i, a in enumerate(keys)}
+
+    def change(cur: object, prev: object):
+        p = _num(prev)
+        return "x" if p is None else int((_num(cur) or 0) - p)
+
+    rows = []
+    for r in f.to_dict("records"):
+        rows.append({
+            "_a": ang_order.get(r["angebot"], 99), "_o": off_order.get(r["jugendamt"], 99),
+            "_alt_ok": (_num(r["alter_von"]) or 0) <= alter <= (_num(r["alter_bis"]) or -1),
+            "Einrichtung": str(r["einrichtung"]), "Jugendamt": office_label(r["jugendamt"]),
+            "Angebot": label("angebot", r["angebot"]),
+            "Aufnahmealter": _age_range(r["alter_von"], r["alter_bis"]),
+            "Genehmigte Plätze": int(_num(r["genehmigt"]) or 0), "Belegte Plätze": int(_num(r["belegt"]) or 0),
+            "Gesperrte Plätze": int(_num(r["gesperrt"]) or 0), "Freie Plätze": int(_num(r["frei"]) or 0),
+            "Veränderung freie Plätze": change(r["frei"], r.get("vorher_frei")),
+            "Veränderung gesperrte Plätze": change(r["gesperrt"], r.get("vorher_gesperrt")),
+            "Stand": fmt_date(r["stichtag"]),
+        })
+    counts = ["Genehmigte Plätze", "Belegte Plätze", "Gesperrte Plätze"]
+    fmts = {c: "#,##0" for c in [*counts, "Freie Plätze", "Veränderung freie Plätze", "Veränderung gesperrte Plätze"]}
+    change_note = ("Veränderung: gegenüber dem vorigen gemeldeten Stichtag der Einrichtung; „x“: erster Stichtag "
+                   "der Einrichtung. Negative freie Plätze bedeuten Überbelegung.")
+    stand_note = "Stand: letzter gemeldeter Stichtag der Einrichtung (ältere Angaben, wenn die neueste Lieferung fehlt)."
+
+    def frame(sel: list[dict], cols: list[str], empty_label: str) -> pd.DataFrame:
+        if not sel:
+            return pd.DataFrame([{c: (empty_label if i == 0 else ("–" if c in fmts else "–")) for i, c in enumerate(cols)}])
+        return _dash_counts(pd.DataFrame(sel)[cols], [c for c in [*counts, "Freie Plätze"] if c in cols])
+
+    # 1. free places for the age
+    sel = sorted([r for r in rows if r["_alt_ok"] and r["Freie Plätze"] > 0],
+                 key=lambda r: (-r["Freie Plätze"], r["_a"], r["_o"], r["Einrichtung"]))
+    cols1 = ["Einrichtung", "Jugendamt", "Angebot", "Aufnahmealter", "Freie Plätze", "Veränderung freie Plätze", "Stand"]
+    t1 = ReportTable(
+        id="frei_alter", title=f"Freie Plätze für {alter}-Jährige, {net}", data=frame(sel, cols1, "keine freien Plätze"),
+        number_formats={c: fmts[c] for c in cols1 if c in fmts}, sheet=f"Frei für {alter}-Jährige",
+        description=f"Einrichtungen, die {alter}-Jährige aufnehmen und freie Plätze haben; die meisten freien Plätze zuerst.",
+        notes=[change_note, stand_note],
+    )
+    # 2. by Angebot
+    arows = []
+    for code in codes("angebot"):
+        part = [r for r in rows if r["Angebot"] == label("angebot", code)]
+        if part:
+            arows.append({"Angebot": label("angebot", code), "Einrichtungen": len(part),
+                          **{c: sum(r[c] for r in part) for c in [*counts, "Freie Plätze"]},
+                          "Veränderung freie Plätze": sum(r["Veränderung freie Plätze"] for r in part
+                                                          if r["Veränderung freie Plätze"] != "x")})
+    arows.append({"Angebot": f"{net} insgesamt", "Einrichtungen": len(rows),
+                  **{c: sum(r[c] for r in rows) for c in [*counts, "Freie Plätze"]},
+                  "Veränderung freie Plätze": sum(r["Veränderung freie Plätze"] for r in rows
+                                                  if r["Veränderung freie Plätze"] != "x")})
+    adf = _dash_counts(pd.DataFrame(arows), ["Einrichtungen", *counts])
+    t2 = ReportTable(
+        id="angebote", title=f"Plätze nach Angebot, {net}", data=adf,
+        number_formats={"Einrichtungen": "#,##0", **{c: fmts[c] for c in [*counts, "Freie Plätze", "Veränderung freie Plätze"]}},
+        total_rows=[len(adf) - 1], sheet="Nach Angebot",
+        notes=["Veränderung: Summe über die Einrichtungen mit einem vorigen Stichtag.", stand_note],
+    )
+    # 3. every facility, by Angebot, most free places first
+    allr = sorted(rows, key=lambda r: (r["_a"], -r["Freie Plätze"], r["_o"], r["Einrichtung"]))
+    cols3 = ["Angebot", "Einrichtung", "Jugendamt", "Aufnahmealter", *counts, "Freie Plätze", "Veränderung freie Plätze", "Stand"]
+    t3 = ReportTable(
+        id="einrichtungen", title=f"Plätze je Einrichtung nach Angebot, {net}", data=frame(allr, cols3, "keine Einrichtungen gemeldet"),
+        number_formats={c: fmts[c] for c in cols3 if c in fmts}, sheet="Einrichtungen", row_header="Einrichtung",
+        description="Je Angebot die Einrichtungen mit den meisten freien Plätzen zuerst.", notes=[change_note, stand_note],
+    )
+    # 4. blocked places
+    blk = sorted([r for r in rows if r["Gesperrte Plätze"] > 0], key=lambda r: (-r["Gesperrte Plätze"], r["_a"], r["_o"]))
+    cols4 = ["Einrichtung", "Jugendamt", "Angebot", "Genehmigte Plätze", "Gesperrte Plätze", "Veränderung gesperrte Plätze", "Stand"]
+    t4 = ReportTable(
+        id="gesperrt", title=f"Gesperrte Plätze je Einrichtung, {net}", data=frame(blk, cols4, "keine gesperrten Plätze"),
+        number_formats={c: fmts[c] for c in cols4 if c in fmts}, sheet="Gesperrte Plätze",
+        description="Plätze, die wegen Personal- oder Gebäudeproblemen nicht belegt werden können.",
+        notes=[change_note.replace("freie Plätze bedeuten Überbelegung", "Werte: weniger gesperrte Plätze"), stand_note],
+    )
+    st_list = [s for s in in_force(data_status) if s.dataset == "plaetze" and s.jugendamt in keys]
+    last_month = _month_of(latest) if latest else ""
+    shown_status = [s for s in st_list if not last_month or s.monat == last_month] or st_list
+    fallback = _at_midnight(latest) if latest else dt.datetime(2000, 1, 1)
+    period = f"Stichtag {fmt_date(latest)}" if latest else "kein Stichtag gemeldet"
+    return ReportModel(
+        kind="platzuebersicht", title=f"Platzübersicht – {net}", period=period, scope=net,
+        audience="Koordinierungsstelle des Verbunds", disclosure_method="keine",
+        disclosure_note="Platzzahlen beschreiben Einrichtungen, nicht Kinder; innerhalb des Verbunds werden sie "
+                        "ungesperrt gezeigt.",
+        data_status=shown_status, product_version=inobhut.__version__,
+        created_at=status_created_at(st_list, fallback), source=texts.SOURCE, contact=_contact(contact),
+        tables=[t1, t2, t3, t4],
+        data_status_note=(f"Platzmeldungen von {len({s.jugendamt for s in shown_status if s.verdict != 'fehlt'})} "
+                          f"von {len(keys)} Jugendämtern für {fmt_month(last_month)}." if last_month else ""),
+        definitions=texts.definitions("Freie Plätze", "Auslastung") + [
+            ("Aufnahmealter", "Altersspanne, für die die Einrichtung Kinder und Jugendliche aufnimmt (laut Lieferung).")],
+        period_key="", scope_key=verbund, network=verbund,
+    )
+
+
+# ================================================================ Jahresbericht
+JAHR_GROUPS = (  # (table id, sheet, title, merkmale)
+    ("ueberblick", "Überblick", "Beendete Maßnahmen: Art, Einreise und Geschlecht", ("insgesamt", "massnahme", "unbegleitet", "geschlecht")),
+    ("anlass", "Anlass", "Beendete Maßnahmen nach Anlass (Mehrfachnennung)", ("insgesamt", "anlass")),
+    ("unterbringung", "Unterbringung", "Beendete Maßnahmen nach Unterbringung", ("unterbringung",)),
+    ("angeregt", "Angeregt durch", "Beendete Maßnahmen nach anregender Stelle", ("angeregt_durch",)),
+    ("aufenthalt", "Aufenthalt vorher", "Beendete Maßnahmen nach Aufenthalt vor der Maßnahme", ("aufenthalt_vorher",)),
+    ("dauer", "Dauer", "Beendete Maßnahmen nach Dauer", ("dauerklasse",)),
+    ("ende", "Ende und Anschluss", "Beendete Maßnahmen nach Grund der Beendigung und Anschluss", ("ende_grund", "anschluss")),
+)
+
+
+def _beendete_dict(df: pd.DataFrame | None, who: str) -> dict[tuple[str, str], float]:
+    out: dict[tuple[str, str], float] = {}
+    if df is None:
+        return out
+    for r in df[df["jugendamt"] == who].itertuples(index=False):
+        m = str(r.merkmal)
+        k = (m, texts.normalise_code(m, r.auspraegung))
+        out[k] = out.get(k, 0.0) + (_num(r.anzahl) or 0.0)
+    return out
+
+
+def _network_dict(df: pd.DataFrame | None, verbund: str, keys: list[str]) -> dict[tuple[str, str], float]:
+    if df is None:
+        return {}
+    if (df["jugendamt"] == verbund).any():
+        return _beendete_dict(df, verbund)
+    acc: dict[tuple[str, str], float] = {}
+    for a in keys:
+        for k, v in _beendete_dict(df, a).items():
+            acc[k] = acc.get(k, 0.0) + v
+    return acc
+
+
+def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame | None,
+                        alter_geschlecht: pd.DataFrame, verbund: str, year: str,
+                        data_status: Sequence[DeliveryStatus], protect: Protect, *,
+                        contact: str | None = None) -> ReportModel:
+    """Ended measures of a year in the layout of the federal statistic, with the change to the
+    previous year when ``beendete_vorjahr`` is given.
+
+    ``beendete``: statistics ``beendete`` for zeitraum ``year`` (offices and network rows);
+    ``alter_geschlecht``: jahr, altersgruppe, geschlecht (m/w), anzahl of the network for the
+    year (and the previous year, if any); ``protect``: disclosure for counts by office."""
+    offices = config.network_offices(verbund)
+    keys = [o.ags for o in offices]
+    net = network_label(verbund)
+    total_label = f"{net} insgesamt"
+    prev_year = str(int(year) - 1)
+    cur = _network_dict(beendete, verbund, keys)
+    prev = _network_dict(beendete_vorjahr, verbund, keys) if beendete_vorjahr is not None else None
+    c_cur, c_prev = f"Anzahl {year}", f"Anzahl {prev_year}"
+    fmts = {c_cur: "#,##0", **({c_prev: "#,##0", "Veränderung in %": "0.0"} if prev is not None else {})}
+    yoy_note = ("Veränderung gegenüber dem Vorjahr in Prozent; „x“: im Vorjahr keine Fälle." if prev is not None else
+                f"Für {prev_year} liegen keine Daten vor; die Veränderung zum Vorjahr entfällt.")
+    tables: list[ReportTable] = []
+    released: dict = {}
+
+    # by office (the only table with values by office -> disclosure control)
+    cols_b = [("Beendete Maßnahmen", "insgesamt", "insgesamt"), ("§42", "massnahme", "1"), ("§42a", "massnahme", "2"),
+              ("Unbegleitet eingereist", "unbegleitet", "1"), ("Männlich", "geschlecht", "m"), ("Weiblich", "geschlecht", "w")]
+    heads = [h for h, _, _ in cols_b]
+    rows = []
+    for a in keys:
+        d = _beendete_dict(beendete, a)
+        rows.append({"Jugendamt": office_label(a), **{h: d.get((m, c), 0.0) for h, m, c in cols_b}})
+    rows.append({"Jugendamt": total_label, **{h: sum(r[h] for r in rows) for h in heads}})
+    shown, fn = _apply_protect(protect, pd.DataFrame(rows), heads, total_label, released, "Beendete nach Jugendamt")
+    tables.append(ReportTable(
+        id="nach_jugendamt", title=f"Beendete Maßnahmen nach Jugendamt, {year}", data=_dash_counts(shown, heads),
+        number_formats={h: "#,##0" for h in heads}, total_rows=[len(shown) - 1], sheet="Nach Jugendamt",
+        notes=[n for n in (fn, texts.DEFINITIONS["Geschlecht"]) if n],
+    ))
+
+    count_cols = [c_cur] + ([c_prev] if prev is not None else [])
+    min_cases = int(config.settings().get("geheimhaltung", {}).get("mindestfallzahl", 3))
+
+    def merkmal_block(m: str) -> list[dict]:
+        """Rows of one characteristic, protected with its total ("insgesamt") as the sum line;
+        an "ohne Angabe" row keeps the sum exact where values are missing."""
+        vals = [(c, ml, vl) for mm, c, ml, vl in _merkmal_rows(cur, prev or {}) if mm == m]
+        raw = [{"Ausprägung": vl, c_cur: cur.get((m, c), 0.0),
+                **({c_prev: prev.get((m, c), 0.0)} if prev is not None else {})} for c, _, vl in vals]
+        ml = texts.MERKMALE[m][0]
+        if m == "insgesamt":
+            df_raw = pd.DataFrame(raw)
+            shown, fn_ = _apply_protect(protect, df_raw, count_cols, None, released, f"{ml}")
+        else:
+            tot = {c_cur: cur.get(("insgesamt", "insgesamt"), 0.0),
+                   **({c_prev: prev.get(("insgesamt", "insgesamt"), 0.0)} if prev is not None else {})}
+            multiple = m == "anlass"
+            if not multiple:
+                rest = {c: tot[c] - sum(r[c] for r in raw) for c in count_cols}
+                if any(v > 0 for v in rest.values()):
+                    raw.append({"Ausprägung": "ohne Angabe", **{c: max(v, 0.0) for c, v in rest.items()}})
+                raw.append({"Ausprägung": "zusammen", **tot})
+            shown, fn_ = _apply_protect(protect, pd.DataFrame(raw), count_cols, None if multiple else "zusammen",
+                                        released, ml)
+            if not multiple:
+                shown = shown.iloc[:-1]  # the sum line is the "insgesamt" row of the overview
+        if fn_ and fn_ not in notes_disc:
+            notes_disc.append(fn_)
+        out = []
+        for r_raw, r in zip(raw, shown.to_dict("records")):
+            row = {"Merkmal": ml, "Ausprägung": r["Ausprägung"], c_cur: _count(r[c_cur])}
+            if prev is not None:
+                row[c_prev] = _count(r[c_prev])
+                hidden = "." in (r[c_cur], r[c_prev]) or r_raw[c_prev] < min_cases or r_raw[c_cur] < min_cases
+                row["Veränderung in %"] = "." if hidden and r_raw[c_prev] > 0 else _change_pct(r_raw[c_cur], r_raw[c_prev])
+            out.append(row)
+        return out
+
+    notes_disc: list[str] = []
+
+    def yoy_rows(merkmale: tuple[str, ...]) -> list[dict]:
+        return [row for m in merkmale for row in merkmal_block(m)]
+
+    for tid, sheet, title, merkmale in JAHR_GROUPS:
+        rows = yoy_rows(merkmale)
+        df = pd.DataFrame(rows)
+        if len(merkmale) == 1:
+            df = df.drop(columns=["Merkmal"])
+        notes = [*notes_disc[:1], yoy_note]
+        if prev is not None:
+            notes.append(f"Veränderungen aus weniger als {min_cases} Fällen oder zu gesperrten Werten sind durch „.“ ersetzt.")
+        if "anlass" in merkmale:
+            notes.append(texts.DEFINITIONS["Anlass"])
+        if "geschlecht" in merkmale:
+            notes.append(texts.DEFINITIONS["Geschlecht"])
+        tables.append(ReportTable(
+            id=tid, title=f"{title}, {net}, {year}", data=df, number_formats=fmts, sheet=sheet,
+            total_rows=[0] if merkmale[0] == "insgesamt" else None, row_header="Ausprägung", notes=notes,
+        ))
+        if tid == "anlass":  # federal order: Anlass, then Alter × Geschlecht
+            tables.append(_alter_geschlecht(alter_geschlecht, year, net, released))
+    return ReportModel(
+        kind="jahresbericht", title=f"Jahresbericht Inobhutnahmen – {net}", period=f"Jahr {year}", scope=net,
+        audience="Landesebene (Verbund, Ministerium, kommunale Landesverbände)",
+        disclosure_method=_disclosure_setting("jahresbericht"),
+        disclosure_note=(fn or "Fallzahlen sind nach § 103 SGB VIII geheim gehalten.")
+                        + " Gesperrt wird in allen Tabellen, auch in denen für den ganzen Verbund.",
+        data_status=list(data_status), product_version=inobhut.__version__,
+        created_at=status_created_at([s for s in data_status if s.monat <= f"{year}-12"],
+                                     _at_midnight(dt.date(int(year), 12, 31))),
+        source=texts.SOURCE, contact=_contact(contact), tables=tables,
+        data_status_note=f"Maßnahmen-Lieferungen für {year}, die in die Auswertung eingegangen sind.",
+        definitions=texts.definitions("Beendete Maßnahmen", "Anlass", "Geschlecht", "Alter", "Dauer"),
+        period_key=year, scope_key=verbund, network=verbund, protected=released,
+    )
+
+
+def _alter_geschlecht(df: pd.DataFrame, year: str, net: str, released: dict) -> ReportTable:
+    """Age group × sex of the year, with row and column totals, protected as one two-way table
+    (disclosure method of the Jahresbericht; the protected table goes to the release check)."""
+    from inobhut import disclosure
+
+    d = df[df["jahr"].astype(str) == year]
+    groups = texts.merkmal_values("altersgruppe")
+    rows = []
+    for code, lbl in groups:
+        s = d[d["altersgruppe"] == code]
+        m, w = float(s.loc[s["geschlecht"] == "m", "anzahl"].sum()), float(s.loc[s["geschlecht"] == "w", "anzahl"].sum())
+        rows.append({"Alter bei Beginn": lbl, "Männlich": m, "Weiblich": w, "Zusammen": m + w})
+    rows.append({"Alter bei Beginn": "Insgesamt", **{c: sum(r[c] for r in rows) for c in ("Männlich", "Weiblich", "Zusammen")}})
+    raw = pd.DataFrame(rows)
+    cols = ["Männlich", "Weiblich", "Zusammen"]
+    method = _disclosure_setting("jahresbericht")
+    min_cases = int(config.settings().get("geheimhaltung", {}).get("mindestfallzahl", 3))
+    pt = disclosure.protect(raw, method, value_cols=cols, total_row=True, total_col=True, min_cases=min_cases)
+    released["Alter und Geschlecht"] = pt
+    shown = raw.copy().astype(object)
+    for c in cols:
+        shown[c] = ["." if sup else _count(v) for v, sup in zip(pt.values[c].tolist(), pt.suppressed[c].tolist())]
+    shown = pd.concat([shown.iloc[[-1]], shown.iloc[:-1]], ignore_index=True)  # Insgesamt first (federal layout)
+    return ReportTable(
+        id="alter_geschlecht", title=f"Beendete Maßnahmen nach Alter und Geschlecht, {net}, {year}", data=shown,
+        number_formats={c: "#,##0" for c in cols}, total_rows=[0], sheet="Alter und Geschlecht",
+        notes=[pt.footnote, texts.DEFINITIONS["Alter"], texts.DEFINITIONS["Geschlecht"]],
+    )
+
+
+# ================================================================ Strategiebericht
+OUTLOOK_LABELS = {  # documented columns of the outlook frame (inobhut.outlook) -> German header, format
+    "jahr": ("Jahr", None), "szenario": ("Szenario", None), "angebot": ("Angebot", None),
+    "zugaenge": ("Zugänge je Jahr", "#,##0"), "bestand_mittel": ("Mittlerer Bestand", "#,##0.0"),
+    "plaetze_bedarf": ("Benötigte Plätze", "#,##0"), "plaetze_nutzbar": ("Nutzbare Plätze", "#,##0"),
+    "plaetze_luecke": ("Lücke Plätze", "#,##0"), "vzae_bedarf": ("Benötigte VZÄ", "#,##0.0"),
+    "vzae_luecke": ("Lücke VZÄ", "#,##0.0"), "kosten_eur": ("Kosten in EUR je Jahr", "#,##0"),
+    "untere_grenze": ("Untere Grenze", "#,##0"), "obere_grenze": ("Obere Grenze", "#,##0"),
+}
+
+
+def _net_rows(df: pd.DataFrame | None, verbund: str, keys: list[str]) -> pd.DataFrame:
+    """The network's rows of a statistics table (its total rows, else the office rows)."""
+    if df is None or df.empty:
+        return pd.DataFrame(columns=[] if df is None else df.columns)
+    if (df["jugendamt"] == verbund).any():
+        return df[df["jugendamt"] == verbund]
+    return df[df["jugendamt"].isin(keys)]
+
+
+def _sentence_change(subject: str, verb_plural: bool, cur: float, prev: float, span: str) -> str:
+    sind = "sind" if verb_plural else "ist"
+    if prev == 0:
+        return f"{subject} {sind} {span} von 0 auf {fmt_int(cur)} gestiegen."
+    pct = 100 * (cur - prev) / prev
+    if abs(pct) < 0.05:
+        return f"{subject} {'sind' if verb_plural else 'ist'} {span} gleich geblieben ({fmt_int(cur)})."
+    way = "gestiegen" if pct > 0 else "gesunken"
+    return f"{subject} {sind} {span} um {fmt_dec(abs(pct), 1)} % {way} (von {fmt_int(prev)} auf {fmt_int(cur)})."
+
+
+def _compare_span(months: list[str]) -> tuple[list[str], list[str], str] | None:
+    """(current months, comparison months, German phrase) for the key findings."""
+    if len(months) >= 24:
+        return months[-12:], months[-24:-12], "in den letzten zwölf Monaten gegenüber den zwölf Monaten davor"
+    last = months[-1]
+    prev = add_months(last, -12)
+    if prev in months:
+        return [last], [prev], f"im {fmt_month(last)} gegenüber dem Vorjahresmonat"
+    if len(months) >= 2:
+        return [last], [months[0]], f"von {fmt_month(months[0])} bis {fmt_month(last)}"
+    return None
+
+
+def key_findings(zeitreihe: dict[str, dict[str, float]], uma: dict[str, float], kap: dict | None,
+                 pers: dict | None) -> list[str]:
+    """Plain German sentences from the numbers. ``zeitreihe``: month -> {"z1", "z2", "bestand"};
+    ``uma``: month -> UMA Ist; ``kap``/``pers``: latest capacity / staff values of the network."""
+    out = []
+    months = sorted(zeitreihe)
+    span = _compare_span(months) if months else None
+    if span:
+        cur_m, prev_m, phrase = span
+        for key, subject in (("z2", "Die Zugänge nach §42a"), ("z1", "Die Zugänge nach §42")):
+            cur = sum(zeitreihe[m][key] for m in cur_m)
+            prev = sum(zeitreihe[m][key] for m in prev_m)
+            out.append(_sentence_change(subject, True, cur, prev, phrase))
+        last, first = months[-1], prev_m[-1]
+        out.append(_sentence_change("Der Bestand am Monatsende", False, zeitreihe[last]["bestand"],
+                                    zeitreihe[first]["bestand"],
+                                    f"vom {fmt_date(month_end(first))} bis zum {fmt_date(month_end(last))}"))
+    elif months:
+        m = months[-1]
+        out.append(f"Im {fmt_month(m)} gab es {fmt_int(zeitreihe[m]['z1'])} Zugänge nach §42 und "
+                   f"{fmt_int(zeitreihe[m]['z2'])} nach §42a; für einen Vergleich fehlen weitere Monate.")
+    um = sorted(uma)
+    if len(um) >= 2:
+        ref = add_months(um[-1], -12) if add_months(um[-1], -12) in uma else um[0]
+        out.append(_sentence_change(f"Die Zahl der UMA in Zuständigkeit des Verbunds", False, uma[um[-1]], uma[ref],
+                                    f"vom {fmt_date(month_end(ref))} bis zum {fmt_date(month_end(um[-1]))}"))
+    if kap:
+        a = kap.get("auslastung")
+        txt = (f"Am {fmt_date(kap['stichtag'])} waren {fmt_int(kap['belegt'])} von {fmt_int(kap['nutzbar'])} belegbaren "
+               f"Plätzen belegt" + (f" (Auslastung {fmt_dec(a, 1)} %)" if a is not None else ""))
+        txt += f"; {fmt_int(kap['gesperrt'])} Plätze waren gesperrt." if kap["gesperrt"] else "; kein Platz war gesperrt."
+        out.append(txt)
+    if pers and pers.get("soll"):
+        out.append(f"Von {fmt_dec(pers['soll'], 1)} geplanten Vollzeitstellen waren am {fmt_date(pers['stichtag'])} "
+                   f"{fmt_dec(pers['ist'], 1)} besetzt ({fmt_dec(100 * pers['ist'] / pers['soll'], 1)} %).")
+    return out or ["Für Kernaussagen liegen noch keine Daten vor."]
+
+
+def build_strategiebericht(history: dict[str, pd.DataFrame], verbund: str, data_status: Sequence[DeliveryStatus],
+                           protect: Protect, *, outlook: pd.DataFrame | None = None,
+                           contact: str | None = None) -> ReportModel:
+    """The strategy report of a network over its whole history.
+
+    ``history``: statistics tables over all months (``bewegung``, ``uma_quote``,
+    ``kapazitaet``, ``personal``); ``outlook``: the five-year outlook (columns of
+    :data:`OUTLOOK_LABELS`, from ``inobhut.outlook``) or ``None`` (placeholder table);
+    ``protect``: disclosure for counts by office."""
+    offices = config.network_offices(verbund)
+    keys = [o.ags for o in offices]
+    net = network_label(verbund)
+    total_label = f"{net} insgesamt"
+    tables: list[ReportTable] = []
+    released: dict = {}
+    footnote = ""
+
+    # monthly entries by Maßnahme and stock
+    bew = history.get("bewegung")
+    zr: dict[str, dict[str, float]] = {}
+    if bew is not None and not bew.empty:
+        b = _net_rows(bew, verbund, keys)
+        for r in b.itertuples(index=False):
+            m = str(r.monat)[:7]
+            d = zr.setdefault(m, {"z1": 0.0, "z2": 0.0, "b1": 0.0, "b2": 0.0, "bestand": 0.0})
+            code = str(r.massnahme).removesuffix(".0")
+            d["z" + code] = d.get("z" + code, 0.0) + (_num(r.zugaenge) or 0.0)
+            d["b" + code] = d.get("b" + code, 0.0) + (_num(r.bestand) or 0.0)
+            d["bestand"] += _num(r.bestand) or 0.0
+    months = sorted(zr)
+    if months:
+        rows = [{"Monat": fmt_month_short(m), "Zugänge §42": _count(zr[m]["z1"]), "Zugänge §42a": _count(zr[m]["z2"]),
+                 "Bestand §42": _count(zr[m]["b1"]), "Bestand §42a": _count(zr[m]["b2"]),
+                 "Bestand zusammen": _count(zr[m]["bestand"])} for m in months]
+        z = [zr[m]["z1"] + zr[m]["z2"] for m in months]
+        chart = ChartSpec("line", "Monat", ["Zugänge §42", "Zugänge §42a", "Bestand zusammen"],
+                          f"Zugänge und Bestand, {net}",
+                          f"Liniendiagramm: Zugänge nach §42 und §42a und Bestand von {net}, {fmt_month(months[0])} bis "
+                          f"{fmt_month(months[-1])}. Zugänge zusammen je Monat zwischen {fmt_int(min(z))} und "
+                          f"{fmt_int(max(z))}. Alle Werte stehen in der Tabelle.",
+                          y_title="Maßnahmen", x_title="Monat") if len(months) >= 2 else None
+    else:
+        rows = [{"Monat": "keine Daten", "Zugänge §42": "...", "Zugänge §42a": "...", "Bestand §42": "...",
+                 "Bestand §42a": "...", "Bestand zusammen": "..."}]
+        chart = None
+    df = pd.DataFrame(rows)
+    tables.append(ReportTable(
+        id="zeitreihe", title=f"Zugänge und Bestand seit Beginn der Aufzeichnung, {net}", data=df,
+        number_formats={c: "#,##0" for c in df.columns if c != "Monat"}, chart=chart, sheet="Zeitreihe",
+        description="Zugänge im Monat; Bestand am Monatsende. Alle Jugendämter des Verbunds zusammen.",
+    ))
+
+    # entries by office and year (counts by office -> disclosure control)
+    years = sorted({m[:4] for m in months})
+    if years and bew is not None:
+        heads = [f"Zugänge {y}" for y in years]
+        rows = []
+        for a in keys:
+            s = bew[bew["jugendamt"] == a]
+            rows.append({"Jugendamt": office_label(a),
+                         **{f"Zugänge {y}": float(s.loc[s["monat"].astype(str).str[:4] == y, "zugaenge"].sum()) for y in years}})
+        rows.append({"Jugendamt": total_label, **{h: sum(r[h] for r in rows) for h in heads}})
+        shown, footnote = _apply_protect(protect, pd.DataFrame(rows), heads, total_label, released, "Zugänge nach Jugendamt und Jahr")
+        part = [y for y in years if len([m for m in months if m[:4] == y]) < 12]
+        tables.append(ReportTable(
+            id="zugaenge_jahr", title=f"Zugänge nach Jugendamt und Jahr, {net}", data=_dash_counts(shown, heads),
+            number_formats={h: "#,##0" for h in heads}, total_rows=[len(shown) - 1], sheet="Zugänge nach Jahr",
+            description=(f"Unvollständige Jahre (nicht alle Monate geliefert): {', '.join(part)}." if part else ""),
+            notes=[n for n in (footnote,) if n],
+        ))
+
+    # UMA over time
+    uq = history.get("uma_quote")
+    uma_ist: dict[str, float] = {}
+    rows = []
+    if uq is not None and not uq.empty:
+        for m in sorted({_month_of(v) for v in uq["stichtag"]}):
+            s = uq[uq["stichtag"].map(_month_of) == m]
+            netrow = s[s["jugendamt"] == verbund]
+            offs = s[s["jugendamt"].isin(keys)]
+            ist = float(netrow["uma_ist"].sum()) if len(netrow) else float(offs["uma_ist"].sum())
+            jv = float(netrow["junge_volljaehrige"].sum()) if len(netrow) else float(offs["junge_volljaehrige"].sum())
+            uma_ist[m] = ist
+            q = pd.to_numeric(offs["erfuellungsquote_pct"], errors="coerce")
+            complete = len(offs) == len(keys) and q.notna().all()
+            rows.append({"Stichtag": fmt_date(month_end(m)), "UMA Ist": _count(ist), "Junge Volljährige": _count(jv),
+                         "Jugendämter über dem Soll": _count(int((q > 100).sum())) if complete else "...",
+                         "Jugendämter unter dem Soll": _count(int((q < 100).sum())) if complete else "..."})
+    if not rows:
+        rows = [{"Stichtag": "keine Daten", "UMA Ist": "...", "Junge Volljährige": "...",
+                 "Jugendämter über dem Soll": "...", "Jugendämter unter dem Soll": "..."}]
+    df = pd.DataFrame(rows)
+    tables.append(ReportTable(
+        id="uma", title=f"UMA im Zeitverlauf, {net}", data=df,
+        number_formats={c: "#,##0" for c in df.columns if c != "Stichtag"}, sheet="UMA",
+        chart=(ChartSpec("line", "Stichtag", ["UMA Ist", "Junge Volljährige"], f"UMA und junge Volljährige, {net}",
+                         f"Liniendiagramm: UMA in Zuständigkeit und junge Volljährige von {net} an "
+                         f"{len(uma_ist)} Stichtagen. Alle Werte stehen in der Tabelle.", y_title="Personen")
+               if len(uma_ist) >= 2 else None),
+        description="Erfüllung der Aufnahmequote: Zahl der Jugendämter über und unter ihrem Aufnahmesoll.",
+        notes=["„...“: nicht alle Jugendämter haben für den Stichtag geliefert; das Aufnahmesoll ist nicht berechnet.",
+               texts.DEFINITIONS["Erfüllungsquote"]],
+    ))
+
+    # capacity over time
+    kp = history.get("kapazitaet")
+    kap_last = None
+    rows = []
+    if kp is not None and not kp.empty:
+        k = _net_rows(kp[kp["angebot"].astype(str) == "insgesamt"], verbund, keys)
+        for m in sorted({_month_of(v) for v in k["stichtag"]}):
+            s = k[k["stichtag"].map(_month_of) == m]
+            g, gs, bl = (float(s[c].sum()) for c in ("genehmigt", "gesperrt", "belegt"))
+            nutz = g - gs
+            cost = pd.to_numeric(s["kosten_je_belegtag"], errors="coerce").dropna()
+            ausl = round(100 * bl / nutz, 1) if nutz > 0 else None
+            rows.append({"Monat": fmt_month_short(m), "Genehmigte Plätze": _count(g), "Gesperrte Plätze": _count(gs),
+                         "Belegte Plätze": _count(bl), "Freie Plätze": int(nutz - bl),
+                         "Auslastung in %": "x" if ausl is None else ausl,
+                         "Anteil gesperrt in %": round(100 * gs / g, 1) if g > 0 else "x",
+                         "Kosten je Belegtag in EUR": round(float(cost.iloc[0]), 2) if len(cost) == 1 and len(s) == 1 else "."})
+            kap_last = {"stichtag": month_end(m), "belegt": bl, "nutzbar": nutz, "gesperrt": gs, "auslastung": ausl}
+    if not rows:
+        rows = [{"Monat": "keine Daten", **{c: "..." for c in ("Genehmigte Plätze", "Gesperrte Plätze", "Belegte Plätze",
+                 "Freie Plätze", "Auslastung in %", "Anteil gesperrt in %", "Kosten je Belegtag in EUR")}}]
+    df = pd.DataFrame(rows)
+    kfmt = {c: "#,##0" for c in ("Genehmigte Plätze", "Gesperrte Plätze", "Belegte Plätze", "Freie Plätze")}
+    kfmt.update({"Auslastung in %": "0.0", "Anteil gesperrt in %": "0.0", "Kosten je Belegtag in EUR": "#,##0.00"})
+    tables.append(ReportTable(
+        id="kapazitaet", title=f"Plätze im Zeitverlauf, {net}", data=df, number_formats=kfmt, sheet="Kapazität",
+        chart=(ChartSpec("line", "Monat", ["Genehmigte Plätze", "Belegte Plätze"], f"Genehmigte und belegte Plätze, {net}",
+                         f"Liniendiagramm: genehmigte und belegte Plätze von {net} über {len(rows)} Monate. "
+                         "Alle Werte stehen in der Tabelle.", y_title="Plätze") if len(rows) >= 2 else None),
+        description="Letzter Stichtag des Monats je Einrichtung, alle Angebote zusammen.",
+        notes=["Kosten je Belegtag: mit den gelieferten Tagessätzen gewichtet; „.“: nicht für den Verbund berechnet.",
+               "„x“: keine Plätze, Anteil nicht sinnvoll."],
+    ))
+
+    # staff over time
+    pe = history.get("personal")
+    pers_last = None
+    rows = []
+    if pe is not None and not pe.empty:
+        p = _net_rows(pe[pe["bereich"].astype(str) == "insgesamt"], verbund, keys)
+        for m in sorted({_month_of(v) for v in p["stichtag"]}):
+            s = p[p["stichtag"].map(_month_of) == m]
+            soll, ist, unb = (float(pd.to_numeric(s[c], errors="coerce").sum()) for c in ("vzae_soll", "vzae_ist", "stellen_unbesetzt"))
+            rows.append({"Monat": fmt_month_short(m), "VZÄ Soll": round(soll, 2), "VZÄ Ist": round(ist, 2),
+                         "Unbesetzte Stellen (VZÄ)": round(unb, 2),
+                         "Besetzungsquote in %": round(100 * ist / soll, 1) if soll > 0 else "x"})
+            pers_last = {"stichtag": month_end(m), "soll": soll, "ist": ist}
+    if not rows:
+        rows = [{"Monat": "keine Daten", "VZÄ Soll": "...", "VZÄ Ist": "...", "Unbesetzte Stellen (VZÄ)": "...",
+                 "Besetzungsquote in %": "..."}]
+    df = pd.DataFrame(rows)
+    tables.append(ReportTable(
+        id="personal", title=f"Personal im Zeitverlauf, {net}", data=df, sheet="Personal",
+        number_formats={"VZÄ Soll": "#,##0.00", "VZÄ Ist": "#,##0.00", "Unbesetzte Stellen (VZÄ)": "#,##0.00",
+                        "Besetzungsquote in %": "0.0"},
+        chart=(ChartSpec("line", "Monat", ["VZÄ Soll", "VZÄ Ist"], f"Personal (VZÄ Soll und Ist), {net}",
+                         f"Liniendiagramm: geplante und besetzte Vollzeitstellen von {net} über {len(rows)} Monate. "
+                         "Alle Werte stehen in der Tabelle.", y_title="VZÄ") if len(rows) >= 2 else None),
+        description="Alle Bereiche der Jugendämter zusammen; nur Jugendämter, die Personal geliefert haben.",
+    ))
+
+    tables.append(_outlook_table(outlook, net))
+    findings = key_findings(zr, uma_ist, kap_last, pers_last)
+    tables.insert(0, ReportTable(
+        id="kernaussagen", title=f"Kernaussagen, {net}", data=pd.DataFrame({"Nr.": [str(i + 1) for i in range(len(findings))],
+                                                                        "Aussage": findings}),
+        sheet="Kernaussagen", row_header="Nr.",
+        description="Aus den Zahlen dieses Berichts erzeugt; Vergleiche beziehen sich auf den Verbund insgesamt.",
+    ))
+    last = months[-1] if months else ""
+    st_all = in_force(data_status)
+    shown_status = [s for s in st_all if s.monat == last and s.jugendamt in keys] if last else []
+    fallback = _at_midnight(month_end(last)) if last else dt.datetime(2000, 1, 1)
+    return ReportModel(
+        kind="strategiebericht", title=f"Strategiebericht Inobhutnahmen – {net}",
+        period=f"{fmt_month(months[0])} bis {fmt_month(last)}" if months else "keine Daten", scope=net,
+        audience="Strategieprozess des Verbunds (Land, Jugendämter, Träger)",
+        disclosure_method=_disclosure_setting("strategiebericht"),
+        disclosure_note=(footnote or "Fallzahlen nach Jugendämtern sind nach § 103 SGB VIII geheim gehalten.")
+                        + " Zeitreihen und Kernaussagen für den ganzen Verbund liegen oberhalb der Ebene der Jugendämter.",
+        data_status=shown_status, product_version=inobhut.__version__,
+        created_at=status_created_at([s for s in st_all if s.jugendamt in keys], fallback),
+        source=texts.SOURCE, contact=_contact(contact), tables=tables,
+        data_status_note=(f"Gezeigt sind die Lieferungen des letzten Monats ({fmt_month(last)}); die Zeitreihen "
+                          f"umfassen {len(months)} Monate." if last else ""),
+        definitions=texts.definitions("Zugang", "Bestand", "UMA Ist", "Junge Volljährige", "Aufnahmesoll",
+                                      "Erfüllungsquote", "Auslastung", "Freie Plätze", "VZÄ")
+                    + [("Szenario", "Annahme über die künftige Entwicklung der Zugänge (niedrig, mittel, hoch); "
+                                    "eine Hilfe für den Strategieprozess, keine Vorhersage.")],
+        period_key="", scope_key=verbund, network=verbund, protected=released,
+    )
+
+
+def _outlook_table(outlook: pd.DataFrame | None, net: str) -> ReportTable:
+    note_method = ("Methode: monatliche Zugänge mit Trend und Saisonkomponente, drei Szenarien für 60 Monate; "
+                   "benötigte Plätze nach Little: mittlerer Bestand = Zugänge je Tag × mittlere Dauer; Lücke = "
+                   "benötigte minus nutzbare Plätze (genehmigt minus gesperrt); Personal nach Personalschlüssel je "
+                   "Angebot; Kosten aus dem mittleren Tagessatz. Eine Hilfe für den Strategieprozess, keine Vorhersage.")
+    if outlook is None or outlook.empty:
+        df = pd.DataFrame([{"Szenario": s, "Lücke Plätze": "...", "Lücke VZÄ": "...", "Kosten in EUR je Jahr": "..."}
+                           for s in ("niedrig", "mittel", "hoch")])
+        return ReportTable(
+            id="ausblick", title=f"Ausblick auf fünf Jahre: Lücken bei Plätzen, Personal und Kosten, {net}", data=df,
+            number_formats={"Lücke Plätze": "#,##0", "Lücke VZÄ": "#,##0.0", "Kosten in EUR je Jahr": "#,##0"},
+            sheet="Ausblick", notes=["„...“: Die Fünfjahresvorausschau ist in dieser Version noch nicht verfügbar.", note_method],
+        )
+    cols = [c for c in OUTLOOK_LABELS if c in outlook.columns]
+    df = outlook[cols].copy()
+    fmts = {}
+    for c in cols:
+        lbl, f = OUTLOOK_LABELS[c]
+        if f is None:
+            df[c] = [str(v) if not pd.isna(v) else "." for v in df[c]]
+        else:
+            df[c] = [("." if _num(v) is None else _num(v)) for v in df[c]]
+            fmts[lbl] = f
+    df = df.rename(columns={c: OUTLOOK_LABELS[c][0] for c in cols})
+    return ReportTable(
+        id="ausblick", title=f"Ausblick auf fünf Jahre nach Szenario, {net}", data=df, number_formats=fmts,
+        sheet="Ausblick", notes=[note_method, "Lücke: positiv heißt, es fehlen Plätze oder Stellen."],
+    )
