@@ -201,6 +201,49 @@ def validate(files: tuple[Path, ...], bericht: Path) -> None:
 
 
 @main.command()
+@click.argument("dataset", metavar="DATENSATZ")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Zieldatei (.xlsx).")
+def template(dataset: str, out: Path) -> None:
+    """Die Excel-Liefervorlage eines Datensatzes schreiben (massnahmen, uma, plaetze, personal)."""
+    from inobhut.template import build_template
+    from schemas.datasets import DATASET_NAMES
+
+    if dataset not in DATASET_NAMES:
+        raise click.UsageError(f"Unbekannter Datensatz „{dataset}“; erlaubt sind: {', '.join(DATASET_NAMES)}.")
+    if out.suffix.lower() != ".xlsx":
+        raise click.UsageError("Die Vorlage wird als .xlsx geschrieben; bitte einen Dateinamen mit .xlsx angeben.")
+    path = build_template(dataset, out)
+    console.print(f"Vorlage für „{dataset}“ geschrieben: {path}")
+
+
+@main.command()
+@click.option("--jugendamt", "ags", required=True, help="Schlüssel des Jugendamts, z. B. 08335.")
+@click.option("--datensatz", "dataset", required=True, help="massnahmen, uma, plaetze oder personal.")
+@click.option("--monat", required=True, help="Berichtsmonat JJJJ-MM.")
+@click.option("--regel", required=True, help="Kennung des Hinweises, z. B. Z101 (siehe Prüfbericht).")
+@click.option("--schluessel", default="", help="Fallnummer (massnahmen, uma), Einrichtung (plaetze) oder Bereich (personal); leer = die ganze Lieferung.")
+@click.option("--grund", required=True, help="Kurze Begründung, z. B. „Überbelegung wegen Notaufnahme, mit Aufsicht abgestimmt“.")
+@click.option("--von", default="", help="Wer bestätigt (Name oder Kürzel).")
+@click.option("--landing", type=click.Path(path_type=Path), default=None, help="Eingangsverzeichnis (Vorgabe: ./data/landing bzw. INOBHUT_LANDING).")
+def bestaetigen(ags: str, dataset: str, monat: str, regel: str, schluessel: str, grund: str, von: str, landing: Path | None) -> None:
+    """Einen Hinweis für einen Fall und Monat bestätigen; er wird danach nicht mehr gemeldet (bestätigt)."""
+    from inobhut.config import Paths, office_keys
+    from inobhut.confirmations import ConfirmationError, add_confirmation, confirmations_path
+
+    month = _months_arg((monat,))[0]
+    if ags not in office_keys():
+        raise click.UsageError(f"Kein Mitglieds-Jugendamt: {ags}")
+    paths = Paths.from_env(landing=landing)
+    try:
+        add_confirmation(paths.landing, ags, dataset=dataset, month=month, rule=regel, schluessel=schluessel, grund=grund, von=von)
+    except ConfirmationError as exc:
+        raise click.UsageError(str(exc)) from None
+    was = f"Fall/Einrichtung „{schluessel}“" if schluessel.strip() else "die ganze Lieferung"
+    console.print(f"Bestätigt: {regel.upper()} für {was}, {dataset} {month} ({confirmations_path(paths.landing, ags)}).")
+    console.print("Der Hinweis zählt ab dem nächsten Lauf (inobhut run) nicht mehr; der Prüfbericht zeigt ihn als „bestätigt“.")
+
+
+@main.command()
 @click.option("--demo", "use_demo", is_flag=True, help="Die Verzeichnisse der Demo (./demo) verwenden.")
 def ui(use_demo: bool) -> None:
     """Die Dagster-Oberfläche starten (dagster dev mit DAGSTER_HOME=./.dagster)."""
