@@ -1,0 +1,65 @@
+"""Great Expectations at the dataset level: batched over many versions with exact findings per
+version, agreement with the single-file path, the one Data Docs site, and the time per batch."""
+
+from __future__ import annotations
+
+import time
+
+from inobhut.config import settings
+from inobhut.validation import prepare, run_expectations, validate_delivery
+from tests.bad_input.builders import massnahme, write_csv
+
+KEY = b"k"
+
+
+def _prep(tmp_path, name, rows):
+    p = write_csv(tmp_path / name, "massnahmen", rows)
+    return prepare(p, ags="08335", dataset="massnahmen", month="2025-03", key=KEY)
+
+
+def test_batch_findings_per_version(tmp_path):
+    a = _prep(tmp_path, "a.csv", [massnahme(Fallnummer="XA-11"), massnahme(Fallnummer="X2"), massnahme(Fallnummer="XA-11")])
+    b = _prep(tmp_path, "b.csv", [massnahme(Fallnummer="XA-11"), massnahme(Fallnummer="X2", Geschlecht="o")])
+    c = _prep(tmp_path, "c.csv", [massnahme(Fallnummer=f"Y{i}", Anlaesse="14" if i < 4 else "01") for i in range(10)])
+    run = run_expectations([a.item, b.item, c.item], settings())
+    assert run.validations == 2 and run.versions == 3
+    assert [(f.rule_id, f.zeile, f.wert) for f in a.item.findings] == [("S001", 4, "***11")]
+    assert "auch in Zeile 2" in a.item.findings[0].meldung
+    assert [(f.rule_id, f.zeile) for f in b.item.findings] == [("S105", None)]  # 50 % o; X1 again is another version
+    assert "50,0 %" in b.item.findings[0].meldung
+    assert [(f.rule_id, f.zeile) for f in c.item.findings] == [("S106", None)]  # 40 % Anlass 14 > 30 %
+    # the single-file path gives the same dataset-level findings
+    single = validate_delivery(tmp_path / "a.csv", ags="08335", dataset="massnahmen", month="2025-03", key=KEY)
+    assert [(f.rule_id, f.zeile) for f in single.findings if f.rule_id.startswith("S")] == [("S001", 4)]
+    assert single.verdict == "abgelehnt"
+
+
+def test_other_office_and_data_docs(tmp_path):
+    d = _prep(tmp_path, "d.csv", [massnahme(Fallnummer="GEHEIM-1", Jugendamt="08111"), massnahme(Fallnummer="GEHEIM-1", Jugendamt="08111")])
+    docs = tmp_path / "gx_data_docs"
+    run = run_expectations([d.item], settings(), docs_dir=docs, run_name="08335 erster Lauf")
+    assert sorted(f.rule_id for f in d.item.findings) == ["S001", "S002"]
+    assert run.docs_index == docs / "index.html" and run.docs_index.exists()
+    e = _prep(tmp_path, "e.csv", [massnahme(Fallnummer="Z2")])
+    run_expectations([e.item], settings(), docs_dir=docs, run_name="08111 zweiter Lauf")
+    results = sorted(p for p in (docs / ".ergebnisse").rglob("*.json"))
+    assert len(results) == 4  # 2 runs x (zeilen, kennzahlen): one cumulative site
+    index = run.docs_index.read_text(encoding="utf-8")
+    assert "erster" in index and "zweiter" in index
+    for p in docs.rglob("*"):  # unexpected values in the docs are pseudonyms, never case numbers
+        if p.is_file():
+            assert b"GEHEIM" not in p.read_bytes(), p
+
+
+def test_batch_is_cheaper_than_one_run_per_file(tmp_path):
+    preps = [_prep(tmp_path, f"f{i}.csv", [massnahme(Fallnummer=f"F{i}-{j}") for j in range(100)]) for i in range(24)]
+    run_expectations([preps[0].item], settings())  # warm up (import)
+    t = time.perf_counter()
+    run_expectations([p.item for p in preps], settings())
+    batch = time.perf_counter() - t
+    t = time.perf_counter()
+    for p in preps[:6]:
+        run_expectations([p.item], settings())
+    per_file = (time.perf_counter() - t) / 6
+    assert batch < 24 * per_file / 3, (batch, per_file)
+    assert batch < 2.0
