@@ -199,13 +199,15 @@ def _alter_geschlecht(con, years: list[str]) -> pd.DataFrame:
 
 
 def _outlook(con, verbund: str) -> pd.DataFrame | None:
-    """The five-year outlook of ``inobhut.outlook`` (expected: ``project(con, verbund)`` returning
-    the columns of ``inobhut.reports.network.OUTLOOK_LABELS``); ``None`` while it is missing."""
+    """The five-year outlook as a report frame: ``inobhut.outlook.report_frame(con, verbund)``
+    returning one row per year × scenario (× Angebot) with the columns of
+    ``inobhut.reports.network.OUTLOOK_LABELS``; ``None`` (placeholder table "...") while the
+    outlook module does not offer it."""
     try:
         from inobhut import outlook
     except ImportError:
         return None
-    fn = getattr(outlook, "project", None)
+    fn = getattr(outlook, "report_frame", None)
     return fn(con, verbund) if fn is not None else None
 
 

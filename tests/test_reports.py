@@ -541,3 +541,261 @@ def test_model_rejects_duplicate_ids_and_protect_changing_shape(tables):
         _generic_model([t, t])
     with pytest.raises(ValueError, match="andere Form"):
         build_landesbericht(tables, NET, MONTH, _status(), lambda df, cols, total: (df.iloc[:-1], ""))
+
+
+# ================================================================ reports from the fixture warehouse
+# Lieferstatus, Platzübersicht, Jahresbericht, Strategiebericht and the Landesbericht's data
+# quality / staff tables, built from the hand-made deliveries (tests/fixtures, README with the
+# hand calculations) through statistics and report_run, read back with openpyxl.
+FIX_MONTHS = ["2024-03", "2024-04", "2024-05"]
+
+
+def _sheet_table(wb, sheet: str) -> list[list]:
+    ws = wb[sheet]
+    tab = list(ws.tables.values())[0]
+    return [[c.value for c in row] for row in _table_cells(ws, tab.ref)]
+
+
+@pytest.fixture(scope="module")
+def fixture_run(tmp_path_factory):
+    import os
+    import warnings
+
+    from inobhut.config import Paths
+    from inobhut.report_run import render_all_other_reports, render_index_page, render_months
+    from inobhut.statistics import compute_month, write_month
+    from tests.helpers_fixtures import activate_test_settings, load_fixture_warehouse
+
+    warnings.filterwarnings("ignore")
+    tmp = tmp_path_factory.mktemp("fixture_reports")
+    old = os.environ.get("INOBHUT_CONFIG")
+    activate_test_settings(tmp)
+    try:
+        wh = load_fixture_warehouse(tmp / "w.duckdb")
+        with wh.connect() as con:
+            for m in FIX_MONTHS:
+                write_month(con, m, compute_month(con, m))
+            # findings of the in-force Stuttgart May delivery: two Hinweise K-101 (one confirmed), one E2 Hinweis
+            con.execute("""INSERT INTO findings (ags, dataset, monat, version, rule_id, severity, zeile, bestaetigt) VALUES
+                ('08111', 'massnahmen', '2024-05', 1, 'K-101', 'Hinweis', 2, TRUE),
+                ('08111', 'massnahmen', '2024-05', 1, 'K-101', 'Hinweis', 3, FALSE),
+                ('08335043', 'massnahmen', '2024-05', 1, 'E2', 'Hinweis', 2, NULL)""")
+        paths = Paths(tmp / "l", tmp / "a", tmp / "s", tmp / "w.duckdb", tmp / "out")
+        monthly = render_months(paths, wh, ["2024-05"])
+        other = render_all_other_reports(paths, wh)
+        index = render_index_page(paths, wh)
+        yield {"paths": paths, "wh": wh, "monthly": monthly, "other": other, "index": index}
+    finally:
+        if old is None:
+            os.environ.pop("INOBHUT_CONFIG", None)
+        else:
+            os.environ["INOBHUT_CONFIG"] = old
+
+
+def _file(run, name: str) -> Path:
+    return next(p for p in run["other"] + run["monthly"] if p.name == name)
+
+
+def test_all_other_reports_written(fixture_run):
+    names = sorted(p.name for p in fixture_run["other"])
+    expected = []
+    for v in ("BW", "SH-KOOP"):
+        expected += [f"lieferstatus_{v}_{m}.{s}" for m in FIX_MONTHS for s in ("html", "xlsx")]
+        expected += [f"platzuebersicht_{v}.{s}" for s in ("html", "xlsx")]
+        expected += [f"jahresbericht_{v}_2024.{s}" for s in ("html", "xlsx")]
+        expected += [f"strategiebericht_{v}.{s}" for s in ("html", "xlsx")]
+    assert names == sorted(expected)
+    for p in fixture_run["other"]:
+        if p.suffix == ".html":
+            _assert_accessible_html(p)
+
+
+def test_lieferstatus_matrix_from_fixture(fixture_run):
+    wb = _check_workbook(_file(fixture_run, "lieferstatus_SH-KOOP_2024-05.xlsx"), dt.datetime(2024, 5, 31))
+    assert _sheet_table(wb, "Status") == [
+        ["Jugendamt", "Maßnahmen", "UMA", "Plätze", "Personal"],
+        ["Norderstedt", "angenommen", "angenommen", "angenommen", "fehlt"],
+        ["Stormarn", "angenommen", "angenommen", "fehlt", "fehlt"],
+    ]
+    rows = _sheet_table(wb, "Lieferungen")
+    head = rows[0]
+    norder = dict(zip(head, rows[1]))
+    assert norder["Datensatz"] == "Maßnahmen" and norder["Gelieferte Versionen"] == 2 and norder["Version in Kraft"] == 2
+    summary = {r[0]: r[1:] for r in _sheet_table(wb, "Übersicht")[1:]}
+    assert summary["fehlt"] == ["–", "–", 1, 2] and summary["Jugendämter insgesamt"] == [2, 2, 2, 2]
+    # March: Stormarn's rejected correction leaves v1 in force; the status is the newest version's
+    wb3 = openpyxl.load_workbook(_file(fixture_run, "lieferstatus_SH-KOOP_2024-03.xlsx"))
+    st = {r[0]: r for r in _sheet_table(wb3, "Status")}
+    assert st["Stormarn"][1] == "abgelehnt"
+    det = [r for r in _sheet_table(wb3, "Lieferungen") if r[0] == "Stormarn" and r[1] == "Maßnahmen"][0]
+    assert det[3:5] == [2, 1]
+
+
+def test_lieferstatus_lateness_in_days(fixture_run):
+    from inobhut.reports.network import build_lieferstatus
+
+    def row(ags, ds, status, first, late, version=1):
+        return {"ags": ags, "dataset": ds, "monat": "2025-03", "status": status, "version": version, "in_kraft": version,
+                "erste_lieferung": first, "letzte_lieferung": first, "n_fehler": 0, "n_hinweise": 1, "tage_verspaetet": late}
+
+    df = pd.DataFrame([row("01060063", "massnahmen", "angenommen", pd.Timestamp("2025-04-15 09:00"), 5),
+                       row("01060063", "uma", "angenommen mit Hinweisen", pd.Timestamp("2025-04-08 09:00"), 0)])
+    m = build_lieferstatus(df, "SH-KOOP", "2025-03", dt.date(2025, 4, 10))
+    late = m.tables[1].data.set_index("Jugendamt")
+    own = "Norderstedt"
+    assert late.loc[own, "Maßnahmen"] == 5 and late.loc[own, "UMA"] == "–" and late.loc[own, "Plätze"] == "..."
+    assert late.loc["Stormarn", "Maßnahmen"] == "..."
+    status = m.tables[0].data.set_index("Jugendamt")
+    assert status.loc[own, "UMA"] == "angenommen mit Hinweisen" and status.loc["Stormarn", "Personal"] == "fehlt"
+    assert m.created_at == dt.datetime(2025, 4, 15, 9, 0)  # newest receipt, not the clock
+
+
+def test_platzuebersicht_from_fixture(fixture_run):
+    wb = _check_workbook(_file(fixture_run, "platzuebersicht_BW.xlsx"), dt.datetime(2024, 5, 31))
+    rows = _sheet_table(wb, "Einrichtungen")
+    assert rows[0] == ["Angebot", "Einrichtung", "Jugendamt", "Aufnahmealter", "Genehmigte Plätze", "Belegte Plätze",
+                       "Gesperrte Plätze", "Freie Plätze", "Veränderung freie Plätze", "Stand"]
+    # by Angebot, most free places first; changes against 30.04.2024 (E1: 3 -> -1, E3: 1 -> 0, E2: 0 -> 0)
+    assert [r[1] for r in rows[1:]] == ["E3", "E1", "E2"]
+    assert rows[1][4:9] == [6, "–", 6, "–", -1] and rows[2][4:9] == [10, 9, 2, -1, -4] and rows[3][4:9] == [12, 11, 1, "–", 0]
+    blocked = _sheet_table(wb, "Gesperrte Plätze")
+    assert [(r[0], r[4], r[5]) for r in blocked[1:]] == [("E3", 6, 6), ("E1", 2, 2), ("E2", 1, 1)]
+    assert _sheet_table(wb, "Frei für 15-Jährige")[1][0] == "keine freien Plätze"
+    sh = openpyxl.load_workbook(_file(fixture_run, "platzuebersicht_SH-KOOP.xlsx"))
+    assert _sheet_table(sh, "Einrichtungen")[1][1:9] == ["F1", "Norderstedt", "0 bis 12 Jahre", 4, 3, "–", 1, 1]  # April: 4 gesperrt, 0 frei
+
+
+def test_platzuebersicht_finds_free_place_for_15_year_old(fixture_run):
+    from inobhut.reports.network import build_platzuebersicht
+
+    def fac(name, von, bis, gen, bel, ges, angebot="1", vorher=None):
+        return {"jugendamt": "01062", "einrichtung": name, "stichtag": pd.Timestamp("2025-03-31"), "angebot": angebot,
+                "alter_von": von, "alter_bis": bis, "genehmigt": gen, "belegt": bel, "gesperrt": ges,
+                "frei": gen - bel - ges, "vorher_stichtag": None, "vorher_frei": vorher, "vorher_gesperrt": None}
+
+    f = pd.DataFrame([fac("A", 0, 12, 8, 3, 0), fac("B", 12, 17, 6, 4, 0, "4", vorher=0), fac("C", 14, 17, 9, 5, 0, "3"),
+                      fac("D", 15, 17, 5, 5, 0), fac("E", 16, 17, 9, 0, 0)])
+    m = build_platzuebersicht(f, "SH-KOOP", [])
+    first = m.tables[0]
+    assert first.title.startswith("Freie Plätze für 15-Jährige")
+    assert first.data["Einrichtung"].tolist() == ["C", "B"]
+    assert first.data["Freie Plätze"].tolist() == [4, 2] and first.data["Veränderung freie Plätze"].tolist() == ["x", 2]
+    by_angebot = m.tables[1].data
+    assert by_angebot.iloc[-1]["Freie Plätze"] == 5 + 2 + 4 + 0 + 9
+
+
+def test_jahresbericht_from_fixture(fixture_run):
+    from inobhut.disclosure import release_check
+
+    wb = _check_workbook(_file(fixture_run, "jahresbericht_BW_2024.xlsx"), dt.datetime(2024, 12, 31))
+    assert wb.sheetnames[3:-1] == ["Nach Jugendamt", "Überblick", "Anlass", "Alter und Geschlecht", "Unterbringung",
+                                   "Angeregt durch", "Aufenthalt vorher", "Dauer", "Ende und Anschluss"]
+    by_office = _sheet_table(wb, "Nach Jugendamt")
+    # hand calculation (tests/fixtures/erwartet/beendete.csv): Stuttgart 3, Konstanz 1, BW 4 -> the 1 is
+    # suppressed, so is Stuttgart's 3 (otherwise 4 - 3 = 1); §42 total 2 is a primary suppression
+    assert by_office[1][:2] == ["Stuttgart", "."] and by_office[2][:2] == ["Konstanz", "."]
+    assert by_office[3][:3] == ["Baden-Württemberg insgesamt", 4, "."]
+    overview = {r[1]: r[2] for r in _sheet_table(wb, "Überblick")[1:]}
+    assert overview["Beendete Maßnahmen insgesamt"] == 4 and overview["Inobhutnahme §42"] == "."
+    ag = _sheet_table(wb, "Alter und Geschlecht")
+    assert ag[1] == ["Insgesamt", 4, "–", 4]
+    html = _file(fixture_run, "jahresbericht_BW_2024.html").read_text(encoding="utf-8")
+    assert "Sperrung" in html
+    # the model keeps the protected tables, and they pass the release check
+    from inobhut.report_run import make_protect
+    from inobhut.reports.network import build_jahresbericht
+
+    be = pd.read_csv(Path(__file__).parent / "fixtures" / "erwartet" / "beendete.csv", dtype=str)
+    be = be[be["zeitraum"] == "2024"].assign(anzahl=lambda d: d["anzahl"].astype(int))
+    ag_df = pd.DataFrame({"jahr": ["2024"], "altersgruppe": ["16-17"], "geschlecht": ["m"], "anzahl": [4]})
+    m = build_jahresbericht(be, be.assign(zeitraum="2023"), ag_df, "BW", "2024", [], make_protect("sperrung"))
+    assert m.protected and release_check(m.protected) == []
+    ue = m.tables[1].data
+    assert "Anzahl 2023" in ue.columns and ue.iloc[0]["Veränderung in %"] == 0.0
+
+
+def test_landesebene_report_refused_when_release_check_fails(tmp_path):
+    from inobhut.report_run import make_protect
+    from inobhut.reports import render_report
+    from inobhut.reports.model import ReleaseRefused
+    from inobhut.reports.network import build_jahresbericht
+
+    be = pd.read_csv(Path(__file__).parent / "fixtures" / "erwartet" / "beendete.csv", dtype=str)
+    be = be[be["zeitraum"] == "2024"].assign(anzahl=lambda d: d["anzahl"].astype(int))
+    ag_df = pd.DataFrame(columns=["jahr", "altersgruppe", "geschlecht", "anzahl"])
+    import os
+    from tests.helpers_fixtures import activate_test_settings
+
+    old = os.environ.get("INOBHUT_CONFIG")
+    activate_test_settings(tmp_path)
+    try:
+        m = build_jahresbericht(be, None, ag_df, "BW", "2024", [], make_protect("keine"))
+        with pytest.raises(ReleaseRefused, match="Freigabeprüfung der Geheimhaltung nicht bestanden"):
+            render_report(m, tmp_path / "jahresbericht_BW_2024")
+        assert not list(tmp_path.glob("jahresbericht_*"))
+    finally:
+        if old is None:
+            os.environ.pop("INOBHUT_CONFIG", None)
+        else:
+            os.environ["INOBHUT_CONFIG"] = old
+
+
+def test_strategiebericht_from_fixture(fixture_run):
+    wb = _check_workbook(_file(fixture_run, "strategiebericht_SH-KOOP.xlsx"), dt.datetime(2024, 5, 31))
+    assert wb.sheetnames[3:-1] == ["Kernaussagen", "Zeitreihe", "Zugänge nach Jahr", "UMA", "Kapazität", "Personal", "Ausblick"]
+    ts = _sheet_table(wb, "Zeitreihe")
+    # hand calculation (erwartet/bewegung.csv, SH-KOOP): §42 entries 2, 1, 2; stock 2, 2, 3; no §42a
+    assert [r[1] for r in ts[1:]] == [2, 1, 2] and [r[5] for r in ts[1:]] == [2, 2, 3] and {r[2] for r in ts[1:]} == {"–"}
+    charts = wb["Zeitreihe"]._charts
+    assert len(charts) == 1
+    sentences = [r[1] for r in _sheet_table(wb, "Kernaussagen")[1:]]
+    assert "Die Zugänge nach §42 sind von März 2024 bis Mai 2024 gleich geblieben (2)." in sentences
+    assert ("Der Bestand am Monatsende ist vom 31.03.2024 bis zum 31.05.2024 um 50,0 % gestiegen (von 2 auf 3)."
+            in sentences)
+    assert _sheet_table(wb, "Ausblick")[1][1:] == ["...", "...", "..."]
+    by_year = _sheet_table(wb, "Zugänge nach Jahr")
+    assert by_year[-1] == ["Kooperationsverbund Schleswig-Holstein (SH-KOOP) insgesamt", 5]
+    html = _file(fixture_run, "strategiebericht_SH-KOOP.html").read_text(encoding="utf-8")
+    assert html.count("<svg") >= 3 and "Fünfjahresvorausschau" in html
+
+
+def test_key_findings_sentences():
+    from inobhut.reports.network import key_findings
+
+    months = [f"{y}-{m:02d}" for y in (2023, 2024) for m in range(1, 13)]
+    zr = {m: {"z1": 10.0, "z2": (10.0 if m < "2024" else 11.23), "bestand": 50.0} for m in months}
+    out = key_findings(zr, {}, None, None)
+    assert out[0] == ("Die Zugänge nach §42a sind in den letzten zwölf Monaten gegenüber den zwölf Monaten davor "
+                      "um 12,3 % gestiegen (von 120 auf 135).")
+    assert out[1].endswith("gleich geblieben (120).")
+
+
+def test_landesbericht_confirmed_hinweise_and_staff(fixture_run):
+    wb = openpyxl.load_workbook(_file(fixture_run, "landesbericht_BW_2024-05.xlsx"))
+    q = _sheet_table(wb, "Datenqualität")
+    assert q[0] == ["Regel", "Schweregrad", "Befunde", "davon bestätigt"]
+    assert q[1:] == [["E2", "Hinweis", 1, "–"], ["K-101", "Hinweis", 2, 1], ["Insgesamt", "alle", 3, 1]]
+    assert _sheet_table(wb, "Bestätigte Hinweise")[1:] == [["Stuttgart", "K-101", 1], ["Insgesamt", "alle", 1]]
+    staff = {r[0]: r[1:] for r in _sheet_table(wb, "Personal")[1:]}
+    # fixture 08111_personal_2024-05: 42,5 + 12,0 planned, 40,0 + 11,5 filled, 2,5 + 0,5 vacant; Konstanz delivers none
+    assert staff["Stuttgart"] == [54.5, 51.5, 3.0, 94.5]
+    assert staff["Konstanz"] == ["...", "...", "...", "..."]
+
+
+def test_index_groups_new_kinds(fixture_run):
+    text = fixture_run["index"].read_text(encoding="utf-8")
+    for label in ("Jahresberichte", "Strategieberichte", "Platzübersichten", "Lieferstatus"):
+        assert f">{label}</h2>" in text
+    plz = text[text.index('id="art-platzuebersicht"'):]
+    plz = plz[:plz.index("</section>")]
+    assert plz.index("Schleswig-Holstein") < plz.index("Baden-Württemberg")
+    assert "Jahr 2024" in text and "gesamter Zeitraum" in text and "neuester Stichtag" in text
+    assert 'href="strategiebericht/BW/strategiebericht_BW.html"' in text
+
+
+def test_other_reports_reproducible(fixture_run):
+    from inobhut.report_run import render_all_other_reports
+
+    before = {p: _sha(p) for p in fixture_run["other"]}
+    again = render_all_other_reports(fixture_run["paths"], fixture_run["wh"])
+    assert {p: _sha(p) for p in again} == before
