@@ -7,11 +7,14 @@ builders call a ``protect`` callable), the Prüfbericht (``inobhut.pruefbericht`
 """
 
 from .builders import build_jugendamtsbericht, build_landesbericht
+from .network import build_jahresbericht, build_lieferstatus, build_platzuebersicht, build_strategiebericht
 from .html import IndexMeta, render_index
-from .model import ChartSpec, DeliveryStatus, IndexEntry, ReportModel, ReportModelError, ReportTable
-from .render import index_entry, render_report, report_path
+from .model import ChartSpec, DeliveryStatus, IndexEntry, ReleaseRefused, ReportModel, ReportModelError, ReportTable
+from .render import check_release, index_entry, render_report, report_path
 
 __all__ = [
     "ChartSpec", "DeliveryStatus", "IndexEntry", "IndexMeta", "ReportModel", "ReportModelError", "ReportTable",
-    "build_jugendamtsbericht", "build_landesbericht", "index_entry", "render_index", "render_report", "report_path",
+    "ReleaseRefused", "build_jahresbericht", "build_jugendamtsbericht", "build_landesbericht", "build_lieferstatus",
+    "build_platzuebersicht", "build_strategiebericht", "check_release", "index_entry", "render_index", "render_report",
+    "report_path",
 ]
