@@ -190,7 +190,7 @@ def build_formula(cached: bool):
         if not cached:
             return src.rename(d / fname("plaetze", "xlsx"))
         return _patch_zip(src, d / fname("plaetze", "xlsx"), replace={
-            "xl/worksheets/sheet1.xml": lambda b: re.sub(rb"<f>2\*1</f><v\s*/>", b"<f>2*1</f><v>10</v>", b)})
+            "xl/worksheets/sheet1.xml": lambda b: re.sub(rb"<f>2\*1</f>(?:<v\s*/>|<v></v>)?", b"<f>2*1</f><v>10</v>", b)})
     return build
 
 
@@ -320,7 +320,7 @@ def cases() -> list[Case]:
         Case("xlsm mit Makros", build_xlsm, REJ, "D004", "Makros"),
         Case("abgeschnittene Zip-Datei", build_truncated, REJ, "D007"),
         Case("Zip-Bombe (3 GB entpackt)", build_zip_bomb, REJ, "D008", "entpackt"),
-        Case("einzelne Zelle am Blattende", build_stray_far_cell, ACC, None),
+        Case("einzelne Zelle am Blattende", build_stray_far_cell, WARN, "D028"),
         Case("Datenblatt nicht nach dem Datensatz benannt", build_wrong_sheet, WARN, "D027", "„Tabelle1“"),
         Case("typisierte Excel-Werte (Datum, Schlüssel ohne Null)", build_xlsx_typed, ACC, None),
         Case("Pflichtspalte fehlt", _text(csv_text("massnahmen", [m()], header=[h for h in headers("massnahmen") if h != "Beginn"])), REJ, "D013", "Beginn"),

@@ -26,6 +26,15 @@ def _context(case: Case) -> ValidationContext | None:
     return ValidationContext(settings=st)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _gx_imported():
+    """Great Expectations is imported once per process (seconds); that one-time cost is not
+    part of the time a hostile file may take, so it is paid before the clock starts."""
+    from inobhut.validation.expectations import _gx
+
+    _gx()
+
+
 def run_case(case: Case, tmp_path: Path):
     path = case.build(tmp_path)
     t0 = time.perf_counter()
