@@ -210,9 +210,9 @@ def generated_warehouse_cached(jugendaemter: tuple[str, ...], von: str, bis: str
     return _GENERATED_CACHE[key]
 
 
-# SH-KOOP complete (UMA quota with Soll) plus two BW offices (BW incomplete: Soll stays empty);
+# SH-KOOP complete (UMA quota with Soll) plus one BW office (BW incomplete: Soll stays empty);
 # December to January crosses a year; with delivery mistakes (rejected versions).
-MULTI_OFFICE = ("01053", "01056", "01060", "01060063", "01062", "08211", "08335043")
+MULTI_OFFICE = ("01053", "01056", "01060", "01060063", "01062", "08335043")
 MULTI_VON, MULTI_BIS = "2023-12", "2024-01"
 
 
