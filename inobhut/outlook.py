@@ -239,7 +239,9 @@ def outlook(con: duckdb.DuckDBPyConnection, verbund: str, *, horizon: int | None
                        for mk in codes("massnahme")}
             for ang in codes("angebot"):
                 need = {c: 0.0 for c in ("zugaenge", "unter", "ober")}
+                entries_year = 0.0
                 for d in dur[dur["angebot"] == ang].itertuples():
+                    entries_year += per_day[d.massnahme]["zugaenge"] * 365.0 * d.anteil
                     for c in need:
                         need[c] += per_day[d.massnahme][c] * d.anteil * d.dauer
                 nutzbar = float(cap["nutzbar"].get(ang, 0) or 0) if "nutzbar" in cap else 0.0
@@ -250,7 +252,7 @@ def outlook(con: duckdb.DuckDBPyConnection, verbund: str, *, horizon: int | None
                     continue
                 prow.append({
                     "jahr": year, "bis_monat": window[-1], "szenario": s, "angebot": ang,
-                    "benoetigt": need["zugaenge"], "unter": need["unter"], "ober": need["ober"],
+                    "zugaenge": entries_year, "benoetigt": need["zugaenge"], "unter": need["unter"], "ober": need["ober"],
                     "nutzbar": nutzbar, "luecke": need["zugaenge"] - nutzbar,
                     "vzae_benoetigt": vz_need, "vzae_ist": vz_ist, "vzae_luecke": vz_need - vz_ist,
                     "kosten_je_belegtag": rate,
@@ -259,6 +261,29 @@ def outlook(con: duckdb.DuckDBPyConnection, verbund: str, *, horizon: int | None
     places = pd.DataFrame(prow)
     text, assumptions = describe(verbund, months, rates, ratio, bt)
     return Outlook(verbund, last, entries, places, bt, text, assumptions)
+
+
+def report_frame(con: duckdb.DuckDBPyConnection, verbund: str) -> pd.DataFrame | None:
+    """The outlook as the Strategiebericht's table: one row per year × scenario × Angebot with the
+    columns of ``inobhut.reports.network.OUTLOOK_LABELS`` (``jahr`` as the calendar year of the
+    projection's last month, ``angebot`` as German label, places rounded up, cost in EUR per
+    year). ``None`` when the history is too short (under 12 months) or missing."""
+    try:
+        o = outlook(con, verbund)
+    except ValueError:
+        return None
+    p = o.plaetze
+    if p.empty:
+        return None
+    return pd.DataFrame({
+        "jahr": [int(m[:4]) for m in p["bis_monat"]], "szenario": p["szenario"],
+        "angebot": [label("angebot", a) for a in p["angebot"]], "zugaenge": p["zugaenge"].round(0),
+        "bestand_mittel": p["benoetigt"].round(1), "plaetze_bedarf": np.ceil(p["benoetigt"] - 1e-9),
+        "plaetze_nutzbar": p["nutzbar"], "plaetze_luecke": np.ceil(p["benoetigt"] - 1e-9) - p["nutzbar"],
+        "vzae_bedarf": p["vzae_benoetigt"].round(1), "vzae_luecke": p["vzae_luecke"].round(1),
+        "kosten_eur": p["kosten_jahr"].round(0), "untere_grenze": np.ceil(p["unter"] - 1e-9),
+        "obere_grenze": np.ceil(p["ober"] - 1e-9),
+    })
 
 
 def describe(verbund: str, months: list[str], rates: dict, ratio: dict, bt: dict) -> tuple[str, list[str]]:

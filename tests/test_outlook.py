@@ -136,3 +136,28 @@ def test_backtest_error_on_generated_history(history):
         assert abs(r["summenfehler_pct"]) < 25, (mk, r)
         assert r["anteil_im_band"] >= 0.5, (mk, r)
     print({mk: {k: round(v, 2) for k, v in r.items()} for mk, r in o.backtest.items()})
+
+
+def test_report_frame_for_the_strategiebericht(history):
+    """The columns the Strategiebericht documents (inobhut.reports.network.OUTLOOK_LABELS)."""
+    from inobhut.reports.network import OUTLOOK_LABELS
+
+    with history.connect() as con:
+        rf = ol.report_frame(con, "SH-KOOP")
+        o = ol.outlook(con, "SH-KOOP")
+    assert list(rf.columns) == list(OUTLOOK_LABELS)
+    assert set(rf["jahr"]) == {2024, 2025, 2026, 2027, 2028}
+    assert (rf["plaetze_bedarf"] >= rf["bestand_mittel"]).all()
+    assert (rf["plaetze_luecke"] == rf["plaetze_bedarf"] - rf["plaetze_nutzbar"]).all()
+    assert (rf["untere_grenze"] <= rf["plaetze_bedarf"]).all() and (rf["plaetze_bedarf"] <= rf["obere_grenze"]).all()
+    # yearly entries over the Angebote = projected entries of the year (all measures share an Angebot)
+    y1 = rf[(rf["jahr"] == 2024) & (rf["szenario"] == "mittel")]["zugaenge"].sum()
+    proj = o.zugaenge[(o.zugaenge["szenario"] == "mittel") & o.zugaenge["monat"].str.startswith("2024")]["zugaenge"].sum()
+    assert abs(y1 - proj) <= len(rf["angebot"].unique())
+
+
+def test_report_frame_without_history(tmp_path):
+    from inobhut.warehouse import Warehouse
+
+    with Warehouse(tmp_path / "leer.duckdb").connect() as con:
+        assert ol.report_frame(con, "SH-KOOP") is None
