@@ -17,7 +17,9 @@ confirmations fingerprint, counts per level, positions of confirmed findings).
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,7 +141,7 @@ def confirmed_flags(staging: Path, v: arc.ArchivedVersion, n: int) -> list[bool]
     return [i in idx for i in range(n)]
 
 
-def _write_sidecar(paths: Paths, v: arc.ArchivedVersion, result, fp: str) -> dict:
+def _sidecar_data(result, fp: str) -> dict:
     levels = {LEVEL_ROW: {"fehler": 0, "hinweise": 0}, LEVEL_DATASET: {"fehler": 0, "hinweise": 0}}
     for f in result.findings:
         lv = levels[level_of(f.rule_id)]
@@ -152,12 +154,15 @@ def _write_sidecar(paths: Paths, v: arc.ArchivedVersion, result, fp: str) -> dic
         "bestaetigt": [i for i, f in enumerate(result.findings) if f.bestaetigt],
         "ebenen": levels, "regeln": result.counts(),
     }
+    return data
+
+
+def _write_sidecar_data(paths: Paths, v: arc.ArchivedVersion, data: dict) -> None:
     p = _sidecar(paths, v)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(f".{p.name}.tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(tmp, p)
-    return data
 
 
 def gx_docs_dir(paths: Paths) -> Path:
@@ -177,15 +182,14 @@ def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes
     force, same month's facilities) is known by then, because only Fehler decide acceptance
     and the cross-delivery checks raise Hinweise only. Returns the statuses and the GX run."""
     from inobhut.confirmations import confirmation_keys, fingerprint, read_confirmations
-    from inobhut.pruefbericht import write_pruefbericht
-    from inobhut.validation import RULES_VERSION, ValidationContext, finish, prepare, run_expectations
+    from inobhut.validation import RULES_VERSION, ValidationContext, finish, run_expectations
 
     st_settings = settings()
     confs = read_confirmations(paths.landing, ags)
     months = sorted(set(months))
     keys_of: dict[tuple[str, str], set] = {}
     versions_of: dict[tuple[str, str], list[arc.ArchivedVersion]] = {}
-    pending: dict[tuple[str, str, int], Any] = {}
+    todo: list[tuple[tuple[str, str, int], arc.ArchivedVersion]] = []
     for month in months:
         for dataset in DATASET_ORDER:
             versions = arc.list_versions(paths.archive, ags, dataset, month)
@@ -200,13 +204,26 @@ def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes
                 side = read_sidecar(paths, v)
                 if (verdict is None or verdict.rules_version != RULES_VERSION or side is None
                         or side.get("bestaetigungen") != fp or side.get("rules_version") != RULES_VERSION):
-                    pending[(month, dataset, v.version)] = prepare(
-                        v.path(paths.archive), ags=ags, dataset=dataset, month=month, key=key, settings=st_settings)
+                    todo.append(((month, dataset, v.version), v))
+    # 1. file and row level: independent per file -> on all cores
+    jobs = [(v.path(paths.archive), ags, k[1], k[0], key, st_settings) for k, v in todo]
+    pending: dict[tuple[str, str, int], Any] = dict(zip((k for k, _ in todo), _parallel(_prepare_job, jobs)))
     items = [p.item for p in pending.values() if p.item is not None]
     gx_run = None
     if items:
+        # 2. dataset level with Great Expectations: ONE run per dataset over all versions
         gx_run = run_expectations(items, st_settings, docs_dir=gx_docs_dir(paths) if data_docs else None,
                                   run_name=f"{ags} {months[0]}–{months[-1]}")
+    # 3. month by month: cross-delivery checks; the in-force frames are kept in memory, the
+    #    Prüfberichte and staging files are written afterwards (again on all cores)
+    forced: dict[tuple[str, str], pd.DataFrame | None] = {}
+
+    def force_frame(dataset: str, month: str) -> pd.DataFrame | None:
+        if (dataset, month) not in forced:
+            forced[(dataset, month)] = in_force_frame(paths, ags, dataset, month)
+        return forced[(dataset, month)]
+
+    writes: list[tuple] = []
     statuses = []
     for month in months:
         status = OfficeMonthStatus(ags, month)
@@ -217,7 +234,7 @@ def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes
             for v in versions_of[(month, dataset)]:
                 prep = pending.get((month, dataset, v.version))
                 if prep is not None:
-                    prev = in_force_frame(paths, ags, dataset, add_months(month, -1))
+                    prev = force_frame(dataset, add_months(month, -1))
                     context = ValidationContext(
                         previous=prev, previous_rows=None if prev is None else len(prev),
                         plaetze_ids=plaetze_ids if dataset == "massnahmen" else None,
@@ -229,14 +246,15 @@ def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes
                         "version": v.version, "file_name": v.file_name, "sha256": v.sha256,
                         "received_at": v.received_at, "base_name": pruefbericht_name(v),
                     }
-                    write_pruefbericht(result, meta, pruefbericht_dir(paths, ags))
                     verdict = stg.Verdict(
                         verdict=result.verdict, n_rows=int(result.n_rows), n_fehler=result.n_fehler,
                         n_hinweise=result.n_hinweise, rules_version=RULES_VERSION, encoding=result.encoding,
                         delimiter=result.delimiter, fehlanzeige=result.fehlanzeige,
                     )
-                    side = _write_sidecar(paths, v, result, fingerprint(keys))
-                    stg.write_version(paths.staging, v, verdict, result.frame, result.findings)
+                    side = _sidecar_data(result, fingerprint(keys))
+                    writes.append((paths, v, verdict, result, meta, side))
+                    if verdict.accepted:
+                        forced[(dataset, month)] = result.frame
                     ds.validated_now = True
                 else:
                     verdict = stg.read_verdict(paths.staging, v)
@@ -251,11 +269,93 @@ def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes
                 if verdict.accepted:
                     ds.in_force_version = v.version
             if dataset == "plaetze":
-                frame = in_force_frame(paths, ags, "plaetze", month)
+                frame = force_frame("plaetze", month)
                 plaetze_ids = None if frame is None else set(frame["einrichtung"].dropna().astype(str))
             status.datasets.append(ds)
         statuses.append(status)
+    _parallel(_write_job, writes)
     return statuses, gx_run
+
+
+def _prepare_job(job: tuple):
+    from inobhut.validation import prepare
+
+    path, ags, dataset, month, key, st_settings = job
+    return prepare(path, ags=ags, dataset=dataset, month=month, key=key, settings=st_settings)
+
+
+def _write_job(job: tuple) -> None:
+    """Prüfbericht (HTML, Excel, JSON), the per-version check summary and the staging files;
+    the verdict JSON is written last, so a version counts as validated only when complete."""
+    from inobhut.pruefbericht import write_pruefbericht
+
+    paths, v, verdict, result, meta, side = job
+    write_pruefbericht(result, meta, pruefbericht_dir(paths, v.ags))
+    _write_sidecar_data(paths, v, side)
+    stg.write_version(paths.staging, v, verdict, result.frame, result.findings)
+
+
+_JOBS: list | None = None
+
+
+def _run_global(args: tuple):
+    fn, i = args
+    return fn(_JOBS[i])
+
+
+def _parallel(fn, jobs: list) -> list:
+    """``[fn(j) for j in jobs]``, on all cores for larger batches (fork: the workers inherit the
+    inputs, only results travel back). The work is CPU-bound pure Python (parsing, pandera,
+    openpyxl), so threads would not help."""
+    global _JOBS
+    workers = min(os.cpu_count() or 1, 4)
+    if workers < 2 or len(jobs) < 8 or "fork" not in mp.get_all_start_methods():
+        return [fn(j) for j in jobs]
+    _JOBS = jobs
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
+            return list(pool.map(_run_global, [(fn, i) for i in range(len(jobs))], chunksize=4))
+    finally:
+        _JOBS = None
+
+
+def build_network_data_docs(paths: Paths, months: list[str]):
+    """Validate the versions in force of every member office for ``months`` with the GX suites
+    (one validation per dataset and frame) and update the one Data Docs site."""
+    from inobhut.config import office_keys
+    from inobhut.validation import run_expectations
+    from inobhut.validation.expectations import Item
+
+    import datetime as dt
+
+    items, received, versions = [], [], []
+    for month in months:
+        for ags in office_keys():
+            for dataset in DATASET_ORDER:
+                hit = in_force(paths, ags, dataset, month)
+                if hit is None:
+                    continue
+                frame = stg.read_frame(paths.staging, hit[0])
+                received.append(hit[0].received_at)
+                versions.append([ags, dataset, month, hit[0].version, hit[0].sha256])
+                if len(frame):
+                    items.append(Item(ags, dataset, frame, None))
+    if not items:
+        return None
+    # GX writes run times and random ids into its pages: rebuild only when the versions in force
+    # changed, so that a rerun on the same inputs leaves the site (and everything else) untouched
+    import hashlib
+
+    stand = hashlib.sha256(json.dumps(sorted(versions), ensure_ascii=False).encode()).hexdigest()
+    marker = gx_docs_dir(paths) / ".stand" / f"{months[0]}_{months[-1]}.txt"
+    if marker.exists() and marker.read_text(encoding="utf-8") == stand:
+        return None
+    run_time = dt.datetime.fromisoformat(max(received))
+    run = run_expectations(items, settings(), docs_dir=gx_docs_dir(paths),
+                           run_name=f"Verbünde {months[0]}–{months[-1]}", run_time=run_time)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(stand, encoding="utf-8")
+    return run
 
 
 def validate_office_month(paths: Paths, ags: str, month: str, key: bytes) -> OfficeMonthStatus:

@@ -16,13 +16,14 @@ import dagster as dg
 from assets.raw.intake import RAW_INTAKE
 from assets.reports.reports import INDEX_AND_MANIFEST, MONTHLY_REPORTS
 from assets.statistics.tables import MONTHLY_TABLES, TIDY_TABLES
+from assets.validated.data_docs import GX_DATA_DOCS
 from assets.validated.offices import office_asset_key
 from assets.warehouse.monthly_load import WAREHOUSE_LOAD
 from inobhut.config import Paths, office_keys
 from inobhut.naming import NameError_, parse_name
 from pipelines.jobs import inobhut_job
 
-NETWORK_ASSETS = [WAREHOUSE_LOAD, MONTHLY_TABLES, TIDY_TABLES, MONTHLY_REPORTS, INDEX_AND_MANIFEST]
+NETWORK_ASSETS = [GX_DATA_DOCS, WAREHOUSE_LOAD, MONTHLY_TABLES, TIDY_TABLES, MONTHLY_REPORTS, INDEX_AND_MANIFEST]
 
 
 def landing_state(landing) -> dict[str, list[int]]:

@@ -33,16 +33,20 @@ def monthly_reports(context: dg.AssetExecutionContext, inobhut: InobhutResource)
     deps=[MONTHLY_REPORTS, TIDY_TABLES],
     group_name="reports",
     pool="warehouse",
-    description="Übersichtsseite berichte/index.html und manifest.json (jede Ausgabe mit SHA-256, jede verwendete Lieferversion).",
+    description="Lieferstatus, Platzübersicht, Jahres- und Strategiebericht, die Übersichtsseite berichte/index.html "
+    "und manifest.json (jede Ausgabe mit SHA-256, jede verwendete Lieferversion).",
     kinds={"html", "json"},
 )
 def index_and_manifest(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
     from inobhut.manifest import write_manifest
-    from inobhut.report_run import render_index_page
+    from inobhut.report_run import render_all_other_reports, render_index_page
 
     paths = inobhut.paths()
+    # reports that are not per month: Lieferstatus, Platzübersicht, Jahres- and Strategiebericht
+    others = render_all_other_reports(paths, inobhut.warehouse_db())
     index = render_index_page(paths, inobhut.warehouse_db())
     manifest = write_manifest(paths, inobhut.warehouse_db())
     return dg.MaterializeResult(
-        metadata={"index": dg.MetadataValue.path(str(index)), "manifest": dg.MetadataValue.path(str(manifest))}
+        metadata={"index": dg.MetadataValue.path(str(index)), "manifest": dg.MetadataValue.path(str(manifest)),
+                  "weitere_berichte": len(others)}
     )

@@ -26,7 +26,14 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetC
 
 from assets.raw.intake import RAW_INTAKE
 from inobhut.config import office, office_keys
-from inobhut.processing import LEVEL_DATASET, LEVEL_ROW, OfficeMonthStatus, level_of, validate_office_months
+from inobhut.processing import (
+    LEVEL_DATASET,
+    LEVEL_ROW,
+    OfficeMonthStatus,
+    gx_docs_dir,
+    level_of,
+    validate_office_months,
+)
 from inobhut.pseudonym import key_from_env
 from pipelines.partitions import MONTHS, SINGLE_RUN
 from pipelines.resources import InobhutResource
@@ -136,9 +143,10 @@ def build_office_asset(ags: str) -> dg.AssetsDefinition:
         key_bytes = key_from_env()
         counts = {"angenommen": 0, "mit_hinweisen": 0, "abgelehnt": 0, "nichts_geliefert": 0}
         t0 = time.perf_counter()
-        statuses, gx_run = validate_office_months(paths, ags, sorted(context.partition_keys), key_bytes)
+        # Data Docs are built once per run by validated/gx_data_docs (one site), not per office
+        statuses, gx_run = validate_office_months(paths, ags, sorted(context.partition_keys), key_bytes, data_docs=False)
         seconds = time.perf_counter() - t0
-        docs = str(gx_run.docs_index) if gx_run is not None and gx_run.docs_index else None
+        docs = str(gx_docs_dir(paths) / "index.html")
         for st in statuses:
             evs = check_evaluations(key, st, str(paths.out), docs)
             if not evs:
@@ -155,8 +163,7 @@ def build_office_asset(ags: str) -> dg.AssetsDefinition:
         meta = {"monate": len(context.partition_keys), **counts, "pruefdauer_s": round(seconds, 2)}
         if gx_run is not None:
             meta.update({"gx_validierungen": gx_run.validations, "gx_lieferversionen": gx_run.versions})
-            if docs:
-                meta["gx_data_docs"] = dg.MetadataValue.path(docs)
+            meta["gx_data_docs"] = dg.MetadataValue.path(docs)
         yield dg.MaterializeResult(asset_key=key, metadata=meta)
 
     return _office

@@ -163,7 +163,7 @@ def _summary_finding(rule: str, it: Item, row: pd.Series, pr: dict) -> Finding:
 
 
 def run_expectations(items: Sequence[Item], settings: dict, *, docs_dir: Path | None = None,
-                     run_name: str | None = None) -> GxRun:
+                     run_name: str | None = None, run_time=None) -> GxRun:
     """Validate ``items`` with one GX checkpoint per dataset; findings are appended to each item.
 
     ``docs_dir``: update the one Data Docs site there (validation results are kept beside it)."""
@@ -204,8 +204,9 @@ def run_expectations(items: Sequence[Item], settings: dict, *, docs_dir: Path | 
                 result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_lieferung", "_zeile"]}))
             from great_expectations.core.run_identifier import RunIdentifier
 
+            # run_time from the data (not the clock) keeps Data Docs reproducible across reruns
             res = cp.run(batch_parameters={"dataframe": frame},
-                         run_id=RunIdentifier(run_name=run_name or "inobhut"))
+                         run_id=RunIdentifier(run_name=run_name or "inobhut", run_time=run_time))
             for vres in res.run_results.values():
                 for er in vres.results:
                     if er.exception_info and er.exception_info.get("raised_exception"):
