@@ -251,6 +251,10 @@ def protect(df: pd.DataFrame, method: str, *, value_cols: list[str], total_row: 
     if (x < 0).any() or (x != np.round(x)).any():
         raise ValueError("Geheimhaltung gilt nur für nicht negative ganze Fallzahlen.")
     missing = counts.isna().to_numpy()
+    # a "total" with nothing to add up (the table is only its total row or column) is an
+    # ordinary line: treating it as a sum of zero lines would pin it to 0 in the audit
+    total_row = total_row and x.shape[0] > 1
+    total_col = total_col and x.shape[1] > 1
     primary = np.zeros(x.shape, dtype=bool)
     sup = np.zeros(x.shape, dtype=bool)
     shown = x.copy()

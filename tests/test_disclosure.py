@@ -254,3 +254,11 @@ def test_release_check_passes_on_every_table_of_a_generated_data_set(generated, 
                 assert release_check(tb.protected_tables(con, zeitraum, verbund, "rundung3")) == []
                 raw = tb.protected_tables(con, zeitraum, verbund, "keine")
                 assert len(release_check(raw)) == len(raw)
+
+
+def test_table_that_is_only_its_total_row():
+    """Seen in a network where only the total remained: a lone total row is an ordinary row."""
+    df = pd.DataFrame({"Jugendamt": ["Verbund insgesamt"], "a": [2], "b": [2], "c": [0], "d": [0]})
+    pt = protect(df, "sperrung", value_cols=["a", "b", "c", "d"], total_row=True)
+    assert list(pt.display.iloc[0, 1:]) == [".", ".", "–", "–"]
+    assert audit(pt).passed

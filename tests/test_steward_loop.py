@@ -79,13 +79,6 @@ def test_rejected_delivery_fixed_by_hand_is_accepted(inobhut_env, tmp_path, monk
     warnings.filterwarnings("ignore")
     from inobhut.warehouse import Warehouse
 
-    # Only two offices deliver: cell suppression of the network reports cannot be satisfied
-    # with one office per network (reports are not the subject here), so they use rounding (rundung3) instead.
-    cfg = tmp_path / "settings.toml"
-    cfg.write_text("[geheimhaltung]\n" + "".join(
-        f'{k} = "rundung3"\n' for k in ("landesbericht", "jahresbericht", "strategiebericht", "export_landesebene")),
-        encoding="utf-8")
-    monkeypatch.setenv("INOBHUT_CONFIG", str(cfg))
     paths = inobhut_env
     injected = _generate(paths.landing, tmp_path)
     _run(paths)
