@@ -24,6 +24,8 @@ from filelock import FileLock
 
 from inobhut.naming import DeliveryName, NameError_, parse_name
 
+CONFIRMATIONS_FILE = "bestaetigungen.csv"
+
 
 @dataclass(frozen=True)
 class ArchivedVersion:
@@ -108,6 +110,8 @@ def _scan_landing(landing: Path, members: set[str]) -> tuple[list[tuple[Path, De
             rel = p.relative_to(landing).as_posix()
             if name.startswith(".") or name.endswith((".tmp", ".part", "~")):
                 continue  # hidden or still being written
+            if name == CONFIRMATIONS_FILE and len(Path(rel).parts) == 2:
+                continue  # the office's confirmations of Hinweise (inobhut.confirmations), not a delivery
             if p.is_symlink() or not p.is_file():
                 bad.append(Unassignable(rel, "Verknüpfungen und Sonderdateien werden nicht angenommen."))
                 continue

@@ -34,11 +34,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from inobhut.archive import CONFIRMATIONS_FILE
 from inobhut.pseudonym import pseudonymise
 from inobhut.validation.rules import rules
 from schemas.datasets import DATASET_NAMES
 
-FILE_NAME = "bestaetigungen.csv"
+FILE_NAME = CONFIRMATIONS_FILE  # one name for intake (skips it) and confirmations
 COLUMNS = ("Datensatz", "Monat", "Regel", "Schluessel", "Grund", "Bestaetigt_von", "Bestaetigt_am")
 WHOLE_FILE = "*"
 

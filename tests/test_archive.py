@@ -87,3 +87,10 @@ def test_pending_files(inobhut_env):
     assert pending_files(landing, archive, MEMBERS) == []
     _write(p, b"b")
     assert len(pending_files(landing, archive, MEMBERS)) == 1
+
+
+def test_confirmations_file_is_not_a_delivery(inobhut_env):
+    landing, archive = inobhut_env.landing, inobhut_env.archive
+    _write(landing / "08111" / "bestaetigungen.csv", b"Regel;Monat\n")
+    s = intake(landing, archive, MEMBERS)
+    assert s.new_versions == [] and s.unassignable == []

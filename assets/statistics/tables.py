@@ -18,7 +18,9 @@ TIDY_TABLES = dg.AssetKey(["statistics", "tidy_tables"])
     backfill_policy=SINGLE_RUN,
     group_name="statistics",
     pool="warehouse",
-    description="Tabellenprogramm je Monat (bewegung, beendete, uma_quote, plaetze, fristen_42a) je Jugendamt und Verbund.",
+    description="Tabellenprogramm je Monat und Jugendamt/Verbund: die fünf festen Tabellen (bewegung, beendete, "
+    "uma_quote, plaetze, fristen_42a) und die weiteren (UMA-Struktur, §42a-Verteilung, Dauer, Personal, "
+    "Kapazität, Lieferstatus).",
     kinds={"duckdb"},
 )
 def monthly_tables(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
