@@ -14,6 +14,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from pipelines import cli_de
+
+cli_de.install()
+
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
@@ -32,7 +36,7 @@ def _months_arg(values: tuple[str, ...]) -> list[str]:
     return out
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--hilfe", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--hilfe", "--help"]}, options_metavar="[OPTIONEN]", subcommand_metavar="BEFEHL [ARGUMENTE]...")
 @click.version_option(package_name="inobhut", message="inobhut %(version)s")
 def main() -> None:
     """inobhut – Lieferungen der Jugendämter prüfen, Statistik (§42/§42a SGB VIII, UMA-Quote,
@@ -106,10 +110,10 @@ def _check_months(months: list[str]) -> None:
         )
 
 
-@main.command()
+@main.command(options_metavar="[OPTIONEN]")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Ausgabeverzeichnis (Vorgabe: ./out bzw. INOBHUT_OUT).")
 @click.option("--daten", type=click.Path(path_type=Path), default=Path("demo"), show_default=True, help="Arbeitsverzeichnis der Demo (Eingang, Archiv, Warehouse), getrennt von echten Daten.")
-@click.option("--jugendamt", "jugendaemter", multiple=True, help="Nur diese Jugendämter (Schlüssel); Vorgabe: alle 50.")
+@click.option("--jugendamt", "jugendaemter", multiple=True, metavar="SCHLÜSSEL", help="Nur diese Jugendämter (Schlüssel); Vorgabe: alle 50.")
 @click.option("--monate", type=click.IntRange(1, 120), default=24, show_default=True, help="Anzahl Monate bis zum letzten abgeschlossenen Monat.")
 def demo(out: Path | None, daten: Path, jugendaemter: tuple[str, ...], monate: int) -> None:
     """Synthetische Lieferungen erzeugen und die ganze Pipeline darauf laufen lassen."""
@@ -132,13 +136,13 @@ def demo(out: Path | None, daten: Path, jugendaemter: tuple[str, ...], monate: i
     sys.exit(_run(paths, [von, bis]))
 
 
-@main.command(name="generate")
+@main.command(name="generate", options_metavar="[OPTIONEN]")
 @click.option("--landing", type=click.Path(path_type=Path), required=True, help="Eingangsverzeichnis, in das die Dateien geschrieben werden.")
-@click.option("--von", default=None, help="Erster Monat JJJJ-MM (Vorgabe: 23 Monate vor --bis).")
-@click.option("--bis", default=None, help="Letzter Monat JJJJ-MM (Vorgabe: letzter abgeschlossener Monat).")
+@click.option("--von", default=None, metavar="JJJJ-MM", help="Erster Monat JJJJ-MM (Vorgabe: 23 Monate vor --bis).")
+@click.option("--bis", default=None, metavar="JJJJ-MM", help="Letzter Monat JJJJ-MM (Vorgabe: letzter abgeschlossener Monat).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Startwert des Zufallsgenerators.")
 @click.option("--fehlerquote", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Anteil der Dateien mit eingebauten Fehlern.")
-@click.option("--jugendamt", "jugendaemter", multiple=True, help="Nur diese Jugendämter (mehrfach möglich).")
+@click.option("--jugendamt", "jugendaemter", multiple=True, metavar="SCHLÜSSEL", help="Nur diese Jugendämter (mehrfach möglich).")
 def generate_cmd(landing: Path, von: str | None, bis: str | None, seed: int, fehlerquote: float, jugendaemter: tuple[str, ...]) -> None:
     """Synthetische Lieferdateien im Lieferformat schreiben."""
     from inobhut.calendar import add_months, last_complete_month
@@ -156,10 +160,10 @@ def generate_cmd(landing: Path, von: str | None, bis: str | None, seed: int, feh
     console.print(f"{summary.get('files', summary.get('dateien', '?'))} Dateien für {von} bis {bis} in {landing} geschrieben.")
 
 
-@main.command()
+@main.command(options_metavar="[OPTIONEN]")
 @click.option("--landing", type=click.Path(path_type=Path), default=None, help="Eingangsverzeichnis (Vorgabe: ./data/landing bzw. INOBHUT_LANDING).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Ausgabeverzeichnis (Vorgabe: ./out bzw. INOBHUT_OUT).")
-@click.option("--monat", "monate", multiple=True, help="Berichtsmonat JJJJ-MM (mehrfach möglich; Vorgabe: jeder Monat mit Lieferungen).")
+@click.option("--monat", "monate", multiple=True, metavar="JJJJ-MM", help="Berichtsmonat JJJJ-MM (mehrfach möglich; Vorgabe: jeder Monat mit Lieferungen).")
 def run(landing: Path | None, out: Path | None, monate: tuple[str, ...]) -> None:
     """Die Pipeline über Dagster für die angegebenen Monate in einem Lauf ausführen."""
     from inobhut.archive import list_versions, pending_files
@@ -183,7 +187,7 @@ def run(landing: Path | None, out: Path | None, monate: tuple[str, ...]) -> None
     sys.exit(_run(paths, months))
 
 
-@main.command()
+@main.command(options_metavar="[OPTIONEN]")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--bericht", type=click.Path(path_type=Path), default=Path("pruefberichte"), show_default=True, help="Verzeichnis für die Prüfberichte.")
 def validate(files: tuple[Path, ...], bericht: Path) -> None:
@@ -200,7 +204,7 @@ def validate(files: tuple[Path, ...], bericht: Path) -> None:
     sys.exit(validate_files(list(files), bericht, console))
 
 
-@main.command()
+@main.command(options_metavar="[OPTIONEN]")
 @click.argument("dataset", metavar="DATENSATZ")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Zieldatei (.xlsx).")
 def template(dataset: str, out: Path) -> None:
@@ -216,7 +220,7 @@ def template(dataset: str, out: Path) -> None:
     console.print(f"Vorlage für „{dataset}“ geschrieben: {path}")
 
 
-@main.command()
+@main.command(options_metavar="[OPTIONEN]")
 @click.option("--jugendamt", "ags", required=True, help="Schlüssel des Jugendamts, z. B. 08335.")
 @click.option("--datensatz", "dataset", required=True, help="massnahmen, uma, plaetze oder personal.")
 @click.option("--monat", required=True, help="Berichtsmonat JJJJ-MM.")
@@ -243,7 +247,7 @@ def bestaetigen(ags: str, dataset: str, monat: str, regel: str, schluessel: str,
     console.print("Der Hinweis zählt ab dem nächsten Lauf (inobhut run) nicht mehr; der Prüfbericht zeigt ihn als „bestätigt“.")
 
 
-@main.command()
+@main.command(options_metavar="[OPTIONEN]")
 @click.option("--demo", "use_demo", is_flag=True, help="Die Verzeichnisse der Demo (./demo) verwenden.")
 def ui(use_demo: bool) -> None:
     """Die Dagster-Oberfläche starten (dagster dev mit DAGSTER_HOME=./.dagster)."""
