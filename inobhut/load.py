@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pandas as pd
+
 from inobhut import archive as arc
 from inobhut import staging as stg
 from inobhut.config import Paths, office_keys
 from inobhut.processing import confirmed_flags
-from inobhut.warehouse import Warehouse, replace_partition
+from inobhut.warehouse import Warehouse, replace_partitions
 
 from schemas.datasets import DATASET_NAMES
 
@@ -29,6 +31,8 @@ class LoadSummary:
 
 
 def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
+    """Sync the month's versions, findings and data in force. Files are read before the
+    warehouse is locked; all writes of the month are one transaction of a few statements."""
     summary = LoadSummary(month)
     members = set(office_keys())
     versions = [v for v in arc.list_versions(paths.archive, month=month) if v.ags in members]
@@ -40,48 +44,62 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
             (a, d): ver
             for a, d, ver in con.execute("SELECT ags, dataset, version FROM deliveries WHERE monat = ? AND in_force", [month]).fetchall()
         }
+    delivery_rows: list[list] = []
+    finding_frames: list[pd.DataFrame] = []
+    replace: dict[str, list[tuple[str, int, pd.DataFrame]]] = {}
+    for (ags, dataset), items in sorted(by_key.items()):
+        force = None
+        for v, verdict in items:
+            if verdict is not None and verdict.accepted:
+                force = v
+        for v, verdict in items:
+            summary.versions += 1
+            delivery_rows.append(
+                [v.ags, v.dataset, v.month, v.version, v.file_name, v.sha256, v.size_bytes,
+                 dt.datetime.fromisoformat(v.received_at).replace(tzinfo=None), v.archive_file,
+                 verdict.verdict if verdict else None, verdict.n_rows if verdict else None,
+                 verdict.n_fehler if verdict else None, verdict.n_hinweise if verdict else None,
+                 verdict.rules_version if verdict else None, force is not None and v.version == force.version])
+            if verdict is not None:
+                fdf = stg.read_findings(paths.staging, v)
+                if len(fdf):
+                    finding_frames.append(fdf.assign(ags=v.ags, dataset=v.dataset, monat=v.month, version=v.version,
+                                                     bestaetigt=confirmed_flags(paths.staging, v, len(fdf))))
+        if force is None:
+            continue  # nothing accepted yet: no data (a rejected version never enters)
+        if loaded.get((ags, dataset)) == force.version:
+            summary.unchanged += 1
+            continue
+        replace.setdefault(dataset, []).append((ags, force.version, stg.read_frame(paths.staging, force)))
+        summary.replaced += 1
+    deliveries = pd.DataFrame(delivery_rows, columns=DELIVERY_COLUMNS)
+    with wh.connect() as con:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute("DELETE FROM deliveries WHERE monat = ?", [month])
             con.execute("DELETE FROM findings WHERE monat = ?", [month])
-            for (ags, dataset), items in sorted(by_key.items()):
-                force = None
-                for v, verdict in items:
-                    if verdict is not None and verdict.accepted:
-                        force = v
-                for v, verdict in items:
-                    summary.versions += 1
-                    con.execute(
-                        "INSERT INTO deliveries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        [v.ags, v.dataset, v.month, v.version, v.file_name, v.sha256, v.size_bytes,
-                         dt.datetime.fromisoformat(v.received_at).replace(tzinfo=None), v.archive_file,
-                         verdict.verdict if verdict else None, verdict.n_rows if verdict else None,
-                         verdict.n_fehler if verdict else None, verdict.n_hinweise if verdict else None,
-                         verdict.rules_version if verdict else None, force is not None and v.version == force.version],
-                    )
-                    if verdict is not None:
-                        fdf = stg.read_findings(paths.staging, v)
-                        if len(fdf):
-                            fdf = fdf.assign(ags=v.ags, dataset=v.dataset, monat=v.month, version=v.version, bestaetigt=confirmed_flags(paths.staging, v, len(fdf)))
-                            con.register("_f", fdf)
-                            con.execute(
-                                "INSERT INTO findings SELECT ags, dataset, monat, version, rule_id, severity, "
-                                "CAST(zeile AS INTEGER), spalte, wert, meldung, hinweis, bestaetigt FROM _f"
-                            )
-                            con.unregister("_f")
-                if force is None:
-                    continue
-                if loaded.get((ags, dataset)) == force.version:
-                    summary.unchanged += 1
-                    continue
-                replace_partition(con, dataset, ags, month, force.version, stg.read_frame(paths.staging, force))
-                summary.replaced += 1
-            # data of office-datasets that lost every version (cannot happen through intake) stay untouched
+            if len(deliveries):
+                con.register("_d", deliveries)
+                con.execute(f"INSERT INTO deliveries ({', '.join(DELIVERY_COLUMNS)}) SELECT * FROM _d")
+                con.unregister("_d")
+            if finding_frames:
+                con.register("_f", pd.concat(finding_frames, ignore_index=True))
+                con.execute(
+                    "INSERT INTO findings SELECT ags, dataset, monat, version, rule_id, severity, "
+                    "CAST(zeile AS INTEGER), spalte, wert, meldung, hinweis, bestaetigt FROM _f"
+                )
+                con.unregister("_f")
+            for dataset, parts in sorted(replace.items()):
+                replace_partitions(con, dataset, month, parts)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
     return summary
+
+
+DELIVERY_COLUMNS = ["ags", "dataset", "monat", "version", "file_name", "sha256", "size_bytes", "received_at",
+                    "archive_path", "verdict", "n_rows", "n_fehler", "n_hinweise", "rules_version", "in_force"]
 
 
 __all__ = ["load_month", "LoadSummary", "DATASET_NAMES"]

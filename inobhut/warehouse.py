@@ -98,7 +98,10 @@ def replace_partition(con: duckdb.DuckDBPyConnection, dataset: str, ags: str, mo
 
     Must run inside a transaction opened by the caller, so that the delete and the insert
     are seen together or not at all."""
-    ds = DATASETS[dataset]
+    replace_partitions(con, dataset, monat, [(ags, version, frame)])
+
+
+def _shaped(ds, ags: str, monat: str, version: int, frame: pd.DataFrame) -> pd.DataFrame:
     cols = data_columns(ds)
     df = pd.DataFrame(index=frame.index)
     for name, _ in cols:
@@ -110,12 +113,27 @@ def replace_partition(con: duckdb.DuckDBPyConnection, dataset: str, ags: str, mo
             df[name] = version
         else:
             df[name] = frame[name] if name in frame.columns else None
-    con.execute(f"DELETE FROM {dataset} WHERE jugendamt = ? AND monat = ?", [ags, monat])
-    if len(df):
-        con.register("_incoming", df)
-        try:
-            collist = ", ".join(n for n, _ in cols)
-            select = ", ".join(f"CAST({n} AS {t})" for n, t in cols)
-            con.execute(f"INSERT INTO {dataset} ({collist}) SELECT {select} FROM _incoming")
-        finally:
-            con.unregister("_incoming")
+    return df
+
+
+def replace_partitions(con: duckdb.DuckDBPyConnection, dataset: str, monat: str,
+                       parts: list[tuple[str, int, pd.DataFrame]]) -> None:
+    """Replace the rows of several offices of one dataset and month in two statements
+    (one DELETE, one INSERT). ``parts``: (ags, version, frame). Inside the caller's transaction."""
+    if not parts:
+        return
+    ds = DATASETS[dataset]
+    cols = data_columns(ds)
+    offices = [a for a, _, _ in parts]
+    con.execute(f"DELETE FROM {dataset} WHERE monat = ? AND jugendamt IN (SELECT unnest(?))", [monat, offices])
+    frames = [_shaped(ds, a, monat, v, f) for a, v, f in parts if len(f)]
+    if not frames:
+        return
+    df = pd.concat(frames, ignore_index=True)
+    con.register("_incoming", df)
+    try:
+        collist = ", ".join(n for n, _ in cols)
+        select = ", ".join(f"CAST({n} AS {t})" for n, t in cols)
+        con.execute(f"INSERT INTO {dataset} ({collist}) SELECT {select} FROM _incoming")
+    finally:
+        con.unregister("_incoming")
