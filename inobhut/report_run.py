@@ -199,16 +199,11 @@ def _alter_geschlecht(con, years: list[str]) -> pd.DataFrame:
 
 
 def _outlook(con, verbund: str) -> pd.DataFrame | None:
-    """The five-year outlook as a report frame: ``inobhut.outlook.report_frame(con, verbund)``
-    returning one row per year × scenario (× Angebot) with the columns of
-    ``inobhut.reports.network.OUTLOOK_LABELS``; ``None`` (placeholder table "...") while the
-    outlook module does not offer it."""
-    try:
-        from inobhut import outlook
-    except ImportError:
-        return None
-    fn = getattr(outlook, "report_frame", None)
-    return fn(con, verbund) if fn is not None else None
+    """The five-year outlook as a report frame (one row per year × scenario × Angebot with the
+    columns of ``inobhut.reports.network.OUTLOOK_LABELS``); None without enough history."""
+    from inobhut.outlook import report_frame
+
+    return report_frame(con, verbund)
 
 
 def _render(model, base: Path) -> list[Path]:
