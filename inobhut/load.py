@@ -9,6 +9,7 @@ A rejected version never touches the data tables; the previously accepted one st
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
@@ -36,10 +37,16 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
     summary = LoadSummary(month)
     members = set(office_keys())
     versions = [v for v in arc.list_versions(paths.archive, month=month) if v.ags in members]
+    signature = _signature(paths, versions)
     by_key: dict[tuple[str, str], list[tuple[arc.ArchivedVersion, stg.Verdict | None]]] = {}
     for v in versions:
         by_key.setdefault((v.ags, v.dataset), []).append((v, stg.read_verdict(paths.staging, v)))
     with wh.connect() as con:
+        row = con.execute("SELECT signatur FROM load_state WHERE monat = ?", [month]).fetchone()
+        if row is not None and row[0] == signature:
+            summary.versions = len(versions)
+            summary.unchanged = len(by_key)
+            return summary  # nothing changed since the last load of this month
         loaded = {
             (a, d): ver
             for a, d, ver in con.execute("SELECT ags, dataset, version FROM deliveries WHERE monat = ? AND in_force", [month]).fetchall()
@@ -91,11 +98,26 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
                 con.unregister("_f")
             for dataset, parts in sorted(replace.items()):
                 replace_partitions(con, dataset, month, parts)
+            con.execute("DELETE FROM load_state WHERE monat = ?", [month])
+            con.execute("INSERT INTO load_state VALUES (?, ?)", [month, signature])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
     return summary
+
+
+def _signature(paths: Paths, versions: list[arc.ArchivedVersion]) -> str:
+    """What a load of the month depends on: every version with its verdict and check summary
+    (the latter changes with the rule catalogue and with confirmations)."""
+    h = hashlib.sha256()
+    for v in versions:
+        h.update(f"{v.ags}|{v.dataset}|{v.version}|{v.sha256}|".encode())
+        d = stg.version_dir(paths.staging, v)
+        for name in (f"v{v.version:04d}.json", f"v{v.version:04d}.pruefung.json"):
+            p = d / name
+            h.update(p.read_bytes() if p.exists() else b"-")
+    return h.hexdigest()
 
 
 DELIVERY_COLUMNS = ["ags", "dataset", "monat", "version", "file_name", "sha256", "size_bytes", "received_at",

@@ -9,6 +9,8 @@ Tables
 ------
 ``deliveries``   every delivered version with its verdict (one row per ags/dataset/monat/version)
 ``findings``     every finding of every version (rule, severity, row, column, value, message)
+``load_state``   per month the signature of the staging state last loaded (reruns skip a month
+                 whose versions, verdicts and confirmations did not change)
 ``massnahmen``, ``uma``, ``plaetze``, ``personal``
                  rows of the version in force per (jugendamt, monat); columns = canonical
                  columns of the dataset, ``fallnummer`` replaced by ``fall_id``, plus
@@ -57,6 +59,7 @@ DDL = [
         verdict VARCHAR, n_rows INTEGER, n_fehler INTEGER, n_hinweise INTEGER, rules_version VARCHAR,
         in_force BOOLEAN DEFAULT FALSE,
         PRIMARY KEY (ags, dataset, monat, version))""",
+    """CREATE TABLE IF NOT EXISTS load_state (monat VARCHAR PRIMARY KEY, signatur VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS findings (
         ags VARCHAR, dataset VARCHAR, monat VARCHAR, version INTEGER,
         rule_id VARCHAR, severity VARCHAR, zeile INTEGER, spalte VARCHAR, wert VARCHAR,
