@@ -8,8 +8,8 @@ by sha256 whether the content is new.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 
 import dagster as dg
 
@@ -54,7 +54,8 @@ def run_requests_for_changes(old: dict, new: dict, members: set[str]) -> list[dg
         sig = json.dumps({r: new[r] for r in sorted(new) if r.split("/", 1)[0] in offices and month in r})
         out.append(
             dg.RunRequest(
-                run_key=f"{month}:{abs(hash(sig))}",
+                # stable across processes (unlike hash()): a daemon restart does not re-run it
+                run_key=f"{month}:{hashlib.sha256(sig.encode()).hexdigest()[:16]}",
                 partition_key=month,
                 asset_selection=[RAW_INTAKE, *[office_asset_key(a) for a in sorted(offices)], *NETWORK_ASSETS],
                 tags={"inobhut/ausloeser": "neue Lieferung", "inobhut/jugendaemter": ",".join(sorted(offices))},
@@ -80,4 +81,4 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     return requests
 
 
-__all__ = ["landing_sensor", "landing_state", "run_requests_for_changes", "os"]
+__all__ = ["landing_sensor", "landing_state", "run_requests_for_changes"]
