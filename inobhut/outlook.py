@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from inobhut import config
-from inobhut.calendar import add_months, month_end, parse_month
+from inobhut.calendar import add_months, month_end, month_range, parse_month
 from schemas.datasets import codes, label
 
 PHI = 0.97  # monthly damping of the trend
@@ -130,18 +130,10 @@ def entry_history(con: duckdb.DuckDBPyConnection, verbund: str) -> pd.DataFrame:
     df = con.execute("SELECT monat, massnahme, zugaenge FROM stat_bewegung WHERE jugendamt = ?", [verbund]).df()
     if df.empty:
         return pd.DataFrame(columns=["monat", "massnahme", "zugaenge"])
-    months = [m for m in _month_span(df["monat"].min(), df["monat"].max())]
+    months = month_range(df["monat"].min(), df["monat"].max())
     grid = pd.MultiIndex.from_product([months, codes("massnahme")], names=["monat", "massnahme"])
     s = df.set_index(["monat", "massnahme"])["zugaenge"].astype("float64").reindex(grid, fill_value=0.0)
     return s.reset_index()
-
-
-def _month_span(first: str, last: str) -> list[str]:
-    out, m = [], first
-    while m <= last:
-        out.append(m)
-        m = add_months(m, 1)
-    return out
 
 
 def duration_by_angebot(con: duckdb.DuckDBPyConnection, verbund: str, last_month: str) -> pd.DataFrame:

@@ -29,3 +29,16 @@ def inobhut_env(tmp_path, monkeypatch):
     monkeypatch.setenv("INOBHUT_PSEUDONYM_KEY", "test-schluessel")
     paths.landing.mkdir(parents=True)
     return paths
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers_browser import CHROMIUM_ARGS, chromium
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

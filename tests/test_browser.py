@@ -9,71 +9,21 @@ fails, not skips, when it is missing.
 
 from __future__ import annotations
 
-import shutil
 import warnings
 from pathlib import Path
 
 import pytest
 
-MONTHS = ["2024-03", "2024-04", "2024-05"]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert exe, "Chromium fehlt: scripts/test.sh installiert ihn mit apt-get install chromium"
-    return exe
-
+from tests.helpers_browser import MONTHS, axe_violations, fixture_outputs, open_page, page_overflow
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     warnings.filterwarnings("ignore")
-    import os
-
-    from inobhut.config import Paths
     from inobhut.report_run import render_index_page, render_months
-    from inobhut.statistics import compute_month, write_month
-    from tests.helpers_fixtures import activate_test_settings, load_fixture_warehouse
 
-    tmp = tmp_path_factory.mktemp("browser")
-    old = os.environ.get("INOBHUT_CONFIG")
-    activate_test_settings(tmp)
-    try:
-        wh = load_fixture_warehouse(tmp / "w.duckdb")
-        with wh.connect() as con:
-            for m in MONTHS:
-                write_month(con, m, compute_month(con, m))
-        paths = Paths(tmp / "l", tmp / "a", tmp / "s", tmp / "w.duckdb", tmp / "out")
+    with fixture_outputs(tmp_path_factory.mktemp("browser")) as (paths, wh):
         render_months(paths, wh, MONTHS)
-        index = render_index_page(paths, wh)
-        yield index
-    finally:
-        if old is None:
-            os.environ.pop("INOBHUT_CONFIG", None)
-        else:
-            os.environ["INOBHUT_CONFIG"] = old
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def _open(browser, url: str, viewport=None):
-    page = browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
-    foreign, errors = [], []
-    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_load_state("load")
-    return page, foreign, errors
+        yield render_index_page(paths, wh)
 
 
 def _pages(index: Path) -> list[Path]:
@@ -87,29 +37,23 @@ def _pages(index: Path) -> list[Path]:
 
 @pytest.mark.browser
 def test_pages_self_contained_accessible_and_phone_friendly(rendered, browser):
-    from axe_playwright_python.sync_playwright import Axe
-
-    axe = Axe()
     for path in _pages(rendered):
-        page, foreign, errors = _open(browser, path.as_uri())
+        page, foreign, errors = open_page(browser, path.as_uri())
         assert page.locator("html").get_attribute("lang") == "de"
         assert page.title().strip()
         assert foreign == [], (path.name, foreign)
         assert errors == [], (path.name, errors)
-        result = axe.run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
-        violations = [(v["id"], len(v["nodes"])) for v in result.response["violations"]]
-        assert violations == [], (path.name, violations)
+        assert axe_violations(page) == [], path.name
         page.close()
 
-        phone, _, _ = _open(browser, path.as_uri(), viewport={"width": 390, "height": 844})
-        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 1, (path.name, overflow)
+        phone, _, _ = open_page(browser, path.as_uri(), viewport={"width": 390, "height": 844})
+        assert page_overflow(phone) <= 1, path.name
         phone.close()
 
 
 @pytest.mark.browser
 def test_index_links_lead_to_reports(rendered, browser, tmp_path):
-    page, _, errors = _open(browser, rendered.as_uri())
+    page, _, errors = open_page(browser, rendered.as_uri())
     links = page.locator("a[href$='.html']")
     assert links.count() >= 4 * 3 + 2 * 3  # every Jugendamts- and Landesbericht of the three months
     href = links.first.get_attribute("href")
