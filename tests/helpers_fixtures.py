@@ -218,3 +218,29 @@ MULTI_VON, MULTI_BIS = "2023-12", "2024-01"
 
 def multi_office_warehouse():
     return generated_warehouse_cached(MULTI_OFFICE, MULTI_VON, MULTI_BIS, seed=11, fehlerquote=0.15)
+
+
+def load_generated(landing: Path, wh: Warehouse, datasets: tuple[str, ...], key: bytes) -> int:
+    """Read generated deliveries of ``datasets`` with the real ingest (no validation: the
+    generator's clean output) and load them as version 1; returns the number of files."""
+    from inobhut.ingest import read_delivery
+    from inobhut.naming import parse_name
+    from inobhut.pseudonym import pseudonymise
+    from inobhut.warehouse import replace_partition
+
+    n = 0
+    with wh.connect() as con:
+        con.execute("BEGIN")
+        for path in sorted(Path(landing).glob("*/*")):
+            dn = parse_name(path.name)
+            if dn.dataset not in datasets:
+                continue
+            res = read_delivery(path, dn.dataset, max_bytes=50 << 20, max_rows=200_000)
+            assert res.frame is not None, (path.name, res.findings[:3])
+            f = res.frame
+            if "fallnummer" in f.columns:
+                f["fall_id"] = [pseudonymise(dn.ags, x, key) for x in f.pop("fallnummer")]
+            replace_partition(con, dn.dataset, dn.ags, dn.month, 1, f)
+            n += 1
+        con.execute("COMMIT")
+    return n

@@ -25,27 +25,15 @@ def beendete_2023(tmp_path_factory):
         from inobhut import statistics as st
         from inobhut.config import network_offices
         from inobhut.generate import generate
-        from inobhut.ingest import read_delivery
-        from inobhut.naming import parse_name
-        from inobhut.pseudonym import pseudonymise
-        from inobhut.warehouse import Warehouse, replace_partition
+        from inobhut.warehouse import Warehouse
+        from tests.helpers_fixtures import load_generated
 
         d = tmp_path_factory.mktemp("kalibrierung")
         bw = [o.ags for o in network_offices("BW")]
         generate(d / "landing", "2023-01", "2023-12", seed=42, jugendaemter=bw)
         wh = Warehouse(d / "warehouse.duckdb")
-        files = sorted((d / "landing").glob("*/*_massnahmen_2023-*"))
-        assert len(files) == 45 * 12
+        assert load_generated(d / "landing", wh, ("massnahmen",), b"kalibrierung") == 45 * 12
         with wh.connect() as con:
-            con.execute("BEGIN")
-            for path in files:
-                dn = parse_name(path.name)
-                res = read_delivery(path, "massnahmen", max_bytes=50 << 20, max_rows=200_000)
-                assert res.frame is not None, (path.name, res.findings[:3])
-                f = res.frame
-                f["fall_id"] = [pseudonymise(dn.ags, x, b"kalibrierung") for x in f.pop("fallnummer")]
-                replace_partition(con, "massnahmen", dn.ags, dn.month, 1, f)
-            con.execute("COMMIT")
             yield st.compute_beendete(con, "2023")
     finally:
         if old is not None:

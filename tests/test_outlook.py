@@ -61,26 +61,15 @@ def history(tmp_path_factory):
         from inobhut import statistics as st
         from inobhut.config import network_offices
         from inobhut.generate import generate
-        from inobhut.ingest import read_delivery
-        from inobhut.naming import parse_name
-        from inobhut.pseudonym import pseudonymise
-        from inobhut.warehouse import Warehouse, replace_partition
+        from inobhut.warehouse import Warehouse
+        from tests.helpers_fixtures import load_generated
 
         d = tmp_path_factory.mktemp("prognose")
         sh = [o.ags for o in network_offices("SH-KOOP")]
         generate(d / "landing", "2021-01", "2023-12", seed=5, jugendaemter=sh)
         wh = Warehouse(d / "warehouse.duckdb")
+        load_generated(d / "landing", wh, ("massnahmen", "plaetze"), b"prognose")
         with wh.connect() as con:
-            con.execute("BEGIN")
-            for path in sorted((d / "landing").glob("*/*")):
-                dn = parse_name(path.name)
-                if dn.dataset not in ("massnahmen", "plaetze"):
-                    continue
-                f = read_delivery(path, dn.dataset, max_bytes=50 << 20, max_rows=200_000).frame
-                if "fallnummer" in f.columns:
-                    f["fall_id"] = [pseudonymise(dn.ags, x, b"prognose") for x in f.pop("fallnummer")]
-                replace_partition(con, dn.dataset, dn.ags, dn.month, 1, f)
-            con.execute("COMMIT")
             for m in month_range("2021-01", "2023-12"):
                 st.write_month(con, m, {n: st.MONTHLY[n](con, m) for n in ("bewegung", "plaetze", "kapazitaet")})
         yield wh

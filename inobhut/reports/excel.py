@@ -385,14 +385,7 @@ def _table_sheet(ws, table: ReportTable, note_nums: list[int], used: set[str]) -
 def build_workbook(model: ReportModel) -> Workbook:
     tables = report_tables(model)
     names = sheet_names(tables)
-    notes, refs = model.numbered_notes()
-    for t in tables[len(model.tables):]:  # notes of the generated tables come last
-        nums = []
-        for n in t.notes:
-            if n not in notes:
-                notes.append(n)
-            nums.append(notes.index(n) + 1)
-        refs[t.id] = nums
+    notes, refs = model.numbered_notes(tables)  # the model's tables first, generated ones last
     wb = Workbook()
     used: set[str] = set()
     cover = wb.active

@@ -236,11 +236,12 @@ class ReportModel:
         if len(set(ids)) != len(ids):
             raise ReportModelError(f"Tabellen-ids sind nicht eindeutig: {ids}")
 
-    def numbered_notes(self) -> tuple[list[str], dict[str, list[int]]]:
-        """All table notes numbered once in order of appearance: (notes, table id -> numbers)."""
+    def numbered_notes(self, tables: Sequence[ReportTable] | None = None) -> tuple[list[str], dict[str, list[int]]]:
+        """All table notes numbered once in order of appearance: (notes, table id -> numbers).
+        ``tables``: the tables to number (default: the model's own)."""
         notes: list[str] = []
         refs: dict[str, list[int]] = {}
-        for t in self.tables:
+        for t in self.tables if tables is None else tables:
             nums = []
             for n in t.notes:
                 if n not in notes:
