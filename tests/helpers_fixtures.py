@@ -226,7 +226,6 @@ def load_generated(landing: Path, wh: Warehouse, datasets: tuple[str, ...], key:
     from inobhut.ingest import read_delivery
     from inobhut.naming import parse_name
     from inobhut.pseudonym import pseudonymise
-    from inobhut.warehouse import replace_partition
 
     n = 0
     with wh.connect() as con:
