@@ -688,9 +688,9 @@ def compute_kapazitaet(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFra
         return _finish(pd.DataFrame(columns=COLUMNS["kapazitaet"]), "kapazitaet")
     has_rate = df["tagessatz"].notna()
     df = df.assign(einrichtungen=1, belegt_mit_tagessatz=df["belegt"].where(has_rate, 0),
-                   _kosten=(df["belegt"] * df["tagessatz"]).where(has_rate, 0.0))
+                   _mit_tagessatz=has_rate.astype(int), _kosten=(df["belegt"] * df["tagessatz"]).where(has_rate, 0.0))
     df["angebot"] = df["angebot"].astype(str)
-    sums = ["einrichtungen", "genehmigt", "gesperrt", "belegt", "belegt_mit_tagessatz", "_kosten"]
+    sums = ["einrichtungen", "genehmigt", "gesperrt", "belegt", "belegt_mit_tagessatz", "_mit_tagessatz", "_kosten"]
     agg = {c: (c, "sum") for c in sums}
     by_off = df.groupby(["jugendamt", "angebot"], as_index=False).agg(stichtag=("stichtag", "max"), **agg)
     by_all = df.groupby(["jugendamt"], as_index=False).agg(stichtag=("stichtag", "max"), **agg).assign(angebot="insgesamt")
@@ -704,7 +704,8 @@ def compute_kapazitaet(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFra
     out["gesperrt_anteil_pct"] = np.where(f("genehmigt") > 0, 100.0 * f("gesperrt") / f("genehmigt").where(f("genehmigt") > 0, 1.0), np.nan)
     bmt = f("belegt_mit_tagessatz")
     out["kosten_je_belegtag"] = np.where(bmt > 0, f("_kosten") / bmt.where(bmt > 0, 1.0), np.nan)
-    out["kosten_monat"] = np.where(bmt > 0, f("_kosten") * last.day, np.nan)
+    # the month's cost is known (possibly 0) as soon as one facility delivers a Tagessatz
+    out["kosten_monat"] = np.where(f("_mit_tagessatz") > 0, f("_kosten") * last.day, np.nan)
     orders = {"angebot": {"insgesamt": 0, **{c: i + 1 for i, c in enumerate(codes("angebot"))}}}
     return _finish(_sort(out, ["jugendamt", "angebot"], orders), "kapazitaet")
 
