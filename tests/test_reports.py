@@ -13,6 +13,8 @@ import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+import re
+
 import openpyxl
 import pandas as pd
 import pytest
@@ -30,6 +32,8 @@ from inobhut.reports import (
     render_report,
     report_path,
 )
+from inobhut import tables as tables_registry
+from inobhut.reports import common
 from inobhut.reports.common import network_label
 from inobhut.reports.fmt import fmt_date, fmt_datetime, fmt_dec, fmt_int, fmt_month, fmt_pct, fmt_value
 
@@ -338,13 +342,13 @@ def test_landesbericht_model_contents(landes):
     # network total is the unsuppressed sum from the statistics table (all five offices)
     assert bew.at[NET_TOTAL, "Zugänge §42"] == 12 + 13 + 14 + 1 + 16  # March: 10 + office index + 2
     # zeros are shown as "–"
-    assert bew.at["Norderstedt", "Bestand §42a"] == "–"
+    assert bew.at["Norderstedt", "Bestand am Monatsende §42a"] == "–"
     uma = t["uma_quote"].data.set_index("Jugendamt")
-    assert uma.at["Pinneberg", "UMA Ist"] == 25 and uma.at["Pinneberg", "Einwohner"] == 320000
+    assert uma.at["Pinneberg", "UMA-Ist"] == 25 and uma.at["Pinneberg", "Einwohner"] == 320000
     fr = t["fristen_42a"].data.set_index("Jugendamt")
     assert fr.at["Norderstedt", "Anteil fristgerecht in %"] == "x"  # no cases
     assert fr.at["Herzogtum Lauenburg", "Anteil fristgerecht in %"] == 75.0
-    assert fr.at["Herzogtum Lauenburg", "Verspätet gemeldet"] == "."  # 1 case: suppressed
+    assert fr.at["Herzogtum Lauenburg", "verspätet gemeldet"] == "."  # 1 case: suppressed
     st = t["lieferstatus"].data.set_index("Jugendamt")
     assert st.at["Stormarn", "Maßnahmen"] == "fehlt"
     assert st.at["Herzogtum Lauenburg", "Plätze"] == "angenommen"  # rejected v2 does not replace v1
@@ -432,9 +436,9 @@ def test_jugendamtsbericht(tables, tmp_path):
     assert model.disclosure_method == "keine" and model.scope == "Pinneberg"
     assert {s.jugendamt for s in model.data_status} == {"01056"}
     t = {x.id: x for x in model.tables}
-    bew = t["bewegung"].data.set_index("Art der Maßnahme")
+    bew = t["bewegung"].data.set_index("Maßnahme")
     assert bew.at["Inobhutnahme §42", "Zugänge Jugendamt"] == 13
-    assert bew.at["Zusammen", "Bestand Verbund"] == (32 + 35 + 38 + 5 + 44) + (6 + 7 + 8 + 0 + 10)
+    assert bew.at["Zusammen", "Bestand am Monatsende Verbund"] == (32 + 35 + 38 + 5 + 44) + (6 + 7 + 8 + 0 + 10)
     uma = t["uma_quote"].data
     # quotas: office i has Ist 20+5i with population EINW -> Norderstedt highest, Pinneberg ...
     quotas = {a: (20 + 5 * i) / EINW[a] for i, a in enumerate(OFFICES)}
@@ -458,10 +462,164 @@ def test_jugendamtsbericht(tables, tmp_path):
                                              "Pinneberg zusammen", NET_TOTAL]
     assert all(c.font.b for c in prow[3]) and all(c.font.b for c in prow[4]) and not prow[1][0].font.b
     vz = [c.value for c in prow[0]].index("VZÄ Ist")
-    assert prow[3][vz].value == 19.75 and prow[3][vz].number_format == "#,##0.0"
+    assert prow[3][vz].value == 19.75 and prow[3][vz].number_format == "0.00"
     p = _assert_accessible_html(html)
     assert "Pinneberg" in "".join(p.text)
 
+
+# ---------------------------------------------------------------- one definition: registry -> Excel and HTML
+def _reg_labels(name: str, cols, qualifier: str = "") -> list[str]:
+    labels = tables_registry.table(name).column_labels
+    return [f"{labels[c]} {qualifier}".strip() for c in cols]
+
+
+_BEW = ("zugaenge", "abgaenge", "bestand")
+_UMA = ("einwohner", "uma_ist", "uma_soll", "erfuellungsquote_pct", "differenz", "junge_volljaehrige")
+_FRI = ("begonnen", "fristgerecht", "verspaetet", "ohne_meldung", "anteil_fristgerecht_pct", "median_werktage")
+_PLA = ("genehmigt", "belegt", "gesperrt", "frei", "auslastung_pct", "vzae_soll", "vzae_ist")
+
+
+def _registry_expectations(kind: str) -> list[tuple[str, str, list[str] | None, list[tuple[str, str]]]]:
+    """(sheet, registry table, expected header row or None, [(header, registry column)] for number
+    formats) of every registry-backed table of a report, built from inobhut.tables alone."""
+    lab = lambda n, c, q="": _reg_labels(n, [c], q)[0]  # noqa: E731
+    if kind == "landesbericht":
+        bew = [(lab("bewegung", c, q), c) for q in ("§42", "§42a") for c in _BEW]
+        return [
+            ("Bewegung", "bewegung", [lab("bewegung", "jugendamt")] + [h for h, _ in bew], bew),
+            ("Zeitreihe", "bewegung", _reg_labels("bewegung", ("monat", *_BEW)),
+             [(lab("bewegung", c), c) for c in _BEW]),
+            ("Beendete nach Merkmal", "beendete", _reg_labels("beendete", ("merkmal", "auspraegung", "anzahl")),
+             [(lab("beendete", "anzahl"), "anzahl")]),
+            ("Beendete nach Jugendamt", "beendete", None, []),
+            ("UMA-Quote", "uma_quote", _reg_labels("uma_quote", ("jugendamt", *_UMA)),
+             [(lab("uma_quote", c), c) for c in _UMA]),
+            ("Fristen 42a", "fristen_42a", _reg_labels("fristen_42a", ("jugendamt", *_FRI)),
+             [(lab("fristen_42a", c), c) for c in _FRI]),
+            ("Plätze", "plaetze", _reg_labels("plaetze", ("jugendamt", *_PLA)), [(lab("plaetze", c), c) for c in _PLA]),
+            ("Lieferstatus", "lieferstatus", None, []),
+        ]
+    bew = [(lab("bewegung", c, q), c) for q in ("Jugendamt", "Verbund") for c in _BEW]
+    anz = [(lab("beendete", "anzahl", q), "anzahl") for q in ("Jugendamt", "Verbund")]
+    return [
+        ("Bewegung", "bewegung", [lab("bewegung", "massnahme")] + [h for h, _ in bew], bew),
+        ("Zeitreihe", "bewegung", _reg_labels("bewegung", ("monat", *_BEW)), [(lab("bewegung", c), c) for c in _BEW]),
+        ("Beendete", "beendete", _reg_labels("beendete", ("merkmal", "auspraegung")) + [h for h, _ in anz], anz),
+        ("UMA-Quote", "uma_quote", ["Gebiet", *_reg_labels("uma_quote", _UMA), "Platz im Verbund"],
+         [(lab("uma_quote", c), c) for c in _UMA]),
+        ("Fristen 42a", "fristen_42a", ["Gebiet", *_reg_labels("fristen_42a", _FRI)],
+         [(lab("fristen_42a", c), c) for c in _FRI]),
+        ("Plätze", "plaetze", _reg_labels("plaetze", ("angebot", *_PLA)), [(lab("plaetze", c), c) for c in _PLA]),
+    ]
+
+
+def _html_tables(path: Path) -> tuple[dict[str, tuple[list[str], list[int]]], dict[int, str]]:
+    """caption title -> (th scope=col texts, note numbers); note number -> note text."""
+    p = _Html()
+    out: dict[str, tuple[list[str], list[int]]] = {}
+    cur: dict | None = None
+    field_ = None
+    notes: dict[int, str] = {}
+
+    class P(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            nonlocal cur, field_
+            a = dict(attrs)
+            if tag == "table":
+                cur = {"caption": "", "cols": []}
+            elif tag == "caption" and cur is not None:
+                field_ = "caption"
+            elif tag == "th" and a.get("scope") == "col" and cur is not None:
+                cur["cols"].append("")
+                field_ = "th"
+            elif tag == "li" and a.get("id", "").startswith("anm-"):
+                field_ = ("li", int(a["id"][4:]))
+                notes[field_[1]] = ""
+
+        def handle_endtag(self, tag):
+            nonlocal cur, field_
+            if tag == "table" and cur is not None:
+                cap = cur["caption"]
+                nums = [int(x) for x in re.findall(r"\[Anmerkung (\d+)\]", cap)]
+                out[re.sub(r"( \[Anmerkung \d+\])+$", "", cap)] = (cur["cols"], nums)
+                cur = None
+            if tag in ("caption", "th", "li"):
+                field_ = None
+
+        def handle_data(self, data):
+            if field_ == "caption":
+                cur["caption"] += data
+            elif field_ == "th":
+                cur["cols"][-1] += data
+            elif isinstance(field_, tuple):
+                notes[field_[1]] += data
+
+    del p
+    P(convert_charrefs=True).feed(path.read_text(encoding="utf-8"))
+    notes = {k: re.sub(r"^\[Anmerkung \d+\] ", "", v) for k, v in notes.items()}
+    return out, notes
+
+
+def _assert_single_definition(model, files) -> None:
+    html, xlsx = files
+    wb = openpyxl.load_workbook(xlsx)
+    by_sheet = {}
+    names = common.sheet_names(common.report_tables(model))
+    for t, n in zip(common.report_tables(model), names):
+        by_sheet[n] = t
+    # notes of each sheet in the workbook (sheet Erläuterungen: Anmerkung, Text, Tabellenblätter)
+    er = [[c.value for c in r] for r in wb["Erläuterungen"].iter_rows()]
+    xl_notes: dict[str, list[str]] = {}
+    for r in er:
+        if r[0] and str(r[0]).startswith("[Anmerkung") and r[2]:
+            for s in str(r[2]).split(", "):
+                xl_notes.setdefault(s, []).append(str(r[1]))
+    html_tabs, html_notes = _html_tables(html)
+    expectations = _registry_expectations(model.kind)
+    assert expectations
+    for sheet, name, header, numeric in expectations:
+        if sheet not in by_sheet:
+            assert sheet == "Zeitreihe", sheet  # the time series needs two months of history
+            continue
+        tdef = tables_registry.table(name)
+        t = by_sheet[sheet]
+        ws = wb[sheet]
+        rows = _table_cells(ws, ws.tables[f"T_{t.id}"].ref)
+        # title stem from the registry, in the sheet and in the HTML caption
+        assert t.title.startswith(tdef.title), (sheet, t.title)
+        assert str(ws["A1"].value).startswith(tdef.title), (sheet, ws["A1"].value)
+        assert t.title in html_tabs, (sheet, t.title)
+        th, nums = html_tabs[t.title]
+        xl_header = [c.value for c in rows[0]]
+        if header is not None:
+            assert xl_header == header, (sheet, xl_header, header)
+            assert th == header, (sheet, th, header)
+        else:
+            assert xl_header == th
+        # number formats from the registry
+        for h, col in numeric:
+            j = xl_header.index(h)
+            cells = [r[j] for r in rows[1:] if isinstance(r[j].value, (int, float))]
+            assert all(c.number_format == tdef.number_formats[col] for c in cells), (sheet, h)
+        # footnotes from the registry, attached to this table in both outputs
+        fns = tdef.footnotes()
+        assert fns or name in ("bewegung", "beendete", "plaetze", "uma_quote", "fristen_42a", "lieferstatus")
+        for fn in fns:
+            assert fn in t.notes, (sheet, fn)
+            assert fn in xl_notes.get(sheet, []), (sheet, fn)
+            assert fn in [html_notes[n] for n in nums], (sheet, fn)
+
+
+def test_report_tables_come_from_the_registry(tables, tmp_path):
+    # built here, not taken from the module fixture: footnotes follow the settings in force
+    model = build_landesbericht(tables, NET, MONTH, _status(missing=(("01062", "massnahmen"),)), stand_in_protect)
+    _assert_single_definition(model, render_report(model, tmp_path / "landes"))
+    ja = build_jugendamtsbericht(tables, "01056", MONTH, _status())
+    _assert_single_definition(ja, render_report(ja, tmp_path / "ja"))
+    # the UMA footnote follows the settings (generated by the registry, not by the builders)
+    uma = {t.id: t for t in model.tables}["uma_quote"]
+    assert tables_registry.uma_quote_footnotes()[0] in uma.notes
+    assert not any(n.startswith("Ist ohne Hilfeart") for n in uma.notes)
 
 def test_created_at_ignores_later_months(tables):
     feb = build_jugendamtsbericht(tables, "01056", "2025-02", _status())

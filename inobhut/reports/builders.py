@@ -31,6 +31,7 @@ from inobhut import config
 from inobhut.calendar import add_months, month_end
 from schemas.datasets import codes, label
 
+from . import registry as reg
 from . import texts
 from .common import dataset_label, network_label, office_label
 from .fmt import fmt_date, fmt_month, fmt_month_short
@@ -38,16 +39,8 @@ from .model import ChartSpec, DeliveryStatus, ReportModel, ReportTable, in_force
 
 Protect = Callable[[pd.DataFrame, list[str], "str | None"], tuple[pd.DataFrame, str]]
 
-TABLE_COLUMNS = {
-    "bewegung": ["monat", "jugendamt", "massnahme", "zugaenge", "abgaenge", "bestand"],
-    "beendete": ["zeitraum", "jugendamt", "merkmal", "auspraegung", "anzahl"],
-    "uma_quote": ["stichtag", "jugendamt", "einwohner", "uma_ist", "uma_soll", "erfuellungsquote_pct", "differenz",
-                  "junge_volljaehrige"],
-    "plaetze": ["stichtag", "jugendamt", "angebot", "genehmigt", "belegt", "gesperrt", "frei", "auslastung_pct",
-                "vzae_soll", "vzae_ist"],
-    "fristen_42a": ["monat", "jugendamt", "begonnen", "fristgerecht", "verspaetet", "ohne_meldung",
-                    "anteil_fristgerecht_pct", "median_werktage"],
-}
+TABLE_COLUMNS = {name: [c.name for c in reg.tdef(name).columns]
+                 for name in ("bewegung", "beendete", "uma_quote", "plaetze", "fristen_42a")}
 MASSNAHMEN = (("1", "§42"), ("2", "§42a"))
 DATASETS = ("massnahmen", "uma", "plaetze", "personal")
 ACCEPTED = ("angenommen", "angenommen mit Hinweisen")
@@ -285,15 +278,6 @@ def _contact(contact: str | None) -> str:
     return contact or config.settings().get("berichte", {}).get("kontakt") or texts.CONTACT_DEFAULT
 
 
-def _uma_config_note() -> str:
-    q = config.settings().get("uma_quote", {})
-    excl = ", ".join(q.get("hilfearten_ausgenommen", ["1"]))
-    jv = "zählen zum Ist" if q.get("junge_volljaehrige_im_ist") else "zählen nicht zum Ist und sind gesondert ausgewiesen"
-    stand = config.settings().get("stammdaten", {}).get("einwohner_stand", "")
-    return (f"Ist ohne Hilfeart {excl} (vorläufige Inobhutnahme); junge Volljährige {jv}. "
-            f"Soll nach Einwohneranteil ({stand}).")
-
-
 def _uma_missing_note(st: _Status, offices: Sequence[config.Office]) -> str:
     base = ("Aufnahmesoll, Erfüllungsquote und Differenz werden erst berechnet, wenn alle Jugendämter des "
             "Verbunds die UMA-Lieferung für den Monat abgegeben haben („...“).")
@@ -323,20 +307,28 @@ def _reinsert(shown: pd.DataFrame, order: list[str], missing_rows: dict[str, dic
 
 
 # ---------------------------------------------------------------- shared table pieces
-BEWEGUNG_HEADERS = [(f"{q} {lbl}", code, i) for code, lbl in MASSNAHMEN
-                    for i, q in enumerate(("Zugänge", "Abgänge", "Bestand"))]
-FRISTEN_COLS = [("Begonnene §42a-Maßnahmen", "begonnen"), ("Fristgerecht gemeldet", "fristgerecht"),
-                ("Verspätet gemeldet", "verspaetet"), ("Ohne Meldung", "ohne_meldung")]
-PLAETZE_COLS = [("Genehmigte Plätze", "genehmigt"), ("Belegte Plätze", "belegt"), ("Gesperrte Plätze", "gesperrt"),
-                ("Freie Plätze", "frei")]
-PLAETZE_FORMATS = {"Genehmigte Plätze": "#,##0", "Belegte Plätze": "#,##0", "Gesperrte Plätze": "#,##0",
-                   "Freie Plätze": "#,##0", "Auslastung in %": "0.0", "VZÄ Soll": "#,##0.0", "VZÄ Ist": "#,##0.0"}
-UMA_FORMATS = {"Einwohner": "#,##0", "UMA Ist": "#,##0", "Aufnahmesoll": "#,##0.00", "Erfüllungsquote in %": "0.0",
-               "Differenz": "#,##0.00", "Junge Volljährige": "#,##0"}
-FRISTEN_FORMATS = {**{h: "#,##0" for h, _ in FRISTEN_COLS}, "Anteil fristgerecht in %": "0.0",
-                   "Median Werktage bis Meldung": "0.0"}
-FRISTEN_DESC = ("Maßnahmen nach §42a mit Beginn im Berichtsmonat; Frist: 7 Werktage bis zur Meldung an die "
-                "Landesverteilstelle.")
+# Column headers, number formats, title stems and footnotes of tables that show a statistics
+# table come from its registry definition (inobhut.tables via .registry); only the layout
+# (rows by office, period text, symbols, disclosure) is decided here.
+BEWEGUNG_VALUES = ("zugaenge", "abgaenge", "bestand")
+#: (header, Maßnahme code, position in [zugaenge, abgaenge, bestand]) of the Bewegung by office
+BEWEGUNG_HEADERS = [(reg.label("bewegung", c, short), code, i) for code, short in MASSNAHMEN
+                    for i, c in enumerate(BEWEGUNG_VALUES)]
+FRISTEN_COUNTS = ("begonnen", "fristgerecht", "verspaetet", "ohne_meldung")
+FRISTEN_COLS = [(reg.label("fristen_42a", c), c) for c in FRISTEN_COUNTS]
+FRISTEN_SHARE = reg.label("fristen_42a", "anteil_fristgerecht_pct")
+FRISTEN_MEDIAN = reg.label("fristen_42a", "median_werktage")
+FRISTEN_FORMATS = reg.columns("fristen_42a", [*FRISTEN_COUNTS, "anteil_fristgerecht_pct", "median_werktage"])
+H_BEGONNEN, H_FRISTGERECHT, H_VERSPAETET = (reg.label("fristen_42a", c) for c in FRISTEN_COUNTS[:3])
+PLAETZE_COLS = [(reg.label("plaetze", c), c) for c in ("genehmigt", "belegt", "gesperrt", "frei")]
+PLAETZE_FORMATS = reg.columns("plaetze", ["genehmigt", "belegt", "gesperrt", "frei", "auslastung_pct", "vzae_soll",
+                                          "vzae_ist"])
+H_GENEHMIGT, H_BELEGT, H_GESPERRT, H_FREI = (h for h, _ in PLAETZE_COLS)
+UMA_VALUES = ("einwohner", "uma_ist", "uma_soll", "erfuellungsquote_pct", "differenz", "junge_volljaehrige")
+UMA_FORMATS = reg.columns("uma_quote", UMA_VALUES)
+(H_EINWOHNER, H_UMA_IST, H_SOLL, H_QUOTE, H_DIFF, H_JV) = (reg.label("uma_quote", c) for c in UMA_VALUES)
+FRISTEN_DESC = "Maßnahmen nach §42a mit Beginn im Berichtsmonat."
+JA = reg.label("bewegung", "jugendamt")  # row-label column of tables by office
 ALL_DEFINITIONS = ("Stichtag", "Zugang", "Abgang", "Bestand", "Beendete Maßnahmen", "Anlass", "Geschlecht", "Alter",
                    "Dauer", "Werktage", "Fristgerecht gemeldet", "UMA Ist", "Junge Volljährige", "Aufnahmesoll",
                    "Erfüllungsquote", "Differenz", "Auslastung", "Freie Plätze", "VZÄ")
@@ -348,10 +340,10 @@ def _bewegung_row(ix: StatsIndex, ags: str, month: str) -> dict[str, float]:
 
 def _plaetze_sum(rows: list[dict]) -> dict:
     out = {h: sum(_num(r[c]) or 0.0 for r in rows) for h, c in PLAETZE_COLS}
-    usable = out["Genehmigte Plätze"] - out["Gesperrte Plätze"]
-    out["Auslastung in %"] = round(100 * out["Belegte Plätze"] / usable, 1) if usable > 0 else "x"
-    out["VZÄ Soll"] = round(sum(_num(r["vzae_soll"]) or 0.0 for r in rows), 2)
-    out["VZÄ Ist"] = round(sum(_num(r["vzae_ist"]) or 0.0 for r in rows), 2)
+    usable = out[H_GENEHMIGT] - out[H_GESPERRT]
+    out[reg.label("plaetze", "auslastung_pct")] = round(100 * out[H_BELEGT] / usable, 1) if usable > 0 else "x"
+    for c in ("vzae_soll", "vzae_ist"):
+        out[reg.label("plaetze", c)] = round(sum(_num(r[c]) or 0.0 for r in rows), 2)
     return out
 
 
@@ -367,12 +359,12 @@ def _uma_values(r: dict | None) -> dict | None:
         return None
     soll = _num(r["uma_soll"])
     return {
-        "Einwohner": _count(r["einwohner"]),
-        "UMA Ist": _num(r["uma_ist"]) or 0.0,
-        "Aufnahmesoll": NOT_YET if soll is None else round(soll, 2),
-        "Erfüllungsquote in %": NOT_YET if soll is None else _dec(r["erfuellungsquote_pct"], 1),
-        "Differenz": NOT_YET if soll is None else _dec(r["differenz"], 2),
-        "Junge Volljährige": _num(r["junge_volljaehrige"]) or 0.0,
+        H_EINWOHNER: _count(r["einwohner"]),
+        H_UMA_IST: _num(r["uma_ist"]) or 0.0,
+        H_SOLL: NOT_YET if soll is None else round(soll, 2),
+        H_QUOTE: NOT_YET if soll is None else _dec(r["erfuellungsquote_pct"], 1),
+        H_DIFF: NOT_YET if soll is None else _dec(r["differenz"], 2),
+        H_JV: _num(r["junge_volljaehrige"]) or 0.0,
     }
 
 
@@ -408,23 +400,25 @@ def _time_series(ix: StatsIndex, who: str, month: str, st: _Status | None, title
     if len(months) < 2:
         return None
     rows = []
+    h_monat = reg.label("bewegung", "monat")
+    heads = [reg.label("bewegung", c) for c in BEWEGUNG_VALUES]
     for m in months:
         if st is not None and not st.has_data(who, "massnahmen", m):
             vals = [NOT_YET] * 3
         else:
             vals = [_count(v) for v in ix.bewegung(who, m)]
-        rows.append({"Monat": fmt_month_short(m), "Zugänge": vals[0], "Abgänge": vals[1], "Bestand am Monatsende": vals[2]})
+        rows.append({h_monat: fmt_month_short(m), **dict(zip(heads, vals))})
     df = pd.DataFrame(rows)
-    z = [0 if v == "–" else v for v in df["Zugänge"] if v != NOT_YET]
+    z = [0 if v == "–" else v for v in df[heads[0]] if v != NOT_YET]
     alt = (f"Liniendiagramm: Zugänge und Bestand von {subject}, {fmt_month(months[0])} bis {fmt_month(months[-1])}. "
            f"Zugänge je Monat zwischen {min(z, default=0)} und {max(z, default=0)}. Alle Werte stehen in der Tabelle.")
     return ReportTable(
         id="zeitreihe", title=title, data=df,
-        number_formats={"Zugänge": "#,##0", "Abgänge": "#,##0", "Bestand am Monatsende": "#,##0"},
-        chart=ChartSpec("line", "Monat", ["Zugänge", "Bestand am Monatsende"],
+        number_formats=reg.columns("bewegung", BEWEGUNG_VALUES),
+        chart=ChartSpec("line", h_monat, [heads[0], heads[2]],
                         f"Zugänge und Bestand, {subject}", alt, y_title="Maßnahmen", x_title="Monat"),
         sheet="Zeitreihe", description="Maßnahmen nach §42 und §42a zusammen.",
-        notes=[NOT_YET_NOTE] if any(NOT_YET in r.values() for r in rows) else [],
+        notes=reg.footnotes("bewegung") + ([NOT_YET_NOTE] if any(NOT_YET in r.values() for r in rows) else []),
     )
 
 
@@ -491,16 +485,17 @@ def _confirmed_table(findings: pd.DataFrame | None) -> ReportTable | None:
     )
 
 
-PERSONAL_FORMATS = {"VZÄ Soll": "#,##0.00", "VZÄ Ist": "#,##0.00", "Unbesetzte Stellen (VZÄ)": "#,##0.00",
-                    "Besetzungsquote in %": "0.0"}
+PERSONAL_VALUES = ("vzae_soll", "vzae_ist", "stellen_unbesetzt", "besetzungsquote_pct")
+PERSONAL_FORMATS = reg.columns("personal", PERSONAL_VALUES)
 
 
 def _personal_values(r: dict | None) -> dict:
     r = r or {}
     soll, ist = _num(r.get("vzae_soll")) or 0.0, _num(r.get("vzae_ist")) or 0.0
-    return {"VZÄ Soll": round(soll, 2), "VZÄ Ist": round(ist, 2),
-            "Unbesetzte Stellen (VZÄ)": round(_num(r.get("stellen_unbesetzt")) or 0.0, 2),
-            "Besetzungsquote in %": round(100 * ist / soll, 1) if soll > 0 else "x"}
+    h_soll, h_ist, h_unb, h_quote = (reg.label("personal", c) for c in PERSONAL_VALUES)
+    return {h_soll: round(soll, 2), h_ist: round(ist, 2),
+            h_unb: round(_num(r.get("stellen_unbesetzt")) or 0.0, 2),
+            h_quote: round(100 * ist / soll, 1) if soll > 0 else "x"}
 
 
 def _personal_table(ix: StatsIndex, st: _Status, verbund: str, offices, month: str, total_label: str) -> ReportTable:
@@ -509,21 +504,23 @@ def _personal_table(ix: StatsIndex, st: _Status, verbund: str, offices, month: s
     for o in offices:
         r = ix.personal.get((o.ags, month))
         if r is None and not st.has_data(o.ags, "personal"):
-            rows.append({"Jugendamt": office_label(o.ags), **{h: NOT_YET for h in PERSONAL_FORMATS}})
+            rows.append({JA: office_label(o.ags), **{h: NOT_YET for h in PERSONAL_FORMATS}})
         else:
-            rows.append({"Jugendamt": office_label(o.ags), **_personal_values(r)})
+            rows.append({JA: office_label(o.ags), **_personal_values(r)})
     tot = ix.personal.get((verbund, month))
     if tot is None:
         parts = [ix.personal[(o.ags, month)] for o in offices if (o.ags, month) in ix.personal]
         tot = {c: sum(_num(p.get(c)) or 0.0 for p in parts) for c in ("vzae_soll", "vzae_ist", "stellen_unbesetzt")}
-    rows.append({"Jugendamt": total_label, **_personal_values(tot)})
+    rows.append({JA: total_label, **_personal_values(tot)})
     df = pd.DataFrame(rows)
     return ReportTable(
-        id="personal", title=f"Personal nach Jugendamt, {fmt_month(month)}", data=df, number_formats=PERSONAL_FORMATS,
+        id="personal", title=reg.title("personal", f", {fmt_month(month)}"), data=df,
+        number_formats=PERSONAL_FORMATS,
         total_rows=[len(df) - 1], sheet="Personal",
         description="Alle Bereiche zusammen (ASD, UMA-Fachdienst, Pflegekinderdienst, Wirtschaftliche Jugendhilfe, Sonstige).",
         notes=["Stellen sind keine Fallzahlen und werden nicht gesperrt; „x“: kein Soll, Quote nicht sinnvoll."]
-              + ([NOT_YET_NOTE] if (df["VZÄ Soll"] == NOT_YET).any() else []),
+              + reg.footnotes("personal")
+              + ([NOT_YET_NOTE] if (df[reg.label("personal", "vzae_soll")] == NOT_YET).any() else []),
     )
 
 
@@ -551,22 +548,22 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
         shown, fn = _apply_protect(protect, pd.DataFrame(rows), value_cols, total_label, released, name)
         if fn and fn not in footnotes:
             footnotes.append(fn)
-        return _dash_counts(_reinsert(shown, order, missing, "Jugendamt"), value_cols), fn
+        return _dash_counts(_reinsert(shown, order, missing, JA), value_cols), fn
 
     def by_office(dataset: str, values, heads: list[str]) -> tuple[list[dict], dict[str, dict]]:
         rows, missing = [], {}
         for o in offices:
             lab = labels[o.ags]
             if st.has_data(o.ags, dataset):
-                rows.append({"Jugendamt": lab, **values(o.ags)})
+                rows.append({JA: lab, **values(o.ags)})
             else:
-                missing[lab] = {"Jugendamt": lab, **{h: NOT_YET for h in heads}}
+                missing[lab] = {JA: lab, **{h: NOT_YET for h in heads}}
         return rows, missing
 
     def total_row(rows: list[dict], heads: list[str], has_total: bool, values) -> dict:
         if has_total:
-            return {"Jugendamt": total_label, **values(verbund)}
-        return {"Jugendamt": total_label, **{h: sum(r[h] for r in rows) for h in heads}}
+            return {JA: total_label, **values(verbund)}
+        return {JA: total_label, **{h: sum(r[h] for r in rows) for h in heads}}
 
     # Bewegung by office and Maßnahme
     heads = [h for h, _, _ in BEWEGUNG_HEADERS]
@@ -575,13 +572,14 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
     rows.append(total_row(rows, heads, verbund in ix.bew_agss, vals))
     df, fn = protected(rows, heads, missing, "Bewegung nach Jugendamt")
     out.append(ReportTable(
-        id="bewegung", title=f"Zugänge, Abgänge und Bestand nach Jugendamt und Art der Maßnahme, {fmt_month(month)}",
-        data=df, number_formats={h: "#,##0" for h in heads}, total_rows=[len(df) - 1], sheet="Bewegung",
+        id="bewegung", title=reg.title("bewegung", f" nach Jugendamt und Maßnahme, {fmt_month(month)}"),
+        data=df, number_formats={h: reg.number_format("bewegung", BEWEGUNG_VALUES[i]) for h, _, i in BEWEGUNG_HEADERS},
+        total_rows=[len(df) - 1], sheet="Bewegung",
         description=f"Bestand am {fmt_date(month_end(month))}.",
-        notes=[n for n in (fn, NOT_YET_NOTE if missing else "") if n],
+        notes=[n for n in (fn, *reg.footnotes("bewegung"), NOT_YET_NOTE if missing else "") if n],
     ))
 
-    ts = _time_series(ix, verbund, month, None, f"Zugänge und Bestand im Zeitverlauf, {net}", net)
+    ts = _time_series(ix, verbund, month, None, reg.title("bewegung", f" im Zeitverlauf, {net}"), net)
     if ts is not None:
         out.append(ts)
 
@@ -596,48 +594,48 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
     df, fn = protected(rows, heads_b, missing, "Beendete nach Jugendamt")
     net_ytd, period = _network_ytd(ix, verbund, offices, month)
     out.append(ReportTable(
-        id="beendete_ja", title=f"Beendete Maßnahmen nach Jugendamt, {period}", data=df,
-        number_formats={h: "#,##0" for h in heads_b}, total_rows=[len(df) - 1], sheet="Beendete nach Jugendamt",
-        notes=[n for n in (fn, texts.DEFINITIONS["Geschlecht"],
+        id="beendete_ja", title=reg.title("beendete", f" und Jugendamt, {period}"), data=df,
+        number_formats={h: reg.number_format("beendete", "anzahl") for h in heads_b}, total_rows=[len(df) - 1],
+        sheet="Beendete nach Jugendamt",
+        notes=[n for n in (fn, *reg.footnotes("beendete"),
                            "„...“: Lieferung Maßnahmen des Berichtsmonats fehlt oder wurde abgelehnt; frühere Monate "
                            "sind in der Verbundsumme enthalten." if missing else "") if n],
     ))
-    mrows = [{"Merkmal": ml, "Ausprägung": vl, "Anzahl": _count(net_ytd.get((m, c), 0.0))}
-             for m, c, ml, vl in _merkmal_rows(net_ytd)]
+    h_m, h_a, h_n = (reg.label("beendete", c) for c in ("merkmal", "auspraegung", "anzahl"))
+    mrows = [{h_m: ml, h_a: vl, h_n: _count(net_ytd.get((m, c), 0.0))} for m, c, ml, vl in _merkmal_rows(net_ytd)]
     out.append(ReportTable(
-        id="beendete_merkmal", title=f"Beendete Maßnahmen nach Merkmalen, {net}, {period}",
-        data=pd.DataFrame(mrows), number_formats={"Anzahl": "#,##0"}, total_rows=[0], sheet="Beendete nach Merkmal",
-        row_header="Ausprägung", notes=[texts.DEFINITIONS["Anlass"], texts.DEFINITIONS["Geschlecht"]],
+        id="beendete_merkmal", title=reg.title("beendete", f", {net}, {period}"),
+        data=pd.DataFrame(mrows), number_formats=reg.columns("beendete", ["anzahl"]), total_rows=[0],
+        sheet="Beendete nach Merkmal", row_header=h_a, notes=reg.footnotes("beendete"),
     ))
 
     # UMA quota by office
-    counts = ["UMA Ist", "Junge Volljährige"]
+    counts = [H_UMA_IST, H_JV]
     rows, missing = [], {}
     for o in offices:
         lab = labels[o.ags]
         r = _uma_values(ix.uma.get((o.ags, month))) if st.has_data(o.ags, "uma") else None
         if r is None:
-            missing[lab] = {"Jugendamt": lab, **{h: NOT_YET for h in UMA_FORMATS}, "Einwohner": o.einwohner}
+            missing[lab] = {JA: lab, **{h: NOT_YET for h in UMA_FORMATS}, H_EINWOHNER: o.einwohner}
         else:
-            rows.append({"Jugendamt": lab, **r})
+            rows.append({JA: lab, **r})
     tot = _uma_values(ix.uma.get((verbund, month))) or {
-        "Einwohner": sum(o.einwohner for o in offices), "UMA Ist": sum(r["UMA Ist"] for r in rows),
-        "Aufnahmesoll": NOT_YET, "Erfüllungsquote in %": NOT_YET, "Differenz": NOT_YET,
-        "Junge Volljährige": sum(r["Junge Volljährige"] for r in rows)}
-    rows.append({"Jugendamt": total_label, **tot})
+        H_EINWOHNER: sum(o.einwohner for o in offices), H_UMA_IST: sum(r[H_UMA_IST] for r in rows),
+        H_SOLL: NOT_YET, H_QUOTE: NOT_YET, H_DIFF: NOT_YET, H_JV: sum(r[H_JV] for r in rows)}
+    rows.append({JA: total_label, **tot})
     shown, fn = _apply_protect(protect, pd.DataFrame(rows), counts, total_label, released, "UMA-Quote nach Jugendamt")
     if fn and fn not in footnotes:
         footnotes.append(fn)
     for i in range(len(shown)):  # a suppressed Ist must not be recomputable from quota or difference
-        if shown.at[i, "UMA Ist"] == ".":
-            shown.at[i, "Erfüllungsquote in %"] = "."
-            shown.at[i, "Differenz"] = "."
-    df = _dash_counts(_reinsert(shown, order, missing, "Jugendamt"), counts)
+        if shown.at[i, H_UMA_IST] == ".":
+            shown.at[i, H_QUOTE] = "."
+            shown.at[i, H_DIFF] = "."
+    df = _dash_counts(_reinsert(shown, order, missing, JA), counts)
     out.append(ReportTable(
-        id="uma_quote", title=f"UMA: Aufnahmesoll und Erfüllungsquote nach Jugendamt, Stichtag {fmt_date(month_end(month))}",
+        id="uma_quote", title=reg.title("uma_quote", f" nach Jugendamt, Stichtag {fmt_date(month_end(month))}"),
         data=df, number_formats=UMA_FORMATS, total_rows=[len(df) - 1], sheet="UMA-Quote",
-        notes=[n for n in (fn, _uma_config_note(),
-                           _uma_missing_note(st, offices) if (df["Aufnahmesoll"] == NOT_YET).any() else "") if n],
+        notes=[n for n in (fn, *reg.footnotes("uma_quote"),
+                           _uma_missing_note(st, offices) if (df[H_SOLL] == NOT_YET).any() else "") if n],
     ))
 
     # §42a deadlines by office
@@ -645,38 +643,38 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
     vals = lambda a: {h: _num((ix.fristen.get((a, month)) or {}).get(c)) or 0.0 for h, c in FRISTEN_COLS}  # noqa: E731
     rows, missing = by_office("massnahmen", vals, heads_f)
     rows.append(total_row(rows, heads_f, (verbund, month) in ix.fristen, vals))
-    raw = {r["Jugendamt"]: r for r in rows}
+    raw = {r[JA]: r for r in rows}
     df, fn = protected(rows, heads_f, missing, "Fristen §42a nach Jugendamt")
     key_of = {labels[o.ags]: o.ags for o in offices} | {total_label: verbund}
     share, median = [], []
     for rec in df.to_dict("records"):
-        lab = rec["Jugendamt"]
+        lab = rec[JA]
         if lab in missing:
             share.append(NOT_YET)
             median.append(NOT_YET)
             continue
         r, src = raw[lab], ix.fristen.get((key_of[lab], month)) or {}
-        beg, reported = r["Begonnene §42a-Maßnahmen"], r["Fristgerecht gemeldet"] + r["Verspätet gemeldet"]
-        hidden = rec["Begonnene §42a-Maßnahmen"] == "." or rec["Fristgerecht gemeldet"] == "."
+        beg, reported = r[H_BEGONNEN], r[H_FRISTGERECHT] + r[H_VERSPAETET]
+        hidden = rec[H_BEGONNEN] == "." or rec[H_FRISTGERECHT] == "."
         if beg == 0:
             share.append("x")
         elif hidden or beg < _min_cases():
             share.append(".")
         else:
             share.append(_dec(src.get("anteil_fristgerecht_pct"), 1, ".") if src else
-                         round(100 * r["Fristgerecht gemeldet"] / beg, 1))
+                         round(100 * r[H_FRISTGERECHT] / beg, 1))
         if reported == 0:
             median.append("x")
         elif reported < _min_cases():
             median.append(".")
         else:
             median.append(_dec(src.get("median_werktage"), 1, "."))
-    df["Anteil fristgerecht in %"] = share
-    df["Median Werktage bis Meldung"] = median
+    df[FRISTEN_SHARE] = share
+    df[FRISTEN_MEDIAN] = median
     out.append(ReportTable(
-        id="fristen_42a", title=f"Meldefrist bei vorläufigen Inobhutnahmen (§42a) nach Jugendamt, {fmt_month(month)}",
+        id="fristen_42a", title=reg.title("fristen_42a", f" nach Jugendamt, {fmt_month(month)}"),
         data=df, number_formats=FRISTEN_FORMATS, total_rows=[len(df) - 1], sheet="Fristen 42a", description=FRISTEN_DESC,
-        notes=[n for n in (fn, f"Anteile und Mediane aus weniger als {_min_cases()} Fällen sind durch „.“ ersetzt; "
+        notes=[n for n in (fn, *reg.footnotes("fristen_42a"), f"Anteile und Mediane aus weniger als {_min_cases()} Fällen sind durch „.“ ersetzt; "
                                "„x“: keine Fälle, Aussage nicht sinnvoll.", NOT_YET_NOTE if missing else "") if n],
     ))
 
@@ -685,27 +683,28 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
     for o in offices:
         part = ix.plaetze.get((o.ags, month), [])
         if not part and not st.has_data(o.ags, "plaetze"):
-            rows.append({"Jugendamt": labels[o.ags], **{h: NOT_YET for h in PLAETZE_FORMATS}})
+            rows.append({JA: labels[o.ags], **{h: NOT_YET for h in PLAETZE_FORMATS}})
         else:
-            rows.append({"Jugendamt": labels[o.ags], **_plaetze_sum(part)})
-    rows.append({"Jugendamt": total_label, **_plaetze_sum(_network_plaetze(ix, verbund, offices, month))})
+            rows.append({JA: labels[o.ags], **_plaetze_sum(part)})
+    rows.append({JA: total_label, **_plaetze_sum(_network_plaetze(ix, verbund, offices, month))})
     df = _dash_counts(pd.DataFrame(rows), [h for h, _ in PLAETZE_COLS])
     out.append(ReportTable(
-        id="plaetze", title=f"Plätze nach Jugendamt, {fmt_month(month)}", data=df, number_formats=PLAETZE_FORMATS,
-        total_rows=[len(df) - 1], sheet="Plätze",
+        id="plaetze", title=reg.title("plaetze", f": alle Angebote zusammen, nach Jugendamt, {fmt_month(month)}"), data=df,
+        number_formats=PLAETZE_FORMATS, total_rows=[len(df) - 1], sheet="Plätze",
         description="Letzter gelieferter Stichtag des Monats je Einrichtung; alle Angebote zusammen.",
-        notes=["Platzzahlen beschreiben Einrichtungen, nicht Kinder; sie werden deshalb nicht gesperrt.",
+        notes=[*reg.footnotes("plaetze"),
+               "Platzzahlen beschreiben Einrichtungen, nicht Kinder; sie werden deshalb nicht gesperrt.",
                "„x“: keine belegbaren Plätze, Auslastung nicht sinnvoll."],
     ))
 
     # Delivery status matrix
-    mrows = [{"Jugendamt": labels[o.ags],
+    mrows = [{JA: labels[o.ags],
               **{dataset_label(d): ("fehlt" if (v := st.verdict(o.ags, d)) == "unbekannt" else v) for d in DATASETS}}
              for o in offices]
     out.append(ReportTable(
-        id="lieferstatus", title=f"Lieferstatus nach Jugendamt und Datensatz, {fmt_month(month)}",
+        id="lieferstatus", title=reg.title("lieferstatus", f" nach Jugendamt und Datensatz, {fmt_month(month)}"),
         data=pd.DataFrame(mrows), sheet="Lieferstatus",
-        notes=["Maßgeblich ist je Datensatz die neueste angenommene Version; „fehlt“: bis zum Datenstand nicht geliefert."],
+        notes=[*reg.footnotes("lieferstatus"), "Maßgeblich ist je Datensatz die neueste angenommene Version; „fehlt“: bis zum Datenstand nicht geliefert."],
     ))
     if ix.has_personal:
         out.append(_personal_table(ix, st, verbund, offices, month, total_label))
@@ -754,37 +753,41 @@ def build_jugendamtsbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, ags
 
     # Bewegung: office and network by Maßnahme
     rows = []
+    h_mn = reg.label("bewegung", "massnahme")
+    bew_fmts = {reg.label("bewegung", c, who): reg.number_format("bewegung", c)
+                for who in ("Jugendamt", "Verbund") for c in BEWEGUNG_VALUES}
     for code, lbl in [("1", "Inobhutnahme §42"), ("2", "vorläufige Inobhutnahme §42a"), (None, "Zusammen")]:
         mine = ix.bewegung(ags, month, code) if own else [NOT_YET] * 3
         theirs = net_bewegung(code)
-        row = {"Art der Maßnahme": lbl}
-        for i, h in enumerate(("Zugänge", "Abgänge", "Bestand")):
-            row[f"{h} Jugendamt"] = _count(mine[i])
-        for i, h in enumerate(("Zugänge", "Abgänge", "Bestand")):
-            row[f"{h} Verbund"] = _count(theirs[i])
+        row = {h_mn: lbl}
+        for who, vals in (("Jugendamt", mine), ("Verbund", theirs)):
+            for i, c in enumerate(BEWEGUNG_VALUES):
+                row[reg.label("bewegung", c, who)] = _count(vals[i])
         rows.append(row)
     df = pd.DataFrame(rows)
     out.append(ReportTable(
-        id="bewegung", title=f"Zugänge, Abgänge und Bestand, {name} und {net}, {fmt_month(month)}", data=df,
-        number_formats={c: "#,##0" for c in df.columns if c != "Art der Maßnahme"}, total_rows=[2], sheet="Bewegung",
+        id="bewegung", title=reg.title("bewegung", f", {name} und {net}, {fmt_month(month)}"), data=df,
+        number_formats=bew_fmts, total_rows=[2], sheet="Bewegung",
         description=f"Bestand am {fmt_date(month_end(month))}. Spalten „Verbund“: alle Jugendämter des Verbunds zusammen ({net}).",
-        notes=[] if own else [NOT_YET_NOTE],
+        notes=reg.footnotes("bewegung") + ([] if own else [NOT_YET_NOTE]),
     ))
 
-    ts = _time_series(ix, ags, month, st, f"Zugänge und Bestand im Zeitverlauf, {name}", name)
+    ts = _time_series(ix, ags, month, st, reg.title("bewegung", f" im Zeitverlauf, {name}"), name)
     if ts is not None:
         out.append(ts)
 
     # Beendete (year to date) by characteristic
     mine, period = ix.ytd(ags, month)
     theirs, _ = _network_ytd(ix, verbund, offices, month)
-    mrows = [{"Merkmal": ml, "Ausprägung": vl, "Jugendamt": _count(mine.get((m, c), 0.0)),
-              "Verbund": _count(theirs.get((m, c), 0.0))} for m, c, ml, vl in _merkmal_rows(mine, theirs)]
+    h_m, h_a = reg.label("beendete", "merkmal"), reg.label("beendete", "auspraegung")
+    h_own, h_net = reg.label("beendete", "anzahl", "Jugendamt"), reg.label("beendete", "anzahl", "Verbund")
+    mrows = [{h_m: ml, h_a: vl, h_own: _count(mine.get((m, c), 0.0)), h_net: _count(theirs.get((m, c), 0.0))}
+             for m, c, ml, vl in _merkmal_rows(mine, theirs)]
     out.append(ReportTable(
-        id="beendete", title=f"Beendete Maßnahmen nach Merkmalen, {name} und {net}, {period}",
-        data=pd.DataFrame(mrows), number_formats={"Jugendamt": "#,##0", "Verbund": "#,##0"}, total_rows=[0],
-        sheet="Beendete", row_header="Ausprägung",
-        notes=[texts.DEFINITIONS["Anlass"], texts.DEFINITIONS["Geschlecht"]],
+        id="beendete", title=reg.title("beendete", f", {name} und {net}, {period}"),
+        data=pd.DataFrame(mrows), number_formats={**reg.columns("beendete", ["anzahl"], "Jugendamt"),
+                                                  **reg.columns("beendete", ["anzahl"], "Verbund")},
+        total_rows=[0], sheet="Beendete", row_header=h_a, notes=reg.footnotes("beendete"),
     ))
 
     # UMA quota with the office's place in the network
@@ -800,17 +803,17 @@ def build_jugendamtsbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, ags
     r_own = _uma_values(ix.uma.get((ags, month))) if st.has_data(ags, "uma") else None
     r_net = _uma_values(ix.uma.get((verbund, month)))
     rows = [
-        {"Gebiet": name, **(r_own or {**empty, "Einwohner": off.einwohner}), "Platz im Verbund": rank},
-        {"Gebiet": net_total, **(r_net or {**empty, "Einwohner": sum(o.einwohner for o in offices)}),
+        {"Gebiet": name, **(r_own or {**empty, H_EINWOHNER: off.einwohner}), "Platz im Verbund": rank},
+        {"Gebiet": net_total, **(r_net or {**empty, H_EINWOHNER: sum(o.einwohner for o in offices)}),
          "Platz im Verbund": "x"},
     ]
-    df = _dash_counts(pd.DataFrame(rows), ["UMA Ist", "Junge Volljährige"])
+    df = _dash_counts(pd.DataFrame(rows), [H_UMA_IST, H_JV])
     out.append(ReportTable(
-        id="uma_quote", title=f"UMA: Aufnahmesoll und Erfüllungsquote, Stichtag {fmt_date(month_end(month))}",
+        id="uma_quote", title=reg.title("uma_quote", f", Stichtag {fmt_date(month_end(month))}"),
         data=df, number_formats={**UMA_FORMATS, "Platz im Verbund": "0"}, total_rows=[1], sheet="UMA-Quote",
         description=desc,
-        notes=[n for n in (_uma_config_note(),
-                           _uma_missing_note(st, offices) if (df["Aufnahmesoll"] == NOT_YET).any() else "") if n],
+        notes=[n for n in (*reg.footnotes("uma_quote"),
+                           _uma_missing_note(st, offices) if (df[H_SOLL] == NOT_YET).any() else "") if n],
     ))
 
     # §42a deadlines
@@ -828,40 +831,43 @@ def build_jugendamtsbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, ags
         r = r or {}
         vals = {h: _count(r.get(c, 0)) for h, c in FRISTEN_COLS}
         beg = _num(r.get("begonnen")) or 0
-        vals["Anteil fristgerecht in %"] = _dec(r.get("anteil_fristgerecht_pct"), 1, ".") if beg else "x"
+        vals[FRISTEN_SHARE] = _dec(r.get("anteil_fristgerecht_pct"), 1, ".") if beg else "x"
         reported = (_num(r.get("fristgerecht")) or 0) + (_num(r.get("verspaetet")) or 0)
-        vals["Median Werktage bis Meldung"] = _dec(r.get("median_werktage"), 1, ".") if reported else "x"
+        vals[FRISTEN_MEDIAN] = _dec(r.get("median_werktage"), 1, ".") if reported else "x"
         rows.append({"Gebiet": lab, **vals})
     out.append(ReportTable(
-        id="fristen_42a", title=f"Meldefrist bei vorläufigen Inobhutnahmen (§42a), {fmt_month(month)}",
+        id="fristen_42a", title=reg.title("fristen_42a", f", {fmt_month(month)}"),
         data=pd.DataFrame(rows), number_formats=FRISTEN_FORMATS, total_rows=[1], sheet="Fristen 42a",
         description=FRISTEN_DESC,
-        notes=["„x“: keine Fälle, Aussage nicht sinnvoll."] + ([] if own else [NOT_YET_NOTE]),
+        notes=[*reg.footnotes("fristen_42a"), "„x“: keine Fälle, Aussage nicht sinnvoll."]
+              + ([] if own else [NOT_YET_NOTE]),
     ))
 
     # Places by Angebot
     mine_pl = ix.plaetze.get((ags, month), [])
     own_pl = st.has_data(ags, "plaetze")
     rows, totals = [], []
+    h_ang = reg.label("plaetze", "angebot")
     for code in codes("angebot"):
         part = [r for r in mine_pl if r["angebot"] == code]
         if part:
-            rows.append({"Angebot": label("angebot", code), **_plaetze_sum(part)})
+            rows.append({h_ang: label("angebot", code), **_plaetze_sum(part)})
     if rows:
-        rows.append({"Angebot": f"{name} zusammen", **_plaetze_sum(mine_pl)})
+        rows.append({h_ang: f"{name} zusammen", **_plaetze_sum(mine_pl)})
         totals.append(len(rows) - 1)
     elif own_pl:
-        rows.append({"Angebot": f"{name}: keine Plätze gemeldet", **_plaetze_sum([])})
+        rows.append({h_ang: f"{name}: keine Plätze gemeldet", **_plaetze_sum([])})
     else:
-        rows.append({"Angebot": f"{name}: Lieferung fehlt", **{h: NOT_YET for h in PLAETZE_FORMATS}})
-    rows.append({"Angebot": net_total, **_plaetze_sum(_network_plaetze(ix, verbund, offices, month))})
+        rows.append({h_ang: f"{name}: Lieferung fehlt", **{h: NOT_YET for h in PLAETZE_FORMATS}})
+    rows.append({h_ang: net_total, **_plaetze_sum(_network_plaetze(ix, verbund, offices, month))})
     totals.append(len(rows) - 1)
     df = _dash_counts(pd.DataFrame(rows), [h for h, _ in PLAETZE_COLS])
     out.append(ReportTable(
-        id="plaetze", title=f"Plätze nach Angebot, {name}, {fmt_month(month)}", data=df,
+        id="plaetze", title=reg.title("plaetze", f", {name}, {fmt_month(month)}"), data=df,
         number_formats=PLAETZE_FORMATS, total_rows=totals, sheet="Plätze",
         description="Letzter gelieferter Stichtag des Monats je Einrichtung.",
-        notes=["„x“: keine belegbaren Plätze, Auslastung nicht sinnvoll."] + ([] if own_pl else [NOT_YET_NOTE]),
+        notes=[*reg.footnotes("plaetze"), "„x“: keine belegbaren Plätze, Auslastung nicht sinnvoll."]
+              + ([] if own_pl else [NOT_YET_NOTE]),
     ))
 
     first = add_months(month, -(STATUS_MONTHS - 1))
