@@ -4,11 +4,10 @@ the axe-core run, and the hand-made fixture warehouse with its statistics comput
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 from collections.abc import Iterator
 
-MONTHS = ["2024-03", "2024-04", "2024-05"]
+from tests.helpers_fixtures import FIXTURE_MONTHS as MONTHS
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -48,19 +47,7 @@ def page_overflow(page) -> int:
 def fixture_outputs(tmp) -> Iterator[tuple]:
     """(paths, warehouse) of the hand-made fixtures with their statistics, test settings active."""
     from inobhut.config import Paths
-    from inobhut.statistics import compute_month, write_month
-    from tests.helpers_fixtures import activate_test_settings, load_fixture_warehouse
+    from tests.helpers_fixtures import fixture_statistics
 
-    old = os.environ.get("INOBHUT_CONFIG")
-    activate_test_settings(tmp)
-    try:
-        wh = load_fixture_warehouse(tmp / "w.duckdb")
-        with wh.connect() as con:
-            for m in MONTHS:
-                write_month(con, m, compute_month(con, m))
-        yield Paths(tmp / "l", tmp / "a", tmp / "s", tmp / "w.duckdb", tmp / "out"), wh
-    finally:
-        if old is None:
-            os.environ.pop("INOBHUT_CONFIG", None)
-        else:
-            os.environ["INOBHUT_CONFIG"] = old
+    with fixture_statistics(tmp) as wh:
+        yield Paths(tmp / "l", tmp / "a", tmp / "s", wh.path, tmp / "out"), wh

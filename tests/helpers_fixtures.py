@@ -9,7 +9,9 @@ and the pipeline is later compared against the same expected tables by its own t
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -243,3 +245,27 @@ def load_generated(landing: Path, wh: Warehouse, datasets: tuple[str, ...], key:
             n += 1
         con.execute("COMMIT")
     return n
+
+
+FIXTURE_MONTHS = ["2024-03", "2024-04", "2024-05"]
+
+
+@contextlib.contextmanager
+def fixture_statistics(tmp_dir: Path) -> Iterator[Warehouse]:
+    """The fixture warehouse (in-force versions of both rounds) with the statistics of every
+    fixture month written, while the test settings are active; restores INOBHUT_CONFIG."""
+    from inobhut.statistics import compute_month, write_month
+
+    old = os.environ.get("INOBHUT_CONFIG")
+    activate_test_settings(tmp_dir)
+    try:
+        wh = load_fixture_warehouse(Path(tmp_dir) / "warehouse.duckdb")
+        with wh.connect() as con:
+            for m in FIXTURE_MONTHS:
+                write_month(con, m, compute_month(con, m))
+        yield wh
+    finally:
+        if old is None:
+            os.environ.pop("INOBHUT_CONFIG", None)
+        else:
+            os.environ["INOBHUT_CONFIG"] = old

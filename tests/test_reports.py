@@ -705,7 +705,7 @@ def test_model_rejects_duplicate_ids_and_protect_changing_shape(tables):
 # Lieferstatus, Platzübersicht, Jahresbericht, Strategiebericht and the Landesbericht's data
 # quality / staff tables, built from the hand-made deliveries (tests/fixtures, README with the
 # hand calculations) through statistics and report_run, read back with openpyxl.
-FIX_MONTHS = ["2024-03", "2024-04", "2024-05"]
+from tests.helpers_fixtures import FIXTURE_MONTHS as FIX_MONTHS  # noqa: E402
 
 
 def _sheet_table(wb, sheet: str) -> list[list]:
@@ -716,38 +716,26 @@ def _sheet_table(wb, sheet: str) -> list[list]:
 
 @pytest.fixture(scope="module")
 def fixture_run(tmp_path_factory):
-    import os
     import warnings
 
     from inobhut.config import Paths
     from inobhut.report_run import render_all_other_reports, render_index_page, render_months
-    from inobhut.statistics import compute_month, write_month
-    from tests.helpers_fixtures import activate_test_settings, load_fixture_warehouse
+    from tests.helpers_fixtures import fixture_statistics
 
     warnings.filterwarnings("ignore")
     tmp = tmp_path_factory.mktemp("fixture_reports")
-    old = os.environ.get("INOBHUT_CONFIG")
-    activate_test_settings(tmp)
-    try:
-        wh = load_fixture_warehouse(tmp / "w.duckdb")
+    with fixture_statistics(tmp) as wh:
         with wh.connect() as con:
-            for m in FIX_MONTHS:
-                write_month(con, m, compute_month(con, m))
             # findings of the in-force Stuttgart May delivery: two Hinweise K-101 (one confirmed), one E2 Hinweis
             con.execute("""INSERT INTO findings (ags, dataset, monat, version, rule_id, severity, zeile, bestaetigt) VALUES
                 ('08111', 'massnahmen', '2024-05', 1, 'K-101', 'Hinweis', 2, TRUE),
                 ('08111', 'massnahmen', '2024-05', 1, 'K-101', 'Hinweis', 3, FALSE),
                 ('08335043', 'massnahmen', '2024-05', 1, 'E2', 'Hinweis', 2, NULL)""")
-        paths = Paths(tmp / "l", tmp / "a", tmp / "s", tmp / "w.duckdb", tmp / "out")
+        paths = Paths(tmp / "l", tmp / "a", tmp / "s", wh.path, tmp / "out")
         monthly = render_months(paths, wh, ["2024-05"])
         other = render_all_other_reports(paths, wh)
         index = render_index_page(paths, wh)
         yield {"paths": paths, "wh": wh, "monthly": monthly, "other": other, "index": index}
-    finally:
-        if old is None:
-            os.environ.pop("INOBHUT_CONFIG", None)
-        else:
-            os.environ["INOBHUT_CONFIG"] = old
 
 
 def _file(run, name: str) -> Path:

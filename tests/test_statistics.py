@@ -14,30 +14,19 @@ import pytest
 
 from inobhut import statistics as st
 from inobhut.warehouse import Warehouse, replace_partition
-from tests.helpers_fixtures import ERWARTET, FIXTURES, activate_test_settings, load_fixture_warehouse
-
-MONTHS = ["2024-03", "2024-04", "2024-05"]
+from tests.helpers_fixtures import ERWARTET, FIXTURES, activate_test_settings, fixture_statistics, load_fixture_warehouse
+from tests.helpers_fixtures import FIXTURE_MONTHS as MONTHS
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Fixture warehouse after both delivery rounds, all months written, tidy export done."""
     d = tmp_path_factory.mktemp("stat")
-    old = os.environ.get("INOBHUT_CONFIG")
-    activate_test_settings(d)
-    try:
-        wh = load_fixture_warehouse(d / "warehouse.duckdb")
+    with fixture_statistics(d) as wh:
         with wh.connect() as con:
             tables = {m: st.compute_month(con, m) for m in MONTHS}
-            for m in MONTHS:
-                st.write_month(con, m, tables[m])
             paths = st.export_tidy(con, d / "tabellen")
         yield {"dir": d, "wh": wh, "tables": tables, "paths": paths}
-    finally:
-        if old is None:
-            os.environ.pop("INOBHUT_CONFIG", None)
-        else:
-            os.environ["INOBHUT_CONFIG"] = old
 
 
 @pytest.mark.parametrize("name", st.FIXED_TABLES)

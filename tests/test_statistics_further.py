@@ -10,15 +10,13 @@ The comparison is cell for cell over the complete export (no filtering), then by
 
 from __future__ import annotations
 
-import os
 
 import pandas as pd
 import pytest
 
 from inobhut import statistics as st
-from tests.helpers_fixtures import ERWARTET, activate_test_settings, load_fixture_warehouse
-
-MONTHS = ["2024-03", "2024-04", "2024-05"]
+from tests.helpers_fixtures import ERWARTET, fixture_statistics
+from tests.helpers_fixtures import FIXTURE_MONTHS as MONTHS
 FURTHER = ("uma_struktur", "verteilung_42a", "zuweisungen_42a", "dauer", "personal", "kapazitaet", "lieferstatus")
 # Tables whose complete export agrees with the hand values. ``kapazitaet`` is missing: for an
 # office whose facilities deliver a Tagessatz but have no occupied place (Norderstedt April, F1:
@@ -32,20 +30,9 @@ AGREED = ("uma_struktur", "verteilung_42a", "zuweisungen_42a", "dauer", "persona
 def exported(tmp_path_factory):
     """Fixture warehouse after both delivery rounds, all months written, tidy export done."""
     d = tmp_path_factory.mktemp("stat_weitere")
-    old = os.environ.get("INOBHUT_CONFIG")
-    activate_test_settings(d)
-    try:
-        wh = load_fixture_warehouse(d / "warehouse.duckdb")
-        with wh.connect() as con:
-            for m in MONTHS:
-                st.write_month(con, m, st.compute_month(con, m))
-            paths = st.export_tidy(con, d / "tabellen")
-        yield {"dir": d / "tabellen", "paths": paths}
-    finally:
-        if old is None:
-            os.environ.pop("INOBHUT_CONFIG", None)
-        else:
-            os.environ["INOBHUT_CONFIG"] = old
+    with fixture_statistics(d) as wh, wh.connect() as con:
+        paths = st.export_tidy(con, d / "tabellen")
+    yield {"dir": d / "tabellen", "paths": paths}
 
 
 def _differences(got: pd.DataFrame, exp: pd.DataFrame) -> list[str]:
