@@ -34,6 +34,7 @@ from schemas.datasets import codes, label
 INT = "#,##0"
 DEC1 = "0.0"
 DEC2 = "0.00"
+EUR = "#,##0.00"  # amounts of money reach millions: thousands separator
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,10 @@ def _v(name: str, lbl: str, dec: int, basis: str | None = None) -> Col:
     return Col(name, lbl, "wert", DEC1 if dec == 1 else DEC2, dec, basis)
 
 
+def _eur(name: str, lbl: str) -> Col:
+    return Col(name, lbl, "wert", EUR, 2)
+
+
 TABLE_DEFS: dict[str, TableDef] = {}
 
 
@@ -200,7 +205,8 @@ _add(TableDef(
     (_Z["zeitraum"], _JA, Col("merkmal", "Merkmal", "schluessel"), Col("auspraegung", "Ausprägung", "schluessel"),
      _n("anzahl", "Anzahl")),
     "monat", fixed=True,
-    notes=(GESCHLECHT_NOTE, ANLASS_NOTE, "Altersgruppe: Alter bei Beginn; Dauer = Ende − Beginn in Tagen."),
+    notes=(GESCHLECHT_NOTE, ANLASS_NOTE, "Alter: vollendete Lebensjahre bei Beginn der Maßnahme (Geburtstag = 1. des "
+           "Geburtsmonats); Dauer = Ende − Beginn in Tagen."),
 ))
 _add(TableDef(
     "uma_quote", "UMA-Aufnahmequote (Aufnahmesoll und Erfüllungsquote)", "Stichtag × Jugendamt", ("jugendamt",),
@@ -218,7 +224,8 @@ _add(TableDef(
      _n("belegt", "belegt"), _n("gesperrt", "gesperrt"), _n("frei", "frei"), _v("auslastung_pct", "Auslastung in %", 1),
      _v("vzae_soll", "VZÄ Soll", 2), _v("vzae_ist", "VZÄ Ist", 2)),
     "stichtag", fixed=True, personenbezogen=False,
-    notes=("Frei kann bei Überbelegung negativ sein. Auslastung leer, wenn keine Plätze nutzbar sind.",),
+    notes=("Frei kann bei Überbelegung negativ sein. Auslastung ohne Wert (in den Berichten „x“: nicht sinnvoll), "
+           "wenn keine Plätze nutzbar sind.",),
 ))
 _add(TableDef(
     "fristen_42a", "Meldefrist bei vorläufiger Inobhutnahme (§42a)", "Monat × Jugendamt", ("jugendamt",),
@@ -273,6 +280,8 @@ _add(TableDef(
      _v("vzae_ist", "VZÄ Ist", 2), _v("stellen_unbesetzt", "unbesetzte Stellen (VZÄ)", 2),
      _v("besetzungsquote_pct", "Besetzungsquote in %", 1), _n("faelle", "offene Fälle")),
     "stichtag", personenbezogen=False,
+    notes=("VZÄ: Vollzeitäquivalente. Besetzungsquote ohne Wert (in den Berichten „x“: nicht sinnvoll), wenn "
+           "kein Soll vorliegt.",),
 ))
 _add(TableDef(
     "kapazitaet", "Kapazität, Auslastung und Kosten nach Angebot", "Stichtag × Jugendamt × Angebot",
@@ -284,8 +293,8 @@ _add(TableDef(
     (_Z["stichtag"], _JA, Col("angebot", "Angebot", "schluessel"), _n("einrichtungen", "Einrichtungen"),
      _n("genehmigt", "Plätze genehmigt"), _n("gesperrt", "gesperrt"), _n("nutzbar", "nutzbar"), _n("belegt", "belegt"),
      _v("auslastung_pct", "Auslastung in %", 1), _v("gesperrt_anteil_pct", "gesperrt in %", 1),
-     _n("belegt_mit_tagessatz", "belegt (mit Tagessatz)"), _v("kosten_je_belegtag", "Kosten je Belegungstag in EUR", 2),
-     _v("kosten_monat", "Kosten im Monat in EUR (Schätzung)", 2)),
+     _n("belegt_mit_tagessatz", "belegt (mit Tagessatz)"), _eur("kosten_je_belegtag", "Kosten je Belegungstag in EUR"),
+     _eur("kosten_monat", "Kosten im Monat in EUR (Schätzung)")),
     "stichtag", personenbezogen=False,
     notes=("Kosten nur aus Einrichtungen, die einen Tagessatz liefern; die Monatskosten unterstellen die Belegung "
            "des Stichtags für den ganzen Monat.",),
