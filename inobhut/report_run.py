@@ -217,6 +217,15 @@ def render_all_other_reports(paths: Paths, wh: Warehouse) -> list[Path]:
     """Lieferstatus for every month with deliveries (per network), the Platzübersicht (per
     network, latest Stichtag), the Jahresbericht for every year with data and the
     Strategiebericht (per network). Landesebene reports pass the release check first."""
+    written: list[Path] = []
+    for model, base in other_report_models(paths, wh):
+        written += _render(model, base)
+    return written
+
+
+def other_report_models(paths: Paths, wh: Warehouse):
+    """The models of :func:`render_all_other_reports` with the base path of their files, one at
+    a time (``(ReportModel, Path)``), built from the warehouse."""
     from inobhut.reports import report_path
     from inobhut.reports.network import (build_jahresbericht, build_lieferstatus, build_platzuebersicht,
                                          build_strategiebericht)
@@ -225,11 +234,10 @@ def render_all_other_reports(paths: Paths, wh: Warehouse) -> list[Path]:
 
     berichte = paths.out / "berichte"
     settings = config.settings()["geheimhaltung"]
-    written: list[Path] = []
     with wh.connect() as con:
         months = [r[0] for r in con.execute("SELECT DISTINCT monat FROM deliveries ORDER BY 1").fetchall()]
         if not months:
-            return []
+            return
         statuses = _delivery_statuses(con, max(months))
         status_df = delivery_status(con, months)
         facilities = read_facilities(con)
@@ -241,21 +249,18 @@ def render_all_other_reports(paths: Paths, wh: Warehouse) -> list[Path]:
     for v in config.networks():
         keys = {o.ags for o in config.network_offices(v)}
         for m in months:
-            model = build_lieferstatus(status_df, v, m, due_date(m))
-            written += _render(model, report_path(berichte, "lieferstatus", v, m, v))
-        model = build_platzuebersicht(facilities, v, statuses)
-        written += _render(model, report_path(berichte, "platzuebersicht", v, "", v))
+            yield build_lieferstatus(status_df, v, m, due_date(m)), report_path(berichte, "lieferstatus", v, m, v)
+        yield build_platzuebersicht(facilities, v, statuses), report_path(berichte, "platzuebersicht", v, "", v)
         for y in years:
             prev = str(int(y) - 1)
             ds = [s for s in _in_force(statuses) if s.dataset == "massnahmen" and s.monat[:4] == y and s.jugendamt in keys]
             a = ag[ag["jugendamt"].isin(keys)].groupby(["jahr", "altersgruppe", "geschlecht"], as_index=False)["anzahl"].sum()
             model = build_jahresbericht(beendete[y], beendete.get(prev), a, v, y, ds,
                                         make_protect(settings.get("jahresbericht", "sperrung")))
-            written += _render(model, report_path(berichte, "jahresbericht", v, y, v))
+            yield model, report_path(berichte, "jahresbericht", v, y, v)
         model = build_strategiebericht(history, v, statuses, make_protect(settings.get("strategiebericht", "sperrung")),
                                        outlook=outlooks.get(v))
-        written += _render(model, report_path(berichte, "strategiebericht", v, "", v))
-    return written
+        yield model, report_path(berichte, "strategiebericht", v, "", v)
 
 
 def render_network_reports(paths: Paths, wh: Warehouse) -> list[Path]:

@@ -110,6 +110,14 @@ def _plaetze() -> pd.DataFrame:
     return pd.concat([df, tot[df.columns]], ignore_index=True)
 
 
+def _personal() -> pd.DataFrame:
+    """Staff, all Bereiche together, per office and month (no network rows: the report sums)."""
+    rows = [(pd.Timestamp(m + "-01") + pd.offsets.MonthEnd(0), a, "insgesamt", 10.0 + oi, 9.5 + oi, 0.5,
+             round(100 * (9.5 + oi) / (10.0 + oi), 1), 40 + oi) for m in MONTHS for oi, a in enumerate(OFFICES)]
+    return pd.DataFrame(rows, columns=["stichtag", "jugendamt", "bereich", "vzae_soll", "vzae_ist", "stellen_unbesetzt",
+                                       "besetzungsquote_pct", "faelle"])
+
+
 def _fristen() -> pd.DataFrame:
     rows = []
     for m in MONTHS:
@@ -479,10 +487,64 @@ _FRI = ("begonnen", "fristgerecht", "verspaetet", "ohne_meldung", "anteil_fristg
 _PLA = ("genehmigt", "belegt", "gesperrt", "frei", "auslastung_pct", "vzae_soll", "vzae_ist")
 
 
-def _registry_expectations(kind: str) -> list[tuple[str, str, list[str] | None, list[tuple[str, str]]]]:
+_DS = ("Maßnahmen", "UMA", "Plätze", "Personal")  # dataset labels (schemas.datasets), columns of Lieferstatus
+_KAP = ("genehmigt", "gesperrt", "nutzbar", "belegt", "auslastung_pct", "gesperrt_anteil_pct", "kosten_je_belegtag",
+        "kosten_monat")
+_PER = ("vzae_soll", "vzae_ist", "stellen_unbesetzt", "besetzungsquote_pct")
+
+
+def _registry_expectations(kind: str, years: tuple[str, ...] = ()) -> list[tuple[str, str, list[str] | None,
+                                                                             list[tuple[str, str]]]]:
     """(sheet, registry table, expected header row or None, [(header, registry column)] for number
-    formats) of every registry-backed table of a report, built from inobhut.tables alone."""
+    formats) of every registry-backed table of a report, built from inobhut.tables alone;
+    ``years``: the years a Jahres- or Strategiebericht shows in its column headers."""
     lab = lambda n, c, q="": _reg_labels(n, [c], q)[0]  # noqa: E731
+    if kind == "lieferstatus":
+        return [
+            ("Status", "lieferstatus", [lab("lieferstatus", "jugendamt"), *_DS], []),
+            ("Verspätung", "lieferstatus", [lab("lieferstatus", "jugendamt"), *_DS],
+             [(d, "tage_verspaetet") for d in _DS]),
+            ("Übersicht", "lieferstatus", [lab("lieferstatus", "status"), *_DS], [(d, "anzahl") for d in _DS]),
+            ("Lieferungen", "lieferstatus",
+             [*_reg_labels("lieferstatus", ("jugendamt", "datensatz", "status")), "Gelieferte Versionen",
+              lab("lieferstatus", "version_in_kraft"), "Erste Lieferung", lab("lieferstatus", "tage_verspaetet"),
+              "Fehler", "Hinweise"],
+             [(lab("lieferstatus", c), c) for c in ("version_in_kraft", "tage_verspaetet")]),
+        ]
+    if kind == "platzuebersicht":
+        pla = [(lab("plaetze", c), c) for c in ("genehmigt", "belegt", "gesperrt", "frei")]
+        return [
+            ("Nach Angebot", "plaetze", [lab("plaetze", "angebot"), "Einrichtungen", *(h for h, _ in pla),
+                                         "Veränderung freie Plätze"], pla),
+            ("Einrichtungen", "plaetze", [lab("plaetze", "angebot"), "Einrichtung", lab("plaetze", "jugendamt"),
+                                          "Aufnahmealter", *(h for h, _ in pla), "Veränderung freie Plätze", "Stand"],
+             pla),
+        ]
+    if kind == "jahresbericht":
+        (year,) = years
+        anz = [(lab("beendete", "anzahl", year), "anzahl")]
+        two = [*_reg_labels("beendete", ("merkmal", "auspraegung")), anz[0][0]]  # several Merkmale
+        return [
+            ("Nach Jugendamt", "beendete", None, []),
+            *((g, "beendete", two, anz) for g in ("Überblick", "Anlass", "Ende und Anschluss")),
+            *((g, "beendete", [lab("beendete", "auspraegung"), anz[0][0]], anz)
+              for g in ("Unterbringung", "Angeregt durch", "Aufenthalt vorher", "Dauer")),
+            ("Alter und Geschlecht", "beendete", None, []),
+        ]
+    if kind == "strategiebericht":
+        bew = [(lab("bewegung", c, q), c) for c, q in (("zugaenge", "§42"), ("zugaenge", "§42a"), ("bestand", "§42"),
+                                                       ("bestand", "§42a"), ("bestand", "zusammen"))]
+        zj = [(lab("bewegung", "zugaenge", y), "zugaenge") for y in years]
+        uma = [(lab("uma_quote", c), c) for c in ("uma_ist", "junge_volljaehrige")]
+        return [
+            ("Zeitreihe", "bewegung", [lab("bewegung", "monat"), *(h for h, _ in bew)], bew),
+            ("Zugänge nach Jahr", "bewegung", [lab("bewegung", "jugendamt"), *(h for h, _ in zj)], zj),
+            ("UMA", "uma_quote", [lab("uma_quote", "stichtag"), *(h for h, _ in uma), "Jugendämter über dem Soll",
+                                  "Jugendämter unter dem Soll"], uma),
+            ("Kapazität", "kapazitaet", _reg_labels("kapazitaet", ("stichtag", *_KAP)),
+             [(lab("kapazitaet", c), c) for c in _KAP]),
+            ("Personal", "personal", _reg_labels("personal", ("stichtag", *_PER)), [(lab("personal", c), c) for c in _PER]),
+        ]
     if kind == "landesbericht":
         bew = [(lab("bewegung", c, q), c) for q in ("§42", "§42a") for c in _BEW]
         return [
@@ -497,6 +559,7 @@ def _registry_expectations(kind: str) -> list[tuple[str, str, list[str] | None, 
             ("Fristen 42a", "fristen_42a", _reg_labels("fristen_42a", ("jugendamt", *_FRI)),
              [(lab("fristen_42a", c), c) for c in _FRI]),
             ("Plätze", "plaetze", _reg_labels("plaetze", ("jugendamt", *_PLA)), [(lab("plaetze", c), c) for c in _PLA]),
+            ("Personal", "personal", _reg_labels("personal", ("jugendamt", *_PER)), [(lab("personal", c), c) for c in _PER]),
             ("Lieferstatus", "lieferstatus", None, []),
         ]
     bew = [(lab("bewegung", c, q), c) for q in ("Jugendamt", "Verbund") for c in _BEW]
@@ -510,6 +573,7 @@ def _registry_expectations(kind: str) -> list[tuple[str, str, list[str] | None, 
         ("Fristen 42a", "fristen_42a", ["Gebiet", *_reg_labels("fristen_42a", _FRI)],
          [(lab("fristen_42a", c), c) for c in _FRI]),
         ("Plätze", "plaetze", _reg_labels("plaetze", ("angebot", *_PLA)), [(lab("plaetze", c), c) for c in _PLA]),
+        ("Personal", "personal", ["Gebiet", *_reg_labels("personal", _PER)], [(lab("personal", c), c) for c in _PER]),
     ]
 
 
@@ -560,7 +624,7 @@ def _html_tables(path: Path) -> tuple[dict[str, tuple[list[str], list[int]]], di
     return out, notes
 
 
-def _assert_single_definition(model, files) -> None:
+def _assert_single_definition(model, files, years: tuple[str, ...] = ()) -> None:
     html, xlsx = files
     wb = openpyxl.load_workbook(xlsx)
     by_sheet = {}
@@ -575,7 +639,7 @@ def _assert_single_definition(model, files) -> None:
             for s in str(r[2]).split(", "):
                 xl_notes.setdefault(s, []).append(str(r[1]))
     html_tabs, html_notes = _html_tables(html)
-    expectations = _registry_expectations(model.kind)
+    expectations = _registry_expectations(model.kind, years)
     assert expectations
     for sheet, name, header, numeric in expectations:
         if sheet not in by_sheet:
@@ -597,13 +661,16 @@ def _assert_single_definition(model, files) -> None:
         else:
             assert xl_header == th
         # number formats from the registry
+        checked = 0
         for h, col in numeric:
             j = xl_header.index(h)
             cells = [r[j] for r in rows[1:] if isinstance(r[j].value, (int, float))]
             assert all(c.number_format == tdef.number_formats[col] for c in cells), (sheet, h)
+            checked += len(cells)
+        assert checked or not numeric, (sheet, "no number to check the format of")
         # footnotes from the registry, attached to this table in both outputs
         fns = tdef.footnotes()
-        assert fns or name in ("bewegung", "beendete", "plaetze", "uma_quote", "fristen_42a", "lieferstatus")
+        assert fns, (sheet, name, "registry table without footnotes")
         for fn in fns:
             assert fn in t.notes, (sheet, fn)
             assert fn in xl_notes.get(sheet, []), (sheet, fn)
@@ -612,9 +679,10 @@ def _assert_single_definition(model, files) -> None:
 
 def test_report_tables_come_from_the_registry(tables, tmp_path):
     # built here, not taken from the module fixture: footnotes follow the settings in force
-    model = build_landesbericht(tables, NET, MONTH, _status(missing=(("01062", "massnahmen"),)), stand_in_protect)
+    with_staff = {**tables, "personal": _personal()}
+    model = build_landesbericht(with_staff, NET, MONTH, _status(missing=(("01062", "massnahmen"),)), stand_in_protect)
     _assert_single_definition(model, render_report(model, tmp_path / "landes"))
-    ja = build_jugendamtsbericht(tables, "01056", MONTH, _status())
+    ja = build_jugendamtsbericht(with_staff, "01056", MONTH, _status())
     _assert_single_definition(ja, render_report(ja, tmp_path / "ja"))
     # the UMA footnote follows the settings (generated by the registry, not by the builders)
     uma = {t.id: t for t in model.tables}["uma_quote"]
@@ -796,11 +864,50 @@ def test_lieferstatus_lateness_in_days(fixture_run):
     assert m.created_at == dt.datetime(2025, 4, 15, 9, 0)  # newest receipt, not the clock
 
 
+def test_network_report_tables_come_from_the_registry(fixture_run, tmp_path):
+    """Lieferstatus, Platzübersicht, Jahres- and Strategiebericht: titles, column labels, number
+    formats and footnotes of their statistics tables equal the registry in Excel and HTML."""
+    from inobhut.report_run import other_report_models
+    from inobhut.reports import render_report
+
+    from inobhut.reports.network import build_lieferstatus
+
+    seen = {}
+    for model, base in other_report_models(fixture_run["paths"], fixture_run["wh"]):
+        # built below with other data: the fixture deliveries carry no receipt times (no lateness),
+        # and the fixture's four ended measures of 2024 are all suppressed in the Jahresbericht
+        if model.network != "BW" or model.kind in seen or model.kind in ("lieferstatus", "jahresbericht"):
+            continue
+        seen[model.kind] = model
+        _assert_single_definition(model, render_report(model, tmp_path / base.name), ("2024",))
+    assert set(seen) == {"platzuebersicht", "strategiebericht"}
+
+    from inobhut.report_run import make_protect
+    from inobhut.reports.network import build_jahresbericht
+
+    be = pd.read_csv(Path(__file__).parent / "fixtures" / "erwartet" / "beendete.csv", dtype=str)
+    be = be[be["zeitraum"] == "2024"].assign(anzahl=lambda d: d["anzahl"].astype(int) * 10)
+    ag_df = pd.DataFrame({"jahr": ["2024"] * 2, "altersgruppe": ["16-17"] * 2, "geschlecht": ["m", "w"],
+                          "anzahl": [25, 15]})
+    model = build_jahresbericht(be, None, ag_df, "BW", "2024", [], make_protect("sperrung"))
+    _assert_single_definition(model, render_report(model, tmp_path / "jahresbericht"), ("2024",))
+
+    def row(ds, status, first, late, version=1):
+        return {"ags": "08111", "dataset": ds, "monat": "2024-05", "status": status, "version": version,
+                "in_kraft": version, "erste_lieferung": first, "letzte_lieferung": first, "n_fehler": 0,
+                "n_hinweise": 2, "tage_verspaetet": late}
+
+    status = pd.DataFrame([row("massnahmen", "angenommen", pd.Timestamp("2024-06-14 09:00"), 4),
+                           row("uma", "angenommen mit Hinweisen", pd.Timestamp("2024-06-21 09:00"), 11, 2)])
+    model = build_lieferstatus(status, "BW", "2024-05", dt.date(2024, 6, 10))
+    _assert_single_definition(model, render_report(model, tmp_path / "lieferstatus"))
+
+
 def test_platzuebersicht_from_fixture(fixture_run):
     wb = _check_workbook(_file(fixture_run, "platzuebersicht_BW.xlsx"), dt.datetime(2024, 5, 31))
     rows = _sheet_table(wb, "Einrichtungen")
-    assert rows[0] == ["Angebot", "Einrichtung", "Jugendamt", "Aufnahmealter", "Genehmigte Plätze", "Belegte Plätze",
-                       "Gesperrte Plätze", "Freie Plätze", "Veränderung freie Plätze", "Stand"]
+    assert rows[0] == ["Angebot", "Einrichtung", "Jugendamt", "Aufnahmealter", "Plätze genehmigt", "belegt",
+                       "gesperrt", "frei", "Veränderung freie Plätze", "Stand"]
     # by Angebot, most free places first; changes against 30.04.2024 (E1: 3 -> -1, E3: 1 -> 0, E2: 0 -> 0)
     assert [r[1] for r in rows[1:]] == ["E3", "E1", "E2"]
     assert rows[1][4:9] == [6, "–", 6, "–", -1] and rows[2][4:9] == [10, 9, 2, -1, -4] and rows[3][4:9] == [12, 11, 1, "–", 0]
@@ -825,9 +932,9 @@ def test_platzuebersicht_finds_free_place_for_15_year_old(fixture_run):
     first = m.tables[0]
     assert first.title.startswith("Freie Plätze für 15-Jährige")
     assert first.data["Einrichtung"].tolist() == ["C", "B"]
-    assert first.data["Freie Plätze"].tolist() == [4, 2] and first.data["Veränderung freie Plätze"].tolist() == ["x", 2]
+    assert first.data["frei"].tolist() == [4, 2] and first.data["Veränderung freie Plätze"].tolist() == ["x", 2]
     by_angebot = m.tables[1].data
-    assert by_angebot.iloc[-1]["Freie Plätze"] == 5 + 2 + 4 + 0 + 9
+    assert by_angebot.iloc[-1]["frei"] == 5 + 2 + 4 + 0 + 9
 
 
 def test_jahresbericht_from_fixture(fixture_run):
@@ -926,6 +1033,12 @@ def test_landesbericht_confirmed_hinweise_and_staff(fixture_run):
     # fixture 08111_personal_2024-05: 42,5 + 12,0 planned, 40,0 + 11,5 filled, 2,5 + 0,5 vacant; Konstanz delivers none
     assert staff["Stuttgart"] == [54.5, 51.5, 3.0, 94.5]
     assert staff["Konstanz"] == ["...", "...", "...", "..."]
+    # the Jugendamtsbericht shows the office's own staff beside the network (Konstanz: none delivered)
+    ja = openpyxl.load_workbook(_file(fixture_run, "jugendamtsbericht_08111_2024-05.xlsx"))
+    assert _sheet_table(ja, "Personal")[1:] == [["Stuttgart", 54.5, 51.5, 3.0, 94.5],
+                                                 ["Baden-Württemberg insgesamt", 54.5, 51.5, 3.0, 94.5]]
+    ko = openpyxl.load_workbook(_file(fixture_run, "jugendamtsbericht_08335043_2024-05.xlsx"))
+    assert _sheet_table(ko, "Personal")[1] == ["Konstanz", "...", "...", "...", "..."]
 
 
 def test_index_groups_new_kinds(fixture_run):

@@ -330,7 +330,7 @@ UMA_FORMATS = reg.columns("uma_quote", UMA_VALUES)
 FRISTEN_DESC = "Maßnahmen nach §42a mit Beginn im Berichtsmonat."
 JA = reg.label("bewegung", "jugendamt")  # row-label column of tables by office
 ALL_DEFINITIONS = ("Stichtag", "Zugang", "Abgang", "Bestand", "Beendete Maßnahmen", "Anlass", "Geschlecht", "Alter",
-                   "Dauer", "Werktage", "Fristgerecht gemeldet", "UMA Ist", "Junge Volljährige", "Aufnahmesoll",
+                   "Dauer", "Werktage", "Fristgerecht gemeldet", "UMA-Ist", "Junge Volljährige", "Aufnahmesoll",
                    "Erfüllungsquote", "Differenz", "Auslastung", "Freie Plätze", "VZÄ")
 
 
@@ -518,7 +518,7 @@ def _personal_table(ix: StatsIndex, st: _Status, verbund: str, offices, month: s
         number_formats=PERSONAL_FORMATS,
         total_rows=[len(df) - 1], sheet="Personal",
         description="Alle Bereiche zusammen (ASD, UMA-Fachdienst, Pflegekinderdienst, Wirtschaftliche Jugendhilfe, Sonstige).",
-        notes=["Stellen sind keine Fallzahlen und werden nicht gesperrt; „x“: kein Soll, Quote nicht sinnvoll."]
+        notes=["Stellen sind keine Fallzahlen und werden nicht gesperrt."]
               + reg.footnotes("personal")
               + ([NOT_YET_NOTE] if (df[reg.label("personal", "vzae_soll")] == NOT_YET).any() else []),
     )
@@ -869,6 +869,27 @@ def build_jugendamtsbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, ags
         notes=[*reg.footnotes("plaetze"), "„x“: keine belegbaren Plätze, Auslastung nicht sinnvoll."]
               + ([] if own_pl else [NOT_YET_NOTE]),
     ))
+
+    # Staff, all Bereiche together: the office and the network
+    if ix.has_personal:
+        mine = ix.personal.get((ags, month))
+        if mine is None and not st.has_data(ags, "personal"):
+            own_row = {"Gebiet": name, **{h: NOT_YET for h in PERSONAL_FORMATS}}
+        else:
+            own_row = {"Gebiet": name, **_personal_values(mine)}
+        tot = ix.personal.get((verbund, month))
+        if tot is None:
+            parts = [ix.personal[(o.ags, month)] for o in offices if (o.ags, month) in ix.personal]
+            tot = {c: sum(_num(p.get(c)) or 0.0 for p in parts) for c in ("vzae_soll", "vzae_ist", "stellen_unbesetzt")}
+        df = pd.DataFrame([own_row, {"Gebiet": net_total, **_personal_values(tot)}])
+        out.append(ReportTable(
+            id="personal", title=reg.title("personal", f", {name} und {net}, {fmt_month(month)}"), data=df,
+            number_formats=PERSONAL_FORMATS, total_rows=[1], sheet="Personal",
+            description="Alle Bereiche zusammen (ASD, UMA-Fachdienst, Pflegekinderdienst, Wirtschaftliche "
+                        "Jugendhilfe, Sonstige); letzter gelieferter Stichtag des Monats.",
+            notes=reg.footnotes("personal") + ([NOT_YET_NOTE] if own_row[reg.label("personal", "vzae_soll")] == NOT_YET
+                                               else []),
+        ))
 
     first = add_months(month, -(STATUS_MONTHS - 1))
     own_status = ([s for s in st.all if s.jugendamt == ags and first <= s.monat < month]

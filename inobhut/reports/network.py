@@ -22,6 +22,7 @@ from inobhut import config
 from inobhut.calendar import add_months, month_end
 from schemas.datasets import codes, label
 
+from . import registry as reg
 from . import texts
 from .builders import (
     DATASETS,
@@ -63,8 +64,13 @@ def _month_of(v: object) -> str:
 
 
 # ================================================================ Lieferstatus
-STATUS_FORMATS = {"Tage nach Frist": "#,##0", "Version in Kraft": "0", "Gelieferte Versionen": "0",
-                  "Fehler": "#,##0", "Hinweise": "#,##0"}
+# labels and formats of the registry table "lieferstatus" (inobhut.tables); the other columns
+# (versions delivered, first delivery, findings) exist only in this report
+LS_JUGENDAMT, LS_DATENSATZ, LS_STATUS, LS_ANZAHL, LS_IN_KRAFT, LS_TAGE = (
+    reg.label("lieferstatus", c) for c in ("jugendamt", "datensatz", "status", "anzahl", "version_in_kraft",
+                                           "tage_verspaetet"))
+STATUS_FORMATS = {**reg.columns("lieferstatus", ["version_in_kraft", "tage_verspaetet"]),
+                  "Gelieferte Versionen": "#,##0", "Fehler": "#,##0", "Hinweise": "#,##0"}
 
 
 def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.date, *,
@@ -82,22 +88,22 @@ def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.d
     def get(ags: str, ds: str) -> dict:
         return by.get((ags, ds), {"status": "fehlt"})
 
-    matrix = [{"Jugendamt": office_label(o.ags), **{dataset_label(d): str(get(o.ags, d)["status"]) for d in DATASETS}}
+    matrix = [{LS_JUGENDAMT: office_label(o.ags), **{dataset_label(d): str(get(o.ags, d)["status"]) for d in DATASETS}}
               for o in offices]
     late_rows = []
     for o in offices:
-        row = {"Jugendamt": office_label(o.ags)}
+        row = {LS_JUGENDAMT: office_label(o.ags)}
         for d in DATASETS:
             v = _num(get(o.ags, d).get("tage_verspaetet"))
             row[dataset_label(d)] = "..." if v is None else _count(v)
         late_rows.append(row)
     summary = []
     for verdict in ("angenommen", "angenommen mit Hinweisen", "abgelehnt", "fehlt"):
-        row = {"Status": verdict}
+        row = {LS_STATUS: verdict}
         for d in DATASETS:
             row[dataset_label(d)] = _count(sum(1 for o in offices if get(o.ags, d)["status"] == verdict))
         summary.append(row)
-    summary.append({"Status": "Jugendämter insgesamt", **{dataset_label(d): len(offices) for d in DATASETS}})
+    summary.append({LS_STATUS: "Jugendämter insgesamt", **{dataset_label(d): len(offices) for d in DATASETS}})
     detail = []
     for o in offices:
         for d in DATASETS:
@@ -105,31 +111,37 @@ def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.d
             first = r.get("erste_lieferung")
             late = _num(r.get("tage_verspaetet"))
             detail.append({
-                "Jugendamt": office_label(o.ags), "Datensatz": dataset_label(d), "Status": str(r["status"]),
+                LS_JUGENDAMT: office_label(o.ags), LS_DATENSATZ: dataset_label(d), LS_STATUS: str(r["status"]),
                 "Gelieferte Versionen": _count(r.get("version")) if _num(r.get("version")) else "–",
-                "Version in Kraft": int(_num(r.get("in_kraft"))) if _num(r.get("in_kraft")) else "–",
+                LS_IN_KRAFT: int(_num(r.get("in_kraft"))) if _num(r.get("in_kraft")) else "–",
                 "Erste Lieferung": fmt_date(first) if _num(late) is not None and not pd.isna(first) else "–",
-                "Tage nach Frist": "..." if late is None else _count(late),
+                LS_TAGE: "..." if late is None else _count(late),
                 "Fehler": _count(r.get("n_fehler")) if _num(r.get("n_fehler")) is not None else "–",
                 "Hinweise": _count(r.get("n_hinweise")) if _num(r.get("n_hinweise")) is not None else "–",
             })
     ds_cols = [dataset_label(d) for d in DATASETS]
-    late_note = (f"Frist: {fmt_date(due)} (der {due.day}. des Folgemonats). „–“: rechtzeitig geliefert; "
-                 "Zahl: Tage zwischen Frist und erster Lieferung; „...“: noch nicht geliefert "
+    notes = reg.footnotes("lieferstatus")
+    late_note = (f"Fällig am {fmt_date(due)}. „–“: rechtzeitig geliefert; „...“: noch nicht geliefert "
                  "(oder ohne Eingangszeit erfasst).")
     tables = [
-        ReportTable(id="status", title=f"Lieferstatus nach Jugendamt und Datensatz, {fmt_month(month)}",
+        ReportTable(id="status", title=reg.title("lieferstatus", f" nach Jugendamt und Datensatz, {fmt_month(month)}"),
                     data=pd.DataFrame(matrix), sheet="Status",
-                    notes=["Status der neuesten gelieferten Version; eine abgelehnte Korrektur lässt die zuvor "
-                           "angenommene Version in Kraft (siehe Tabelle Lieferungen)."]),
-        ReportTable(id="verspaetung", title=f"Tage nach der Lieferfrist nach Jugendamt und Datensatz, {fmt_month(month)}",
-                    data=pd.DataFrame(late_rows), number_formats={c: "#,##0" for c in ds_cols}, sheet="Verspätung",
-                    description=f"Lieferfrist für {fmt_month(month)}: {fmt_date(due)}.", notes=[late_note]),
-        ReportTable(id="uebersicht", title=f"Jugendämter nach Lieferstatus und Datensatz, {fmt_month(month)}",
-                    data=pd.DataFrame(summary), number_formats={c: "#,##0" for c in ds_cols},
-                    total_rows=[len(summary) - 1], sheet="Übersicht"),
-        ReportTable(id="lieferungen", title=f"Lieferungen im Einzelnen, {fmt_month(month)}", data=pd.DataFrame(detail),
-                    number_formats=STATUS_FORMATS, sheet="Lieferungen", notes=[late_note]),
+                    notes=[*notes, "Eine abgelehnte Korrektur lässt die zuvor angenommene Version in Kraft (siehe "
+                                   "Tabelle Lieferungen)."]),
+        ReportTable(id="verspaetung",
+                    title=reg.title("lieferstatus", f": {LS_TAGE} nach Jugendamt und Datensatz, {fmt_month(month)}"),
+                    data=pd.DataFrame(late_rows),
+                    number_formats={c: reg.number_format("lieferstatus", "tage_verspaetet") for c in ds_cols},
+                    sheet="Verspätung", description=f"Lieferfrist für {fmt_month(month)}: {fmt_date(due)}.",
+                    notes=[*notes, late_note]),
+        ReportTable(id="uebersicht",
+                    title=reg.title("lieferstatus", f": {LS_ANZAHL} nach Status und Datensatz, {fmt_month(month)}"),
+                    data=pd.DataFrame(summary),
+                    number_formats={c: reg.number_format("lieferstatus", "anzahl") for c in ds_cols},
+                    total_rows=[len(summary) - 1], sheet="Übersicht", notes=notes),
+        ReportTable(id="lieferungen", title=reg.title("lieferstatus", f": Lieferungen im Einzelnen, {fmt_month(month)}"),
+                    data=pd.DataFrame(detail), number_formats=STATUS_FORMATS, sheet="Lieferungen",
+                    notes=[*notes, late_note]),
     ]
     statuses = []
     for o in offices:
@@ -149,7 +161,7 @@ def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.d
         data_status=statuses, product_version=inobhut.__version__,
         created_at=status_created_at(statuses, _at_midnight(month_end(month))), source=texts.SOURCE,
         contact=_contact(contact), tables=tables, data_status_note=_status_note(st, offices, month, "Datenstand"),
-        definitions=[("Lieferfrist", "Der Lieferung eines Monats ist bis zum eingestellten Tag des Folgemonats fällig."),
+        definitions=[("Lieferfrist", "Die Lieferung eines Monats ist bis zum eingestellten Tag des Folgemonats fällig."),
                      ("angenommen mit Hinweisen", "Die Lieferung ist gültig; die Prüfung hat Auffälligkeiten gemeldet, "
                       "die das Jugendamt prüfen sollte."),
                      ("abgelehnt", "Die Lieferung enthält Fehler und wird nicht verwendet; eine Korrektur ist nötig.")],
@@ -190,77 +202,84 @@ def build_platzuebersicht(facilities: pd.DataFrame, verbund: str, data_status: S
         p = _num(prev)
         return "x" if p is None else int((_num(cur) or 0) - p)
 
+    # labels and formats of the registry table "plaetze" (inobhut.tables); change, age range and
+    # Stand exist only in this report
+    h_ja, h_ang = reg.label("plaetze", "jugendamt"), reg.label("plaetze", "angebot")
+    h_gen, h_bel, h_ges, h_frei = (reg.label("plaetze", c) for c in ("genehmigt", "belegt", "gesperrt", "frei"))
+    h_dfrei, h_dges = "Veränderung freie Plätze", "Veränderung gesperrte Plätze"
     rows = []
     for r in f.to_dict("records"):
         rows.append({
             "_a": ang_order.get(r["angebot"], 99), "_o": off_order.get(r["jugendamt"], 99),
             "_alt_ok": (_num(r["alter_von"]) or 0) <= alter <= (_num(r["alter_bis"]) or -1),
-            "Einrichtung": str(r["einrichtung"]), "Jugendamt": office_label(r["jugendamt"]),
-            "Angebot": label("angebot", r["angebot"]),
+            "Einrichtung": str(r["einrichtung"]), h_ja: office_label(r["jugendamt"]),
+            h_ang: label("angebot", r["angebot"]),
             "Aufnahmealter": _age_range(r["alter_von"], r["alter_bis"]),
-            "Genehmigte Plätze": int(_num(r["genehmigt"]) or 0), "Belegte Plätze": int(_num(r["belegt"]) or 0),
-            "Gesperrte Plätze": int(_num(r["gesperrt"]) or 0), "Freie Plätze": int(_num(r["frei"]) or 0),
-            "Veränderung freie Plätze": change(r["frei"], r.get("vorher_frei")),
-            "Veränderung gesperrte Plätze": change(r["gesperrt"], r.get("vorher_gesperrt")),
+            h_gen: int(_num(r["genehmigt"]) or 0), h_bel: int(_num(r["belegt"]) or 0),
+            h_ges: int(_num(r["gesperrt"]) or 0), h_frei: int(_num(r["frei"]) or 0),
+            h_dfrei: change(r["frei"], r.get("vorher_frei")),
+            h_dges: change(r["gesperrt"], r.get("vorher_gesperrt")),
             "Stand": fmt_date(r["stichtag"]),
         })
-    counts = ["Genehmigte Plätze", "Belegte Plätze", "Gesperrte Plätze"]
-    fmts = {c: "#,##0" for c in [*counts, "Freie Plätze", "Veränderung freie Plätze", "Veränderung gesperrte Plätze"]}
+    counts = [h_gen, h_bel, h_ges]
+    fmts = {**reg.columns("plaetze", ["genehmigt", "belegt", "gesperrt", "frei"]),
+            h_dfrei: reg.number_format("plaetze", "frei"), h_dges: reg.number_format("plaetze", "gesperrt")}
+    reg_notes = reg.footnotes("plaetze")
     change_note = ("Veränderung: gegenüber dem vorigen gemeldeten Stichtag der Einrichtung; „x“: erster Stichtag "
-                   "der Einrichtung. Negative freie Plätze bedeuten Überbelegung.")
+                   "der Einrichtung.")
     stand_note = "Stand: letzter gemeldeter Stichtag der Einrichtung (ältere Angaben, wenn die neueste Lieferung fehlt)."
 
     def frame(sel: list[dict], cols: list[str], empty_label: str) -> pd.DataFrame:
         if not sel:
-            return pd.DataFrame([{c: (empty_label if i == 0 else ("–" if c in fmts else "–")) for i, c in enumerate(cols)}])
-        return _dash_counts(pd.DataFrame(sel)[cols], [c for c in [*counts, "Freie Plätze"] if c in cols])
+            return pd.DataFrame([{c: (empty_label if i == 0 else "–") for i, c in enumerate(cols)}])
+        return _dash_counts(pd.DataFrame(sel)[cols], [c for c in [*counts, h_frei] if c in cols])
 
     # 1. free places for the age
-    sel = sorted([r for r in rows if r["_alt_ok"] and r["Freie Plätze"] > 0],
-                 key=lambda r: (-r["Freie Plätze"], r["_a"], r["_o"], r["Einrichtung"]))
-    cols1 = ["Einrichtung", "Jugendamt", "Angebot", "Aufnahmealter", "Freie Plätze", "Veränderung freie Plätze", "Stand"]
+    sel = sorted([r for r in rows if r["_alt_ok"] and r[h_frei] > 0],
+                 key=lambda r: (-r[h_frei], r["_a"], r["_o"], r["Einrichtung"]))
+    cols1 = ["Einrichtung", h_ja, h_ang, "Aufnahmealter", h_frei, h_dfrei, "Stand"]
     t1 = ReportTable(
         id="frei_alter", title=f"Freie Plätze für {alter}-Jährige, {net}", data=frame(sel, cols1, "keine freien Plätze"),
         number_formats={c: fmts[c] for c in cols1 if c in fmts}, sheet=f"Frei für {alter}-Jährige",
         description=f"Einrichtungen, die {alter}-Jährige aufnehmen und freie Plätze haben; die meisten freien Plätze zuerst.",
-        notes=[change_note, stand_note],
+        notes=[*reg_notes, change_note, stand_note],
     )
-    # 2. by Angebot
+    # 2. by Angebot (the registry table "plaetze" for the network at the latest Stichtage)
     arows = []
     for code in codes("angebot"):
-        part = [r for r in rows if r["Angebot"] == label("angebot", code)]
+        part = [r for r in rows if r[h_ang] == label("angebot", code)]
         if part:
-            arows.append({"Angebot": label("angebot", code), "Einrichtungen": len(part),
-                          **{c: sum(r[c] for r in part) for c in [*counts, "Freie Plätze"]},
-                          "Veränderung freie Plätze": sum(r["Veränderung freie Plätze"] for r in part
-                                                          if r["Veränderung freie Plätze"] != "x")})
-    arows.append({"Angebot": f"{net} insgesamt", "Einrichtungen": len(rows),
-                  **{c: sum(r[c] for r in rows) for c in [*counts, "Freie Plätze"]},
-                  "Veränderung freie Plätze": sum(r["Veränderung freie Plätze"] for r in rows
-                                                  if r["Veränderung freie Plätze"] != "x")})
+            arows.append({h_ang: label("angebot", code), "Einrichtungen": len(part),
+                          **{c: sum(r[c] for r in part) for c in [*counts, h_frei]},
+                          h_dfrei: sum(r[h_dfrei] for r in part if r[h_dfrei] != "x")})
+    arows.append({h_ang: f"{net} insgesamt", "Einrichtungen": len(rows),
+                  **{c: sum(r[c] for r in rows) for c in [*counts, h_frei]},
+                  h_dfrei: sum(r[h_dfrei] for r in rows if r[h_dfrei] != "x")})
     adf = _dash_counts(pd.DataFrame(arows), ["Einrichtungen", *counts])
     t2 = ReportTable(
-        id="angebote", title=f"Plätze nach Angebot, {net}", data=adf,
-        number_formats={"Einrichtungen": "#,##0", **{c: fmts[c] for c in [*counts, "Freie Plätze", "Veränderung freie Plätze"]}},
+        id="angebote", title=reg.title("plaetze", f", {net}"), data=adf,
+        number_formats={"Einrichtungen": "#,##0", **{c: fmts[c] for c in [*counts, h_frei, h_dfrei]}},
         total_rows=[len(adf) - 1], sheet="Nach Angebot",
-        notes=["Veränderung: Summe über die Einrichtungen mit einem vorigen Stichtag.", stand_note],
+        notes=[*reg_notes, "Veränderung: Summe über die Einrichtungen mit einem vorigen Stichtag.", stand_note],
     )
     # 3. every facility, by Angebot, most free places first
-    allr = sorted(rows, key=lambda r: (r["_a"], -r["Freie Plätze"], r["_o"], r["Einrichtung"]))
-    cols3 = ["Angebot", "Einrichtung", "Jugendamt", "Aufnahmealter", *counts, "Freie Plätze", "Veränderung freie Plätze", "Stand"]
+    allr = sorted(rows, key=lambda r: (r["_a"], -r[h_frei], r["_o"], r["Einrichtung"]))
+    cols3 = [h_ang, "Einrichtung", h_ja, "Aufnahmealter", *counts, h_frei, h_dfrei, "Stand"]
     t3 = ReportTable(
-        id="einrichtungen", title=f"Plätze je Einrichtung nach Angebot, {net}", data=frame(allr, cols3, "keine Einrichtungen gemeldet"),
+        id="einrichtungen", title=reg.title("plaetze", f" und Einrichtung, {net}"),
+        data=frame(allr, cols3, "keine Einrichtungen gemeldet"),
         number_formats={c: fmts[c] for c in cols3 if c in fmts}, sheet="Einrichtungen", row_header="Einrichtung",
-        description="Je Angebot die Einrichtungen mit den meisten freien Plätzen zuerst.", notes=[change_note, stand_note],
+        description="Je Angebot die Einrichtungen mit den meisten freien Plätzen zuerst.",
+        notes=[*reg_notes, change_note, stand_note],
     )
     # 4. blocked places
-    blk = sorted([r for r in rows if r["Gesperrte Plätze"] > 0], key=lambda r: (-r["Gesperrte Plätze"], r["_a"], r["_o"]))
-    cols4 = ["Einrichtung", "Jugendamt", "Angebot", "Genehmigte Plätze", "Gesperrte Plätze", "Veränderung gesperrte Plätze", "Stand"]
+    blk = sorted([r for r in rows if r[h_ges] > 0], key=lambda r: (-r[h_ges], r["_a"], r["_o"]))
+    cols4 = ["Einrichtung", h_ja, h_ang, h_gen, h_ges, h_dges, "Stand"]
     t4 = ReportTable(
         id="gesperrt", title=f"Gesperrte Plätze je Einrichtung, {net}", data=frame(blk, cols4, "keine gesperrten Plätze"),
         number_formats={c: fmts[c] for c in cols4 if c in fmts}, sheet="Gesperrte Plätze",
         description="Plätze, die wegen Personal- oder Gebäudeproblemen nicht belegt werden können.",
-        notes=[change_note.replace("freie Plätze bedeuten Überbelegung", "Werte: weniger gesperrte Plätze"), stand_note],
+        notes=[change_note + " Negative Werte: weniger gesperrte Plätze.", stand_note],
     )
     st_list = [s for s in in_force(data_status) if s.dataset == "plaetze" and s.jugendamt in keys]
     last_month = _month_of(latest) if latest else ""
@@ -284,14 +303,14 @@ def build_platzuebersicht(facilities: pd.DataFrame, verbund: str, data_status: S
 
 
 # ================================================================ Jahresbericht
-JAHR_GROUPS = (  # (table id, sheet, title, merkmale)
-    ("ueberblick", "Überblick", "Beendete Maßnahmen: Art, Einreise und Geschlecht", ("insgesamt", "massnahme", "unbegleitet", "geschlecht")),
-    ("anlass", "Anlass", "Beendete Maßnahmen nach Anlass (Mehrfachnennung)", ("insgesamt", "anlass")),
-    ("unterbringung", "Unterbringung", "Beendete Maßnahmen nach Unterbringung", ("unterbringung",)),
-    ("angeregt", "Angeregt durch", "Beendete Maßnahmen nach anregender Stelle", ("angeregt_durch",)),
-    ("aufenthalt", "Aufenthalt vorher", "Beendete Maßnahmen nach Aufenthalt vor der Maßnahme", ("aufenthalt_vorher",)),
-    ("dauer", "Dauer", "Beendete Maßnahmen nach Dauer", ("dauerklasse",)),
-    ("ende", "Ende und Anschluss", "Beendete Maßnahmen nach Grund der Beendigung und Anschluss", ("ende_grund", "anschluss")),
+JAHR_GROUPS = (  # (table id, sheet, title after the registry title of "beendete", merkmale)
+    ("ueberblick", "Überblick", "Art, Einreise und Geschlecht", ("insgesamt", "massnahme", "unbegleitet", "geschlecht")),
+    ("anlass", "Anlass", "Anlass (Mehrfachnennung)", ("insgesamt", "anlass")),
+    ("unterbringung", "Unterbringung", "Unterbringung", ("unterbringung",)),
+    ("angeregt", "Angeregt durch", "anregende Stelle", ("angeregt_durch",)),
+    ("aufenthalt", "Aufenthalt vorher", "Aufenthalt vor der Maßnahme", ("aufenthalt_vorher",)),
+    ("dauer", "Dauer", "Dauer", ("dauerklasse",)),
+    ("ende", "Ende und Anschluss", "Grund der Beendigung und Anschluss", ("ende_grund", "anschluss")),
 )
 
 
@@ -335,8 +354,12 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
     prev_year = str(int(year) - 1)
     cur = _network_dict(beendete, verbund, keys)
     prev = _network_dict(beendete_vorjahr, verbund, keys) if beendete_vorjahr is not None else None
-    c_cur, c_prev = f"Anzahl {year}", f"Anzahl {prev_year}"
-    fmts = {c_cur: "#,##0", **({c_prev: "#,##0", "Veränderung in %": "0.0"} if prev is not None else {})}
+    # labels, formats and footnotes of the registry table "beendete" (inobhut.tables)
+    c_cur, c_prev = reg.label("beendete", "anzahl", year), reg.label("beendete", "anzahl", prev_year)
+    h_ja, h_m, h_a = (reg.label("beendete", c) for c in ("jugendamt", "merkmal", "auspraegung"))
+    n_fmt = reg.number_format("beendete", "anzahl")
+    reg_notes = reg.footnotes("beendete")
+    fmts = {c_cur: n_fmt, **({c_prev: n_fmt, "Veränderung in %": "0.0"} if prev is not None else {})}
     yoy_note = ("Veränderung gegenüber dem Vorjahr in Prozent; „x“: im Vorjahr keine Fälle." if prev is not None else
                 f"Für {prev_year} liegen keine Daten vor; die Veränderung zum Vorjahr entfällt.")
     tables: list[ReportTable] = []
@@ -349,13 +372,13 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
     rows = []
     for a in keys:
         d = _beendete_dict(beendete, a)
-        rows.append({"Jugendamt": office_label(a), **{h: d.get((m, c), 0.0) for h, m, c in cols_b}})
-    rows.append({"Jugendamt": total_label, **{h: sum(r[h] for r in rows) for h in heads}})
+        rows.append({h_ja: office_label(a), **{h: d.get((m, c), 0.0) for h, m, c in cols_b}})
+    rows.append({h_ja: total_label, **{h: sum(r[h] for r in rows) for h in heads}})
     shown, fn = _apply_protect(protect, pd.DataFrame(rows), heads, total_label, released, "Beendete nach Jugendamt")
     tables.append(ReportTable(
-        id="nach_jugendamt", title=f"Beendete Maßnahmen nach Jugendamt, {year}", data=_dash_counts(shown, heads),
-        number_formats={h: "#,##0" for h in heads}, total_rows=[len(shown) - 1], sheet="Nach Jugendamt",
-        notes=[n for n in (fn, texts.DEFINITIONS["Geschlecht"]) if n],
+        id="nach_jugendamt", title=reg.title("beendete", f" und Jugendamt, {net}, {year}"),
+        data=_dash_counts(shown, heads), number_formats={h: n_fmt for h in heads}, total_rows=[len(shown) - 1],
+        sheet="Nach Jugendamt", notes=[n for n in (fn, *reg_notes) if n],
     ))
 
     count_cols = [c_cur] + ([c_prev] if prev is not None else [])
@@ -365,7 +388,7 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
         """Rows of one characteristic, protected with its total ("insgesamt") as the sum line;
         an "ohne Angabe" row keeps the sum exact where values are missing."""
         vals = [(c, ml, vl) for mm, c, ml, vl in _merkmal_rows(cur, prev or {}) if mm == m]
-        raw = [{"Ausprägung": vl, c_cur: cur.get((m, c), 0.0),
+        raw = [{h_a: vl, c_cur: cur.get((m, c), 0.0),
                 **({c_prev: prev.get((m, c), 0.0)} if prev is not None else {})} for c, _, vl in vals]
         ml = texts.MERKMALE[m][0]
         if m == "insgesamt":
@@ -378,8 +401,8 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
             if not multiple:
                 rest = {c: tot[c] - sum(r[c] for r in raw) for c in count_cols}
                 if any(v > 0 for v in rest.values()):
-                    raw.append({"Ausprägung": "ohne Angabe", **{c: max(v, 0.0) for c, v in rest.items()}})
-                raw.append({"Ausprägung": "zusammen", **tot})
+                    raw.append({h_a: "ohne Angabe", **{c: max(v, 0.0) for c, v in rest.items()}})
+                raw.append({h_a: "zusammen", **tot})
             shown, fn_ = _apply_protect(protect, pd.DataFrame(raw), count_cols, None if multiple else "zusammen",
                                         released, ml)
             if not multiple:
@@ -388,7 +411,7 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
             notes_disc.append(fn_)
         out = []
         for r_raw, r in zip(raw, shown.to_dict("records")):
-            row = {"Merkmal": ml, "Ausprägung": r["Ausprägung"], c_cur: _count(r[c_cur])}
+            row = {h_m: ml, h_a: r[h_a], c_cur: _count(r[c_cur])}
             if prev is not None:
                 row[c_prev] = _count(r[c_prev])
                 hidden = "." in (r[c_cur], r[c_prev]) or r_raw[c_prev] < min_cases or r_raw[c_cur] < min_cases
@@ -405,17 +428,13 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
         rows = yoy_rows(merkmale)
         df = pd.DataFrame(rows)
         if len(merkmale) == 1:
-            df = df.drop(columns=["Merkmal"])
-        notes = [*notes_disc[:1], yoy_note]
+            df = df.drop(columns=[h_m])
+        notes = [*notes_disc[:1], *reg_notes, yoy_note]
         if prev is not None:
             notes.append(f"Veränderungen aus weniger als {min_cases} Fällen oder zu gesperrten Werten sind durch „.“ ersetzt.")
-        if "anlass" in merkmale:
-            notes.append(texts.DEFINITIONS["Anlass"])
-        if "geschlecht" in merkmale:
-            notes.append(texts.DEFINITIONS["Geschlecht"])
         tables.append(ReportTable(
-            id=tid, title=f"{title}, {net}, {year}", data=df, number_formats=fmts, sheet=sheet,
-            total_rows=[0] if merkmale[0] == "insgesamt" else None, row_header="Ausprägung", notes=notes,
+            id=tid, title=reg.title("beendete", f": {title}, {net}, {year}"), data=df, number_formats=fmts, sheet=sheet,
+            total_rows=[0] if merkmale[0] == "insgesamt" else None, row_header=h_a, notes=notes,
         ))
         if tid == "anlass":  # federal order: Anlass, then Alter × Geschlecht
             tables.append(_alter_geschlecht(alter_geschlecht, year, net, released))
@@ -459,9 +478,9 @@ def _alter_geschlecht(df: pd.DataFrame, year: str, net: str, released: dict) -> 
         shown[c] = ["." if sup else _count(v) for v, sup in zip(pt.values[c].tolist(), pt.suppressed[c].tolist())]
     shown = pd.concat([shown.iloc[[-1]], shown.iloc[:-1]], ignore_index=True)  # Insgesamt first (federal layout)
     return ReportTable(
-        id="alter_geschlecht", title=f"Beendete Maßnahmen nach Alter und Geschlecht, {net}, {year}", data=shown,
-        number_formats={c: "#,##0" for c in cols}, total_rows=[0], sheet="Alter und Geschlecht",
-        notes=[pt.footnote, texts.DEFINITIONS["Alter"], texts.DEFINITIONS["Geschlecht"]],
+        id="alter_geschlecht", title=reg.title("beendete", f": Alter und Geschlecht, {net}, {year}"), data=shown,
+        number_formats={c: reg.number_format("beendete", "anzahl") for c in cols}, total_rows=[0],
+        sheet="Alter und Geschlecht", notes=[pt.footnote, *reg.footnotes("beendete")],
     )
 
 
@@ -577,50 +596,63 @@ def build_strategiebericht(history: dict[str, pd.DataFrame], verbund: str, data_
             d["b" + code] = d.get("b" + code, 0.0) + (_num(r.bestand) or 0.0)
             d["bestand"] += _num(r.bestand) or 0.0
     months = sorted(zr)
+    # labels, formats and footnotes of the registry tables bewegung, uma_quote, kapazitaet and
+    # personal (inobhut.tables); only counts of offices above/below the Soll are report-specific
+    h_monat, h_ja = reg.label("bewegung", "monat"), reg.label("bewegung", "jugendamt")
+    h_z1, h_z2 = reg.label("bewegung", "zugaenge", "§42"), reg.label("bewegung", "zugaenge", "§42a")
+    h_b1, h_b2 = reg.label("bewegung", "bestand", "§42"), reg.label("bewegung", "bestand", "§42a")
+    h_b = reg.label("bewegung", "bestand", "zusammen")
+    bew_fmts = {h: reg.number_format("bewegung", c) for h, c in
+                ((h_z1, "zugaenge"), (h_z2, "zugaenge"), (h_b1, "bestand"), (h_b2, "bestand"), (h_b, "bestand"))}
     if months:
-        rows = [{"Monat": fmt_month_short(m), "Zugänge §42": _count(zr[m]["z1"]), "Zugänge §42a": _count(zr[m]["z2"]),
-                 "Bestand §42": _count(zr[m]["b1"]), "Bestand §42a": _count(zr[m]["b2"]),
-                 "Bestand zusammen": _count(zr[m]["bestand"])} for m in months]
+        rows = [{h_monat: fmt_month_short(m), h_z1: _count(zr[m]["z1"]), h_z2: _count(zr[m]["z2"]),
+                 h_b1: _count(zr[m]["b1"]), h_b2: _count(zr[m]["b2"]), h_b: _count(zr[m]["bestand"])} for m in months]
         z = [zr[m]["z1"] + zr[m]["z2"] for m in months]
-        chart = ChartSpec("line", "Monat", ["Zugänge §42", "Zugänge §42a", "Bestand zusammen"],
+        chart = ChartSpec("line", h_monat, [h_z1, h_z2, h_b],
                           f"Zugänge und Bestand, {net}",
                           f"Liniendiagramm: Zugänge nach §42 und §42a und Bestand von {net}, {fmt_month(months[0])} bis "
                           f"{fmt_month(months[-1])}. Zugänge zusammen je Monat zwischen {fmt_int(min(z))} und "
                           f"{fmt_int(max(z))}. Alle Werte stehen in der Tabelle.",
-                          y_title="Maßnahmen", x_title="Monat") if len(months) >= 2 else None
+                          y_title="Maßnahmen", x_title=h_monat) if len(months) >= 2 else None
     else:
-        rows = [{"Monat": "keine Daten", "Zugänge §42": "...", "Zugänge §42a": "...", "Bestand §42": "...",
-                 "Bestand §42a": "...", "Bestand zusammen": "..."}]
+        rows = [{h_monat: "keine Daten", **{h: "..." for h in bew_fmts}}]
         chart = None
     df = pd.DataFrame(rows)
     tables.append(ReportTable(
-        id="zeitreihe", title=f"Zugänge und Bestand seit Beginn der Aufzeichnung, {net}", data=df,
-        number_formats={c: "#,##0" for c in df.columns if c != "Monat"}, chart=chart, sheet="Zeitreihe",
-        description="Zugänge im Monat; Bestand am Monatsende. Alle Jugendämter des Verbunds zusammen.",
+        id="zeitreihe", title=reg.title("bewegung", f" im Zeitverlauf, {net}"), data=df,
+        number_formats=bew_fmts, chart=chart, sheet="Zeitreihe",
+        description="Seit Beginn der Aufzeichnung; Zugänge im Monat, Bestand am Monatsende. Alle Jugendämter des "
+                    "Verbunds zusammen.",
+        notes=reg.footnotes("bewegung"),
     ))
 
     # entries by office and year (counts by office -> disclosure control)
     years = sorted({m[:4] for m in months})
     if years and bew is not None:
-        heads = [f"Zugänge {y}" for y in years]
+        heads = [reg.label("bewegung", "zugaenge", y) for y in years]
         rows = []
         for a in keys:
             s = bew[bew["jugendamt"] == a]
-            rows.append({"Jugendamt": office_label(a),
-                         **{f"Zugänge {y}": float(s.loc[s["monat"].astype(str).str[:4] == y, "zugaenge"].sum()) for y in years}})
-        rows.append({"Jugendamt": total_label, **{h: sum(r[h] for r in rows) for h in heads}})
+            rows.append({h_ja: office_label(a),
+                         **{h: float(s.loc[s["monat"].astype(str).str[:4] == y, "zugaenge"].sum())
+                            for h, y in zip(heads, years)}})
+        rows.append({h_ja: total_label, **{h: sum(r[h] for r in rows) for h in heads}})
         shown, footnote = _apply_protect(protect, pd.DataFrame(rows), heads, total_label, released, "Zugänge nach Jugendamt und Jahr")
         part = [y for y in years if len([m for m in months if m[:4] == y]) < 12]
         tables.append(ReportTable(
-            id="zugaenge_jahr", title=f"Zugänge nach Jugendamt und Jahr, {net}", data=_dash_counts(shown, heads),
-            number_formats={h: "#,##0" for h in heads}, total_rows=[len(shown) - 1], sheet="Zugänge nach Jahr",
+            id="zugaenge_jahr", title=reg.title("bewegung", f": Zugänge nach Jugendamt und Jahr, {net}"),
+            data=_dash_counts(shown, heads), number_formats={h: reg.number_format("bewegung", "zugaenge") for h in heads},
+            total_rows=[len(shown) - 1], sheet="Zugänge nach Jahr",
             description=(f"Unvollständige Jahre (nicht alle Monate geliefert): {', '.join(part)}." if part else ""),
-            notes=[n for n in (footnote,) if n],
+            notes=[n for n in (footnote, *reg.footnotes("bewegung")) if n],
         ))
 
     # UMA over time
     uq = history.get("uma_quote")
     uma_ist: dict[str, float] = {}
+    h_st = reg.label("uma_quote", "stichtag")
+    h_ist, h_jv = reg.label("uma_quote", "uma_ist"), reg.label("uma_quote", "junge_volljaehrige")
+    h_ueber, h_unter = "Jugendämter über dem Soll", "Jugendämter unter dem Soll"
     rows = []
     if uq is not None and not uq.empty:
         for m in sorted({_month_of(v) for v in uq["stichtag"]}):
@@ -632,28 +664,32 @@ def build_strategiebericht(history: dict[str, pd.DataFrame], verbund: str, data_
             uma_ist[m] = ist
             q = pd.to_numeric(offs["erfuellungsquote_pct"], errors="coerce")
             complete = len(offs) == len(keys) and q.notna().all()
-            rows.append({"Stichtag": fmt_date(month_end(m)), "UMA Ist": _count(ist), "Junge Volljährige": _count(jv),
-                         "Jugendämter über dem Soll": _count(int((q > 100).sum())) if complete else "...",
-                         "Jugendämter unter dem Soll": _count(int((q < 100).sum())) if complete else "..."})
+            rows.append({h_st: fmt_date(month_end(m)), h_ist: _count(ist), h_jv: _count(jv),
+                         h_ueber: _count(int((q > 100).sum())) if complete else "...",
+                         h_unter: _count(int((q < 100).sum())) if complete else "..."})
     if not rows:
-        rows = [{"Stichtag": "keine Daten", "UMA Ist": "...", "Junge Volljährige": "...",
-                 "Jugendämter über dem Soll": "...", "Jugendämter unter dem Soll": "..."}]
+        rows = [{h_st: "keine Daten", h_ist: "...", h_jv: "...", h_ueber: "...", h_unter: "..."}]
     df = pd.DataFrame(rows)
     tables.append(ReportTable(
-        id="uma", title=f"UMA im Zeitverlauf, {net}", data=df,
-        number_formats={c: "#,##0" for c in df.columns if c != "Stichtag"}, sheet="UMA",
-        chart=(ChartSpec("line", "Stichtag", ["UMA Ist", "Junge Volljährige"], f"UMA und junge Volljährige, {net}",
+        id="uma", title=reg.title("uma_quote", f" im Zeitverlauf, {net}"), data=df,
+        number_formats={**reg.columns("uma_quote", ["uma_ist", "junge_volljaehrige"]), h_ueber: "#,##0", h_unter: "#,##0"},
+        sheet="UMA",
+        chart=(ChartSpec("line", h_st, [h_ist, h_jv], f"UMA und junge Volljährige, {net}",
                          f"Liniendiagramm: UMA in Zuständigkeit und junge Volljährige von {net} an "
                          f"{len(uma_ist)} Stichtagen. Alle Werte stehen in der Tabelle.", y_title="Personen")
                if len(uma_ist) >= 2 else None),
         description="Erfüllung der Aufnahmequote: Zahl der Jugendämter über und unter ihrem Aufnahmesoll.",
-        notes=["„...“: nicht alle Jugendämter haben für den Stichtag geliefert; das Aufnahmesoll ist nicht berechnet.",
-               texts.DEFINITIONS["Erfüllungsquote"]],
+        notes=[*reg.footnotes("uma_quote"),
+               "„...“: nicht alle Jugendämter haben für den Stichtag geliefert; das Aufnahmesoll ist nicht berechnet."],
     ))
 
-    # capacity over time
+    # capacity over time: the registry table "kapazitaet" of the network, all Angebote together
     kp = history.get("kapazitaet")
     kap_last = None
+    k_counts = ["genehmigt", "gesperrt", "nutzbar", "belegt"]
+    k_cols = [*k_counts, "auslastung_pct", "gesperrt_anteil_pct", "kosten_je_belegtag", "kosten_monat"]
+    h_kst = reg.label("kapazitaet", "stichtag")
+    hk = {c: reg.label("kapazitaet", c) for c in k_cols}
     rows = []
     if kp is not None and not kp.empty:
         k = _net_rows(kp[kp["angebot"].astype(str) == "insgesamt"], verbund, keys)
@@ -661,55 +697,58 @@ def build_strategiebericht(history: dict[str, pd.DataFrame], verbund: str, data_
             s = k[k["stichtag"].map(_month_of) == m]
             g, gs, bl = (float(s[c].sum()) for c in ("genehmigt", "gesperrt", "belegt"))
             nutz = g - gs
-            cost = pd.to_numeric(s["kosten_je_belegtag"], errors="coerce").dropna()
+            one = len(s) == 1  # the network's own row: its cost values hold for the network
+            cost = _num(s["kosten_je_belegtag"].iloc[0]) if one else None
+            month_cost = _num(s["kosten_monat"].iloc[0]) if one else None
             ausl = round(100 * bl / nutz, 1) if nutz > 0 else None
-            rows.append({"Monat": fmt_month_short(m), "Genehmigte Plätze": _count(g), "Gesperrte Plätze": _count(gs),
-                         "Belegte Plätze": _count(bl), "Freie Plätze": int(nutz - bl),
-                         "Auslastung in %": "x" if ausl is None else ausl,
-                         "Anteil gesperrt in %": round(100 * gs / g, 1) if g > 0 else "x",
-                         "Kosten je Belegtag in EUR": round(float(cost.iloc[0]), 2) if len(cost) == 1 and len(s) == 1 else "."})
+            rows.append({h_kst: fmt_date(month_end(m)), hk["genehmigt"]: _count(g), hk["gesperrt"]: _count(gs),
+                         hk["nutzbar"]: _count(nutz), hk["belegt"]: _count(bl),
+                         hk["auslastung_pct"]: "x" if ausl is None else ausl,
+                         hk["gesperrt_anteil_pct"]: round(100 * gs / g, 1) if g > 0 else "x",
+                         hk["kosten_je_belegtag"]: "." if cost is None else round(cost, 2),
+                         hk["kosten_monat"]: "." if month_cost is None else round(month_cost, 2)})
             kap_last = {"stichtag": month_end(m), "belegt": bl, "nutzbar": nutz, "gesperrt": gs, "auslastung": ausl}
     if not rows:
-        rows = [{"Monat": "keine Daten", **{c: "..." for c in ("Genehmigte Plätze", "Gesperrte Plätze", "Belegte Plätze",
-                 "Freie Plätze", "Auslastung in %", "Anteil gesperrt in %", "Kosten je Belegtag in EUR")}}]
+        rows = [{h_kst: "keine Daten", **{hk[c]: "..." for c in k_cols}}]
     df = pd.DataFrame(rows)
-    kfmt = {c: "#,##0" for c in ("Genehmigte Plätze", "Gesperrte Plätze", "Belegte Plätze", "Freie Plätze")}
-    kfmt.update({"Auslastung in %": "0.0", "Anteil gesperrt in %": "0.0", "Kosten je Belegtag in EUR": "#,##0.00"})
     tables.append(ReportTable(
-        id="kapazitaet", title=f"Plätze im Zeitverlauf, {net}", data=df, number_formats=kfmt, sheet="Kapazität",
-        chart=(ChartSpec("line", "Monat", ["Genehmigte Plätze", "Belegte Plätze"], f"Genehmigte und belegte Plätze, {net}",
-                         f"Liniendiagramm: genehmigte und belegte Plätze von {net} über {len(rows)} Monate. "
+        id="kapazitaet", title=reg.title("kapazitaet", f" im Zeitverlauf, {net}"), data=df,
+        number_formats={hk[c]: reg.number_format("kapazitaet", c) for c in k_cols}, sheet="Kapazität",
+        chart=(ChartSpec("line", h_kst, [hk["genehmigt"], hk["belegt"]], f"Genehmigte und belegte Plätze, {net}",
+                         f"Liniendiagramm: genehmigte und belegte Plätze von {net} an {len(rows)} Stichtagen. "
                          "Alle Werte stehen in der Tabelle.", y_title="Plätze") if len(rows) >= 2 else None),
         description="Letzter Stichtag des Monats je Einrichtung, alle Angebote zusammen.",
-        notes=["Kosten je Belegtag: mit den gelieferten Tagessätzen gewichtet; „.“: nicht für den Verbund berechnet.",
-               "„x“: keine Plätze, Anteil nicht sinnvoll."],
+        notes=[*reg.footnotes("kapazitaet"), "„x“: keine Plätze, Anteil nicht sinnvoll; „.“: Kosten nicht berechnet "
+               "(kein Tagessatz geliefert oder keine Verbundzeile)."],
     ))
 
-    # staff over time
+    # staff over time: the registry table "personal" of the network, all Bereiche together
     pe = history.get("personal")
     pers_last = None
+    p_cols = ["vzae_soll", "vzae_ist", "stellen_unbesetzt", "besetzungsquote_pct"]
+    h_pst = reg.label("personal", "stichtag")
+    hp = {c: reg.label("personal", c) for c in p_cols}
     rows = []
     if pe is not None and not pe.empty:
         p = _net_rows(pe[pe["bereich"].astype(str) == "insgesamt"], verbund, keys)
         for m in sorted({_month_of(v) for v in p["stichtag"]}):
             s = p[p["stichtag"].map(_month_of) == m]
             soll, ist, unb = (float(pd.to_numeric(s[c], errors="coerce").sum()) for c in ("vzae_soll", "vzae_ist", "stellen_unbesetzt"))
-            rows.append({"Monat": fmt_month_short(m), "VZÄ Soll": round(soll, 2), "VZÄ Ist": round(ist, 2),
-                         "Unbesetzte Stellen (VZÄ)": round(unb, 2),
-                         "Besetzungsquote in %": round(100 * ist / soll, 1) if soll > 0 else "x"})
+            rows.append({h_pst: fmt_date(month_end(m)), hp["vzae_soll"]: round(soll, 2), hp["vzae_ist"]: round(ist, 2),
+                         hp["stellen_unbesetzt"]: round(unb, 2),
+                         hp["besetzungsquote_pct"]: round(100 * ist / soll, 1) if soll > 0 else "x"})
             pers_last = {"stichtag": month_end(m), "soll": soll, "ist": ist}
     if not rows:
-        rows = [{"Monat": "keine Daten", "VZÄ Soll": "...", "VZÄ Ist": "...", "Unbesetzte Stellen (VZÄ)": "...",
-                 "Besetzungsquote in %": "..."}]
+        rows = [{h_pst: "keine Daten", **{hp[c]: "..." for c in p_cols}}]
     df = pd.DataFrame(rows)
     tables.append(ReportTable(
-        id="personal", title=f"Personal im Zeitverlauf, {net}", data=df, sheet="Personal",
-        number_formats={"VZÄ Soll": "#,##0.00", "VZÄ Ist": "#,##0.00", "Unbesetzte Stellen (VZÄ)": "#,##0.00",
-                        "Besetzungsquote in %": "0.0"},
-        chart=(ChartSpec("line", "Monat", ["VZÄ Soll", "VZÄ Ist"], f"Personal (VZÄ Soll und Ist), {net}",
-                         f"Liniendiagramm: geplante und besetzte Vollzeitstellen von {net} über {len(rows)} Monate. "
+        id="personal", title=reg.title("personal", f" im Zeitverlauf, {net}"), data=df, sheet="Personal",
+        number_formats={hp[c]: reg.number_format("personal", c) for c in p_cols},
+        chart=(ChartSpec("line", h_pst, [hp["vzae_soll"], hp["vzae_ist"]], f"Personal (VZÄ Soll und Ist), {net}",
+                         f"Liniendiagramm: geplante und besetzte Vollzeitstellen von {net} an {len(rows)} Stichtagen. "
                          "Alle Werte stehen in der Tabelle.", y_title="VZÄ") if len(rows) >= 2 else None),
         description="Alle Bereiche der Jugendämter zusammen; nur Jugendämter, die Personal geliefert haben.",
+        notes=reg.footnotes("personal"),
     ))
 
     tables.append(_outlook_table(outlook, net))
@@ -736,7 +775,7 @@ def build_strategiebericht(history: dict[str, pd.DataFrame], verbund: str, data_
         source=texts.SOURCE, contact=_contact(contact), tables=tables,
         data_status_note=(f"Gezeigt sind die Lieferungen des letzten Monats ({fmt_month(last)}); die Zeitreihen "
                           f"umfassen {len(months)} Monate." if last else ""),
-        definitions=texts.definitions("Zugang", "Bestand", "UMA Ist", "Junge Volljährige", "Aufnahmesoll",
+        definitions=texts.definitions("Zugang", "Bestand", "UMA-Ist", "Junge Volljährige", "Aufnahmesoll",
                                       "Erfüllungsquote", "Auslastung", "Freie Plätze", "VZÄ")
                     + [("Szenario", "Annahme über die künftige Entwicklung der Zugänge (niedrig, mittel, hoch); "
                                     "eine Hilfe für den Strategieprozess, keine Vorhersage.")],
@@ -755,7 +794,7 @@ def _outlook_table(outlook: pd.DataFrame | None, net: str) -> ReportTable:
         return ReportTable(
             id="ausblick", title=f"Ausblick auf fünf Jahre: Lücken bei Plätzen, Personal und Kosten, {net}", data=df,
             number_formats={"Lücke Plätze": "#,##0", "Lücke VZÄ": "#,##0.0", "Kosten in EUR je Jahr": "#,##0"},
-            sheet="Ausblick", notes=["„...“: Die Fünfjahresvorausschau ist in dieser Version noch nicht verfügbar.", note_method],
+            sheet="Ausblick", notes=["„...“: Für die Fünfjahresvorausschau reicht die Historie nicht (mindestens 12 Monate mit Lieferungen nötig).", note_method],
         )
     cols = [c for c in OUTLOOK_LABELS if c in outlook.columns]
     df = outlook[cols].copy()

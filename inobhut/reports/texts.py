@@ -28,12 +28,12 @@ DEFINITIONS: dict[str, str] = {
     "Werktage": "Montag bis Freitag ohne die gesetzlichen Feiertage des Landes des Jugendamts.",
     "Fristgerecht gemeldet": "Vorläufige Inobhutnahme (§42a), die spätestens am 7. Werktag nach Beginn an die "
                              "Landesverteilstelle gemeldet wurde.",
-    "UMA Ist": "Unbegleitete Minderjährige in Zuständigkeit des Jugendamts am Stichtag, unter 18 Jahre, "
+    "UMA-Ist": "Unbegleitete Minderjährige in Zuständigkeit des Jugendamts am Stichtag, unter 18 Jahre, "
                "ohne Personen in vorläufiger Inobhutnahme (deren Verteilung steht noch aus).",
     "Junge Volljährige": "Frühere UMA ab 18 Jahren in Zuständigkeit des Jugendamts; gesondert ausgewiesen.",
     "Aufnahmesoll": "Anteil des Jugendamts an allen UMA des Verbunds nach seinem Anteil an der Einwohnerzahl.",
-    "Erfüllungsquote": "UMA Ist geteilt durch Aufnahmesoll, in Prozent; über 100 % heißt: mehr aufgenommen als das Soll.",
-    "Differenz": "UMA Ist minus Aufnahmesoll; positiv heißt: über dem Soll.",
+    "Erfüllungsquote": "UMA-Ist geteilt durch Aufnahmesoll, in Prozent; über 100 % heißt: mehr aufgenommen als das Soll.",
+    "Differenz": "UMA-Ist minus Aufnahmesoll; positiv heißt: über dem Soll.",
     "Auslastung": "Belegte Plätze geteilt durch belegbare Plätze (genehmigt minus gesperrt), in Prozent.",
     "Freie Plätze": "Genehmigte minus belegte minus gesperrte Plätze; negativ bei Überbelegung.",
     "VZÄ": "Vollzeitäquivalente: Stellenanteile umgerechnet auf volle Stellen.",
