@@ -689,6 +689,36 @@ def test_report_tables_come_from_the_registry(tables, tmp_path):
     assert tables_registry.uma_quote_footnotes()[0] in uma.notes
     assert not any(n.startswith("Ist ohne Hilfeart") for n in uma.notes)
 
+def test_landesbericht_rundung3_derived_values_from_rounded_counts(tables, tmp_path):
+    """Under rundung3, Soll, quota, difference and shares computed from the exact counts would undo
+    the rounding (exact Ist = Soll + Differenz; the network's exact Ist from any Soll). They are
+    computed from the rounded counts instead, and the report passes the release check."""
+    from inobhut.report_run import make_protect
+    from inobhut.reports.builders import (FRISTEN_SHARE, H_BEGONNEN, H_DIFF, H_EINWOHNER, H_FRISTGERECHT, H_QUOTE,
+                                          H_SOLL, H_UMA_IST)
+
+    model = build_landesbericht(tables, NET, MONTH, _status(), make_protect("rundung3"))
+    t = {x.id: x for x in model.tables}
+    uma = t["uma_quote"].data
+    ist = [float(v) for v in uma[H_UMA_IST]]
+    assert all(v % 3 == 0 for v in ist)
+    exact = [20 + 5 * i for i in range(len(OFFICES))]
+    assert ist[:-1] != exact  # the fixture's values are not all multiples of 3
+    total, ew = ist[-1], [float(v) for v in uma[H_EINWOHNER]]
+    for i in range(len(uma)):
+        soll = total * ew[i] / ew[-1]
+        assert float(uma[H_SOLL].iloc[i]) == round(soll, 2)
+        assert round(float(uma[H_SOLL].iloc[i]) + float(uma[H_DIFF].iloc[i]), 6) == ist[i]  # only the rounded Ist
+        assert float(uma[H_QUOTE].iloc[i]) == round(100 * ist[i] / soll, 1)
+    assert any("gerundeten Fallzahlen" in n for n in t["uma_quote"].notes)
+    fr = t["fristen_42a"].data
+    num = lambda v: 0.0 if v == "–" else float(v)  # noqa: E731
+    shares = [(num(b), num(f), s) for b, f, s in zip(fr[H_BEGONNEN], fr[H_FRISTGERECHT], fr[FRISTEN_SHARE])
+              if isinstance(s, float)]
+    assert shares and all(s == round(100 * f / b, 1) for b, f, s in shares)
+    render_report(model, tmp_path / "landes_r3")  # the release check passes
+
+
 def test_created_at_ignores_later_months(tables):
     feb = build_jugendamtsbericht(tables, "01056", "2025-02", _status())
     assert feb.created_at == dt.datetime(2025, 3, 9, 9, 0)  # newest February delivery (all offices)
@@ -965,6 +995,34 @@ def test_jahresbericht_from_fixture(fixture_run):
     assert m.protected and release_check(m.protected) == []
     ue = m.tables[1].data
     assert "Anzahl 2023" in ue.columns and ue.iloc[0]["Veränderung in %"] == 0.0
+
+
+def test_jahresbericht_rundung3_change_from_rounded_counts(tmp_path):
+    """The change to the previous year under rundung3 comes from the shown (rounded) counts: from
+    exact counts it would narrow them down (e.g. 3 → 6 shown with +150 % means 2 → 5)."""
+    from inobhut.report_run import make_protect
+    from inobhut.reports import render_report
+    from inobhut.reports.network import build_jahresbericht
+
+    be = pd.read_csv(Path(__file__).parent / "fixtures" / "erwartet" / "beendete.csv", dtype=str)
+    be = be[be["zeitraum"] == "2024"]
+    cur = be.assign(anzahl=be["anzahl"].astype(int) * 10)
+    prev = be.assign(zeitraum="2023", anzahl=be["anzahl"].astype(int) * 7)
+    ag_df = pd.DataFrame({"jahr": ["2024"], "altersgruppe": ["16-17"], "geschlecht": ["m"], "anzahl": [40]})
+    m = build_jahresbericht(cur, prev, ag_df, "BW", "2024", [], make_protect("rundung3"))
+    checked = 0
+    for t in m.tables:
+        if "Veränderung in %" not in t.data.columns:
+            continue
+        for r in t.data.to_dict("records"):
+            c, p, ch = r["Anzahl 2024"], r["Anzahl 2023"], r["Veränderung in %"]
+            if isinstance(ch, float) and p not in (".", "–"):
+                assert float(c) % 3 == 0 and float(p) % 3 == 0
+                assert ch == round(100 * (float(c) - float(p)) / float(p), 1), (t.id, r)
+                checked += 1
+        assert any("gerundeten Fallzahlen" in n for n in t.notes)
+    assert checked >= 5
+    render_report(m, tmp_path / "jahresbericht_r3")  # passes the release check
 
 
 def test_landesebene_report_refused_when_release_check_fails(tmp_path):

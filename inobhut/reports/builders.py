@@ -270,6 +270,43 @@ def _disclosure_setting(kind: str) -> str:
     return config.settings().get("geheimhaltung", {}).get(kind, "sperrung")
 
 
+ROUNDED_DERIVED_NOTE = ("Anteile, Aufnahmesoll, Erfüllungsquote und Differenz sind aus den gerundeten Fallzahlen "
+                        "berechnet, damit sie die Rundung nicht aufheben.")
+
+
+def _rounded(released: dict, name: str) -> bool:
+    """Whether the table ``name`` was protected by rounding (``rundung3``): then derived values
+    must be computed from the rounded counts, else they would reveal the exact ones."""
+    pt = released.get(name)
+    return getattr(pt, "method", None) == "rundung3"
+
+
+def _num_shown(v: object) -> float:
+    """A shown count as a number ("–" is 0)."""
+    return 0.0 if v == "–" else (_num(v) or 0.0)
+
+
+def _uma_from_rounded(shown: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+    """Aufnahmesoll, Erfüllungsquote and Differenz from the rounded Ist (``rundung3``): the Soll
+    uses the rounded network total, so neither the total nor an office's exact Ist can be
+    recomputed from Soll and Differenz. Quota and difference stay hidden below the minimum
+    number of cases (counted on the exact values) or where they were not computed."""
+    out = shown.copy()
+    total = _num_shown(out[H_UMA_IST].iloc[-1])
+    ew_sum = _num(out[H_EINWOHNER].iloc[-1]) or 0.0
+    for i in range(len(out)):
+        if out.at[i, H_SOLL] in (NOT_YET, ".") or not ew_sum:
+            continue
+        soll = total * (_num(out.at[i, H_EINWOHNER]) or 0.0) / ew_sum
+        ist = _num_shown(out.at[i, H_UMA_IST])
+        out.at[i, H_SOLL] = round(soll, 2)
+        if (_num(raw.at[i, H_UMA_IST]) or 0.0) < _min_cases() or out.at[i, H_QUOTE] in (".", NOT_YET):
+            continue
+        out.at[i, H_QUOTE] = round(100 * ist / soll, 1) if soll > 0 else "x"
+        out.at[i, H_DIFF] = round(ist - soll, 2)
+    return out
+
+
 def _min_cases() -> int:
     return int(config.settings().get("geheimhaltung", {}).get("mindestfallzahl", 3))
 
@@ -623,18 +660,22 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
         H_EINWOHNER: sum(o.einwohner for o in offices), H_UMA_IST: sum(r[H_UMA_IST] for r in rows),
         H_SOLL: NOT_YET, H_QUOTE: NOT_YET, H_DIFF: NOT_YET, H_JV: sum(r[H_JV] for r in rows)}
     rows.append({JA: total_label, **tot})
-    shown, fn = _apply_protect(protect, pd.DataFrame(rows), counts, total_label, released, "UMA-Quote nach Jugendamt")
+    raw_uma = pd.DataFrame(rows)
+    shown, fn = _apply_protect(protect, raw_uma, counts, total_label, released, "UMA-Quote nach Jugendamt")
     if fn and fn not in footnotes:
         footnotes.append(fn)
     for i in range(len(shown)):  # a suppressed Ist must not be recomputable from quota or difference
         if shown.at[i, H_UMA_IST] == ".":
             shown.at[i, H_QUOTE] = "."
             shown.at[i, H_DIFF] = "."
+    rounded = _rounded(released, "UMA-Quote nach Jugendamt")
+    if rounded:
+        shown = _uma_from_rounded(shown, raw_uma)
     df = _dash_counts(_reinsert(shown, order, missing, JA), counts)
     out.append(ReportTable(
         id="uma_quote", title=reg.title("uma_quote", f" nach Jugendamt, Stichtag {fmt_date(month_end(month))}"),
         data=df, number_formats=UMA_FORMATS, total_rows=[len(df) - 1], sheet="UMA-Quote",
-        notes=[n for n in (fn, *reg.footnotes("uma_quote"),
+        notes=[n for n in (fn, *reg.footnotes("uma_quote"), ROUNDED_DERIVED_NOTE if rounded else "",
                            _uma_missing_note(st, offices) if (df[H_SOLL] == NOT_YET).any() else "") if n],
     ))
 
@@ -645,6 +686,7 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
     rows.append(total_row(rows, heads_f, (verbund, month) in ix.fristen, vals))
     raw = {r[JA]: r for r in rows}
     df, fn = protected(rows, heads_f, missing, "Fristen §42a nach Jugendamt")
+    f_rounded = _rounded(released, "Fristen §42a nach Jugendamt")
     key_of = {labels[o.ags]: o.ags for o in offices} | {total_label: verbund}
     share, median = [], []
     for rec in df.to_dict("records"):
@@ -660,6 +702,9 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
             share.append("x")
         elif hidden or beg < _min_cases():
             share.append(".")
+        elif f_rounded:  # from the shown (rounded) counts: the exact share would undo the rounding
+            beg_r, ok_r = _num_shown(rec[H_BEGONNEN]), _num_shown(rec[H_FRISTGERECHT])
+            share.append(round(100 * ok_r / beg_r, 1) if beg_r else ".")
         else:
             share.append(_dec(src.get("anteil_fristgerecht_pct"), 1, ".") if src else
                          round(100 * r[H_FRISTGERECHT] / beg, 1))
@@ -675,7 +720,8 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
         id="fristen_42a", title=reg.title("fristen_42a", f" nach Jugendamt, {fmt_month(month)}"),
         data=df, number_formats=FRISTEN_FORMATS, total_rows=[len(df) - 1], sheet="Fristen 42a", description=FRISTEN_DESC,
         notes=[n for n in (fn, *reg.footnotes("fristen_42a"), f"Anteile und Mediane aus weniger als {_min_cases()} Fällen sind durch „.“ ersetzt; "
-                               "„x“: keine Fälle, Aussage nicht sinnvoll.", NOT_YET_NOTE if missing else "") if n],
+                               "„x“: keine Fälle, Aussage nicht sinnvoll.", ROUNDED_DERIVED_NOTE if f_rounded else "",
+                           NOT_YET_NOTE if missing else "") if n],
     ))
 
     # Places by office (capacity of facilities, not case data: not suppressed)

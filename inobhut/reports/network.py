@@ -35,6 +35,8 @@ from .builders import (
     _disclosure_setting,
     _merkmal_rows,
     _num,
+    _num_shown,
+    _rounded,
     _Status,
     _status_note,
 )
@@ -415,7 +417,10 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
             if prev is not None:
                 row[c_prev] = _count(r[c_prev])
                 hidden = "." in (r[c_cur], r[c_prev]) or r_raw[c_prev] < min_cases or r_raw[c_cur] < min_cases
-                row["Veränderung in %"] = "." if hidden and r_raw[c_prev] > 0 else _change_pct(r_raw[c_cur], r_raw[c_prev])
+                # rundung3: from the shown (rounded) counts, else the change would undo the rounding
+                base = (_num_shown(r[c_cur]), _num_shown(r[c_prev])) if _rounded(released, ml) else \
+                    (r_raw[c_cur], r_raw[c_prev])
+                row["Veränderung in %"] = "." if hidden and r_raw[c_prev] > 0 else _change_pct(*base)
             out.append(row)
         return out
 
@@ -432,6 +437,9 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
         notes = [*notes_disc[:1], *reg_notes, yoy_note]
         if prev is not None:
             notes.append(f"Veränderungen aus weniger als {min_cases} Fällen oder zu gesperrten Werten sind durch „.“ ersetzt.")
+            if any(_rounded(released, k) for k in released):
+                notes.append("Veränderungen sind aus den gerundeten Fallzahlen berechnet, damit sie die Rundung nicht "
+                             "aufheben.")
         tables.append(ReportTable(
             id=tid, title=reg.title("beendete", f": {title}, {net}, {year}"), data=df, number_formats=fmts, sheet=sheet,
             total_rows=[0] if merkmale[0] == "insgesamt" else None, row_header=h_a, notes=notes,
