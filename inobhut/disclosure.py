@@ -16,6 +16,10 @@ Table model
 * ``total_col=True``: the LAST of ``value_cols`` is the row total of the other value columns.
 * neither: cells are protected individually (primary suppression only -- without a shown
   total nothing can be recomputed).
+* ``groups=[(parts, total), ...]`` (column names of ``value_cols``): further equations within
+  every row, for tables whose columns add up in more than one way -- e.g. Beendete by office
+  with insgesamt = §42 + §42a = männlich + weiblich, or Fristen with begonnen = fristgerecht +
+  verspätet + ohne Meldung. Secondary suppression and the audit treat them like row totals.
 
 Other columns (labels, derived values) pass through; ``derived={col: base_col}`` names
 derived values (shares, means, medians, quotas) and the count column holding their number of
@@ -96,6 +100,7 @@ class ProtectedTable:
     min_cases: int = 3
     extended: int = 0  # cells added by the audit-driven extension
     derived: dict[str, str] = field(default_factory=dict)  # derived column -> its count column
+    groups: tuple = ()  # ((part column indices), total column index): further row equations
 
 
 @dataclass
@@ -118,8 +123,9 @@ def format_decimal(v, decimals: int = 1) -> str:
     return f"{float(v):,.{decimals}f}".replace(",", "\u202f").replace(".", ",").replace("\u202f", ".")
 
 
-def _lines(shape: tuple[int, int], total_row: bool, total_col: bool) -> list[tuple[list[tuple[int, int]], tuple[int, int]]]:
-    """Line equations ``sum(cells) = total`` of the table's margins."""
+def _lines(shape: tuple[int, int], total_row: bool, total_col: bool,
+           groups: tuple = ()) -> list[tuple[list[tuple[int, int]], tuple[int, int]]]:
+    """Line equations ``sum(cells) = total`` of the table's margins and column ``groups``."""
     n, m = shape
     rows = range(n - 1) if total_row else range(n)
     cols = range(m - 1) if total_col else range(m)
@@ -127,6 +133,9 @@ def _lines(shape: tuple[int, int], total_row: bool, total_col: bool) -> list[tup
     if total_col:
         for i in range(n):
             out.append(([(i, j) for j in cols], (i, m - 1)))
+    for parts, total in groups:
+        for i in range(n):
+            out.append(([(i, j) for j in parts], (i, total)))
     if total_row:
         for j in range(m):
             out.append(([(i, j) for i in rows], (n - 1, j)))
@@ -190,10 +199,10 @@ def _ranges(x: np.ndarray, sup: np.ndarray, lines) -> list[tuple[tuple[int, int]
 
 
 def audit_pattern(x: np.ndarray, sup: np.ndarray, primary: np.ndarray, total_row: bool, total_col: bool,
-                  min_cases: int = 3) -> AuditResult:
+                  min_cases: int = 3, groups: tuple = ()) -> AuditResult:
     """Audit one suppression pattern: every primarily suppressed entry must be able to take
     0 and at least ``min_cases`` given the shown cells and sums."""
-    lines = _lines(x.shape, total_row, total_col)
+    lines = _lines(x.shape, total_row, total_col, groups)
     rows = []
     for (i, j), lo, hi in _ranges(x.astype(float), sup, lines):
         ok = (not primary[i, j]) or (lo <= 1e-6 and hi >= min_cases - 1e-6)
@@ -208,17 +217,17 @@ def audit(pt: ProtectedTable) -> AuditResult:
     nothing and always pass)."""
     x = pt.original.to_numpy(dtype=float)
     return audit_pattern(x, pt.suppressed.to_numpy(), pt.primary.to_numpy(), pt.total_row, pt.total_col,
-                         pt.min_cases)
+                         pt.min_cases, pt.groups)
 
 
 def _extend(x: np.ndarray, sup: np.ndarray, primary: np.ndarray, total_row: bool, total_col: bool,
-            min_cases: int) -> int:
+            min_cases: int, groups: tuple = ()) -> int:
     """Add suppressions until the audit passes; returns the number of cells added."""
-    lines = _lines(x.shape, total_row, total_col)
+    lines = _lines(x.shape, total_row, total_col, groups)
     totals = {t for _, t in lines}
     added = 0
     while True:
-        res = audit_pattern(x, sup, primary, total_row, total_col, min_cases)
+        res = audit_pattern(x, sup, primary, total_row, total_col, min_cases, groups)
         if res.passed:
             return added
         bad = res.ranges[~res.ranges["ok"]].iloc[0]
@@ -239,13 +248,16 @@ def _extend(x: np.ndarray, sup: np.ndarray, primary: np.ndarray, total_row: bool
 
 def protect(df: pd.DataFrame, method: str, *, value_cols: list[str], total_row: bool = False,
             total_col: bool = False, min_cases: int = 3, derived: dict[str, str] | None = None,
-            decimals: int | dict[str, int] = 1) -> ProtectedTable:
+            decimals: int | dict[str, int] = 1,
+            groups: list[tuple[list[str], str]] | None = None) -> ProtectedTable:
     """Apply a disclosure method to a wide count table (see the module docstring)."""
     if method not in METHODS:
         raise ValueError(f"Unbekanntes Geheimhaltungsverfahren „{method}“; erlaubt: {', '.join(METHODS)}.")
     derived = dict(derived or {})
+    pos = {c: j for j, c in enumerate(value_cols)}
+    group_ix = tuple((tuple(pos[c] for c in parts), pos[total]) for parts, total in (groups or []))
     counts = df[value_cols]
-    if counts.isna().to_numpy().any() and (total_row or total_col):
+    if counts.isna().to_numpy().any() and (total_row or total_col or group_ix):
         raise ValueError("Tabellen mit Summen dürfen keine fehlenden Fallzahlen enthalten.")
     x = counts.fillna(0).to_numpy(dtype=float)
     if (x < 0).any() or (x != np.round(x)).any():
@@ -262,8 +274,8 @@ def protect(df: pd.DataFrame, method: str, *, value_cols: list[str], total_row: 
     if method == "sperrung":
         primary = (x >= 1) & (x < min_cases)
         sup = primary.copy()
-        _secondary(x, sup, _lines(x.shape, total_row, total_col))
-        extended = _extend(x, sup, primary, total_row, total_col, min_cases)
+        _secondary(x, sup, _lines(x.shape, total_row, total_col, group_ix))
+        extended = _extend(x, sup, primary, total_row, total_col, min_cases, group_ix)
         shown = np.where(sup, np.nan, x)
     elif method == "rundung3":
         shown = 3 * np.floor(x / 3 + 0.5)
@@ -290,7 +302,7 @@ def protect(df: pd.DataFrame, method: str, *, value_cols: list[str], total_row: 
         display=display, suppressed=sup_df, primary=pd.DataFrame(primary, index=df.index, columns=value_cols),
         values=values, method=method, footnote=FOOTNOTES[method].format(min_cases=min_cases),
         original=counts.fillna(0).astype(float), total_row=total_row, total_col=total_col, min_cases=min_cases,
-        extended=extended, derived=derived,
+        extended=extended, derived=derived, groups=group_ix,
     )
 
 

@@ -28,14 +28,15 @@ FIXED_TABLES = ("bewegung", "beendete", "uma_quote", "plaetze", "fristen_42a")
 def make_protect(method: str):
     """The ``protect`` callable the report builders expect, for one disclosure method."""
 
-    def protect(df: pd.DataFrame, value_cols: list[str], total_label: str | None):
+    def protect(df: pd.DataFrame, value_cols: list[str], total_label: str | None,
+                groups: list[tuple[list[str], str]] | None = None):
         label_col = next(c for c in df.columns if c not in value_cols)
         df = df.reset_index(drop=True)
         has_total = total_label is not None and (df[label_col] == total_label).any()
         if has_total:  # disclosure expects the total as the last row
             order = [i for i in df.index if df.at[i, label_col] != total_label] + list(df.index[df[label_col] == total_label])
             df = df.loc[order].reset_index(drop=True)
-        pt = disclosure.protect(df, method, value_cols=value_cols, total_row=bool(has_total))
+        pt = disclosure.protect(df, method, value_cols=value_cols, total_row=bool(has_total), groups=groups)
         shown = df.copy().astype(object)
         for c in value_cols:
             shown[c] = [("." if sup else (int(v) if float(v).is_integer() else v))

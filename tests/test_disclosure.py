@@ -262,3 +262,58 @@ def test_table_that_is_only_its_total_row():
     pt = protect(df, "sperrung", value_cols=["a", "b", "c", "d"], total_row=True)
     assert list(pt.display.iloc[0, 1:]) == [".", ".", "–", "–"]
     assert audit(pt).passed
+
+
+# ---------------------------------------------------------------------------------------------
+# columns that add up within every row (groups)
+
+
+def test_row_groups_close_the_row_equation():
+    """Fristen by office: begonnen = fristgerecht + verspätet + ohne Meldung. With only the column
+    totals known, a lone suppressed 1 in a row would be begonnen minus the rest."""
+    df = pd.DataFrame({"ja": ["A", "B", "Summe"], "fg": [1, 7, 8], "sp": [4, 3, 7], "ohne": [0, 0, 0],
+                       "beg": [5, 10, 15]})
+    cols = ["fg", "sp", "ohne", "beg"]
+    groups = [(["fg", "sp", "ohne"], "beg")]
+    plain = protect(df, "sperrung", value_cols=cols, total_row=True)
+    x = df[cols].to_numpy(dtype=float)
+    g_ix = (((0, 1, 2), 3),)
+    # without the row equation the pattern leaks the 1 (5 - 4 - 0) ...
+    assert not audit_pattern(x, plain.suppressed.to_numpy(), plain.primary.to_numpy(), True, False, 3, g_ix).passed
+    # ... with it, protect suppresses enough, and the audit (which knows the groups) passes
+    pt = protect(df, "sperrung", value_cols=cols, total_row=True, groups=groups)
+    assert pt.groups == g_ix and audit(pt).passed
+    row_a = pt.display.loc[0, cols].tolist()
+    assert row_a.count(GEHEIM) >= 2 and row_a[0] == GEHEIM
+
+
+@st.composite
+def beendete_tables(draw):
+    """Beendete by office: insgesamt = §42 + §42a = männlich + weiblich; unbegleitet ≤ insgesamt."""
+    n = draw(st.integers(1, 5))
+    rows = []
+    for _ in range(n):
+        a, b = draw(st.integers(0, 6)), draw(st.integers(0, 6))
+        m = draw(st.integers(0, a + b))
+        rows.append([a + b, a, b, draw(st.integers(0, a + b)), m, a + b - m])
+    return rows
+
+
+@PROP
+@given(beendete_tables())
+def test_sperrung_with_groups_never_recomputable(rows):
+    cols = ["ins", "p42", "p42a", "unb", "m", "w"]
+    df = pd.DataFrame(rows, columns=cols)
+    df = pd.concat([df, df.sum().to_frame().T], ignore_index=True)
+    groups = [(["p42", "p42a"], "ins"), (["m", "w"], "ins")]
+    pt = protect(df, "sperrung", value_cols=cols, total_row=True, groups=groups)
+    shown = pt.display[cols].to_numpy()
+    assert not np.isin(shown, ["1", "2"]).any()
+    # no row equation and no column with exactly one unknown
+    for i in range(len(df)):
+        for parts, total in groups:
+            unknown = [shown[i, cols.index(c)] == GEHEIM for c in [*parts, total]]
+            assert sum(unknown) != 1, (i, parts, shown[i])
+    for j in range(len(cols)):
+        assert sum(shown[:, j] == GEHEIM) != 1
+    assert audit(pt).passed

@@ -152,9 +152,10 @@ def _status(missing: tuple[tuple[str, str], ...] = ()) -> list[DeliveryStatus]:
     return out
 
 
-def stand_in_protect(df: pd.DataFrame, value_cols: list[str], total_row_label: str | None):
+def stand_in_protect(df: pd.DataFrame, value_cols: list[str], total_row_label: str | None, groups=None):
     """Simple `sperrung`: 1 and 2 -> '.', then per column with a total row: if exactly one cell
-    is suppressed, also suppress the smallest non-zero shown cell; repeat until stable."""
+    is suppressed, also suppress the smallest non-zero shown cell; repeat until stable. Row sums
+    (``groups``) are ignored: layout tests only; the real method is ``make_protect``."""
     out = df.copy().astype(object)
     label = out.columns[0]
     body = out[label] != total_row_label
@@ -1023,6 +1024,34 @@ def test_jahresbericht_rundung3_change_from_rounded_counts(tmp_path):
         assert any("gerundeten Fallzahlen" in n for n in t.notes)
     assert checked >= 5
     render_report(m, tmp_path / "jahresbericht_r3")  # passes the release check
+
+
+def test_row_sums_are_part_of_the_disclosure_control(tables):
+    """Columns that add up within a row (Beendete: insgesamt = §42 + §42a = männlich + weiblich;
+    Fristen: begonnen = fristgerecht + verspätet + ohne Meldung) go to `protect` and to the audit:
+    no row shows all but one value of such a sum."""
+    from inobhut.report_run import make_protect
+    from inobhut.reports.builders import BEENDETE_GROUPS, FRISTEN_GROUPS
+    from inobhut.reports.network import build_jahresbericht
+
+    be = pd.read_csv(Path(__file__).parent / "fixtures" / "erwartet" / "beendete.csv", dtype=str)
+    be = be[be["zeitraum"] == "2024"].assign(anzahl=lambda d: d["anzahl"].astype(int))
+    ag_df = pd.DataFrame({"jahr": ["2024"], "altersgruppe": ["16-17"], "geschlecht": ["m"], "anzahl": [4]})
+    jb = build_jahresbericht(be, None, ag_df, "BW", "2024", [], make_protect("sperrung"))
+    lb = build_landesbericht(tables, NET, MONTH, _status(), make_protect("sperrung"))
+    lt = {t.id: t for t in lb.tables}
+    cases = [(jb.protected["Beendete nach Jugendamt"], jb.tables[0].data, BEENDETE_GROUPS),
+             (lb.protected["Beendete nach Jugendamt"], lt["beendete_ja"].data, BEENDETE_GROUPS),
+             (lb.protected["Fristen §42a nach Jugendamt"], lt["fristen_42a"].data, FRISTEN_GROUPS)]
+    suppressed = 0
+    for pt, shown, groups in cases:
+        assert len(pt.groups) == len(groups)
+        for r in shown.to_dict("records"):
+            for parts, total in groups:
+                entries = [r[c] for c in [*parts, total]]
+                assert entries.count(".") != 1, (parts, total, r)
+                suppressed += entries.count(".")
+    assert suppressed  # the fixtures do contain small values
 
 
 def test_landesebene_report_refused_when_release_check_fails(tmp_path):

@@ -324,10 +324,14 @@ def _uma_missing_note(st: _Status, offices: Sequence[config.Office]) -> str:
 
 # ---------------------------------------------------------------- disclosure plumbing
 def _apply_protect(protect: Protect, df: pd.DataFrame, value_cols: list[str], total_label: str,
-                   sink: dict | None = None, name: str = "") -> tuple[pd.DataFrame, str]:
+                   sink: dict | None = None, name: str = "",
+                   groups: list[tuple[list[str], str]] | None = None) -> tuple[pd.DataFrame, str]:
     """Call ``protect``; a third element of its result (the
-    :class:`~inobhut.disclosure.ProtectedTable`) is kept in ``sink[name]`` for the release check."""
-    res = protect(df.copy(), list(value_cols), total_label)
+    :class:`~inobhut.disclosure.ProtectedTable`) is kept in ``sink[name]`` for the release check.
+    ``groups``: columns that add up within every row (``[(parts, total)]``, see
+    :func:`inobhut.disclosure.protect`), so that a suppressed part is not the total minus the rest."""
+    res = (protect(df.copy(), list(value_cols), total_label, groups=groups) if groups
+           else protect(df.copy(), list(value_cols), total_label))
     shown, footnote = res[0], res[1]
     if sink is not None and len(res) > 2 and res[2] is not None:
         sink[name or f"Tabelle {len(sink) + 1}"] = res[2]
@@ -357,6 +361,15 @@ FRISTEN_SHARE = reg.label("fristen_42a", "anteil_fristgerecht_pct")
 FRISTEN_MEDIAN = reg.label("fristen_42a", "median_werktage")
 FRISTEN_FORMATS = reg.columns("fristen_42a", [*FRISTEN_COUNTS, "anteil_fristgerecht_pct", "median_werktage"])
 H_BEGONNEN, H_FRISTGERECHT, H_VERSPAETET = (reg.label("fristen_42a", c) for c in FRISTEN_COUNTS[:3])
+#: begonnen = fristgerecht + verspätet + ohne Meldung in every row (for disclosure control)
+FRISTEN_GROUPS = [([reg.label("fristen_42a", c) for c in FRISTEN_COUNTS[1:]], H_BEGONNEN)]
+#: (header, merkmal, code) of the Beendete by office (Landes- and Jahresbericht) and the sums
+#: within every row: insgesamt = §42 + §42a = männlich + weiblich (divers and ohne Angabe are
+#: counted as männlich, as in the federal statistic)
+BEENDETE_BY_OFFICE = [("Beendete Maßnahmen", "insgesamt", "insgesamt"), ("§42", "massnahme", "1"),
+                      ("§42a", "massnahme", "2"), ("Unbegleitet eingereist", "unbegleitet", "1"),
+                      ("Männlich", "geschlecht", "m"), ("Weiblich", "geschlecht", "w")]
+BEENDETE_GROUPS = [(["§42", "§42a"], "Beendete Maßnahmen"), (["Männlich", "Weiblich"], "Beendete Maßnahmen")]
 PLAETZE_COLS = [(reg.label("plaetze", c), c) for c in ("genehmigt", "belegt", "gesperrt", "frei")]
 PLAETZE_FORMATS = reg.columns("plaetze", ["genehmigt", "belegt", "gesperrt", "frei", "auslastung_pct", "vzae_soll",
                                           "vzae_ist"])
@@ -581,8 +594,9 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
     out: list[ReportTable] = []
     released: dict = {}
 
-    def protected(rows: list[dict], value_cols: list[str], missing: dict[str, dict], name: str) -> tuple[pd.DataFrame, str]:
-        shown, fn = _apply_protect(protect, pd.DataFrame(rows), value_cols, total_label, released, name)
+    def protected(rows: list[dict], value_cols: list[str], missing: dict[str, dict], name: str,
+                  groups: list[tuple[list[str], str]] | None = None) -> tuple[pd.DataFrame, str]:
+        shown, fn = _apply_protect(protect, pd.DataFrame(rows), value_cols, total_label, released, name, groups)
         if fn and fn not in footnotes:
             footnotes.append(fn)
         return _dash_counts(_reinsert(shown, order, missing, JA), value_cols), fn
@@ -621,14 +635,11 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
         out.append(ts)
 
     # Beendete (year to date) by office, and by characteristic for the network
-    cols_b = [("Beendete Maßnahmen", "insgesamt", "insgesamt"), ("§42", "massnahme", "1"), ("§42a", "massnahme", "2"),
-              ("Unbegleitet eingereist", "unbegleitet", "1"), ("Männlich", "geschlecht", "m"),
-              ("Weiblich", "geschlecht", "w")]
-    heads_b = [h for h, _, _ in cols_b]
-    vals = lambda a: {h: ix.ytd(a, month)[0].get((m, c), 0.0) for h, m, c in cols_b}  # noqa: E731
+    heads_b = [h for h, _, _ in BEENDETE_BY_OFFICE]
+    vals = lambda a: {h: ix.ytd(a, month)[0].get((m, c), 0.0) for h, m, c in BEENDETE_BY_OFFICE}  # noqa: E731
     rows, missing = by_office("massnahmen", vals, heads_b)
     rows.append(total_row(rows, heads_b, verbund in ix.beendete_agss, vals))
-    df, fn = protected(rows, heads_b, missing, "Beendete nach Jugendamt")
+    df, fn = protected(rows, heads_b, missing, "Beendete nach Jugendamt", BEENDETE_GROUPS)
     net_ytd, period = _network_ytd(ix, verbund, offices, month)
     out.append(ReportTable(
         id="beendete_ja", title=reg.title("beendete", f" und Jugendamt, {period}"), data=df,
@@ -685,7 +696,7 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
     rows, missing = by_office("massnahmen", vals, heads_f)
     rows.append(total_row(rows, heads_f, (verbund, month) in ix.fristen, vals))
     raw = {r[JA]: r for r in rows}
-    df, fn = protected(rows, heads_f, missing, "Fristen §42a nach Jugendamt")
+    df, fn = protected(rows, heads_f, missing, "Fristen §42a nach Jugendamt", FRISTEN_GROUPS)
     f_rounded = _rounded(released, "Fristen §42a nach Jugendamt")
     key_of = {labels[o.ags]: o.ags for o in offices} | {total_label: verbund}
     share, median = [], []

@@ -25,6 +25,8 @@ from schemas.datasets import codes, label
 from . import registry as reg
 from . import texts
 from .builders import (
+    BEENDETE_BY_OFFICE,
+    BEENDETE_GROUPS,
     DATASETS,
     NOT_YET,
     Protect,
@@ -368,15 +370,14 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
     released: dict = {}
 
     # by office (the only table with values by office -> disclosure control)
-    cols_b = [("Beendete Maßnahmen", "insgesamt", "insgesamt"), ("§42", "massnahme", "1"), ("§42a", "massnahme", "2"),
-              ("Unbegleitet eingereist", "unbegleitet", "1"), ("Männlich", "geschlecht", "m"), ("Weiblich", "geschlecht", "w")]
-    heads = [h for h, _, _ in cols_b]
+    heads = [h for h, _, _ in BEENDETE_BY_OFFICE]
     rows = []
     for a in keys:
         d = _beendete_dict(beendete, a)
-        rows.append({h_ja: office_label(a), **{h: d.get((m, c), 0.0) for h, m, c in cols_b}})
+        rows.append({h_ja: office_label(a), **{h: d.get((m, c), 0.0) for h, m, c in BEENDETE_BY_OFFICE}})
     rows.append({h_ja: total_label, **{h: sum(r[h] for r in rows) for h in heads}})
-    shown, fn = _apply_protect(protect, pd.DataFrame(rows), heads, total_label, released, "Beendete nach Jugendamt")
+    shown, fn = _apply_protect(protect, pd.DataFrame(rows), heads, total_label, released, "Beendete nach Jugendamt",
+                               BEENDETE_GROUPS)
     tables.append(ReportTable(
         id="nach_jugendamt", title=reg.title("beendete", f" und Jugendamt, {net}, {year}"),
         data=_dash_counts(shown, heads), number_formats={h: n_fmt for h in heads}, total_rows=[len(shown) - 1],
