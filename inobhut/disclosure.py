@@ -16,6 +16,9 @@ Table model
 * ``total_col=True``: the LAST of ``value_cols`` is the row total of the other value columns.
 * neither: cells are protected individually (primary suppression only -- without a shown
   total nothing can be recomputed).
+* ``forced``: a boolean mask over ``value_cols`` of cells that must be suppressed because
+  another table of the same report hides the same value (``sperrung`` only; secondary
+  suppression and the audit then work as for any other suppressed cell).
 * ``groups=[(parts, total), ...]`` (column names of ``value_cols``): further equations within
   every row, for tables whose columns add up in more than one way -- e.g. Beendete by office
   with insgesamt = §42 + §42a = männlich + weiblich, or Fristen with begonnen = fristgerecht +
@@ -249,7 +252,8 @@ def _extend(x: np.ndarray, sup: np.ndarray, primary: np.ndarray, total_row: bool
 def protect(df: pd.DataFrame, method: str, *, value_cols: list[str], total_row: bool = False,
             total_col: bool = False, min_cases: int = 3, derived: dict[str, str] | None = None,
             decimals: int | dict[str, int] = 1,
-            groups: list[tuple[list[str], str]] | None = None) -> ProtectedTable:
+            groups: list[tuple[list[str], str]] | None = None,
+            forced: np.ndarray | None = None) -> ProtectedTable:
     """Apply a disclosure method to a wide count table (see the module docstring)."""
     if method not in METHODS:
         raise ValueError(f"Unbekanntes Geheimhaltungsverfahren „{method}“; erlaubt: {', '.join(METHODS)}.")
@@ -274,6 +278,8 @@ def protect(df: pd.DataFrame, method: str, *, value_cols: list[str], total_row: 
     if method == "sperrung":
         primary = (x >= 1) & (x < min_cases)
         sup = primary.copy()
+        if forced is not None:  # hidden in another table of the same report: hidden here too
+            sup |= np.asarray(forced, dtype=bool) & (x > 0)
         _secondary(x, sup, _lines(x.shape, total_row, total_col, group_ix))
         extended = _extend(x, sup, primary, total_row, total_col, min_cases, group_ix)
         shown = np.where(sup, np.nan, x)

@@ -16,6 +16,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from inobhut import __version__, config, disclosure
@@ -29,14 +30,20 @@ def make_protect(method: str):
     """The ``protect`` callable the report builders expect, for one disclosure method."""
 
     def protect(df: pd.DataFrame, value_cols: list[str], total_label: str | None,
-                groups: list[tuple[list[str], str]] | None = None):
+                groups: list[tuple[list[str], str]] | None = None, forced: set[tuple[str, str]] | None = None):
+        """``groups``: sums within every row; ``forced``: (row label, column) of cells hidden in
+        another table of the report (see :func:`inobhut.disclosure.protect`)."""
         label_col = next(c for c in df.columns if c not in value_cols)
         df = df.reset_index(drop=True)
         has_total = total_label is not None and (df[label_col] == total_label).any()
         if has_total:  # disclosure expects the total as the last row
             order = [i for i in df.index if df.at[i, label_col] != total_label] + list(df.index[df[label_col] == total_label])
             df = df.loc[order].reset_index(drop=True)
-        pt = disclosure.protect(df, method, value_cols=value_cols, total_row=bool(has_total), groups=groups)
+        mask = None
+        if forced:
+            mask = np.array([[(str(lab), c) in forced for c in value_cols] for lab in df[label_col]], dtype=bool)
+        pt = disclosure.protect(df, method, value_cols=value_cols, total_row=bool(has_total), groups=groups,
+                                forced=mask)
         shown = df.copy().astype(object)
         for c in value_cols:
             shown[c] = [("." if sup else (int(v) if float(v).is_integer() else v))

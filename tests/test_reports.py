@@ -152,10 +152,11 @@ def _status(missing: tuple[tuple[str, str], ...] = ()) -> list[DeliveryStatus]:
     return out
 
 
-def stand_in_protect(df: pd.DataFrame, value_cols: list[str], total_row_label: str | None, groups=None):
+def stand_in_protect(df: pd.DataFrame, value_cols: list[str], total_row_label: str | None, groups=None, forced=None):
     """Simple `sperrung`: 1 and 2 -> '.', then per column with a total row: if exactly one cell
     is suppressed, also suppress the smallest non-zero shown cell; repeat until stable. Row sums
-    (``groups``) are ignored: layout tests only; the real method is ``make_protect``."""
+    (``groups``) and cells hidden elsewhere (``forced``) are ignored: layout tests only; the real
+    method is ``make_protect``."""
     out = df.copy().astype(object)
     label = out.columns[0]
     body = out[label] != total_row_label
@@ -932,6 +933,67 @@ def test_network_report_tables_come_from_the_registry(fixture_run, tmp_path):
                            row("uma", "angenommen mit Hinweisen", pd.Timestamp("2024-06-21 09:00"), 11, 2)])
     model = build_lieferstatus(status, "BW", "2024-05", dt.date(2024, 6, 10))
     _assert_single_definition(model, render_report(model, tmp_path / "lieferstatus"))
+
+
+def test_network_values_hidden_in_one_table_are_hidden_in_all(fixture_run):
+    """Cross-table disclosure: a network value that the table by office hides in its total row is
+    hidden wherever the same value (or a sum that gives it away) appears again in the report --
+    read back from the written Excel files."""
+    hidden_links = 0
+
+    def dot(v) -> bool:
+        return v == "."
+
+    # Landesbericht: Bewegung total row -> Zeitreihe of the month; Beendete total row -> by Merkmal
+    lb = openpyxl.load_workbook(_file(fixture_run, "landesbericht_BW_2024-05.xlsx"))
+    bew = _sheet_table(lb, "Bewegung")
+    tot = dict(zip(bew[0], bew[-1]))
+    ts = _sheet_table(lb, "Zeitreihe")
+    last = dict(zip(ts[0], ts[-1]))
+    for head in ("Zugänge", "Abgänge", "Bestand am Monatsende"):
+        if dot(tot[f"{head} §42"]) or dot(tot[f"{head} §42a"]):
+            assert dot(last[head]), head
+            hidden_links += 1
+    be = _sheet_table(lb, "Beendete nach Jugendamt")
+    tot = dict(zip(be[0], be[-1]))
+    merk = _sheet_table(lb, "Beendete nach Merkmal")[1:]
+    blocks = {"Beendete Maßnahmen": None, "§42": "Art der Maßnahme", "§42a": "Art der Maßnahme",
+              "Unbegleitet eingereist": "Unbegleitete Einreise", "Männlich": "Geschlecht", "Weiblich": "Geschlecht"}
+    for head, block in blocks.items():
+        if dot(tot[head]):
+            rows = merk if block is None else [r for r in merk if r[0] == block]
+            assert rows and all(dot(r[2]) for r in rows), head
+            hidden_links += 1
+
+    # Jahresbericht: the same network values in the table by office, the overview and Alter × Geschlecht
+    jb = openpyxl.load_workbook(_file(fixture_run, "jahresbericht_BW_2024.xlsx"))
+    be = _sheet_table(jb, "Nach Jugendamt")
+    tot = dict(zip(be[0], be[-1]))
+    ov = {r[1]: r[2] for r in _sheet_table(jb, "Überblick")[1:]}
+    ag = dict(zip(_sheet_table(jb, "Alter und Geschlecht")[0], _sheet_table(jb, "Alter und Geschlecht")[1]))
+    same = [("Beendete Maßnahmen", ov["Beendete Maßnahmen insgesamt"]), ("§42", ov["Inobhutnahme §42"]),
+            ("§42a", ov["vorläufige Inobhutnahme §42a"]), ("Unbegleitet eingereist", ov["unbegleitet eingereist"]),
+            ("Männlich", ov["männlich"]), ("Weiblich", ov["weiblich"]), ("Männlich", ag["Männlich"]),
+            ("Weiblich", ag["Weiblich"]), ("Beendete Maßnahmen", ag["Zusammen"])]
+    for head, other in same:
+        assert dot(tot[head]) == dot(other), (head, tot[head], other)
+        if not dot(other):
+            assert tot[head] == other
+        hidden_links += dot(other)
+
+    # Strategiebericht: a hidden yearly network total is not the sum of the months of the time series
+    for net in ("BW", "SH-KOOP"):
+        sb = openpyxl.load_workbook(_file(fixture_run, f"strategiebericht_{net}.xlsx"))
+        by_year = _sheet_table(sb, "Zugänge nach Jahr")
+        ts = _sheet_table(sb, "Zeitreihe")
+        for head, v in zip(by_year[0][1:], by_year[-1][1:]):
+            year = head.split()[-1]
+            rows = [r for r in ts[1:] if str(r[0]).endswith(year[2:]) or str(r[0]).endswith(year)]
+            assert rows
+            if dot(v):
+                assert all(dot(r[1]) and dot(r[2]) for r in rows)
+                hidden_links += 1
+    assert hidden_links  # the fixture does hide network values
 
 
 def test_platzuebersicht_from_fixture(fixture_run):

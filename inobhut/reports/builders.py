@@ -270,8 +270,17 @@ def _disclosure_setting(kind: str) -> str:
     return config.settings().get("geheimhaltung", {}).get(kind, "sperrung")
 
 
+MIRROR_NOTE = ("„.“: Der Wert ist in der Tabelle nach Jugendamt gesperrt und bleibt es hier, ebenso Werte, aus "
+               "denen er sich zurückrechnen ließe (Geheimhaltung über Tabellen hinweg).")
 ROUNDED_DERIVED_NOTE = ("Anteile, Aufnahmesoll, Erfüllungsquote und Differenz sind aus den gerundeten Fallzahlen "
                         "berechnet, damit sie die Rundung nicht aufheben.")
+
+
+def _method_of(released: dict, name: str, kind: str) -> str:
+    """The disclosure method the table ``name`` was protected with (from its ProtectedTable;
+    the configured method of the report ``kind`` if the protect callable returns none)."""
+    pt = released.get(name)
+    return getattr(pt, "method", None) or _disclosure_setting(kind)
 
 
 def _rounded(released: dict, name: str) -> bool:
@@ -325,13 +334,15 @@ def _uma_missing_note(st: _Status, offices: Sequence[config.Office]) -> str:
 # ---------------------------------------------------------------- disclosure plumbing
 def _apply_protect(protect: Protect, df: pd.DataFrame, value_cols: list[str], total_label: str,
                    sink: dict | None = None, name: str = "",
-                   groups: list[tuple[list[str], str]] | None = None) -> tuple[pd.DataFrame, str]:
+                   groups: list[tuple[list[str], str]] | None = None,
+                   forced: set[tuple[str, str]] | None = None) -> tuple[pd.DataFrame, str]:
     """Call ``protect``; a third element of its result (the
     :class:`~inobhut.disclosure.ProtectedTable`) is kept in ``sink[name]`` for the release check.
     ``groups``: columns that add up within every row (``[(parts, total)]``, see
-    :func:`inobhut.disclosure.protect`), so that a suppressed part is not the total minus the rest."""
-    res = (protect(df.copy(), list(value_cols), total_label, groups=groups) if groups
-           else protect(df.copy(), list(value_cols), total_label))
+    :func:`inobhut.disclosure.protect`), so that a suppressed part is not the total minus the rest;
+    ``forced``: (row label, column) of cells that another table of the report hides."""
+    extra = {k: v for k, v in (("groups", groups), ("forced", forced)) if v}
+    res = protect(df.copy(), list(value_cols), total_label, **extra)
     shown, footnote = res[0], res[1]
     if sink is not None and len(res) > 2 and res[2] is not None:
         sink[name or f"Tabelle {len(sink) + 1}"] = res[2]
@@ -443,8 +454,14 @@ def _network_ytd(ix: StatsIndex, verbund: str, offices, month: str) -> tuple[dic
     return dict(acc), period or ix.ytd(verbund, month)[1]
 
 
-def _time_series(ix: StatsIndex, who: str, month: str, st: _Status | None, title: str, subject: str) -> ReportTable | None:
-    """Monthly Zugänge/Abgänge/Bestand of one office or network (up to 24 months), with a line chart."""
+def _time_series(ix: StatsIndex, who: str, month: str, st: _Status | None, title: str, subject: str,
+                 hide_below: int | None = None) -> ReportTable | None:
+    """Monthly Zugänge/Abgänge/Bestand of one office or network (up to 24 months), with a line chart.
+
+    ``hide_below`` (reports with ``sperrung``): a month's network value is shown as „.“ when
+    one of its Maßnahme parts is 1 .. ``hide_below`` − 1 -- exactly the network values that the
+    table by office of that month's report hides in its total row (otherwise the series would
+    give them away, and with them the office that has the cases)."""
     first = add_months(month, -(HISTORY_MONTHS - 1))
     months = [m for m in ix.bew_months if first <= m <= month]
     if len(months) < 2:
@@ -457,9 +474,12 @@ def _time_series(ix: StatsIndex, who: str, month: str, st: _Status | None, title
             vals = [NOT_YET] * 3
         else:
             vals = [_count(v) for v in ix.bewegung(who, m)]
+            if hide_below:
+                parts = [ix.bewegung(who, m, code) for code, _ in MASSNAHMEN]
+                vals = ["." if any(1 <= p[i] < hide_below for p in parts) else v for i, v in enumerate(vals)]
         rows.append({h_monat: fmt_month_short(m), **dict(zip(heads, vals))})
     df = pd.DataFrame(rows)
-    z = [0 if v == "–" else v for v in df[heads[0]] if v != NOT_YET]
+    z = [0 if v == "–" else v for v in df[heads[0]] if v not in (NOT_YET, ".")]
     alt = (f"Liniendiagramm: Zugänge und Bestand von {subject}, {fmt_month(months[0])} bis {fmt_month(months[-1])}. "
            f"Zugänge je Monat zwischen {min(z, default=0)} und {max(z, default=0)}. Alle Werte stehen in der Tabelle.")
     return ReportTable(
@@ -468,7 +488,8 @@ def _time_series(ix: StatsIndex, who: str, month: str, st: _Status | None, title
         chart=ChartSpec("line", h_monat, [heads[0], heads[2]],
                         f"Zugänge und Bestand, {subject}", alt, y_title="Maßnahmen", x_title="Monat"),
         sheet="Zeitreihe", description="Maßnahmen nach §42 und §42a zusammen.",
-        notes=reg.footnotes("bewegung") + ([NOT_YET_NOTE] if any(NOT_YET in r.values() for r in rows) else []),
+        notes=reg.footnotes("bewegung") + ([NOT_YET_NOTE] if any(NOT_YET in r.values() for r in rows) else [])
+              + ([MIRROR_NOTE] if any("." in r.values() for r in rows) else []),
     )
 
 
@@ -630,7 +651,9 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
         notes=[n for n in (fn, *reg.footnotes("bewegung"), NOT_YET_NOTE if missing else "") if n],
     ))
 
-    ts = _time_series(ix, verbund, month, None, reg.title("bewegung", f" im Zeitverlauf, {net}"), net)
+    suppressing = _method_of(released, "Bewegung nach Jugendamt", "landesbericht") == "sperrung"
+    ts = _time_series(ix, verbund, month, None, reg.title("bewegung", f" im Zeitverlauf, {net}"), net,
+                      hide_below=_min_cases() if suppressing else None)
     if ts is not None:
         out.append(ts)
 
@@ -650,11 +673,18 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
                            "sind in der Verbundsumme enthalten." if missing else "") if n],
     ))
     h_m, h_a, h_n = (reg.label("beendete", c) for c in ("merkmal", "auspraegung", "anzahl"))
-    mrows = [{h_m: ml, h_a: vl, h_n: _count(net_ytd.get((m, c), 0.0))} for m, c, ml, vl in _merkmal_rows(net_ytd)]
+    # the network values hidden in the total row of the table by office stay hidden here, with
+    # the other values of the same Merkmal (their sum is the shown total); all if the total is hidden
+    net_row = df[df[JA] == total_label].iloc[0]
+    hidden = {m for h, m, _ in BEENDETE_BY_OFFICE if net_row[h] == "."}
+    hide_all = "insgesamt" in hidden
+    mrows = [{h_m: ml, h_a: vl, h_n: "." if hide_all or m in hidden else _count(net_ytd.get((m, c), 0.0))}
+             for m, c, ml, vl in _merkmal_rows(net_ytd)]
     out.append(ReportTable(
         id="beendete_merkmal", title=reg.title("beendete", f", {net}, {period}"),
         data=pd.DataFrame(mrows), number_formats=reg.columns("beendete", ["anzahl"]), total_rows=[0],
-        sheet="Beendete nach Merkmal", row_header=h_a, notes=reg.footnotes("beendete"),
+        sheet="Beendete nach Merkmal", row_header=h_a,
+        notes=reg.footnotes("beendete") + ([MIRROR_NOTE] if hidden else []),
     ))
 
     # UMA quota by office

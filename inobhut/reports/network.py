@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 import inobhut
@@ -26,6 +27,7 @@ from . import registry as reg
 from . import texts
 from .builders import (
     BEENDETE_BY_OFFICE,
+    MIRROR_NOTE,
     BEENDETE_GROUPS,
     DATASETS,
     NOT_YET,
@@ -369,34 +371,33 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
     tables: list[ReportTable] = []
     released: dict = {}
 
-    # by office (the only table with values by office -> disclosure control)
+    count_cols = [c_cur] + ([c_prev] if prev is not None else [])
+    min_cases = int(config.settings().get("geheimhaltung", {}).get("mindestfallzahl", 3))
+    notes_disc: list[str] = []
+
+    # by office (values by office -> disclosure control)
     heads = [h for h, _, _ in BEENDETE_BY_OFFICE]
     rows = []
     for a in keys:
         d = _beendete_dict(beendete, a)
         rows.append({h_ja: office_label(a), **{h: d.get((m, c), 0.0) for h, m, c in BEENDETE_BY_OFFICE}})
     rows.append({h_ja: total_label, **{h: sum(r[h] for r in rows) for h in heads}})
-    shown, fn = _apply_protect(protect, pd.DataFrame(rows), heads, total_label, released, "Beendete nach Jugendamt",
-                               BEENDETE_GROUPS)
-    tables.append(ReportTable(
-        id="nach_jugendamt", title=reg.title("beendete", f" und Jugendamt, {net}, {year}"),
-        data=_dash_counts(shown, heads), number_formats={h: n_fmt for h in heads}, total_rows=[len(shown) - 1],
-        sheet="Nach Jugendamt", notes=[n for n in (fn, *reg_notes) if n],
-    ))
+    by_office = pd.DataFrame(rows)
 
-    count_cols = [c_cur] + ([c_prev] if prev is not None else [])
-    min_cases = int(config.settings().get("geheimhaltung", {}).get("mindestfallzahl", 3))
-
-    def merkmal_block(m: str) -> list[dict]:
+    def merkmal_block(m: str, hidden_net: set) -> tuple[list[dict], set]:
         """Rows of one characteristic, protected with its total ("insgesamt") as the sum line;
-        an "ohne Angabe" row keeps the sum exact where values are missing."""
+        an "ohne Angabe" row keeps the sum exact where values are missing. Network values hidden
+        in another table (``hidden_net``: (merkmal, code)) are hidden here too; returns the rows
+        and the (merkmal, code) hidden here in the current year."""
         vals = [(c, ml, vl) for mm, c, ml, vl in _merkmal_rows(cur, prev or {}) if mm == m]
         raw = [{h_a: vl, c_cur: cur.get((m, c), 0.0),
                 **({c_prev: prev.get((m, c), 0.0)} if prev is not None else {})} for c, _, vl in vals]
+        forced = {(vl, c_cur) for c, _, vl in vals if (m, c) in hidden_net}
         ml = texts.MERKMALE[m][0]
+        has_sum = False
         if m == "insgesamt":
-            df_raw = pd.DataFrame(raw)
-            shown, fn_ = _apply_protect(protect, df_raw, count_cols, None, released, f"{ml}")
+            shown, fn_ = _apply_protect(protect, pd.DataFrame(raw), count_cols, None, released, f"{ml}",
+                                        forced=forced)
         else:
             tot = {c_cur: cur.get(("insgesamt", "insgesamt"), 0.0),
                    **({c_prev: prev.get(("insgesamt", "insgesamt"), 0.0)} if prev is not None else {})}
@@ -406,10 +407,16 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
                 if any(v > 0 for v in rest.values()):
                     raw.append({h_a: "ohne Angabe", **{c: max(v, 0.0) for c, v in rest.items()}})
                 raw.append({h_a: "zusammen", **tot})
-            shown, fn_ = _apply_protect(protect, pd.DataFrame(raw), count_cols, None if multiple else "zusammen",
-                                        released, ml)
-            if not multiple:
-                shown = shown.iloc[:-1]  # the sum line is the "insgesamt" row of the overview
+                has_sum = True
+                if ("insgesamt", "insgesamt") in hidden_net:
+                    forced.add(("zusammen", c_cur))
+            shown, fn_ = _apply_protect(protect, pd.DataFrame(raw), count_cols, "zusammen" if has_sum else None,
+                                        released, ml, forced=forced)
+        hidden_here = {(m, c) for (c, _, _), r in zip(vals, shown.to_dict("records")) if r[c_cur] == "."}
+        if has_sum:
+            if shown.iloc[-1][c_cur] == ".":
+                hidden_here.add(("insgesamt", "insgesamt"))
+            shown = shown.iloc[:-1]  # the sum line is the "insgesamt" row of the overview
         if fn_ and fn_ not in notes_disc:
             notes_disc.append(fn_)
         out = []
@@ -423,19 +430,39 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
                     (r_raw[c_cur], r_raw[c_prev])
                 row["Veränderung in %"] = "." if hidden and r_raw[c_prev] > 0 else _change_pct(*base)
             out.append(row)
-        return out
+        return out, hidden_here
 
-    notes_disc: list[str] = []
-
-    def yoy_rows(merkmale: tuple[str, ...]) -> list[dict]:
-        return [row for m in merkmale for row in merkmal_block(m)]
+    # The network values of the table by office's total row appear again in the overview and in
+    # Alter × Geschlecht: what one table hides, the others hide too (with their own secondary
+    # suppression), repeated until no table hides anything new.
+    merkmale_all = list(dict.fromkeys(m for _, _, _, ms in JAHR_GROUPS for m in ms))
+    forced_office: set[tuple[str, str]] = set()
+    for _ in range(10):
+        shown, fn = _apply_protect(protect, by_office, heads, total_label, released, "Beendete nach Jugendamt",
+                                   BEENDETE_GROUPS, forced_office)
+        net_row = shown[shown[h_ja] == total_label].iloc[0]
+        hidden_net = {(m, c) for h, m, c in BEENDETE_BY_OFFICE if net_row[h] == "."}
+        notes_disc.clear()
+        blocks = {m: merkmal_block(m, hidden_net) for m in merkmale_all}
+        ag_table, ag_hidden = _alter_geschlecht(alter_geschlecht, year, net, released, hidden_net)
+        back = set().union(*(h for _, h in blocks.values()), ag_hidden)
+        new = {(total_label, h) for h, m, c in BEENDETE_BY_OFFICE if (m, c) in back} - forced_office
+        if not new:
+            break
+        forced_office |= new
+    tables.append(ReportTable(
+        id="nach_jugendamt", title=reg.title("beendete", f" und Jugendamt, {net}, {year}"),
+        data=_dash_counts(shown, heads), number_formats={h: n_fmt for h in heads}, total_rows=[len(shown) - 1],
+        sheet="Nach Jugendamt", notes=[n for n in (fn, *reg_notes, MIRROR_NOTE if forced_office else "") if n],
+    ))
 
     for tid, sheet, title, merkmale in JAHR_GROUPS:
-        rows = yoy_rows(merkmale)
-        df = pd.DataFrame(rows)
+        df = pd.DataFrame([row for m in merkmale for row in blocks[m][0]])
         if len(merkmale) == 1:
             df = df.drop(columns=[h_m])
         notes = [*notes_disc[:1], *reg_notes, yoy_note]
+        if set(merkmale) & {m for m, _ in hidden_net}:
+            notes.append(MIRROR_NOTE)
         if prev is not None:
             notes.append(f"Veränderungen aus weniger als {min_cases} Fällen oder zu gesperrten Werten sind durch „.“ ersetzt.")
             if any(_rounded(released, k) for k in released):
@@ -446,7 +473,7 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
             total_rows=[0] if merkmale[0] == "insgesamt" else None, row_header=h_a, notes=notes,
         ))
         if tid == "anlass":  # federal order: Anlass, then Alter × Geschlecht
-            tables.append(_alter_geschlecht(alter_geschlecht, year, net, released))
+            tables.append(ag_table)
     return ReportModel(
         kind="jahresbericht", title=f"Jahresbericht Inobhutnahmen – {net}", period=f"Jahr {year}", scope=net,
         audience="Landesebene (Verbund, Ministerium, kommunale Landesverbände)",
@@ -463,9 +490,13 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
     )
 
 
-def _alter_geschlecht(df: pd.DataFrame, year: str, net: str, released: dict) -> ReportTable:
+def _alter_geschlecht(df: pd.DataFrame, year: str, net: str, released: dict,
+                      hidden_net: set | None = None) -> tuple[ReportTable, set]:
     """Age group × sex of the year, with row and column totals, protected as one two-way table
-    (disclosure method of the Jahresbericht; the protected table goes to the release check)."""
+    (disclosure method of the Jahresbericht; the protected table goes to the release check).
+    Its total row repeats network values of the table by office: those hidden there
+    (``hidden_net``: (merkmal, code)) are hidden here too. Returns the table and the
+    (merkmal, code) of the network values it hides in its total row."""
     from inobhut import disclosure
 
     d = df[df["jahr"].astype(str) == year]
@@ -478,10 +509,17 @@ def _alter_geschlecht(df: pd.DataFrame, year: str, net: str, released: dict) -> 
     rows.append({"Alter bei Beginn": "Insgesamt", **{c: sum(r[c] for r in rows) for c in ("Männlich", "Weiblich", "Zusammen")}})
     raw = pd.DataFrame(rows)
     cols = ["Männlich", "Weiblich", "Zusammen"]
+    linked = {("geschlecht", "m"): "Männlich", ("geschlecht", "w"): "Weiblich", ("insgesamt", "insgesamt"): "Zusammen"}
+    forced = np.zeros((len(raw), len(cols)), dtype=bool)
+    for key, col in linked.items():
+        if key in (hidden_net or set()):
+            forced[-1, cols.index(col)] = True
     method = _disclosure_setting("jahresbericht")
     min_cases = int(config.settings().get("geheimhaltung", {}).get("mindestfallzahl", 3))
-    pt = disclosure.protect(raw, method, value_cols=cols, total_row=True, total_col=True, min_cases=min_cases)
+    pt = disclosure.protect(raw, method, value_cols=cols, total_row=True, total_col=True, min_cases=min_cases,
+                            forced=forced if forced.any() else None)
     released["Alter und Geschlecht"] = pt
+    hidden_here = {key for key, col in linked.items() if pt.suppressed[col].iloc[-1]}
     shown = raw.copy().astype(object)
     for c in cols:
         shown[c] = ["." if sup else _count(v) for v, sup in zip(pt.values[c].tolist(), pt.suppressed[c].tolist())]
@@ -489,8 +527,9 @@ def _alter_geschlecht(df: pd.DataFrame, year: str, net: str, released: dict) -> 
     return ReportTable(
         id="alter_geschlecht", title=reg.title("beendete", f": Alter und Geschlecht, {net}, {year}"), data=shown,
         number_formats={c: reg.number_format("beendete", "anzahl") for c in cols}, total_rows=[0],
-        sheet="Alter und Geschlecht", notes=[pt.footnote, *reg.footnotes("beendete")],
-    )
+        sheet="Alter und Geschlecht",
+        notes=[pt.footnote, *reg.footnotes("beendete"), *([MIRROR_NOTE] if forced.any() else [])],
+    ), hidden_here
 
 
 # ================================================================ Strategiebericht
@@ -538,23 +577,26 @@ def _compare_span(months: list[str]) -> tuple[list[str], list[str], str] | None:
 
 
 def key_findings(zeitreihe: dict[str, dict[str, float]], uma: dict[str, float], kap: dict | None,
-                 pers: dict | None) -> list[str]:
+                 pers: dict | None, hide_months: set[str] | None = None) -> list[str]:
     """Plain German sentences from the numbers. ``zeitreihe``: month -> {"z1", "z2", "bestand"};
-    ``uma``: month -> UMA Ist; ``kap``/``pers``: latest capacity / staff values of the network."""
+    ``uma``: month -> UMA-Ist; ``kap``/``pers``: latest capacity / staff values of the network;
+    ``hide_months``: months whose Zugänge are secret (disclosure control): no sentence about them."""
     out = []
     months = sorted(zeitreihe)
     span = _compare_span(months) if months else None
+    hide = hide_months or set()
     if span:
         cur_m, prev_m, phrase = span
-        for key, subject in (("z2", "Die Zugänge nach §42a"), ("z1", "Die Zugänge nach §42")):
-            cur = sum(zeitreihe[m][key] for m in cur_m)
-            prev = sum(zeitreihe[m][key] for m in prev_m)
-            out.append(_sentence_change(subject, True, cur, prev, phrase))
+        if not hide & {*cur_m, *prev_m}:
+            for key, subject in (("z2", "Die Zugänge nach §42a"), ("z1", "Die Zugänge nach §42")):
+                cur = sum(zeitreihe[m][key] for m in cur_m)
+                prev = sum(zeitreihe[m][key] for m in prev_m)
+                out.append(_sentence_change(subject, True, cur, prev, phrase))
         last, first = months[-1], prev_m[-1]
         out.append(_sentence_change("Der Bestand am Monatsende", False, zeitreihe[last]["bestand"],
                                     zeitreihe[first]["bestand"],
                                     f"vom {fmt_date(month_end(first))} bis zum {fmt_date(month_end(last))}"))
-    elif months:
+    elif months and months[-1] not in hide:
         m = months[-1]
         out.append(f"Im {fmt_month(m)} gab es {fmt_int(zeitreihe[m]['z1'])} Zugänge nach §42 und "
                    f"{fmt_int(zeitreihe[m]['z2'])} nach §42a; für einen Vergleich fehlen weitere Monate.")
@@ -637,6 +679,7 @@ def build_strategiebericht(history: dict[str, pd.DataFrame], verbund: str, data_
 
     # entries by office and year (counts by office -> disclosure control)
     years = sorted({m[:4] for m in months})
+    hidden_years: set[str] = set()
     if years and bew is not None:
         heads = [reg.label("bewegung", "zugaenge", y) for y in years]
         rows = []
@@ -647,6 +690,14 @@ def build_strategiebericht(history: dict[str, pd.DataFrame], verbund: str, data_
                             for h, y in zip(heads, years)}})
         rows.append({h_ja: total_label, **{h: sum(r[h] for r in rows) for h in heads}})
         shown, footnote = _apply_protect(protect, pd.DataFrame(rows), heads, total_label, released, "Zugänge nach Jugendamt und Jahr")
+        # a year's network total hidden here must not be the sum of the time series' months
+        hidden_years = {y for h, y in zip(heads, years) if shown.iloc[-1][h] == "."}
+        if hidden_years:
+            zt = tables[0]
+            for c in (h_z1, h_z2):
+                zt.data[c] = ["." if m[:4] in hidden_years else v for m, v in zip(months, zt.data[c])]
+            zt.notes.append(MIRROR_NOTE.replace("in der Tabelle nach Jugendamt", "in der Tabelle „Zugänge nach "
+                                                "Jugendamt und Jahr“ (Verbund insgesamt)"))
         part = [y for y in years if len([m for m in months if m[:4] == y]) < 12]
         tables.append(ReportTable(
             id="zugaenge_jahr", title=reg.title("bewegung", f": Zugänge nach Jugendamt und Jahr, {net}"),
@@ -761,7 +812,8 @@ def build_strategiebericht(history: dict[str, pd.DataFrame], verbund: str, data_
     ))
 
     tables.append(_outlook_table(outlook, net))
-    findings = key_findings(zr, uma_ist, kap_last, pers_last)
+    findings = key_findings(zr, uma_ist, kap_last, pers_last,
+                            hide_months={m for m in months if m[:4] in hidden_years})
     tables.insert(0, ReportTable(
         id="kernaussagen", title=f"Kernaussagen, {net}", data=pd.DataFrame({"Nr.": [str(i + 1) for i in range(len(findings))],
                                                                         "Aussage": findings}),
