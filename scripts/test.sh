@@ -2,21 +2,33 @@
 # Sets everything up on a fresh machine and runs the whole test suite.
 #   bash scripts/test.sh [pytest arguments]
 # Needs: Python 3.11 and the package registries (PyPI; Debian's packages for Chromium, which
-# the browser tests use headless). Installs into ./.venv with the pinned versions of
-# requirements.lock.
+# the browser tests use headless, and for Java; the npm registry for the W3C Nu Html Checker).
+# Installs into ./.venv with the pinned versions of requirements.lock and the checker into
+# ./.tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3.11}
-if ! command -v chromium >/dev/null 2>&1; then
+VNU_VERSION=26.9.27  # vnu-jar on npm: the W3C Nu Html Checker (tests/test_html_validity.py)
+
+apt_install() {  # apt_install <command> <Debian package> <why>
+  command -v "$1" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== Chromium (headless, für die Browser-Tests) wird installiert"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "== $2 ($3) wird installiert"
+    [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq >/dev/null; APT_UPDATED=1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
   else
-    echo "Chromium fehlt: bitte 'apt-get install chromium' (als root) ausführen." >&2
+    echo "$1 fehlt: bitte 'apt-get install $2' (als root) ausführen." >&2
     exit 2
   fi
+}
+apt_install chromium chromium "headless, für die Browser-Tests"
+apt_install java default-jre-headless "für den Nu Html Checker"
+apt_install npm npm "lädt den Nu Html Checker"
+if [ ! -f .tools/node_modules/vnu-jar/build/dist/vnu.jar ] || \
+   ! grep -q "\"version\": \"$VNU_VERSION\"" .tools/node_modules/vnu-jar/package.json 2>/dev/null; then
+  echo "== Nu Html Checker (vnu-jar $VNU_VERSION) wird installiert"
+  npm install -s --prefix .tools --no-audit --no-fund --ignore-scripts "vnu-jar@$VNU_VERSION" >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup
 
 from inobhut import config
 
@@ -51,8 +52,10 @@ def environment() -> jinja2.Environment:
 
 
 @lru_cache(maxsize=1)
-def _css() -> str:
-    return resources.files("report_templates").joinpath("bericht.css").read_text(encoding="utf-8")
+def _css() -> Markup:
+    """The stylesheet, marked safe: autoescaping would turn its quotes into ``&#34;`` inside
+    ``<style>``, where entities are not decoded (the font list was silently dropped)."""
+    return Markup(resources.files("report_templates").joinpath("bericht.css").read_text(encoding="utf-8"))
 
 
 def _table_view(t: ReportTable, note_nums: list[int]) -> dict:
