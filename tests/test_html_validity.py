@@ -14,10 +14,11 @@ import json
 import os
 import shutil
 import subprocess
-import warnings
 from pathlib import Path
 
 import pytest
+
+from tests.helpers_outputs import kind_of, render_every_kind
 
 ROOT = Path(__file__).resolve().parents[1]
 VNU_JAR = Path(os.environ.get("INOBHUT_VNU_JAR", ROOT / ".tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"))
@@ -28,21 +29,7 @@ BROKEN = """<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>ka
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> list[Path]:
-    warnings.filterwarnings("ignore")
-    from inobhut.pruefbericht import write_pruefbericht
-    from inobhut.report_run import render_all_other_reports, render_index_page, render_months
-    from tests.helpers_browser import fixture_outputs
-    from tests.test_pruefbericht import META, rejected_result
-
-    tmp = tmp_path_factory.mktemp("nu")
-    files: list[Path] = []
-    (tmp / "fx").mkdir()
-    with fixture_outputs(tmp / "fx") as (paths, wh):
-        files += render_months(paths, wh, ["2024-05"])
-        files += render_all_other_reports(paths, wh)
-        files.append(render_index_page(paths, wh))
-    files += write_pruefbericht(rejected_result(tmp), META, tmp / "pb")
-    return [f for f in files if f.suffix == ".html"]
+    return [f for f in render_every_kind(tmp_path_factory.mktemp("nu")) if f.suffix == ".html"]
 
 
 def _vnu(files: list[Path]) -> list[dict]:
@@ -56,9 +43,8 @@ def _vnu(files: list[Path]) -> list[dict]:
 
 @pytest.mark.htmlcheck
 def test_all_pages_pass_the_nu_html_checker(pages, tmp_path):
-    kinds = {p.name.split("_")[0].removesuffix(".html") for p in pages}
-    assert {"landesbericht", "jugendamtsbericht", "lieferstatus", "platzuebersicht", "jahresbericht",
-            "strategiebericht", "index", "massnahmen"} <= kinds  # massnahmen_…: the Prüfbericht
+    assert {kind_of(p) for p in pages} == {"landesbericht", "jugendamtsbericht", "lieferstatus", "platzuebersicht",
+                                           "jahresbericht", "strategiebericht", "index", "pruefbericht"}
     broken = tmp_path / "kaputt.html"
     broken.write_text(BROKEN, encoding="utf-8")
     messages = _vnu([*pages, broken])
