@@ -165,12 +165,10 @@ def _secondary(x: np.ndarray, sup: np.ndarray, lines) -> None:
             changed = True
 
 
-def _ranges(x: np.ndarray, sup: np.ndarray, lines) -> list[tuple[tuple[int, int], float, float]]:
-    """Feasible range of every suppressed entry given everything shown (LP, non-negative)."""
-    var = {e: k for k, e in enumerate(zip(*np.nonzero(sup)))}
-    var = {(int(i), int(j)): k for (i, j), k in var.items()}
-    if not var:
-        return []
+def _system(x: np.ndarray, sup: np.ndarray, lines):
+    """The linear system a reader has: one variable per suppressed entry, one equation per line
+    with an unknown. Returns (variable index by entry, A_eq, b_eq)."""
+    var = {(int(i), int(j)): k for k, (i, j) in enumerate(zip(*np.nonzero(sup)))}
     a_rows, b = [], []
     for cells, total in lines:
         row = np.zeros(len(var))
@@ -187,27 +185,40 @@ def _ranges(x: np.ndarray, sup: np.ndarray, lines) -> list[tuple[tuple[int, int]
         if row.any():
             a_rows.append(row)
             b.append(rhs)
-    a_eq = np.array(a_rows) if a_rows else None
-    b_eq = np.array(b) if b else None
-    out = []
-    for e, k in var.items():
-        c = np.zeros(len(var))
-        c[k] = 1
-        lo = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        hi = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        lower = lo.fun if lo.status == 0 else float(x[e])
-        upper = np.inf if hi.status == 3 else (-hi.fun if hi.status == 0 else float(x[e]))
-        out.append((e, float(lower), float(upper)))
-    return out
+    return var, (np.array(a_rows) if a_rows else None), (np.array(b) if b else None)
+
+
+def _lower(e, var, a_eq, b_eq, x) -> float:
+    c = np.zeros(len(var))
+    c[var[e]] = 1
+    lo = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+    return float(lo.fun) if lo.status == 0 else float(x[e])
+
+
+def _upper(e, var, a_eq, b_eq, x) -> float:
+    c = np.zeros(len(var))
+    c[var[e]] = -1
+    hi = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+    return np.inf if hi.status == 3 else (float(-hi.fun) if hi.status == 0 else float(x[e]))
+
+
+def _ranges(x: np.ndarray, sup: np.ndarray, lines, only: np.ndarray | None = None
+            ) -> list[tuple[tuple[int, int], float, float]]:
+    """Feasible range of every suppressed entry (of those also in the mask ``only``) given
+    everything shown (LP, non-negative)."""
+    var, a_eq, b_eq = _system(x, sup, lines)
+    return [(e, _lower(e, var, a_eq, b_eq, x), _upper(e, var, a_eq, b_eq, x))
+            for e in var if only is None or only[e]]
 
 
 def audit_pattern(x: np.ndarray, sup: np.ndarray, primary: np.ndarray, total_row: bool, total_col: bool,
-                  min_cases: int = 3, groups: tuple = ()) -> AuditResult:
+                  min_cases: int = 3, groups: tuple = (), primary_only: bool = False) -> AuditResult:
     """Audit one suppression pattern: every primarily suppressed entry must be able to take
-    0 and at least ``min_cases`` given the shown cells and sums."""
+    0 and at least ``min_cases`` given the shown cells and sums. ``primary_only``: compute the
+    ranges of the primary entries only (all that decides the result)."""
     lines = _lines(x.shape, total_row, total_col, groups)
     rows = []
-    for (i, j), lo, hi in _ranges(x.astype(float), sup, lines):
+    for (i, j), lo, hi in _ranges(x.astype(float), sup, lines, primary if primary_only else None):
         ok = (not primary[i, j]) or (lo <= 1e-6 and hi >= min_cases - 1e-6)
         rows.append({"row": i, "col": j, "value": int(x[i, j]), "primary": bool(primary[i, j]),
                      "lower": lo, "upper": hi, "ok": ok})
@@ -220,21 +231,33 @@ def audit(pt: ProtectedTable) -> AuditResult:
     nothing and always pass)."""
     x = pt.original.to_numpy(dtype=float)
     return audit_pattern(x, pt.suppressed.to_numpy(), pt.primary.to_numpy(), pt.total_row, pt.total_col,
-                         pt.min_cases, pt.groups)
+                         pt.min_cases, pt.groups, primary_only=True)
 
 
 def _extend(x: np.ndarray, sup: np.ndarray, primary: np.ndarray, total_row: bool, total_col: bool,
             min_cases: int, groups: tuple = ()) -> int:
-    """Add suppressions until the audit passes; returns the number of cells added."""
+    """Add suppressions until the audit passes; returns the number of cells added.
+
+    Each round takes the first primary entry (row-major) whose range is too narrow and adds
+    one suppression in one of its lines. An entry found safe stays safe: a further suppression
+    turns a known value into an unknown, which can only widen every range. So each round checks
+    only the entries not yet found safe, from the one that failed last, and stops at the first
+    failure -- the same result as auditing the whole table every round, at a fraction of the
+    linear programs."""
     lines = _lines(x.shape, total_row, total_col, groups)
     totals = {t for _, t in lines}
     added = 0
+    pending = [(int(i), int(j)) for i, j in zip(*np.nonzero(primary & sup))]
+    xf = x.astype(float)
     while True:
-        res = audit_pattern(x, sup, primary, total_row, total_col, min_cases, groups)
-        if res.passed:
+        var, a_eq, b_eq = _system(xf, sup, lines)
+        cell = None
+        for k, e in enumerate(pending):
+            if _lower(e, var, a_eq, b_eq, xf) > 1e-6 or _upper(e, var, a_eq, b_eq, xf) < min_cases - 1e-6:
+                cell, pending = e, pending[k:]
+                break
+        if cell is None:
             return added
-        bad = res.ranges[~res.ranges["ok"]].iloc[0]
-        cell = (int(bad["row"]), int(bad["col"]))
         cand = {c for cells, total in lines if cell in cells or cell == total for c in cells
                 if not sup[c] and x[c] > 0}
         if not cand:
