@@ -522,13 +522,13 @@ def wide_tables(name: str, df: pd.DataFrame, verbund: str) -> list[WideTable]:
     return out
 
 
-def protected_tables(con: duckdb.DuckDBPyConnection, zeitraum: str, verbund: str, method: str, *,
-                     min_cases: int | None = None) -> dict[str, ProtectedTable]:
-    """Every count block of every case-based table of ``verbund`` for the period, protected
-    with ``method`` -- what a report for the Landesebene may show by office."""
+def protected_blocks(con: duckdb.DuckDBPyConnection, zeitraum: str, verbund: str, method: str, *,
+                     min_cases: int | None = None) -> list[tuple[WideTable, ProtectedTable]]:
+    """Every count block of every case-based table of ``verbund`` for the period with its
+    protected form (``method``)."""
     if min_cases is None:
         min_cases = int(config.settings()["geheimhaltung"].get("mindestfallzahl", 3))
-    out: dict[str, ProtectedTable] = {}
+    out: list[tuple[WideTable, ProtectedTable]] = []
     for name, tdef in TABLE_DEFS.items():
         if not tdef.personenbezogen:
             continue
@@ -537,6 +537,13 @@ def protected_tables(con: duckdb.DuckDBPyConnection, zeitraum: str, verbund: str
             for c in w.derived:
                 if c not in w.frame.columns:
                     w.frame[c] = np.nan
-            out[w.key] = protect(w.frame, method, value_cols=w.value_cols, total_row=True, total_col=w.total_col,
-                                 min_cases=min_cases, derived=w.derived, decimals=w.decimals or 1)
+            out.append((w, protect(w.frame, method, value_cols=w.value_cols, total_row=True, total_col=w.total_col,
+                                   min_cases=min_cases, derived=w.derived, decimals=w.decimals or 1)))
     return out
+
+
+def protected_tables(con: duckdb.DuckDBPyConnection, zeitraum: str, verbund: str, method: str, *,
+                     min_cases: int | None = None) -> dict[str, ProtectedTable]:
+    """Every count block of every case-based table of ``verbund`` for the period, protected
+    with ``method`` -- what a report for the Landesebene may show by office."""
+    return {w.key: pt for w, pt in protected_blocks(con, zeitraum, verbund, method, min_cases=min_cases)}

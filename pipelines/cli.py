@@ -187,6 +187,50 @@ def run(landing: Path | None, out: Path | None, monate: tuple[str, ...]) -> None
     sys.exit(_run(paths, months))
 
 
+@main.command(name="landesexport", options_metavar="[OPTIONEN]")
+@click.option("--zeitraum", "zeitraeume", multiple=True, required=True, metavar="JJJJ|JJJJ-MM",
+              help="Jahr JJJJ, Monat JJJJ-MM oder Monate JJJJ-MM..JJJJ-MM (mehrfach möglich).")
+@click.option("--verbund", "verbuende", multiple=True, metavar="VERBUND",
+              help="Verbund (BW, SH-KOOP; mehrfach möglich; Vorgabe: jeder Verbund mit Daten).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Ausgabeverzeichnis (Vorgabe: ./out bzw. INOBHUT_OUT).")
+def landesexport(zeitraeume: tuple[str, ...], verbuende: tuple[str, ...], out: Path | None) -> None:
+    """Fallbezogene Tabellen je Jugendamt für die Landesebene exportieren – geschützt mit dem
+    Verfahren aus [geheimhaltung] export_landesebene und nur nach bestandener Freigabeprüfung.
+    Exit 0: geschrieben, 1: Freigabe verweigert (nichts geschrieben), 2: Aufruf unbrauchbar."""
+    from inobhut import config, landesexport as lx
+    from inobhut import statistics as st
+    from inobhut.config import Paths
+    from inobhut.warehouse import Warehouse
+
+    paths = Paths.from_env(out=out)
+    for z in zeitraeume:
+        try:
+            st.zeitraum(z)
+        except (ValueError, KeyError) as exc:
+            err_console.print(f"Zeitraum „{z}“ ist ungültig: {exc}. Erwartet: JJJJ, JJJJ-MM oder JJJJ-MM..JJJJ-MM.")
+            sys.exit(2)
+    unknown = [v for v in verbuende if v not in config.networks()]
+    if unknown:
+        err_console.print(f"Unbekannter Verbund: {', '.join(unknown)}. Bekannt: {', '.join(config.networks())}.")
+        sys.exit(2)
+    if not paths.warehouse.exists():
+        err_console.print(f"Kein Warehouse unter {paths.warehouse}: zuerst „inobhut run“ ausführen.")
+        sys.exit(2)
+    wh = Warehouse(paths.warehouse)
+    refused = False
+    with wh.connect() as con:
+        for v in verbuende or lx.networks_with_data(con):
+            for z in zeitraeume:
+                try:
+                    files = lx.export_tables(con, z, v, paths.out)
+                except lx.ExportRefused as exc:
+                    err_console.print(f"[red]{v}, {z}:[/red] {exc}")
+                    refused = True
+                    continue
+                console.print(f"{v}, {z}: {len(files)} Tabellen ({lx.method()}) in {files[0].parent if files else paths.out}")
+    sys.exit(1 if refused else 0)
+
+
 @main.command(options_metavar="[OPTIONEN]")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--bericht", type=click.Path(path_type=Path), default=Path("pruefberichte"), show_default=True, help="Verzeichnis für die Prüfberichte.")
