@@ -569,6 +569,15 @@ def _personal_values(r: dict | None) -> dict:
             h_quote: round(100 * ist / soll, 1) if soll > 0 else "x"}
 
 
+def _network_personal(ix: StatsIndex, verbund: str, offices, month: str) -> dict:
+    """The network's staff row (all Bereiche): its own statistics row, else the sum of its offices."""
+    tot = ix.personal.get((verbund, month))
+    if tot is None:
+        parts = [ix.personal[(o.ags, month)] for o in offices if (o.ags, month) in ix.personal]
+        tot = {c: sum(_num(p.get(c)) or 0.0 for p in parts) for c in ("vzae_soll", "vzae_ist", "stellen_unbesetzt")}
+    return tot
+
+
 def _personal_table(ix: StatsIndex, st: _Status, verbund: str, offices, month: str, total_label: str) -> ReportTable:
     """Staff by office (all Bereiche together); FTE are not case data and are not suppressed."""
     rows = []
@@ -578,11 +587,7 @@ def _personal_table(ix: StatsIndex, st: _Status, verbund: str, offices, month: s
             rows.append({JA: office_label(o.ags), **{h: NOT_YET for h in PERSONAL_FORMATS}})
         else:
             rows.append({JA: office_label(o.ags), **_personal_values(r)})
-    tot = ix.personal.get((verbund, month))
-    if tot is None:
-        parts = [ix.personal[(o.ags, month)] for o in offices if (o.ags, month) in ix.personal]
-        tot = {c: sum(_num(p.get(c)) or 0.0 for p in parts) for c in ("vzae_soll", "vzae_ist", "stellen_unbesetzt")}
-    rows.append({JA: total_label, **_personal_values(tot)})
+    rows.append({JA: total_label, **_personal_values(_network_personal(ix, verbund, offices, month))})
     df = pd.DataFrame(rows)
     return ReportTable(
         id="personal", title=reg.title("personal", f", {fmt_month(month)}"), data=df,
@@ -964,11 +969,8 @@ def build_jugendamtsbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, ags
             own_row = {"Gebiet": name, **{h: NOT_YET for h in PERSONAL_FORMATS}}
         else:
             own_row = {"Gebiet": name, **_personal_values(mine)}
-        tot = ix.personal.get((verbund, month))
-        if tot is None:
-            parts = [ix.personal[(o.ags, month)] for o in offices if (o.ags, month) in ix.personal]
-            tot = {c: sum(_num(p.get(c)) or 0.0 for p in parts) for c in ("vzae_soll", "vzae_ist", "stellen_unbesetzt")}
-        df = pd.DataFrame([own_row, {"Gebiet": net_total, **_personal_values(tot)}])
+        df = pd.DataFrame([own_row, {"Gebiet": net_total,
+                                     **_personal_values(_network_personal(ix, verbund, offices, month))}])
         out.append(ReportTable(
             id="personal", title=reg.title("personal", f", {name} und {net}, {fmt_month(month)}"), data=df,
             number_formats=PERSONAL_FORMATS, total_rows=[1], sheet="Personal",

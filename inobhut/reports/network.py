@@ -27,9 +27,9 @@ from . import registry as reg
 from . import texts
 from .builders import (
     BEENDETE_BY_OFFICE,
-    MIRROR_NOTE,
     BEENDETE_GROUPS,
     DATASETS,
+    MIRROR_NOTE,
     NOT_YET,
     Protect,
     _apply_protect,
