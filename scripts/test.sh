@@ -11,8 +11,14 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
 VNU_VERSION=26.9.27  # vnu-jar on npm: the W3C Nu Html Checker (tests/test_html_validity.py)
 
-apt_install() {  # apt_install <command> <Debian package> <why>
-  command -v "$1" >/dev/null 2>&1 && return 0
+apt_install() {  # apt_install <command> <Debian package> <why> [packages, one of which must be installed]
+  if command -v "$1" >/dev/null 2>&1; then
+    [ -z "${4:-}" ] && return 0
+    command -v dpkg >/dev/null 2>&1 || return 0
+    for p in $4; do  # e.g. soffice without Calc
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && return 0
+    done
+  fi
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "== $2 ($3) wird installiert"
     [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq >/dev/null; APT_UPDATED=1; }
@@ -25,7 +31,7 @@ apt_install() {  # apt_install <command> <Debian package> <why>
 apt_install chromium chromium "headless, für die Browser-Tests"
 apt_install java default-jre-headless "für den Nu Html Checker"
 apt_install npm npm "lädt den Nu Html Checker"
-apt_install soffice libreoffice-calc-nogui "öffnet die Excel-Dateien im Test"
+apt_install soffice libreoffice-calc-nogui "öffnet die Excel-Dateien im Test" "libreoffice-calc-nogui libreoffice-calc"
 if [ ! -f .tools/node_modules/vnu-jar/build/dist/vnu.jar ] || \
    ! grep -q "\"version\": \"$VNU_VERSION\"" .tools/node_modules/vnu-jar/package.json 2>/dev/null; then
   echo "== Nu Html Checker (vnu-jar $VNU_VERSION) wird installiert"
