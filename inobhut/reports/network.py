@@ -446,10 +446,12 @@ def build_jahresbericht(beendete: pd.DataFrame, beendete_vorjahr: pd.DataFrame |
         blocks = {m: merkmal_block(m, hidden_net) for m in merkmale_all}
         ag_table, ag_hidden = _alter_geschlecht(alter_geschlecht, year, net, released, hidden_net)
         back = set().union(*(h for _, h in blocks.values()), ag_hidden)
-        new = {(total_label, h) for h, m, c in BEENDETE_BY_OFFICE if (m, c) in back} - forced_office
+        new = {(total_label, h) for h, m, c in BEENDETE_BY_OFFICE if (m, c) in back - hidden_net} - forced_office
         if not new:
             break
         forced_office |= new
+    else:  # cannot happen: each round forces at least one more of six linked cells
+        raise RuntimeError("Geheimhaltung: Tabellen des Jahresberichts ohne gemeinsames Sperrmuster")
     tables.append(ReportTable(
         id="nach_jugendamt", title=reg.title("beendete", f" und Jugendamt, {net}, {year}"),
         data=_dash_counts(shown, heads), number_formats={h: n_fmt for h in heads}, total_rows=[len(shown) - 1],
