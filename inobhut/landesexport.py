@@ -28,6 +28,7 @@ import pandas as pd
 
 from inobhut import config
 from inobhut.disclosure import GEHEIM, release_check
+from inobhut.statistics import write_csv
 from inobhut.tables import protected_blocks
 
 COLUMNS = ["zeitraum", "verbund", "jugendamt", "block", "spalte", "wert", "zeichen"]
@@ -81,15 +82,8 @@ def export_tables(con: duckdb.DuckDBPyConnection, zeitraum: str, verbund: str, o
                 dest.append({"jugendamt": ja, "block": block, "spalte": c, **cell})
     target = Path(out) / "landesebene" / verbund / zeitraum.replace("..", "_bis_")
     target.mkdir(parents=True, exist_ok=True)
-    written = []
-    for table, recs in rows.items():
-        df = pd.DataFrame(recs).assign(zeitraum=zeitraum, verbund=verbund)[COLUMNS]
-        path = target / f"{table}.csv"
-        tmp = path.with_suffix(".csv.tmp")
-        df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-        tmp.replace(path)
-        written.append(path)
-    return written
+    return [write_csv(pd.DataFrame(recs).assign(zeitraum=zeitraum, verbund=verbund)[COLUMNS], target / f"{table}.csv")
+            for table, recs in rows.items()]
 
 
 def networks_with_data(con: duckdb.DuckDBPyConnection) -> list[str]:

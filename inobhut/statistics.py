@@ -855,10 +855,13 @@ def export_tidy(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
             years = [PERIOD_FUNCTIONS[name](con, y) for y in years_with_data]
             df = pd.concat([df[df["zeitraum"].str.len() != 4], *years], ignore_index=True)
             df = _finish(df, name)
-        text = format_tidy(sort_tidy(df, name), name)
-        path = out_dir / f"{name}.csv"
-        tmp = path.with_suffix(".csv.tmp")
-        text.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-        tmp.replace(path)
-        paths.append(path)
+        paths.append(write_csv(format_tidy(sort_tidy(df, name), name), out_dir / f"{name}.csv"))
     return paths
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """Write ``df`` as the exports do (UTF-8, ``,``, ``\\n``, no index), atomically."""
+    tmp = path.with_suffix(".csv.tmp")
+    df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+    tmp.replace(path)
+    return path
