@@ -317,3 +317,20 @@ def test_sperrung_with_groups_never_recomputable(rows):
     for j in range(len(cols)):
         assert sum(shown[:, j] == GEHEIM) != 1
     assert audit(pt).passed
+
+
+@PROP
+@given(tables(), st.data())
+def test_forced_cells_stay_hidden_and_the_pattern_survives_the_audit(spec, data):
+    """Cells hidden in another table of a report (``forced``) are hidden here too (unless 0,
+    which hides nothing), with secondary suppression around them."""
+    cells, total_row, total_col = spec
+    df, cols = table(cells, total_row, total_col)
+    x = df[cols].to_numpy()
+    forced = np.array([[data.draw(st.booleans()) for _ in cols] for _ in range(len(df))])
+    pt = protect(df, "sperrung", value_cols=cols, total_row=total_row, total_col=total_col, forced=forced)
+    sup = pt.suppressed.to_numpy()
+    assert sup[forced & (x > 0)].all()
+    assert not sup[x == 0].any()
+    assert not np.isin(pt.display[cols].to_numpy(), ["1", "2"]).any()
+    assert audit(pt).passed
