@@ -545,6 +545,13 @@ OUTLOOK_LABELS = {  # documented columns of the outlook frame (inobhut.outlook) 
 }
 
 
+def _by_month(df: pd.DataFrame):
+    """``(YYYY-MM, rows)`` of a Stichtag table, month by month in order."""
+    months = df["stichtag"].map(_month_of)
+    for m in sorted(set(months)):
+        yield m, df[months == m]
+
+
 def _net_rows(df: pd.DataFrame | None, verbund: str, keys: list[str]) -> pd.DataFrame:
     """The network's rows of a statistics table (its total rows, else the office rows)."""
     if df is None or df.empty:
@@ -717,8 +724,7 @@ def build_strategiebericht(history: dict[str, pd.DataFrame], verbund: str, data_
     h_ueber, h_unter = "Jugendämter über dem Soll", "Jugendämter unter dem Soll"
     rows = []
     if uq is not None and not uq.empty:
-        for m in sorted({_month_of(v) for v in uq["stichtag"]}):
-            s = uq[uq["stichtag"].map(_month_of) == m]
+        for m, s in _by_month(uq):
             netrow = s[s["jugendamt"] == verbund]
             offs = s[s["jugendamt"].isin(keys)]
             ist = float(netrow["uma_ist"].sum()) if len(netrow) else float(offs["uma_ist"].sum())
@@ -755,8 +761,7 @@ def build_strategiebericht(history: dict[str, pd.DataFrame], verbund: str, data_
     rows = []
     if kp is not None and not kp.empty:
         k = _net_rows(kp[kp["angebot"].astype(str) == "insgesamt"], verbund, keys)
-        for m in sorted({_month_of(v) for v in k["stichtag"]}):
-            s = k[k["stichtag"].map(_month_of) == m]
+        for m, s in _by_month(k):
             g, gs, bl = (float(s[c].sum()) for c in ("genehmigt", "gesperrt", "belegt"))
             nutz = g - gs
             one = len(s) == 1  # the network's own row: its cost values hold for the network
@@ -793,8 +798,7 @@ def build_strategiebericht(history: dict[str, pd.DataFrame], verbund: str, data_
     rows = []
     if pe is not None and not pe.empty:
         p = _net_rows(pe[pe["bereich"].astype(str) == "insgesamt"], verbund, keys)
-        for m in sorted({_month_of(v) for v in p["stichtag"]}):
-            s = p[p["stichtag"].map(_month_of) == m]
+        for m, s in _by_month(p):
             soll, ist, unb = (float(pd.to_numeric(s[c], errors="coerce").sum()) for c in ("vzae_soll", "vzae_ist", "stellen_unbesetzt"))
             rows.append({h_pst: fmt_date(month_end(m)), hp["vzae_soll"]: round(soll, 2), hp["vzae_ist"]: round(ist, 2),
                          hp["stellen_unbesetzt"]: round(unb, 2),
