@@ -247,6 +247,27 @@ def load_generated(landing: Path, wh: Warehouse, datasets: tuple[str, ...], key:
     return n
 
 
+@contextlib.contextmanager
+def generated_warehouse(tmp_dir: Path, verbund: str, von: str, bis: str, *, seed: int,
+                        datasets: tuple[str, ...], key: bytes) -> Iterator[tuple[Warehouse, int]]:
+    """Synthetic deliveries of all offices of ``verbund`` from ``von`` to ``bis`` (default
+    settings, not the test settings), read with the real ingest into a new warehouse
+    (:func:`load_generated`). Yields the warehouse and the number of files loaded; restores
+    INOBHUT_CONFIG."""
+    from inobhut.config import network_offices
+    from inobhut.generate import generate
+
+    old = os.environ.pop("INOBHUT_CONFIG", None)
+    try:
+        tmp_dir = Path(tmp_dir)
+        generate(tmp_dir / "landing", von, bis, seed=seed, jugendaemter=[o.ags for o in network_offices(verbund)])
+        wh = Warehouse(tmp_dir / "warehouse.duckdb")
+        yield wh, load_generated(tmp_dir / "landing", wh, datasets, key)
+    finally:
+        if old is not None:
+            os.environ["INOBHUT_CONFIG"] = old
+
+
 FIXTURE_MONTHS = ["2024-03", "2024-04", "2024-05"]
 
 

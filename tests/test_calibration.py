@@ -10,8 +10,6 @@ warehouse; full validation of 540 files is left to the pipeline's own tests (tim
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 TARGETS = {"insgesamt": 10_828, "massnahme_2": 4_997, "unbegleitet": 6_837}
@@ -20,24 +18,14 @@ TOLERANCE = 0.05  # "within a few per cent"
 
 @pytest.fixture(scope="module")
 def beendete_2023(tmp_path_factory):
-    old = os.environ.pop("INOBHUT_CONFIG", None)
-    try:
-        from inobhut import statistics as st
-        from inobhut.config import network_offices
-        from inobhut.generate import generate
-        from inobhut.warehouse import Warehouse
-        from tests.helpers_fixtures import load_generated
+    from inobhut import statistics as st
+    from tests.helpers_fixtures import generated_warehouse
 
-        d = tmp_path_factory.mktemp("kalibrierung")
-        bw = [o.ags for o in network_offices("BW")]
-        generate(d / "landing", "2023-01", "2023-12", seed=42, jugendaemter=bw)
-        wh = Warehouse(d / "warehouse.duckdb")
-        assert load_generated(d / "landing", wh, ("massnahmen",), b"kalibrierung") == 45 * 12
+    with generated_warehouse(tmp_path_factory.mktemp("kalibrierung"), "BW", "2023-01", "2023-12", seed=42,
+                             datasets=("massnahmen",), key=b"kalibrierung") as (wh, n):
+        assert n == 45 * 12
         with wh.connect() as con:
             yield st.compute_beendete(con, "2023")
-    finally:
-        if old is not None:
-            os.environ["INOBHUT_CONFIG"] = old
 
 
 def _bw(df, merkmal: str, auspraegung: str) -> int:

@@ -3,8 +3,6 @@ against the capacity, and the backtest on a generated three-year history of SH-K
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -56,26 +54,15 @@ def test_mape():
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
     """SH-KOOP, 2021-01 to 2023-12, generated and read with the real ingest into a warehouse."""
-    old = os.environ.pop("INOBHUT_CONFIG", None)
-    try:
-        from inobhut import statistics as st
-        from inobhut.config import network_offices
-        from inobhut.generate import generate
-        from inobhut.warehouse import Warehouse
-        from tests.helpers_fixtures import load_generated
+    from inobhut import statistics as st
+    from tests.helpers_fixtures import generated_warehouse
 
-        d = tmp_path_factory.mktemp("prognose")
-        sh = [o.ags for o in network_offices("SH-KOOP")]
-        generate(d / "landing", "2021-01", "2023-12", seed=5, jugendaemter=sh)
-        wh = Warehouse(d / "warehouse.duckdb")
-        load_generated(d / "landing", wh, ("massnahmen", "plaetze"), b"prognose")
+    with generated_warehouse(tmp_path_factory.mktemp("prognose"), "SH-KOOP", "2021-01", "2023-12", seed=5,
+                             datasets=("massnahmen", "plaetze"), key=b"prognose") as (wh, _):
         with wh.connect() as con:
             for m in month_range("2021-01", "2023-12"):
                 st.write_month(con, m, {n: st.MONTHLY[n](con, m) for n in ("bewegung", "plaetze", "kapazitaet")})
         yield wh
-    finally:
-        if old is not None:
-            os.environ["INOBHUT_CONFIG"] = old
 
 
 def test_outlook_on_generated_history(history):
