@@ -248,12 +248,13 @@ def load_generated(landing: Path, wh: Warehouse, datasets: tuple[str, ...], key:
 
 
 @contextlib.contextmanager
-def generated_warehouse(tmp_dir: Path, verbund: str, von: str, bis: str, *, seed: int,
-                        datasets: tuple[str, ...], key: bytes) -> Iterator[tuple[Warehouse, int]]:
+def ingested_network_warehouse(tmp_dir: Path, verbund: str, von: str, bis: str, *, seed: int,
+                               datasets: tuple[str, ...], key: bytes) -> Iterator[tuple[Warehouse, int]]:
     """Synthetic deliveries of all offices of ``verbund`` from ``von`` to ``bis`` (default
     settings, not the test settings), read with the real ingest into a new warehouse
-    (:func:`load_generated`). Yields the warehouse and the number of files loaded; restores
-    INOBHUT_CONFIG."""
+    (:func:`load_generated`: no archive, no validation -- the fast path for large data sets;
+    :func:`generated_warehouse` takes the full pipeline steps). Yields the warehouse and the
+    number of files loaded; restores INOBHUT_CONFIG."""
     from inobhut.config import network_offices
     from inobhut.generate import generate
 

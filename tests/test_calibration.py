@@ -19,9 +19,9 @@ TOLERANCE = 0.05  # "within a few per cent"
 @pytest.fixture(scope="module")
 def beendete_2023(tmp_path_factory):
     from inobhut import statistics as st
-    from tests.helpers_fixtures import generated_warehouse
+    from tests.helpers_fixtures import ingested_network_warehouse
 
-    with generated_warehouse(tmp_path_factory.mktemp("kalibrierung"), "BW", "2023-01", "2023-12", seed=42,
+    with ingested_network_warehouse(tmp_path_factory.mktemp("kalibrierung"), "BW", "2023-01", "2023-12", seed=42,
                              datasets=("massnahmen",), key=b"kalibrierung") as (wh, n):
         assert n == 45 * 12
         with wh.connect() as con:

@@ -55,9 +55,9 @@ def test_mape():
 def history(tmp_path_factory):
     """SH-KOOP, 2021-01 to 2023-12, generated and read with the real ingest into a warehouse."""
     from inobhut import statistics as st
-    from tests.helpers_fixtures import generated_warehouse
+    from tests.helpers_fixtures import ingested_network_warehouse
 
-    with generated_warehouse(tmp_path_factory.mktemp("prognose"), "SH-KOOP", "2021-01", "2023-12", seed=5,
+    with ingested_network_warehouse(tmp_path_factory.mktemp("prognose"), "SH-KOOP", "2021-01", "2023-12", seed=5,
                              datasets=("massnahmen", "plaetze"), key=b"prognose") as (wh, _):
         with wh.connect() as con:
             for m in month_range("2021-01", "2023-12"):
