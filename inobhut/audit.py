@@ -1,0 +1,162 @@
+"""The audit trail: an append-only journal of every event that matters to an auditor.
+
+Belongs here: recording events (file fetched, archived, verdict, version put in force, run
+started/ended, output written, confirmation, deletion, quarantine, key rotation) and mirroring
+the journal into the warehouse table ``audit``. Does not belong here: deciding what happened.
+
+Where it lives: ``<archive>/_audit/audit.jsonl``, one JSON object per line, appended under a
+file lock and flushed with ``fsync``. The journal sits beside the archive (not in the warehouse)
+because the warehouse is derived and may be rebuilt (``inobhut reparieren``); the warehouse table
+``audit`` is a mirror, filled by :func:`sync_to_warehouse` (insert-only: rows with a sequence
+number above the table's maximum). No event ever carries case data: only office, dataset, month,
+version, paths inside inobhut's directories, checksums, counts and German free text written by
+inobhut itself.
+
+Times are the real wall-clock time of the event (UTC); the audit trail is therefore, like the
+GX Data Docs, outside the byte-reproducible outputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+AUDIT_DIR = "_audit"
+JOURNAL = "audit.jsonl"
+
+# Event kinds (stable ids; the German label is what reports show).
+EVENTS: dict[str, str] = {
+    "abgerufen": "Datei von der Quelle des Jugendamts abgerufen",
+    "abruf_abgelehnt": "Abruf abgelehnt (Quelle nicht erreichbar, Anmeldung oder Hostschlüssel falsch)",
+    "archiviert": "Datei archiviert",
+    "nicht_zuordenbar": "Datei nicht zuordenbar (gemeldet, nicht archiviert)",
+    "quarantaene": "Datei in Quarantäne verschoben",
+    "urteil": "Prüfergebnis einer Version",
+    "in_kraft": "Version in Kraft gesetzt",
+    "lauf_start": "Lauf gestartet",
+    "lauf_ende": "Lauf beendet",
+    "ausgabe": "Bericht oder Meldung geschrieben",
+    "bestaetigung": "Hinweis bestätigt",
+    "loeschung": "Daten gelöscht (Aufbewahrungsfrist)",
+    "schluesselwechsel": "Pseudonymisierungsschlüssel gewechselt",
+    "reparatur": "Abgeleitete Daten neu aufgebaut",
+}
+
+COLUMNS = ["seq", "zeit", "ereignis", "lauf", "ags", "dataset", "monat", "version", "datei", "sha256", "detail"]
+
+DDL = """CREATE TABLE IF NOT EXISTS audit (
+    seq BIGINT PRIMARY KEY, zeit TIMESTAMP, ereignis VARCHAR, lauf VARCHAR, ags VARCHAR,
+    dataset VARCHAR, monat VARCHAR, version INTEGER, datei VARCHAR, sha256 VARCHAR, detail VARCHAR)"""
+
+
+def journal_path(archive: Path) -> Path:
+    return Path(archive) / AUDIT_DIR / JOURNAL
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def record(archive: Path, ereignis: str, *, lauf: str | None = None, ags: str | None = None,
+           dataset: str | None = None, monat: str | None = None, version: int | None = None,
+           datei: str | None = None, sha256: str | None = None, detail: Any = None) -> dict:
+    """Append one event to the journal and return it. ``detail`` is stored as text (JSON for
+    dicts and lists). Never pass case data."""
+    return record_many(archive, [dict(ereignis=ereignis, lauf=lauf, ags=ags, dataset=dataset, monat=monat,
+                                      version=version, datei=datei, sha256=sha256, detail=detail)])[0]
+
+
+def record_many(archive: Path, events: Iterable[dict]) -> list[dict]:
+    """Append several events under one lock and one fsync."""
+    events = list(events)
+    if not events:
+        return []
+    path = journal_path(archive)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    with FileLock(str(path) + ".lock", timeout=600):
+        seq = _last_seq(path)
+        with open(path, "a", encoding="utf-8") as fh:
+            if fh.tell() and not _ends_with_newline(path):
+                fh.write("\n")  # close a line torn by a crash; read() skips it
+            for ev in events:
+                if ev["ereignis"] not in EVENTS:
+                    raise ValueError(f"unknown audit event {ev['ereignis']!r}")
+                seq += 1
+                detail = ev.get("detail")
+                if detail is not None and not isinstance(detail, str):
+                    detail = json.dumps(detail, ensure_ascii=False, sort_keys=True)
+                row = {"seq": seq, "zeit": ev.get("zeit") or _now(), **{c: ev.get(c) for c in COLUMNS[2:]}, "detail": detail}
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.append(row)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return out
+
+
+def _last_seq(path: Path) -> int:
+    """Sequence number of the last complete line (a line cut by a crash is ignored). Reads
+    only the journal's tail, so appending stays cheap on a long history."""
+    if not path.exists():
+        return 0
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 65536))
+        tail = fh.read().split(b"\n")
+    for line in reversed(tail[:-1]):  # the part after the last newline is empty or torn
+        try:
+            return int(json.loads(line)["seq"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return 0
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
+
+
+def read(archive: Path) -> list[dict]:
+    """All complete events of the journal, oldest first. A torn last line (power loss while
+    appending) is skipped, never raised."""
+    path = journal_path(archive)
+    if not path.exists():
+        return []
+    out = []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if not line.endswith("\n"):
+                break
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return out
+
+
+def sync_to_warehouse(con, archive: Path) -> int:
+    """Insert the journal's events that the warehouse table ``audit`` does not have yet
+    (insert-only). Returns the number of rows inserted."""
+    import pandas as pd
+
+    con.execute(DDL)
+    have = con.execute("SELECT coalesce(max(seq), 0) FROM audit").fetchall()[0][0]
+    new = [e for e in read(archive) if e["seq"] > have]
+    if not new:
+        return 0
+    df = pd.DataFrame(new, columns=COLUMNS)
+    df["zeit"] = pd.to_datetime(df["zeit"], utc=True).dt.tz_localize(None)
+    con.register("_audit_new", df)
+    try:
+        con.execute(f"INSERT INTO audit ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM _audit_new")
+    finally:
+        con.unregister("_audit_new")
+    return len(new)
