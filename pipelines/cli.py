@@ -313,5 +313,9 @@ def ui(use_demo: bool) -> None:
     sys.exit(subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", "3000"], cwd=REPO_ROOT))
 
 
+from pipelines.cli_meldung import meldung  # noqa: E402  (statutory outputs)
+
+main.add_command(meldung)
+
 if __name__ == "__main__":
     main()
