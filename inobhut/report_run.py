@@ -129,9 +129,12 @@ def _render_task(task: tuple[str, str, str]) -> list[Path]:
 
 
 KIND_TITLES = {"landesbericht": "Landesbericht", "jugendamtsbericht": "Jugendamtsbericht", "jahresbericht": "Jahresbericht",
-               "strategiebericht": "Strategiebericht", "platzuebersicht": "Platzübersicht", "lieferstatus": "Lieferstatus"}
+               "strategiebericht": "Strategiebericht", "platzuebersicht": "Platzübersicht", "lieferstatus": "Lieferstatus",
+               "uma_tagesmeldung": "UMA-Werktagsmeldung"}
 
-_REPORT_FILE = re.compile(r"^(?P<kind>[a-z]+)_(?P<scope>[A-Z0-9-]+)(?:_(?P<month>\d{4}(?:-\d{2})?))?\.html$")
+# period: YYYY, YYYY-MM, a day YYYY-MM-DD or a range of days YYYY-MM-DD_YYYY-MM-DD (UMA-Werktagsmeldung)
+_REPORT_FILE = re.compile(r"^(?P<kind>[a-z]+(?:_[a-z]+)*)_(?P<scope>[A-Z0-9-]+)"
+                          r"(?:_(?P<month>\d{4}(?:-\d{2}(?:-\d{2}(?:_\d{4}-\d{2}-\d{2})?)?)?))?\.html$")
 
 
 def render_index_page(paths: Paths, wh: Warehouse) -> Path:

@@ -4,6 +4,7 @@
 import dagster as dg
 
 from assets.statistics.tables import MONTHLY_TABLES, TIDY_TABLES
+from assets.statutory.uma_fristen import FRISTENLISTEN, UMA_TAGESMELDUNG
 from pipelines.partitions import MONTHS, SINGLE_RUN
 from pipelines.resources import InobhutResource
 
@@ -30,7 +31,7 @@ def monthly_reports(context: dg.AssetExecutionContext, inobhut: InobhutResource)
 
 @dg.asset(
     key=INDEX_AND_MANIFEST,
-    deps=[MONTHLY_REPORTS, TIDY_TABLES],
+    deps=[MONTHLY_REPORTS, TIDY_TABLES, UMA_TAGESMELDUNG, FRISTENLISTEN],
     group_name="reports",
     pool="warehouse",
     description="Lieferstatus, Platzübersicht, Jahres- und Strategiebericht, die Übersichtsseite berichte/index.html "

@@ -270,4 +270,5 @@ KIND_LABELS: Mapping[str, str] = {
     "strategiebericht": "Strategieberichte",
     "platzuebersicht": "Platzübersichten",
     "lieferstatus": "Lieferstatus",
+    "uma_tagesmeldung": "UMA-Werktagsmeldungen",
 }
