@@ -281,3 +281,28 @@ def test_cli_meldung_uma_and_fristen_exit_codes(wh, tmp_path, monkeypatch):
     assert {e["ereignis"] for e in events} == {"ausgabe"} and len(events) == 3 * 4
     monkeypatch.setenv("INOBHUT_WAREHOUSE", str(tmp_path / "fehlt.duckdb"))
     assert run(main, ["meldung", "fristen", "--out", str(out)]).exit_code == 2
+
+
+# ---------------------------------------------------------------- accessibility (real browser)
+
+
+@pytest.mark.browser
+def test_uma_report_and_deadline_list_accessible_in_browser(wh, tmp_path, browser):
+    """axe-core (WCAG 2.1 A/AA), self-contained, phone-sized viewport: a range report (three
+    tables) and a deadline list with all three statuses."""
+    from inobhut.meldungen import fristen, uma_tag
+    from tests.helpers_browser import axe_violations, open_page, page_overflow
+
+    with wh.connect() as con:
+        days, _ = uma_tag.days_of(con, "SH-KOOP", D(2025, 2, 7), D(2025, 2, 12))
+        pages = [uma_tag.write(con, "SH-KOOP", days, tmp_path)[0], fristen.write(con, N, tmp_path)[0]]
+    for path in pages:
+        page, foreign, errors = open_page(browser, path.as_uri())
+        assert page.locator("html").get_attribute("lang") == "de"
+        assert page.locator("table caption").count() >= 3  # report tables + data status
+        assert foreign == [] and errors == [], (foreign, errors)
+        assert axe_violations(page) == [], path.name
+        page.close()
+        phone, _, _ = open_page(browser, path.as_uri(), viewport={"width": 390, "height": 844})
+        assert page_overflow(phone) <= 1, path.name
+        phone.close()

@@ -135,6 +135,17 @@ def test_two_rounds_through_dagster(fixture_env, tmp_path):
     for rel, digest in listed.items():
         assert hashlib.sha256((paths.out / rel).read_bytes()).hexdigest() == digest, rel
     assert {(x["jugendamt"], x["datensatz"], x["monat"], x["version"]) for x in manifest["lieferungen"]} == set(verdicts)
+    # statutory outputs of every run: UMA-Werktagsmeldung for the latest Werktag (Fr 31.05.2024),
+    # on the index page; the Fristenliste of every office only below jugendaemter/<ags>/, not on it
+    for v in ("BW", "SH-KOOP"):
+        name = f"uma_tagesmeldung_{v}_2024-05-31"
+        assert f"{name}.html" in html
+        assert {f"berichte/uma_tagesmeldung/{v}/{name}.{s}" for s in ("html", "xlsx", "csv")} <= set(listed)
+    for ags in office_keys():
+        assert f"jugendaemter/{ags}/fristen/fristenliste_{ags}_2024-05-31.csv" in listed
+    assert "fristenliste" not in html
+    konstanz = (paths.out / "jugendaemter" / "08335043" / "fristen" / "fristenliste_08335043_2024-05-31.csv")
+    assert "08335043_massnahmen_2024-04.csv,1,2," in konstanz.read_text(encoding="utf-8")  # K-101, 12 Werktage
     pb = paths.out / "pruefberichte" / "01062" / "massnahmen_2024-03_v2.html"
     assert "abgelehnt" in pb.read_text(encoding="utf-8")
 
