@@ -127,9 +127,11 @@ def fristen(jugendaemter: tuple[str, ...], stichtag: str | None, out: Path | Non
         if not keys:
             err_console.print("Keine Maßnahmen-Lieferungen im Warehouse – keine Fristenliste.")
             sys.exit(1)
+        ends = [e for e in (fr.data_end(con, a) for a in keys) if e is not None]
+        faelle = fr.all_cases(con, day or max(ends)) if ends else None  # read once for all offices
         for a in keys:
             try:
-                files = fr.write(con, a, paths.out, day, archive=paths.archive)
+                files = fr.write(con, a, paths.out, day, archive=paths.archive, faelle=faelle)
             except fr.KeineDaten as exc:
                 err_console.print(f"[red]{exc}[/red]")
                 refused = True

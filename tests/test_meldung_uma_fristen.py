@@ -192,6 +192,18 @@ def test_deadline_list_agrees_with_fristen_42a(wh):
             assert (df["status"] == fristen.VERSPAETET).sum() == table.at[ags, "verspaetet"]
 
 
+def test_nightly_write_all_equals_the_single_lists(wh, tmp_path):
+    """The nightly run reads the cases once for all offices: same bytes as one office at a time."""
+    from inobhut.meldungen import fristen
+
+    with wh.connect() as con:
+        lists = fristen.write_all(con, tmp_path / "alle")
+        assert sorted(lists) == sorted([N, S])
+        for ags, files in lists.items():
+            single = fristen.write(con, ags, tmp_path / "einzeln")
+            assert [f.read_bytes() for f in files] == [f.read_bytes() for f in single], ags
+
+
 def test_fristen_never_in_land_outputs(wh, tmp_path):
     """Every output of a run for the Land level -- reports, index, tidy tables, UMA report,
     Landesexport -- is free of the deadline lists' rows; they exist only below jugendaemter/<ags>/."""

@@ -46,16 +46,10 @@ def uma_tagesmeldung(context: dg.AssetExecutionContext, inobhut: InobhutResource
     kinds={"csv", "excel", "html"},
 )
 def fristenlisten(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
-    from inobhut import config
     from inobhut.meldungen import fristen
 
     paths = inobhut.paths()
-    written, faelle = [], 0
     with inobhut.warehouse_db().connect() as con:
-        for o in config.offices():
-            if fristen.data_end(con, o.ags) is None:
-                continue
-            files = fristen.write(con, o.ags, paths.out, archive=paths.archive, lauf=context.run_id)
-            written += files
-            faelle += sum(1 for _ in files[-1].open(encoding="utf-8")) - 1
-    return dg.MaterializeResult(metadata={"dateien": len(written), "faelle": faelle})
+        lists = fristen.write_all(con, paths.out, archive=paths.archive, lauf=context.run_id)
+    faelle = sum(sum(1 for _ in files[-1].open(encoding="utf-8")) - 1 for files in lists.values())
+    return dg.MaterializeResult(metadata={"jugendaemter": len(lists), "faelle": faelle})

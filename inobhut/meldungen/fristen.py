@@ -54,7 +54,14 @@ def data_end(con: duckdb.DuckDBPyConnection, ags: str) -> dt.date | None:
     return month_end(row[0]) if row and row[0] else None
 
 
-def cases(con: duckdb.DuckDBPyConnection, ags: str, stichtag: dt.date) -> pd.DataFrame:
+def all_cases(con: duckdb.DuckDBPyConnection, last: dt.date) -> pd.DataFrame:
+    """Every member office's §42a cases with Beginn up to ``last`` in their latest known state
+    (:func:`inobhut.statistics.faelle_42a` with the columns of the Fundstelle), read once for
+    the lists of many offices."""
+    return st.faelle_42a(con, dt.date(1900, 1, 1), last, ("monat", "version", "_zeile", "ende"))
+
+
+def cases(con: duckdb.DuckDBPyConnection, ags: str, stichtag: dt.date, faelle: pd.DataFrame | None = None) -> pd.DataFrame:
     """The office's listed §42a cases at ``stichtag`` (columns :data:`COLUMNS`), as known from
     the deliveries (each case in its latest known state):
 
@@ -67,8 +74,8 @@ def cases(con: duckdb.DuckDBPyConnection, ags: str, stichtag: dt.date) -> pd.Dat
 
     Cases whose Beginn lies in the Stichtag's calendar year, and overdue open cases of any year."""
     frist = st.meldefrist_werktage()
-    df = st.faelle_42a(con, dt.date(1900, 1, 1), stichtag, ("monat", "version", "_zeile", "ende"))
-    df = df[df["jugendamt"] == ags].reset_index(drop=True)
+    df = all_cases(con, stichtag) if faelle is None else faelle
+    df = df[(df["jugendamt"] == ags) & (pd.to_datetime(df["beginn"]) <= pd.Timestamp(stichtag))].reset_index(drop=True)
     rows = []
     for r in df.to_dict("records"):
         beginn = pd.Timestamp(r["beginn"]).date()
@@ -167,7 +174,7 @@ def base_path(out: Path, ags: str, stichtag: dt.date) -> Path:
 
 
 def write(con: duckdb.DuckDBPyConnection, ags: str, out: Path, stichtag: dt.date | None = None, *,
-          archive: Path | None = None, lauf: str | None = None) -> list[Path]:
+          archive: Path | None = None, lauf: str | None = None, faelle: pd.DataFrame | None = None) -> list[Path]:
     """Write the office's list at ``stichtag`` (default: its data state). Raises
     :class:`KeineDaten` without Maßnahmen data or for a Stichtag after the data state."""
     end = data_end(con, ags)
@@ -180,7 +187,19 @@ def write(con: duckdb.DuckDBPyConnection, ags: str, out: Path, stichtag: dt.date
                          "nicht bekannt.")
     from inobhut.meldungen.schreiben import write_output
 
-    df = cases(con, ags, stichtag)
+    df = cases(con, ags, stichtag, faelle if faelle is not None and stichtag <= end else None)
     model = build_model(con, ags, stichtag, df)
     return write_output(model, tidy(df), base_path(out, ags, stichtag), archive=archive, ags=ags, lauf=lauf,
                         monat=f"{stichtag:%Y-%m}")
+
+
+def write_all(con: duckdb.DuckDBPyConnection, out: Path, *, archive: Path | None = None,
+              lauf: str | None = None) -> dict[str, list[Path]]:
+    """The list of every member office with Maßnahmen data at its data state (the nightly run);
+    the cases are read once for all offices."""
+    ends = {o.ags: data_end(con, o.ags) for o in config.offices()}
+    ends = {a: e for a, e in ends.items() if e is not None}
+    if not ends:
+        return {}
+    faelle = all_cases(con, max(ends.values()))
+    return {a: write(con, a, out, e, archive=archive, lauf=lauf, faelle=faelle) for a, e in ends.items()}
