@@ -149,6 +149,23 @@ def test_uma_report_reproducible_and_audited(wh, tmp_path):
         assert e["datei"] == f.relative_to(tmp_path / "a").as_posix()
 
 
+def test_index_page_lists_day_and_range_reports(wh, tmp_path):
+    from inobhut.config import Paths
+    from inobhut.meldungen import uma_tag
+    from inobhut.report_run import render_index_page
+
+    paths = Paths(tmp_path / "l", tmp_path / "a", tmp_path / "s", wh.path, tmp_path / "out")
+    with wh.connect() as con:
+        uma_tag.write(con, "SH-KOOP", [D(2025, 2, 15)], paths.out)  # a Saturday, asked for explicitly
+        uma_tag.write(con, "SH-KOOP", uma_tag.days_of(con, "SH-KOOP", D(2025, 2, 7), D(2025, 2, 12))[0], paths.out)
+    html = render_index_page(paths, wh).read_text(encoding="utf-8")
+    assert "UMA-Werktagsmeldungen" in html
+    assert 'href="uma_tagesmeldung/SH-KOOP/uma_tagesmeldung_SH-KOOP_2025-02-15.html"' in html
+    assert "07.02.2025 bis 12.02.2025" in html and "15.02.2025" in html
+    day = (paths.out / "berichte" / "uma_tagesmeldung" / "SH-KOOP" / "uma_tagesmeldung_SH-KOOP_2025-02-15.html")
+    assert "15.02.2025 (kein Werktag)" in day.read_text(encoding="utf-8")
+
+
 # ---------------------------------------------------------------- Fristenliste §42a
 
 

@@ -38,6 +38,7 @@ _Q = {c.name: c for c in table("uma_quote").columns}
 COUNTS = ("vorlaeufig_42a", "gemeldet_ausstehend", "uma_inobhutnahme", "uma_anschluss", "junge_volljaehrige",
           "entscheidungen", "verteilung_angeordnet")
 QUOTE = ("einwohner", "uma_ist", "uma_soll", "differenz", "erfuellungsquote_pct")
+INOBHUTNAHME = ("1", "2")  # Hilfearten counted as Inobhutnahme (§42a, §42); the others are Anschlussmaßnahmen
 
 
 def _n(name: str, lbl: str) -> Col:
@@ -54,8 +55,10 @@ def _footnotes() -> list[str]:
         "davon gemeldet: Meldung an die Landesverteilstelle am oder vor dem Tag (die Maßnahme endet mit der "
         f"Verteilentscheidung, die Entscheidung steht also aus). Meldefrist: {frist} Werktage.",
         "UMA unter 18: am Tag zuständige Personen der UMA-Lieferung, Alter am Tag (Geburtstag = 1. des "
-        "Geburtsmonats); Inobhutnahme = Hilfeart 1 oder 2, Anschlussmaßnahmen = alle übrigen Hilfearten. "
-        + (f"Nicht gezählt werden Hilfearten {', '.join(sorted(excluded))} (Einstellung uma_quote)." if excluded else ""),
+        f"Geburtsmonats); Inobhutnahme = Hilfeart {' oder '.join(h for h in INOBHUTNAHME if h not in excluded)}, "
+        "Anschlussmaßnahmen = die übrigen Hilfearten"
+        + (f"; Hilfeart {', '.join(sorted(excluded))} zählt wie beim UMA-Ist nicht (Einstellung uma_quote, "
+           "vorläufige Inobhutnahmen stehen in der ersten Spalte)." if excluded else "."),
         "Verteilentscheidungen seit dem vorigen Werktag: beendete §42a-Maßnahmen mit Verteilentscheidung, deren "
         "Ende nach dem vorigen Werktag und spätestens am Tag liegt (aus der Lieferung des Monats ihres Endes).",
         *table("uma_quote").footnotes()[1:],
@@ -151,8 +154,8 @@ def compute_day(con: duckdb.DuckDBPyConnection, day: dt.date, verbund: str) -> p
     dist = e[e["verteilentscheidung"] == "1"].groupby("jugendamt").size()
     p = st.uma_counted_persons(con, day)
     minors = p[p["minderjaehrig"]]
-    inob = minors[minors["hilfeart"].isin(["1", "2"])].groupby("jugendamt").size()
-    ansch = minors[~minors["hilfeart"].isin(["1", "2"])].groupby("jugendamt").size()
+    inob = minors[minors["hilfeart"].isin(INOBHUTNAHME)].groupby("jugendamt").size()
+    ansch = minors[~minors["hilfeart"].isin(INOBHUTNAHME)].groupby("jugendamt").size()
     q = st.uma_quote_at(con, day).set_index("jugendamt")
     rows = []
     for ags in offices:
@@ -293,7 +296,10 @@ def build_model(con: duckdb.DuckDBPyConnection, verbund: str, days: list[dt.date
     months = sorted({month_key(d) for d in days} | {month_key(previous_workday(days[0], land_of(verbund)))})
     statuses = _statuses(con, verbund, months)
     net = network_label(verbund)
-    period = fmt_date(last) if len(days) == 1 else f"{fmt_date(days[0])} bis {fmt_date(last)} ({len(days)} Werktage)"
+    if len(days) == 1:
+        period = fmt_date(last) + ("" if workdays(last, last, land_of(verbund)) else " (kein Werktag)")
+    else:
+        period = f"{fmt_date(days[0])} bis {fmt_date(last)} ({len(days)} Werktage)"
     fallback = dt.datetime.combine(last, dt.time())
     model = ReportModel(
         kind=KIND, title=f"UMA-Werktagsmeldung – {net}", period=period, scope=net,
