@@ -221,6 +221,7 @@ def test_nightly_write_all_equals_the_single_lists(wh, tmp_path):
             assert [f.read_bytes() for f in files] == [f.read_bytes() for f in single], ags
 
 
+@pytest.mark.slow
 def test_fristen_never_in_land_outputs(wh, tmp_path):
     """Every output of a run for the Land level -- reports, index, tidy tables, UMA report,
     Landesexport -- is free of the deadline lists' rows; they exist only below jugendaemter/<ags>/."""
