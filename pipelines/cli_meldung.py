@@ -15,7 +15,7 @@ def meldung() -> None:
 
 
 # ---------------------------------------------------------------- uma (working-day UMA report)
-from pathlib import Path  # noqa: E402  (runtime type of the --out options below)
+from pathlib import Path
 
 
 def _day(value: str | None, option: str):
@@ -36,9 +36,9 @@ def _day(value: str | None, option: str):
 def _warehouse(out):
     import sys
 
-    from pipelines.cli import err_console
     from inobhut.config import Paths
     from inobhut.warehouse import Warehouse
+    from pipelines.cli import err_console
 
     paths = Paths.from_env(out=out)
     if not paths.warehouse.exists():
@@ -63,9 +63,9 @@ def uma(tag: str | None, von: str | None, bis: str | None, verbuende: tuple[str,
     Exit 0: geschrieben, 1: für einen Verbund keine Lieferungen für den Tag/Zeitraum, 2: Aufruf unbrauchbar."""
     import sys
 
-    from pipelines.cli import console, err_console
     from inobhut import config
     from inobhut.meldungen import uma_tag
+    from pipelines.cli import console, err_console
 
     if bool(tag) == bool(von or bis) or (not tag and not (von and bis)):
         raise click.UsageError("Entweder --tag JJJJ-MM-TT oder --von JJJJ-MM-TT zusammen mit --bis JJJJ-MM-TT angeben.")
@@ -112,9 +112,9 @@ def fristen(jugendaemter: tuple[str, ...], stichtag: str | None, out: Path | Non
     Exit 0: geschrieben, 1: für ein Jugendamt keine Daten bis zum Stichtag, 2: Aufruf unbrauchbar."""
     import sys
 
-    from pipelines.cli import console, err_console
     from inobhut import config
     from inobhut.meldungen import fristen as fr
+    from pipelines.cli import console, err_console
 
     day = _day(stichtag, "--stichtag")
     unknown = [a for a in jugendaemter if a not in config.office_keys()]

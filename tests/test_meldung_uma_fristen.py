@@ -17,7 +17,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from tests.helpers_fixtures import FIXTURES, activate_test_settings, fixture_statistics, load_files
+from tests.helpers_fixtures import (
+    FIXTURES,
+    activate_test_settings,
+    fixture_statistics,
+    load_files,
+)
 
 D = dt.date
 N, S = "01060063", "01062"  # Norderstedt, Stormarn (SH-KOOP)
@@ -225,10 +230,15 @@ def test_nightly_write_all_equals_the_single_lists(wh, tmp_path):
 def test_fristen_never_in_land_outputs(wh, tmp_path):
     """Every output of a run for the Land level -- reports, index, tidy tables, UMA report,
     Landesexport -- is free of the deadline lists' rows; they exist only below jugendaemter/<ags>/."""
-    from inobhut import landesexport, statistics as st
+    from inobhut import landesexport
+    from inobhut import statistics as st
     from inobhut.config import Paths
     from inobhut.meldungen import fristen, uma_tag
-    from inobhut.report_run import render_all_other_reports, render_index_page, render_months
+    from inobhut.report_run import (
+        render_all_other_reports,
+        render_index_page,
+        render_months,
+    )
 
     paths = Paths(tmp_path / "l", tmp_path / "a", tmp_path / "s", wh.path, tmp_path / "out")
     with wh.connect() as con:

@@ -24,11 +24,10 @@ import inobhut
 from inobhut import config
 from inobhut import statistics as st
 from inobhut.calendar import add_workdays, month_end
-from inobhut.reports import DeliveryStatus, ReportModel, ReportTable
+from inobhut.reports import DeliveryStatus, ReportModel, ReportTable, texts
 from inobhut.reports.common import office_label
 from inobhut.reports.fmt import fmt_date
 from inobhut.reports.model import status_created_at
-from inobhut.reports import texts
 
 KIND = "fristenliste"
 VERSPAETET = "verspätet gemeldet"

@@ -28,8 +28,8 @@ def write_output(model: ReportModel, tidy: pd.DataFrame, base: Path, *, archive:
     files.append(write_csv(tidy, base.with_name(base.name + ".csv")))
     if archive is not None:
         audit.record_many(archive, [
-            dict(ereignis="ausgabe", lauf=lauf, ags=ags, monat=monat, datei=_shown(p), sha256=sha256_file(p),
-                 detail={"art": model.kind, "zeilen": int(len(tidy))})
+            {"ereignis": "ausgabe", "lauf": lauf, "ags": ags, "monat": monat, "datei": _shown(p),
+             "sha256": sha256_file(p), "detail": {"art": model.kind, "zeilen": len(tidy)}}
             for p in files])
     return files
 

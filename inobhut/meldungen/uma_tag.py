@@ -23,11 +23,10 @@ import inobhut
 from inobhut import config
 from inobhut import statistics as st
 from inobhut.calendar import month_end, month_key, previous_workday, workdays
-from inobhut.reports import DeliveryStatus, ReportModel, ReportTable
+from inobhut.reports import DeliveryStatus, ReportModel, ReportTable, texts
 from inobhut.reports.common import network_label, office_label
 from inobhut.reports.fmt import fmt_date
 from inobhut.reports.model import in_force, status_created_at
-from inobhut.reports import texts
 from inobhut.tables import Col, TableDef, table
 
 KIND = "uma_tagesmeldung"
