@@ -11,6 +11,10 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no telemetry may leave
 
 import dagster as dg  # noqa: E402
 
+from pipelines import sqlite_tuning  # noqa: E402
+
+sqlite_tuning.install()  # no fsync per Dagster event on the SQLite instance (see the module)
+
 from assets.raw.intake import intake  # noqa: E402
 from assets.reports.reports import index_and_manifest, monthly_reports  # noqa: E402
 from assets.statistics.tables import monthly_tables, tidy_tables  # noqa: E402
