@@ -366,6 +366,7 @@ def main() -> None:
     ap.add_argument("skalen", nargs="+", choices=[*SCALES, "vergleich"])
     ap.add_argument("--work", type=Path, default=None, help="Arbeitsverzeichnis (Vorgabe: temporär)")
     ap.add_argument("--json", type=Path, default=None, help="Ergebnisse zusätzlich als JSON hierhin")
+    ap.add_argument("--docs", action="store_true", help="die Messwerte in docs/leistung.md eintragen")
     args = ap.parse_args()
     base = args.work or Path(tempfile.mkdtemp(prefix="inobhut-skalen-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -384,6 +385,68 @@ def main() -> None:
         print(json.dumps(r, ensure_ascii=False, indent=1), flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.docs:
+        write_docs(results, ROOT / "docs" / "leistung.md")
+
+
+TARGETS = {"S": "< 20 s", "M": "< 120 s, Spitze < 1 GB", "L": "< 8 min, Spitze < 2 GB",
+           "XL": "< 10 min, Spitze < 4 GB"}
+BEGIN, END = "<!-- messwerte:anfang (bench/bench_scales.py --docs) -->", "<!-- messwerte:ende -->"
+
+
+def _de(x, digits: int = 1) -> str:
+    if x is None:
+        return "–"
+    return f"{x:,.{digits}f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def write_docs(results: dict, page: Path) -> None:
+    """Replace the block between the markers in docs/leistung.md by the measured figures."""
+    lines = [BEGIN, "", f"Gemessen am {results['zeit']} auf: {results['rechner']}.", ""]
+    if results["skalen"]:
+        lines += ["| Skala | Dateien | Zeilen | Dauer | Spitze | Dateien/s | Zeilen/s | Boden | Verhältnis zum Boden | Ziel |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+        for r in results["skalen"]:
+            lauf = r["lauf"]
+            lines.append(f"| {r['skala']} ({r['monate']} Monate × {r['jugendaemter']} Ämter) | {r['dateien']:,} | {r['zeilen']:,} "
+                         f"| {_de(lauf['sekunden'])} s | {_de(lauf['spitze_mb'], 0)} MB | {_de(r['dateien_je_s'])} "
+                         f"| {_de(r['zeilen_je_s'], 0)} | {_de(r['boden']['sekunden'], 2)} s | {_de(r['verhaeltnis_zum_boden'])}× "
+                         f"| {TARGETS.get(r['skala'], '')} |".replace(",", "."))
+            for extra, label, target in (("wiederholung", "unveränderte Wiederholung", "< 10 % von M"),
+                                         ("inkrement", "ein neuer Monat nach L", "≤ 1,3 × S")):
+                if extra in r:
+                    lines.append(f"| {label} | | | {_de(r[extra]['sekunden'])} s | {_de(r[extra]['spitze_mb'], 0)} MB "
+                                 f"| | | | | {target} |")
+        lines += ["", "Je Stufe (Sekunden / Spitzenspeicher in MB; Dagsters Buchführung allein gemessen):", "",
+                  "| Skala | " + " | ".join(sorted({k for r in results["skalen"] for k in r["lauf"]["stufen"]})) +
+                  " | Ereignisse | Buchführung allein |",
+                  "| --- | " + " | ".join("---:" for _ in sorted({k for r in results["skalen"] for k in r["lauf"]["stufen"]})) +
+                  " | ---: | ---: |"]
+        stages = sorted({k for r in results["skalen"] for k in r["lauf"]["stufen"]})
+        for r in results["skalen"]:
+            st = r["lauf"]["stufen"]
+            cells = [f"{_de(st[k]['sekunden'])} s / {_de(st[k]['spitze_mb'], 0)}" if k in st else "–" for k in stages]
+            lines.append(f"| {r['skala']} | " + " | ".join(cells) + f" | {r['lauf']['ereignisse']:,}".replace(",", ".") +
+                         f" | {_de(r['buchfuehrung_allein_s'])} s |")
+    if "vergleich" in results:
+        v = results["vergleich"]
+        lines += ["", "Vergleiche auf denselben Dateien:", "",
+                  "| Messung | Wert |", "| --- | ---: |"]
+        labels = {"zeilen_je_s_pandera": "massnahmen: Lesen + pandera, Datei für Datei (Zeilen/s)",
+                  "zeilen_je_s_pandera_gebuendelt": "massnahmen: Lesen + pandera gebündelt je Jugendamt (Zeilen/s)",
+                  "zeilen_je_s_pandera_gx": "massnahmen: Lesen + pandera + Great Expectations (Zeilen/s)",
+                  "openpyxl_zeilen_je_s": "XLSX-Blatt lesen mit openpyxl (Zeilen/s)",
+                  "calamine_zeilen_je_s": "XLSX-Blatt lesen mit python-calamine (Zeilen/s)",
+                  "lieferleser_xlsx_openpyxl_zeilen_je_s": "Lieferleser XLSX über openpyxl (Zeilen/s)",
+                  "lieferleser_xlsx_calamine_zeilen_je_s": "Lieferleser XLSX über calamine (Zeilen/s)"}
+        for k, label in labels.items():
+            if k in v:
+                lines.append(f"| {label} | {_de(v[k], 0)} |")
+    lines += ["", END]
+    text = page.read_text(encoding="utf-8") if page.exists() else f"# Leistung\n\n{BEGIN}\n{END}\n"
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    page.write_text(head + "\n".join(lines) + tail, encoding="utf-8")
 
 
 if __name__ == "__main__":
