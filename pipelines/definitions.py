@@ -11,6 +11,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no telemetry may leave
 
 import dagster as dg  # noqa: E402
 
+from assets.raw.fetch import fetch  # noqa: E402
 from assets.raw.intake import intake  # noqa: E402
 from assets.reports.reports import index_and_manifest, monthly_reports  # noqa: E402
 from assets.statistics.tables import monthly_tables, tidy_tables  # noqa: E402
@@ -25,7 +26,7 @@ from pipelines.sensors import landing_sensor  # noqa: E402
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[intake, *build_office_assets(), build_gx_data_docs(), build_monthly_load(), monthly_tables, tidy_tables, monthly_reports, index_and_manifest],
+        assets=[fetch, intake, *build_office_assets(), build_gx_data_docs(), build_monthly_load(), monthly_tables, tidy_tables, monthly_reports, index_and_manifest],
         jobs=[inobhut_job],
         schedules=[nightly],
         sensors=[landing_sensor],

@@ -239,3 +239,36 @@ def test_cli_abrufen_exit_codes(inobhut_env, remote, tmp_path, monkeypatch):
     monkeypatch.setenv("INOBHUT_QUELLEN", str(write_sources(tmp_path, "[jugendamt.08111]\nart = 3\n")))
     r = CliRunner().invoke(main, ["abrufen"])
     assert r.exit_code == 2 and "Quellendatei" in r.output
+
+
+def test_fetch_asset_before_intake_on_a_real_instance(inobhut_env, remote, tmp_path, monkeypatch):
+    import dagster as dg
+
+    from assets.raw.fetch import RAW_FETCH, fetch
+    from assets.raw.intake import RAW_INTAKE, intake as intake_asset
+    from pipelines.resources import InobhutResource
+
+    paths = inobhut_env
+    down = free_port_nobody_listens_on()
+    body = sftp_entry(A, remote) + sftp_entry(B, remote).replace(f"port = {remote.port}", f"port = {down}")
+    monkeypatch.setenv("INOBHUT_QUELLEN", str(write_sources(tmp_path, body)))
+    put(remote, f"{A}_uma_2024-03.csv", b"x;y\n")
+    with dg.instance_for_test() as instance:
+        res = dg.materialize([fetch, intake_asset], instance=instance, resources={"inobhut": InobhutResource.from_env()})
+        assert res.success  # a source that is down does not fail the run: intake still runs
+        meta = res.asset_materializations_for_node("raw__fetch")[0].metadata
+        assert meta["abgerufen"].value == 1 and meta["abgelehnt"].value == 1
+        assert "nicht erreichbar" in meta["einzelheiten"].value
+        assert res.asset_materializations_for_node("raw__intake")[0].metadata["neue_versionen"].value == 1
+        check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            [dg.AssetCheckKey(RAW_FETCH, "quellen")])[dg.AssetCheckKey(RAW_FETCH, "quellen")]
+        ev = check.event.dagster_event.event_specific_data
+        assert not ev.passed and ev.severity == dg.AssetCheckSeverity.WARN and B in ev.metadata["fehlgeschlagen"].value
+        assert list_versions(paths.archive, A)[0].file_name == f"{A}_uma_2024-03.csv"
+        kinds = [(e["ereignis"], e["lauf"]) for e in audit.read(paths.archive)]
+        assert kinds[0] == ("lauf_start", res.run_id)
+        assert ("abgerufen", res.run_id) in kinds and ("abruf_abgelehnt", res.run_id) in kinds
+        # intake alone (e.g. the landing sensor's runs): intake records the run start
+        res2 = dg.materialize([intake_asset], instance=instance, resources={"inobhut": InobhutResource.from_env()},
+                              selection=[RAW_INTAKE])
+        assert ("lauf_start", res2.run_id) in [(e["ereignis"], e["lauf"]) for e in audit.read(paths.archive)]

@@ -151,13 +151,17 @@ async def open_source(src: Source) -> AsyncIterator[FolderSource | SftpSource]:
     except asyncssh.Error as exc:
         raise SourceFailed(f"Verbindung zu {src.host}:{src.port} abgelehnt: {exc.reason}.") from exc
     except OSError as exc:
-        raise SourceFailed(f"Der Server {src.host}:{src.port} ist nicht erreichbar ({exc.strerror or exc}); "
-                           "läuft er, stimmen Name und Port, lässt die Firewall die Verbindung zu?") from exc
+        raise _unreachable(src, exc) from exc
     try:
         async with conn, conn.start_sftp_client() as sftp:
             yield SftpSource(src, sftp)
     except asyncssh.ChannelOpenError as exc:
         raise SourceFailed(f"Der Server {src.host}:{src.port} bietet kein SFTP an ({exc.reason}).") from exc
+
+
+def _unreachable(src: Source, exc: OSError) -> SourceFailed:
+    return SourceFailed(f"Der Server {src.host}:{src.port} ist nicht erreichbar ({exc.strerror or exc}); "
+                        "läuft er, stimmen Name und Port, lässt die Firewall die Verbindung zu?")
 
 
 async def _check_pinned(src: Source):
@@ -186,7 +190,11 @@ async def _server_key_text(src: Source) -> str:
 
     try:
         key = await asyncio.wait_for(asyncssh.get_server_host_key(src.host, src.port), timeout=src.zeitlimit_sekunden)
-    except (OSError, asyncio.TimeoutError, asyncssh.Error) as exc:
+    except (asyncio.TimeoutError, TimeoutError) as exc:
+        raise SourceFailed(f"Der Server {src.host}:{src.port} antwortet nicht innerhalb von {src.zeitlimit_sekunden:g} s.") from exc
+    except OSError as exc:
+        raise _unreachable(src, exc) from exc
+    except asyncssh.Error as exc:
         return f"(Schlüssel nicht abrufbar: {exc})"
     if key is None:
         return "(kein Schlüssel)"
