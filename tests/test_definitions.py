@@ -34,7 +34,7 @@ def test_definitions_shape():
             assert node.backfill_policy == dg.BackfillPolicy.single_run()
     assert defs.resolve_job_def("inobhut") is not None
     assert {s.name for s in defs.schedules} == {"nightly"}
-    assert {s.name for s in defs.sensors} == {"landing_sensor"}
+    assert {s.name for s in defs.sensors} == {"landing_sensor", "protokoll_lauf_fehlgeschlagen"}
 
 
 def test_code_location_loads_like_dagster_dev(tmp_path):
