@@ -112,3 +112,42 @@ def test_sync_to_warehouse_is_insert_only_and_idempotent(tmp_path):
     # the warehouse is derived: a rebuilt (empty) warehouse gets the whole journal again
     con2 = duckdb.connect(str(tmp_path / "w2.duckdb"))
     assert audit.sync_to_warehouse(con2, a) == 3
+
+
+def test_verdicts_confirmations_and_versions_in_force_are_recorded(inobhut_env):
+    """processing records a verdict per (re)validated version and a confirmation when it takes
+    effect (rule ids and counts, never the confirmed Fallnummer); load records what it puts in force."""
+    from inobhut import archive
+    from inobhut.confirmations import add_confirmation
+    from inobhut.config import office_keys
+    from inobhut.load import load_month
+    from inobhut.processing import validate_office_months
+    from inobhut.warehouse import Warehouse
+    from tests.bad_input.builders import massnahme, write_csv
+
+    paths = inobhut_env
+    (paths.landing / "08335").mkdir()
+    rows = [massnahme(Fallnummer="LANG-1", Beginn="01.01.2024"), massnahme(Fallnummer="KURZ-2")]
+    write_csv(paths.landing / "08335" / "08335_massnahmen_2025-03.csv", "massnahmen", rows)
+    archive.intake(paths.landing, paths.archive, set(office_keys()))
+    key = b"test-schluessel"
+    with audit.lauf("lauf-1"):
+        validate_office_months(paths, "08335", ["2025-03"], key, data_docs=False)
+    wh = Warehouse(paths.warehouse)
+    load_month(paths, wh, "2025-03")
+    add_confirmation(paths.landing, "08335", dataset="massnahmen", month="2025-03", rule="Z101",
+                     schluessel="LANG-1", grund="Clearing dauert wegen Gutachten an")
+    validate_office_months(paths, "08335", ["2025-03"], key, data_docs=False)
+    validate_office_months(paths, "08335", ["2025-03"], key, data_docs=False)  # nothing new: no events
+    ev = [(e["ereignis"], e["lauf"], e["ags"], e["dataset"], e["monat"], e["version"], json.loads(e["detail"]))
+          for e in audit.read(paths.archive)]
+    urteil = [e for e in ev if e[0] == "urteil"]
+    assert [(e[1], e[6]["ergebnis"], e[6]["hinweise"]) for e in urteil] == \
+        [("lauf-1", "angenommen mit Hinweisen", 1), (None, "angenommen", 0)]
+    assert ("in_kraft", None, "08335", "massnahmen", "2025-03", 1, {"vorher": None}) in ev
+    conf = [e for e in ev if e[0] == "bestaetigung"]
+    assert conf == [("bestaetigung", None, "08335", "massnahmen", "2025-03", 1,
+                     {"bestaetigte_hinweise": 1, "neu": 1, "regeln": ["Z101"]})]
+    assert "LANG-1" not in audit.journal_path(paths.archive).read_text(encoding="utf-8")
+    with wh.connect() as con:  # mirrored at load time
+        assert con.execute("SELECT ereignis FROM audit ORDER BY seq").fetchall()[:2] == [("urteil",), ("in_kraft",)]
