@@ -151,3 +151,27 @@ def test_verdicts_confirmations_and_versions_in_force_are_recorded(inobhut_env):
     assert "LANG-1" not in audit.journal_path(paths.archive).read_text(encoding="utf-8")
     with wh.connect() as con:  # mirrored at load time
         assert con.execute("SELECT ereignis FROM audit ORDER BY seq").fetchall()[:2] == [("urteil",), ("in_kraft",)]
+
+
+def test_documented_analyst_queries_run(tmp_path):
+    import re
+
+    a = tmp_path / "archive"
+    audit.record(a, "lauf_start", lauf="r1")
+    audit.record(a, "abgerufen", lauf="r1", ags="08111", datei="08111/08111_massnahmen_2025-03.csv", sha256="d" * 64)
+    audit.record(a, "urteil", lauf="r1", ags="08111", dataset="massnahmen", monat="2025-03", version=1,
+                 detail={"ergebnis": "angenommen"})
+    audit.record(a, "abruf_abgelehnt", lauf="r1", ags="08115", detail={"grund": "nicht erreichbar"})
+    audit.record(a, "ausgabe", lauf="r1", datei="berichte/index.html", sha256="e" * 64)
+    audit.record(a, "lauf_ende", lauf="r1", detail={"ergebnis": "erfolgreich"})
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    audit.sync_to_warehouse(con, a)
+    text = (Path(__file__).parent.parent / "docs" / "betrieb.md").read_text(encoding="utf-8")
+    block = re.search(r"```sql\n(.*?)```", text, re.S).group(1)
+    queries = [q.strip() for q in block.split(";") if q.strip()]
+    assert len(queries) == 5
+    results = [con.execute(q).fetchall() for q in queries]
+    assert len(results[0]) == 2  # fetch and verdict of that delivery
+    assert [r[4] for r in results[2]] == ["erfolgreich"]
+    assert results[3] == [(results[3][0][0], "e" * 64)]
+    assert [r[1:] for r in results[4]] == [("08115", None, "nicht erreichbar")]

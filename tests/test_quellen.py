@@ -272,3 +272,13 @@ def test_fetch_asset_before_intake_on_a_real_instance(inobhut_env, remote, tmp_p
         res2 = dg.materialize([intake_asset], instance=instance, resources={"inobhut": InobhutResource.from_env()},
                               selection=[RAW_INTAKE])
         assert ("lauf_start", res2.run_id) in [(e["ereignis"], e["lauf"]) for e in audit.read(paths.archive)]
+
+
+def test_the_documented_example_is_a_valid_sources_file(tmp_path):
+    import re
+
+    text = (Path(__file__).parent.parent / "docs" / "quellen.md").read_text(encoding="utf-8")
+    example = re.search(r"```toml\n(.*?)```", text, re.S).group(1)
+    sources = load_sources(write_sources(tmp_path, example), MEMBERS)
+    assert [sources[a].art for a in MEMBERS] == ["sftp", "sftp", "ordner"]
+    assert sources[B].port == 2222 and sources[C].loeschen_nach_abruf and not sources[A].loeschen_nach_abruf
