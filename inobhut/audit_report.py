@@ -53,6 +53,7 @@ def build_protokoll(counts: pd.DataFrame, runs: pd.DataFrame, verbund: str, mont
     """The report model of one network and month (``counts``/``runs``: results of the SQL above)."""
     from inobhut.reports import ReportModel, ReportTable
     from inobhut.reports.common import network_label, office_label
+    from inobhut.reports import texts
     from inobhut.reports.fmt import fmt_month
 
     offices = config.network_offices(verbund)
@@ -83,8 +84,9 @@ def build_protokoll(counts: pd.DataFrame, runs: pd.DataFrame, verbund: str, mont
         audience="Landesebene", disclosure_method="keine",
         disclosure_note="Das Protokoll enthält keine Fallzahlen und keine Falldaten, nur Verarbeitungsereignisse; "
                         "eine Geheimhaltung ist daher nicht nötig.",
-        data_status=[], product_version=inobhut.__version__, created_at=created, source="inobhut, Prüfpfad",
-        contact="", tables=tables, period_key=month, scope_key=verbund, network=verbund,
+        data_status=[], product_version=inobhut.__version__, created_at=created,
+        source="Prüfpfad von inobhut (Journal beim Archiv, Tabelle audit im Data Warehouse)",
+        contact=config.settings().get("berichte", {}).get("kontakt") or texts.CONTACT_DEFAULT, tables=tables, period_key=month, scope_key=verbund, network=verbund,
         data_status_note="Stand: letztes Ereignis des Monats. Nicht byte-reproduzierbar (enthält echte Zeitpunkte).",
     )
 
@@ -109,5 +111,6 @@ def write_audit_reports(paths: Paths, wh: Warehouse) -> list[Path]:
             if m not in months[-2:] and base.with_name(base.name + ".html").exists():
                 continue  # a month before last gets no new events any more
             base.parent.mkdir(parents=True, exist_ok=True)
-            written += render_report(build_protokoll(counts, runs, v, m, pd.Timestamp(last).to_pydatetime()), base)
+            created = pd.Timestamp(last).tz_localize("UTC").tz_convert(BERLIN).tz_localize(None).to_pydatetime()
+            written += render_report(build_protokoll(counts, runs, v, m, created), base)
     return written
