@@ -37,6 +37,10 @@ class SftpTestServer:
         return self
 
     def stop(self) -> None:
+        """Stop listening and end the event loop (a second call does nothing)."""
+        if not self._thread.is_alive():
+            return
+
         async def _close():
             self._acceptor.close()
             await self._acceptor.wait_closed()

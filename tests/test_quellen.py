@@ -190,15 +190,20 @@ def test_unknown_host_key_is_refused_before_login(inobhut_env, remote, tmp_path)
 
 def test_changed_host_key_is_refused_before_login(inobhut_env, remote, tmp_path):
     paths = inobhut_env
+    sources = load_sources(write_sources(tmp_path, sftp_entry(A, remote)), MEMBERS)
     put(remote, f"{A}_uma_2024-03.csv", b"x")
-    old = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode().split()
-    pin = f"[127.0.0.1]:{remote.port} {old[0]} {old[1]}"
-    s = fetch_all(paths, sources=load_sources(write_sources(tmp_path, sftp_entry(A, remote, pin=pin)), MEMBERS))
+    assert fetch_all(paths, sources=sources).count("abgerufen") == 1
+    # the same address now answers with another host key (server replaced, or someone in between)
+    remote.stop()
+    put(remote, f"{A}_uma_2024-04.csv", b"y")
+    with SftpTestServer(remote.root, port=remote.port) as impostor:
+        s = fetch_all(paths, sources=sources)
+        assert impostor.logins == 0  # no password was sent to it
     msg = s.offices[0].fehler
     assert "stimmt NICHT mit dem hinterlegten überein (geändert)" in msg and "Man-in-the-Middle" in msg
-    assert remote.host_key.get_fingerprint("sha256") in msg
-    assert remote.logins == 0
-    assert not (paths.landing / A).exists()
+    assert impostor.host_key.get_fingerprint("sha256") in msg and remote.host_key.get_fingerprint("sha256") in msg
+    assert sorted(p.name for p in (paths.landing / A).iterdir()) == [f"{A}_uma_2024-03.csv"]
+    assert "geändert" in events(paths, "abruf_abgelehnt")[-1]["detail"]
 
 
 def test_server_down_does_not_stop_the_other_offices(inobhut_env, remote, tmp_path):

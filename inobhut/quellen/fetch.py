@@ -152,7 +152,10 @@ async def _fetch(paths: Paths, src: Source, res: OfficeResult, lauf: str | None)
         for rf in listing:
             entry = state.get(rf.name)
             if entry and entry["groesse"] == rf.size and entry["mtime"] == rf.mtime:
-                res.dateien.append(FileOutcome(rf.name, "unveraendert", "bereits abgerufen", entry["sha256"], rf.size))
+                grund = "bereits abgerufen"
+                if src.loeschen_nach_abruf:  # an earlier deletion at the source failed: try again
+                    grund += await _remove(source, rf.name)
+                res.dateien.append(FileOutcome(rf.name, "unveraendert", grund, entry["sha256"], rf.size))
                 continue
             tmp_dir.mkdir(parents=True, exist_ok=True)
             target_dir.mkdir(parents=True, exist_ok=True)
@@ -192,7 +195,8 @@ async def _fetch_file(paths, src, source, rf: RemoteFile, entry, state, tmp_dir:
         tmp.unlink()  # only the time stamp changed, or the copy is there already
         state[rf.name] = {**record, "abgerufen_um": (entry or {}).get("abgerufen_um", record["abgerufen_um"])}
         _write_state(paths.archive, src.ags, state)
-        return FileOutcome(rf.name, "unveraendert", "Inhalt unverändert", digest, rf.size)
+        grund = "Inhalt unverändert" + (await _remove(source, rf.name) if src.loeschen_nach_abruf else "")
+        return FileOutcome(rf.name, "unveraendert", grund, digest, rf.size)
     if target.exists() and not _archived(paths.archive, src.ags, target):
         tmp.unlink()  # replacing it now would lose a delivered version that intake has not archived yet
         return FileOutcome(rf.name, "zurueckgestellt", "Die vorige Fassung in der Eingangsablage ist noch nicht "
@@ -205,12 +209,18 @@ async def _fetch_file(paths, src, source, rf: RemoteFile, entry, state, tmp_dir:
     _write_state(paths.archive, src.ags, state)
     grund = "Korrektur (geänderte Datei)" if entry else "neu"
     if src.loeschen_nach_abruf:
-        try:
-            await source.remove(rf.name)
-            grund += ", an der Quelle gelöscht"
-        except Exception as exc:  # noqa: BLE001 - the copy is safe; deleting is a courtesy
-            grund += f", Löschen an der Quelle fehlgeschlagen ({exc})"
+        grund += await _remove(source, rf.name)
     return FileOutcome(rf.name, "abgerufen", grund, digest, rf.size)
+
+
+async def _remove(source, name: str) -> str:
+    """Delete a fetched file at the source (only with ``loeschen_nach_abruf``); never raises:
+    the copy is safe, deleting is a courtesy that the next run retries."""
+    try:
+        await source.remove(name)
+        return ", an der Quelle gelöscht"
+    except Exception as exc:  # noqa: BLE001
+        return f", Löschen an der Quelle fehlgeschlagen ({exc}); nächster Versuch beim nächsten Lauf"
 
 
 def _archived(archive: Path, ags: str, target: Path) -> bool:
