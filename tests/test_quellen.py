@@ -287,3 +287,17 @@ def test_the_documented_example_is_a_valid_sources_file(tmp_path):
     sources = load_sources(write_sources(tmp_path, example), MEMBERS)
     assert [sources[a].art for a in MEMBERS] == ["sftp", "sftp", "ordner"]
     assert sources[B].port == 2222 and sources[C].loeschen_nach_abruf and not sources[A].loeschen_nach_abruf
+
+
+def test_a_run_that_died_after_the_rename_is_completed_without_a_second_copy(inobhut_env, remote, tmp_path):
+    paths = inobhut_env
+    sources = load_sources(write_sources(tmp_path, sftp_entry(A, remote)), MEMBERS)
+    put(remote, f"{A}_uma_2024-03.csv", b"x;y\n")
+    # as if the previous run had renamed the file into the landing zone and died before the state
+    (paths.landing / A).mkdir(parents=True)
+    (paths.landing / A / f"{A}_uma_2024-03.csv").write_bytes(b"x;y\n")
+    s = fetch_all(paths, sources=sources)
+    assert [f.status for f in s.offices[0].dateien] == ["unveraendert"]
+    assert read_state(paths.archive, A)[f"{A}_uma_2024-03.csv"]["sha256"] == events(paths, "abgerufen")[0]["sha256"]
+    assert '"nachgetragen": true' in events(paths, "abgerufen")[0]["detail"]
+    assert fetch_all(paths, sources=sources).count("unveraendert") == 1 and len(events(paths, "abgerufen")) == 1

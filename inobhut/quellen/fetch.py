@@ -193,6 +193,9 @@ async def _fetch_file(paths, src, source, rf: RemoteFile, entry, state, tmp_dir:
               "abgerufen_um": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     if entry and entry["sha256"] == digest or target.exists() and sha256_file(target) == digest:
         tmp.unlink()  # only the time stamp changed, or the copy is there already
+        if not (entry and entry["sha256"] == digest):  # a run that died after the rename: record it now
+            audit.record(paths.archive, "abgerufen", lauf=lauf, ags=src.ags, datei=f"{src.ags}/{rf.name}", sha256=digest,
+                         detail={"quelle": src.label, "bytes": rf.size, "korrektur": bool(entry), "nachgetragen": True})
         state[rf.name] = {**record, "abgerufen_um": (entry or {}).get("abgerufen_um", record["abgerufen_um"])}
         _write_state(paths.archive, src.ags, state)
         grund = "Inhalt unverändert" + (await _remove(source, rf.name) if src.loeschen_nach_abruf else "")
