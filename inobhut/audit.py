@@ -62,7 +62,7 @@ def journal_path(archive: Path) -> Path:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 _LAUF: contextvars.ContextVar[str | None] = contextvars.ContextVar("inobhut_audit_lauf", default=None)

@@ -51,9 +51,8 @@ def _local(ts) -> str:
 
 def build_protokoll(counts: pd.DataFrame, runs: pd.DataFrame, verbund: str, month: str, created: dt.datetime):
     """The report model of one network and month (``counts``/``runs``: results of the SQL above)."""
-    from inobhut.reports import ReportModel, ReportTable
+    from inobhut.reports import ReportModel, ReportTable, texts
     from inobhut.reports.common import network_label, office_label
-    from inobhut.reports import texts
     from inobhut.reports.fmt import fmt_month
 
     offices = config.network_offices(verbund)

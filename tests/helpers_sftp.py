@@ -30,7 +30,7 @@ class SftpTestServer:
         self._acceptor = None
 
     # ---- lifecycle
-    def start(self) -> "SftpTestServer":
+    def start(self) -> SftpTestServer:
         self._thread.start()
         self._acceptor = asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(30)
         self.port = self._acceptor.get_port()

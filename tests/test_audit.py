@@ -118,8 +118,8 @@ def test_verdicts_confirmations_and_versions_in_force_are_recorded(inobhut_env):
     """processing records a verdict per (re)validated version and a confirmation when it takes
     effect (rule ids and counts, never the confirmed Fallnummer); load records what it puts in force."""
     from inobhut import archive
-    from inobhut.confirmations import add_confirmation
     from inobhut.config import office_keys
+    from inobhut.confirmations import add_confirmation
     from inobhut.load import load_month
     from inobhut.processing import validate_office_months
     from inobhut.warehouse import Warehouse
@@ -167,7 +167,7 @@ def test_documented_analyst_queries_run(tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     audit.sync_to_warehouse(con, a)
     text = (Path(__file__).parent.parent / "docs" / "betrieb.md").read_text(encoding="utf-8")
-    block = re.search(r"```sql\n(.*?)```", text, re.S).group(1)
+    block = re.search(r"```sql\n(.*?)```", text, re.DOTALL).group(1)
     queries = [q.strip() for q in block.split(";") if q.strip()]
     assert len(queries) == 5
     results = [con.execute(q).fetchall() for q in queries]

@@ -250,7 +250,8 @@ def test_fetch_asset_before_intake_on_a_real_instance(inobhut_env, remote, tmp_p
     import dagster as dg
 
     from assets.raw.fetch import RAW_FETCH, fetch
-    from assets.raw.intake import RAW_INTAKE, intake as intake_asset
+    from assets.raw.intake import RAW_INTAKE
+    from assets.raw.intake import intake as intake_asset
     from pipelines.resources import InobhutResource
 
     paths = inobhut_env
@@ -283,7 +284,7 @@ def test_the_documented_example_is_a_valid_sources_file(tmp_path):
     import re
 
     text = (Path(__file__).parent.parent / "docs" / "quellen.md").read_text(encoding="utf-8")
-    example = re.search(r"```toml\n(.*?)```", text, re.S).group(1)
+    example = re.search(r"```toml\n(.*?)```", text, re.DOTALL).group(1)
     sources = load_sources(write_sources(tmp_path, example), MEMBERS)
     assert [sources[a].art for a in MEMBERS] == ["sftp", "sftp", "ordner"]
     assert sources[B].port == 2222 and sources[C].loeschen_nach_abruf and not sources[A].loeschen_nach_abruf

@@ -3,10 +3,10 @@
 
 import dagster as dg
 
-from inobhut.archive import intake as archive_intake
-from inobhut.config import office_keys
 from assets.raw.fetch import RAW_FETCH, record_run_start
 from inobhut import audit
+from inobhut.archive import intake as archive_intake
+from inobhut.config import office_keys
 from pipelines.resources import InobhutResource
 
 RAW_INTAKE = dg.AssetKey(["raw", "intake"])

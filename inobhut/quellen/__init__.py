@@ -10,4 +10,4 @@ the files (``inobhut.archive`` takes over from the landing zone).
 from inobhut.quellen.config import QuellenError, Source, load_sources
 from inobhut.quellen.fetch import FetchSummary, OfficeResult, fetch_all
 
-__all__ = ["QuellenError", "Source", "load_sources", "FetchSummary", "OfficeResult", "fetch_all"]
+__all__ = ["FetchSummary", "OfficeResult", "QuellenError", "Source", "fetch_all", "load_sources"]

@@ -190,7 +190,7 @@ async def _fetch_file(paths, src, source, rf: RemoteFile, entry, state, tmp_dir:
                            f"meldet {rf.size} Bytes. Nichts übernommen; der nächste Lauf versucht es erneut.", digest, n)
     target = target_dir / rf.name
     record = {"groesse": rf.size, "mtime": rf.mtime, "sha256": digest,
-              "abgerufen_um": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+              "abgerufen_um": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     if entry and entry["sha256"] == digest or target.exists() and sha256_file(target) == digest:
         tmp.unlink()  # only the time stamp changed, or the copy is there already
         if not (entry and entry["sha256"] == digest):  # a run that died after the rename: record it now

@@ -146,7 +146,7 @@ async def open_source(src: Source) -> AsyncIterator[FolderSource | SftpSource]:
         how = "Schlüsseldatei" if key and not password else ("Schlüsseldatei bzw. Passwort" if key else "Passwort")
         raise SourceFailed(f"Anmeldung als „{src.benutzer}“ an {src.host}:{src.port} abgelehnt: {how} prüfen "
                            "(Passwort abgelaufen oder Schlüssel nicht freigeschaltet? beim Jugendamt nachfragen).") from exc
-    except (asyncio.TimeoutError, TimeoutError) as exc:
+    except TimeoutError as exc:
         raise SourceFailed(f"Der Server {src.host}:{src.port} antwortet nicht innerhalb von {src.zeitlimit_sekunden:g} s.") from exc
     except asyncssh.Error as exc:
         raise SourceFailed(f"Verbindung zu {src.host}:{src.port} abgelehnt: {exc.reason}.") from exc
@@ -190,7 +190,7 @@ async def _server_key_text(src: Source) -> str:
 
     try:
         key = await asyncio.wait_for(asyncssh.get_server_host_key(src.host, src.port), timeout=src.zeitlimit_sekunden)
-    except (asyncio.TimeoutError, TimeoutError) as exc:
+    except TimeoutError as exc:
         raise SourceFailed(f"Der Server {src.host}:{src.port} antwortet nicht innerhalb von {src.zeitlimit_sekunden:g} s.") from exc
     except OSError as exc:
         raise _unreachable(src, exc) from exc
