@@ -18,9 +18,10 @@ from assets.statistics.tables import monthly_tables, tidy_tables  # noqa: E402
 from assets.validated.data_docs import build_gx_data_docs  # noqa: E402
 from assets.validated.offices import build_office_assets  # noqa: E402
 from assets.warehouse.monthly_load import build_monthly_load  # noqa: E402
-from pipelines.audit_sensors import audit_run_failure  # noqa: E402
+from pipelines.audit_sensors import audit_run_failure, audit_run_success  # noqa: E402
 from pipelines.jobs import inobhut_job  # noqa: E402
 from pipelines.resources import InobhutResource  # noqa: E402
+from pipelines.schedule_abruf import abruf, abruf_job  # noqa: E402
 from pipelines.schedules import nightly  # noqa: E402
 from pipelines.sensors import landing_sensor  # noqa: E402
 
@@ -28,9 +29,9 @@ from pipelines.sensors import landing_sensor  # noqa: E402
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[fetch, intake, *build_office_assets(), build_gx_data_docs(), build_monthly_load(), monthly_tables, tidy_tables, monthly_reports, index_and_manifest],
-        jobs=[inobhut_job],
-        schedules=[nightly],
-        sensors=[landing_sensor, audit_run_failure],
+        jobs=[inobhut_job, abruf_job],
+        schedules=[nightly, abruf],
+        sensors=[landing_sensor, audit_run_failure, audit_run_success],
         resources={"inobhut": InobhutResource.from_env()},
     )
 

@@ -33,8 +33,8 @@ def test_definitions_shape():
             assert node.partitions_def.get_partition_keys()[0] == "2020-01"
             assert node.backfill_policy == dg.BackfillPolicy.single_run()
     assert defs.resolve_job_def("inobhut") is not None
-    assert {s.name for s in defs.schedules} == {"nightly"}
-    assert {s.name for s in defs.sensors} == {"landing_sensor", "protokoll_lauf_fehlgeschlagen"}
+    assert {s.name for s in defs.schedules} == {"nightly", "abruf"}
+    assert {s.name for s in defs.sensors} == {"landing_sensor", "protokoll_lauf_fehlgeschlagen", "protokoll_lauf_beendet"}
 
 
 def test_code_location_loads_like_dagster_dev(tmp_path):

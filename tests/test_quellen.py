@@ -3,6 +3,7 @@ loopback (asyncssh, tests/helpers_sftp.py) and a real folder."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -302,3 +303,48 @@ def test_a_run_that_died_after_the_rename_is_completed_without_a_second_copy(ino
     assert read_state(paths.archive, A)[f"{A}_uma_2024-03.csv"]["sha256"] == events(paths, "abgerufen")[0]["sha256"]
     assert '"nachgetragen": true' in events(paths, "abgerufen")[0]["detail"]
     assert fetch_all(paths, sources=sources).count("unveraendert") == 1 and len(events(paths, "abgerufen")) == 1
+
+
+def test_abruf_schedule_runs_the_fetch_alone_and_the_run_status_sensors_record_run_ends(inobhut_env, remote, tmp_path, monkeypatch):
+    import dagster as dg
+
+    from pipelines.audit_sensors import audit_run_failure, audit_run_success
+    from pipelines.definitions import build_definitions
+    from pipelines.schedule_abruf import abruf
+
+    paths = inobhut_env
+    with dg.instance_for_test() as instance:
+        # no source configured: nothing to schedule
+        monkeypatch.delenv("INOBHUT_QUELLEN", raising=False)
+        assert isinstance(abruf(dg.build_schedule_context(instance=instance)), dg.SkipReason)
+        monkeypatch.setenv("INOBHUT_QUELLEN", str(write_sources(tmp_path, sftp_entry(A, remote))))
+        put(remote, f"{A}_uma_2024-03.csv", b"x;y\n")
+        req = abruf(dg.build_schedule_context(instance=instance))
+        assert isinstance(req, dg.RunRequest)
+        job = build_definitions().resolve_job_def("abruf")
+        res = job.execute_in_process(instance=instance, tags=req.tags)
+        assert res.success
+        assert (paths.landing / A / f"{A}_uma_2024-03.csv").exists()  # pending now for "nightly"
+        assert not list_versions(paths.archive)  # intake is the nightly run's job
+        mine = [(e["ereignis"], json.loads(e["detail"]).get("ergebnis") if e["detail"] else None)
+                for e in audit.read(paths.archive) if e["lauf"] == res.run_id]
+        assert mine[0][0] == "lauf_start" and mine[-1] == ("lauf_ende", "erfolgreich") and len([m for m in mine if m[0] == "lauf_ende"]) == 1
+        # the daemon's success sensor adds nothing to a run that recorded its end ...
+        run = instance.get_run_by_id(res.run_id)
+        success = next(e for e in res.all_events if e.event_type_value == "PIPELINE_SUCCESS" or e.event_type_value == "RUN_SUCCESS")
+        audit_run_success(dg.build_run_status_sensor_context(sensor_name="protokoll_lauf_beendet", dagster_event=success,
+                                                             dagster_instance=instance, dagster_run=run))
+        assert [e["ereignis"] for e in audit.read(paths.archive) if e["lauf"] == res.run_id].count("lauf_ende") == 1
+
+        # ... and records the end of a failed run
+        @dg.op
+        def kaputt():
+            raise RuntimeError("absichtlich")
+
+        failed = dg.GraphDefinition("kaputt", node_defs=[kaputt]).to_job().execute_in_process(instance=instance, raise_on_error=False)
+        fail_ev = next(e for e in failed.all_events if e.event_type_value in ("PIPELINE_FAILURE", "RUN_FAILURE"))
+        ctx = dg.build_run_status_sensor_context(sensor_name="protokoll_lauf_fehlgeschlagen", dagster_event=fail_ev,
+                                                 dagster_instance=instance, dagster_run=instance.get_run_by_id(failed.run_id))
+        audit_run_failure(ctx.for_run_failure())
+        end = [e for e in audit.read(paths.archive) if e["lauf"] == failed.run_id]
+        assert [e["ereignis"] for e in end] == ["lauf_ende"] and json.loads(end[0]["detail"])["ergebnis"] == "fehlgeschlagen"

@@ -14,6 +14,7 @@ from inobhut.quellen import QuellenError, fetch_all, load_sources
 from pipelines.resources import InobhutResource
 
 RAW_FETCH = dg.AssetKey(["raw", "fetch"])
+FETCH_ONLY_JOB = "abruf"  # pipelines/schedule_abruf.py
 
 
 def record_run_start(context: dg.AssetExecutionContext, archive) -> None:
@@ -48,6 +49,9 @@ def fetch(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.Mat
             check_results=[dg.AssetCheckResult(check_name="quellen", passed=False, severity=dg.AssetCheckSeverity.ERROR,
                                                description=str(exc))])
     summary = fetch_all(paths, sources=sources, lauf=context.run_id)
+    if context.run.job_name == FETCH_ONLY_JOB or context.run.asset_selection == {RAW_FETCH}:  # a fetch-only run ends here
+        audit.record_once(paths.archive, "lauf_ende", lauf=context.run_id,
+                          detail={"ergebnis": "erfolgreich" if not summary.failed else "erfolgreich, Quellen fehlgeschlagen"})
     rows = []
     for o in summary.offices:
         if o.fehler:
