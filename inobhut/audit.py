@@ -115,7 +115,8 @@ def _append(archive: Path, events: Iterable[dict], once: bool) -> list[dict]:
     path.parent.mkdir(parents=True, exist_ok=True)
     out = []
     with FileLock(str(path) + ".lock", timeout=600):
-        if once and any(e.get("ereignis") == events[0]["ereignis"] and e.get("lauf") == events[0]["lauf"] for e in read(archive)):
+        if once and any(e.get("ereignis") == events[0]["ereignis"] and e.get("lauf") == events[0]["lauf"]
+                        for e in _tail_events(path, ONCE_WINDOW)):
             return []
         seq = _last_seq(path)
         lines = []
@@ -130,6 +131,30 @@ def _append(archive: Path, events: Iterable[dict], once: bool) -> list[dict]:
             fh.write("".join(lines))
             fh.flush()
             os.fsync(fh.fileno())
+    return out
+
+
+# record_once looks this far back: a run's start and end are recorded within the run or seconds
+# after it, so a long history is never read in full
+ONCE_WINDOW = 32 << 20
+
+
+def _tail_events(path: Path, window: int) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - window))
+        lines = fh.read().split(b"\n")
+    if size > window:
+        lines = lines[1:]  # the first piece may start mid-line
+    out = []
+    for line in lines[:-1]:
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
     return out
 
 

@@ -58,7 +58,7 @@ def test_sequence_continues_after_a_line_longer_than_the_tail_window(tmp_path):
     assert [e["seq"] for e in audit.read(a)] == [1, 2, 3]
 
 
-def test_lauf_context_and_record_once(tmp_path):
+def test_lauf_context_and_record_once(tmp_path, monkeypatch):
     a = tmp_path / "archive"
     with audit.lauf("run-7"):
         audit.record(a, "urteil", ags="08111")
@@ -69,6 +69,10 @@ def test_lauf_context_and_record_once(tmp_path):
     assert audit.record_once(a, "lauf_ende", lauf="run-7", detail={"ergebnis": "fehlgeschlagen"}) is None
     assert audit.record_once(a, "lauf_ende", lauf="run-8") is not None
     assert [e["lauf"] for e in audit.read(a) if e["ereignis"] == "lauf_ende"] == ["run-7", "run-8"]
+    # only the journal's tail is searched (a run's start and end are recent)
+    monkeypatch.setattr(audit, "ONCE_WINDOW", 400)
+    audit.record_many(a, [dict(ereignis="ausgabe", datei=f"berichte/{i}.html") for i in range(5)])
+    assert audit.record_once(a, "lauf_ende", lauf="run-8") is not None
 
 
 def _writer(args):
