@@ -123,6 +123,7 @@ async def open_source(src: Source) -> AsyncIterator[FolderSource | SftpSource]:
         raise QuellenError(f"Jugendamt {src.ags}: die Quelle „{src.art}“ wird nicht abgerufen.")
     import asyncssh
 
+    asyncssh.set_log_level("WARNING")  # no per-connection INFO lines in the run logs
     known = await _check_pinned(src)
     password = src.password()
     key = src.key_file()
