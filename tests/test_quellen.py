@@ -348,3 +348,36 @@ def test_abruf_schedule_runs_the_fetch_alone_and_the_run_status_sensors_record_r
         audit_run_failure(ctx.for_run_failure())
         end = [e for e in audit.read(paths.archive) if e["lauf"] == failed.run_id]
         assert [e["ereignis"] for e in end] == ["lauf_ende"] and json.loads(end[0]["detail"])["ergebnis"] == "fehlgeschlagen"
+
+
+def test_a_full_landing_zone_is_named_as_such_and_leaves_no_partial_file(inobhut_env, remote, tmp_path, monkeypatch):
+    from inobhut.quellen import fetch as fetch_mod
+
+    paths = inobhut_env
+    sources = load_sources(write_sources(tmp_path, sftp_entry(A, remote)), MEMBERS)
+    put(remote, f"{A}_uma_2024-03.csv", b"x;y\n" * 1000)
+
+    class FullDisk:  # the temporary file's writes fail as on a full disk
+        def __init__(self, path, mode):
+            self.fh = open(path, mode)  # noqa: SIM115
+
+        def write(self, block):
+            raise OSError(28, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    monkeypatch.setattr(fetch_mod, "open", FullDisk, raising=False)
+    s = fetch_all(paths, sources=sources)
+    msg = s.offices[0].fehler
+    assert "In die Eingangsablage" in msg and "No space left on device" in msg and "abgebrochen" not in msg
+    assert not any(p.is_file() for p in paths.landing.rglob("*"))  # neither the file nor a .part
+    assert read_state(paths.archive, A) == {}
+    monkeypatch.delattr(fetch_mod, "open")
+    assert fetch_all(paths, sources=sources).count("abgerufen") == 1

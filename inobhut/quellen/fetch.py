@@ -14,6 +14,7 @@ stops the other offices; every fetch and refusal is an audit event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -118,7 +119,7 @@ def fetch_office(paths: Paths, src: Source, *, lauf: str | None = None) -> Offic
     with FileLock(str(lock), timeout=3600):  # two runs at once: the second waits, then finds nothing new
         try:
             asyncio.run(_fetch(paths, src, res, lauf))
-        except (SourceFailed, QuellenError) as exc:
+        except (SourceFailed, QuellenError, LandingWriteError) as exc:
             res.fehler = str(exc)
         except Exception as exc:  # noqa: BLE001 - a transfer broken off, or anything else: never stop the others
             res.fehler = _broken_off(src, exc)
@@ -167,17 +168,22 @@ async def _fetch_file(paths, src, source, rf: RemoteFile, entry, state, tmp_dir:
     tmp = tmp_dir / f"{rf.name}.part"
     h = hashlib.sha256()
     n = 0
-    with open(tmp, "wb") as fh:  # a .part left by a broken-off run is simply overwritten
-
+    with _landing_io(paths, tmp):
+        fh = open(tmp, "wb")  # a .part left by a broken-off run is simply overwritten
+    try:
         def sink(block: bytes) -> None:
             nonlocal n
             h.update(block)
-            fh.write(block)
+            with _landing_io(paths, tmp):
+                fh.write(block)
             n += len(block)
 
         await source.copy_to(rf.name, sink)
-        fh.flush()
-        os.fsync(fh.fileno())
+        with _landing_io(paths, tmp):
+            fh.flush()
+            os.fsync(fh.fileno())
+    finally:
+        fh.close()
     digest = h.hexdigest()
     after = await source.stat(rf.name)
     if (after.size, after.mtime) != (rf.size, rf.mtime):
@@ -204,8 +210,9 @@ async def _fetch_file(paths, src, source, rf: RemoteFile, entry, state, tmp_dir:
         tmp.unlink()  # replacing it now would lose a delivered version that intake has not archived yet
         return FileOutcome(rf.name, "zurueckgestellt", "Die vorige Fassung in der Eingangsablage ist noch nicht "
                            "archiviert; die neue Fassung wird nach dem Eingang beim nächsten Lauf abgerufen.", digest, rf.size)
-    os.replace(tmp, target)
-    _fsync_dir(target_dir)
+    with _landing_io(paths, tmp):
+        os.replace(tmp, target)
+        _fsync_dir(target_dir)
     audit.record(paths.archive, "abgerufen", lauf=lauf, ags=src.ags, datei=f"{src.ags}/{rf.name}", sha256=digest,
                  detail={"quelle": src.label, "bytes": rf.size, "korrektur": bool(entry)})
     state[rf.name] = record
@@ -224,6 +231,24 @@ async def _remove(source, name: str) -> str:
         return ", an der Quelle gelöscht"
     except Exception as exc:  # noqa: BLE001
         return f", Löschen an der Quelle fehlgeschlagen ({exc}); nächster Versuch beim nächsten Lauf"
+
+
+class LandingWriteError(Exception):
+    """Writing into the landing zone failed (German message); the source is not to blame."""
+
+
+@contextlib.contextmanager
+def _landing_io(paths: Paths, tmp: Path):
+    """Local write errors (full disk, no permission) are the landing zone's, not the source's:
+    say so, and leave no temporary file behind."""
+    try:
+        yield
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise LandingWriteError(
+            f"In die Eingangsablage {paths.landing} kann nicht geschrieben werden ({exc.strerror or exc}): "
+            "Speicherplatz und Rechte prüfen. An der Quelle wurde nichts verändert; der nächste Lauf holt die Datei.") from exc
 
 
 def _archived(archive: Path, ags: str, target: Path) -> bool:
