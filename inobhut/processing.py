@@ -225,6 +225,7 @@ def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes
         return forced[(dataset, month)]
 
     writes: list[tuple] = []
+    before_confirmed: dict[tuple[str, str, int], int] = {}
     statuses = []
     for month in months:
         status = OfficeMonthStatus(ags, month)
@@ -254,6 +255,7 @@ def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes
                     )
                     side = _sidecar_data(result, fingerprint(keys))
                     writes.append((paths, v, verdict, result, meta, side))
+                    before_confirmed[(v.dataset, v.month, v.version)] = len((read_sidecar(paths, v) or {}).get("bestaetigt", []))
                     if verdict.accepted:
                         forced[(dataset, month)] = result.frame
                     ds.validated_now = True
@@ -275,7 +277,31 @@ def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes
             status.datasets.append(ds)
         statuses.append(status)
     _parallel(_write_job, writes)
+    _record_verdicts(paths, writes, before_confirmed)
     return statuses, gx_run
+
+
+def _record_verdicts(paths: Paths, writes: list[tuple], before_confirmed: dict) -> None:
+    """Audit events once the staging files are written: the verdict of every (re)validated
+    version, and confirmations that newly took effect (rule ids and counts only, no keys)."""
+    from inobhut import audit
+
+    events = []
+    for _, v, verdict, result, _, side in writes:
+        events.append(dict(ereignis="urteil", ags=v.ags, dataset=v.dataset, monat=v.month, version=v.version, sha256=v.sha256,
+                           detail={"ergebnis": verdict.verdict, "zeilen": verdict.n_rows, "fehler": verdict.n_fehler,
+                                   "hinweise": verdict.n_hinweise, "regelwerk": verdict.rules_version}))
+        confirmed = side.get("bestaetigt", [])
+        new = len(confirmed) - before_confirmed.get((v.dataset, v.month, v.version), 0)
+        if new > 0:
+            events.append(dict(ereignis="bestaetigung", ags=v.ags, dataset=v.dataset, monat=v.month, version=v.version,
+                               detail={"bestaetigte_hinweise": len(confirmed), "neu": new,
+                                       "regeln": sorted({result.findings[i].rule_id for i in confirmed})}))
+    audit.record_many(paths.archive, events)
+
+
+def _prepare_job(job: tuple):
+    from inobhut.validation import prepare
 
 
 MAX_CHUNK = 120  # files per pandera pass: bounds the memory of one batch

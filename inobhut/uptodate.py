@@ -8,7 +8,8 @@ starts a Dagster run and records the state with :func:`record` after a successfu
 every month with deliveries (a partial run, e.g. the sensor's, records nothing). Does not belong here: deciding what a partial run must redo (the assets do that).
 
 The record lives in ``<staging>/.lauf_stand.json`` (internal; only digests, no data). A run is
-skipped only when nothing waits in the landing zone, the fingerprint equals the recorded one,
+skipped only when no office has a source to fetch from (``quellen.toml``), nothing waits in
+the landing zone, the fingerprint equals the recorded one,
 and ``manifest.json`` and every output it lists are present with the recorded checksums.
 """
 
@@ -85,6 +86,15 @@ def _all_validated(paths: Paths) -> bool:
     return True
 
 
+def _has_remote_sources() -> bool:
+    from inobhut.quellen.config import QuellenError, load_sources, sources_file
+
+    try:
+        return sources_file() is not None and any(s.art != "eingang" for s in load_sources().values())
+    except QuellenError:
+        return True
+
+
 def is_up_to_date(paths: Paths, key: bytes) -> bool:
     """True when a run would only reproduce what is there (never raises: any doubt -> False)."""
     from inobhut.archive import pending_files, sha256_file
@@ -97,6 +107,8 @@ def is_up_to_date(paths: Paths, key: bytes) -> bool:
         if sha256_file(manifest) != state.get("manifest_sha256"):
             return False
         if pending_files(paths.landing, paths.archive, set(office_keys())):
+            return False
+        if _has_remote_sources():  # what waits there is only known by fetching: the run fetches
             return False
         if not _all_validated(paths):
             return False

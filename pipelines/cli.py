@@ -330,6 +330,8 @@ def ui(use_demo: bool) -> None:
 from pipelines.cli_meldung import meldung  # noqa: E402  (statutory outputs)
 
 main.add_command(meldung)
+from pipelines.cli_abruf import abrufen  # noqa: E402  (pull deliveries from the offices)
+main.add_command(abrufen)
 
 if __name__ == "__main__":
     main()

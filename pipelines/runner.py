@@ -74,4 +74,8 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
                     info = info.cause
                 err = info.message.strip()
                 break
+    if not result.success:  # a successful run records its end itself (reports/index_and_manifest)
+        from pipelines.audit_sensors import record_run_failure
+
+        record_run_failure(paths.archive, result.run_id, err)
     return RunOutcome(result.success, result.run_id, [first, last], failed, err)

@@ -2,8 +2,9 @@
 
 Belongs here: rendering Landes- and Jugendamtsberichte (May 2024), the network reports
 (Lieferstatus, Platzübersicht, Jahres-, Strategiebericht), the statutory outputs (UMA-Werktagsmeldung
-for a range of Werktage, Fristenliste §42a of an office with a late case), the index page and a
-Prüfbericht of a rejected delivery into a temporary folder -- for checks that look at the files with outside
+for a range of Werktage, Fristenliste §42a of an office with a late case), the index page, the
+Protokoll (audit report) and a Prüfbericht of a rejected delivery into a temporary folder -- for
+checks that look at the files with outside
 tools (W3C Nu Html Checker, LibreOffice). Not here: the checks themselves.
 """
 
@@ -28,6 +29,7 @@ def render_every_kind(tmp: Path) -> list[Path]:
         files += render_all_other_reports(paths, wh)
         files += render_statutory(paths, wh)
         files.append(render_index_page(paths, wh))
+        files += _protokoll(paths, wh)
     files += write_pruefbericht(rejected_result(tmp), META, tmp / "pb")
     return files
 
@@ -48,6 +50,21 @@ def render_statutory(paths, wh) -> list[Path]:
 
 #: report kinds whose file names contain an underscore
 MULTIWORD_KINDS = ("uma_tagesmeldung",)
+
+
+def _protokoll(paths, wh) -> list[Path]:
+    """The Protokoll (audit report) from a few events of every kind, of two offices and a run."""
+    from inobhut import audit
+    from inobhut.audit_report import write_audit_reports
+
+    audit.record(paths.archive, "lauf_start", lauf="3f2a9c1e-lauf")
+    for kind in audit.EVENTS:
+        if kind not in ("lauf_start", "lauf_ende", "ausgabe"):
+            audit.record(paths.archive, kind, lauf="3f2a9c1e-lauf", ags="08111", dataset="massnahmen", monat="2024-05", version=1)
+    audit.record(paths.archive, "urteil", lauf="3f2a9c1e-lauf", ags="01062", dataset="uma", monat="2024-05", version=2)
+    audit.record(paths.archive, "ausgabe", lauf="3f2a9c1e-lauf", datei="berichte/index.html", sha256="0" * 64)
+    audit.record(paths.archive, "lauf_ende", lauf="3f2a9c1e-lauf", detail={"ergebnis": "erfolgreich"})
+    return write_audit_reports(paths, wh)
 
 
 def kind_of(path: Path) -> str:

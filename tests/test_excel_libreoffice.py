@@ -22,7 +22,7 @@ from openpyxl.utils import range_boundaries
 from tests.helpers_outputs import kind_of, render_every_kind
 
 KINDS = {"landesbericht", "jugendamtsbericht", "lieferstatus", "platzuebersicht", "jahresbericht",
-         "strategiebericht", "pruefbericht", "uma_tagesmeldung", "fristenliste"}
+         "strategiebericht", "pruefbericht", "uma_tagesmeldung", "fristenliste", "protokoll"}
 # CSV filter: comma, double quote, UTF-8, from line 1, text as shown, every sheet (-1) in its own file
 CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
 

@@ -45,7 +45,7 @@ def _vnu(files: list[Path]) -> list[dict]:
 def test_all_pages_pass_the_nu_html_checker(pages, tmp_path):
     assert {kind_of(p) for p in pages} == {"landesbericht", "jugendamtsbericht", "lieferstatus", "platzuebersicht",
                                            "jahresbericht", "strategiebericht", "index", "pruefbericht",
-                                           "uma_tagesmeldung", "fristenliste"}
+                                           "uma_tagesmeldung", "fristenliste", "protokoll"}
     broken = tmp_path / "kaputt.html"
     broken.write_text(BROKEN, encoding="utf-8")
     messages = _vnu([*pages, broken])
