@@ -68,6 +68,8 @@ DDL = [
 for _ds in DATASETS.values():
     _cols = ", ".join(f"{n} {t}" for n, t in data_columns(_ds))
     DDL.append(f"CREATE TABLE IF NOT EXISTS {_ds.name} ({_cols})")
+    # a warehouse created before an optional column was added to the format gets it (empty)
+    DDL += [f"ALTER TABLE {_ds.name} ADD COLUMN IF NOT EXISTS {n} {t}" for n, t in data_columns(_ds)]
 
 
 class Warehouse:
