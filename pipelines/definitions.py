@@ -14,6 +14,7 @@ import dagster as dg  # noqa: E402
 from assets.raw.intake import intake  # noqa: E402
 from assets.reports.reports import index_and_manifest, monthly_reports  # noqa: E402
 from assets.statistics.tables import monthly_tables, tidy_tables  # noqa: E402
+from assets.statutory import bund as statutory_bund  # noqa: E402
 from assets.validated.data_docs import build_gx_data_docs  # noqa: E402
 from assets.validated.offices import build_office_assets  # noqa: E402
 from assets.warehouse.monthly_load import build_monthly_load  # noqa: E402
@@ -24,13 +25,13 @@ from pipelines.sensors import landing_sensor  # noqa: E402
 
 
 def build_definitions() -> dg.Definitions:
-    return dg.Definitions(
+    return dg.Definitions.merge(statutory_bund.definitions(), dg.Definitions(
         assets=[intake, *build_office_assets(), build_gx_data_docs(), build_monthly_load(), monthly_tables, tidy_tables, monthly_reports, index_and_manifest],
         jobs=[inobhut_job],
         schedules=[nightly],
         sensors=[landing_sensor],
         resources={"inobhut": InobhutResource.from_env()},
-    )
+    ))
 
 
 defs = build_definitions()

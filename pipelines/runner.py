@@ -63,6 +63,8 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             raise_on_error=False,
         )
+        if result.success:  # what the sensor "bundesstatistik_nach_lauf" does under the daemon
+            result = _run_bundesstatistik(defs, instance, first, last) or result
     failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     err = None
     for e in result.all_events:
@@ -75,3 +77,20 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
                 err = info.message.strip()
                 break
     return RunOutcome(result.success, result.run_id, [first, last], failed, err)
+
+
+def _run_bundesstatistik(defs, instance, first: str, last: str):
+    """The federal statistic for the years of the months ``first``..``last`` as one run of the
+    yearly job (in-process runs have no sensor daemon); None when no year applies."""
+    from assets.statutory.bund import years_of_run
+    from pipelines.jobs import range_tags
+
+    years = years_of_run(range_tags(first, last))
+    if not years:
+        return None
+    return defs.resolve_job_def("bundesstatistik").execute_in_process(
+        instance=instance,
+        tags={**range_tags(years[0], years[-1]), "inobhut/ausloeser": "inobhut run"},
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        raise_on_error=False,
+    )

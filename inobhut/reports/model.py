@@ -270,4 +270,5 @@ KIND_LABELS: Mapping[str, str] = {
     "strategiebericht": "Strategieberichte",
     "platzuebersicht": "Platzübersichten",
     "lieferstatus": "Lieferstatus",
+    "bundesstatistik": "Bundesstatistik (Einzeldaten, nur für das jeweilige Jugendamt)",
 }
