@@ -1,7 +1,8 @@
 """Test helper: one output of every page and workbook kind inobhut writes, from the fixtures.
 
 Belongs here: rendering Landes- and Jugendamtsberichte (May 2024), the network reports
-(Lieferstatus, Platzübersicht, Jahres-, Strategiebericht), the index page and a Prüfbericht of
+(Lieferstatus, Platzübersicht, Jahres-, Strategiebericht), the federal statistic workbooks of
+2024 (listed on the index page), the index page and a Prüfbericht of
 a rejected delivery into a temporary folder -- for checks that look at the files with outside
 tools (W3C Nu Html Checker, LibreOffice). Not here: the checks themselves.
 """
@@ -25,9 +26,17 @@ def render_every_kind(tmp: Path) -> list[Path]:
     with fixture_outputs(tmp / "fx") as (paths, wh):
         files += render_months(paths, wh, ["2024-05"])
         files += render_all_other_reports(paths, wh)
+        files += _bundesstatistik(paths, wh)
         files.append(render_index_page(paths, wh))
     files += write_pruefbericht(rejected_result(tmp), META, tmp / "pb")
     return files
+
+
+def _bundesstatistik(paths, wh) -> list[Path]:
+    from inobhut.meldungen.bund_ausgabe import write_year
+
+    with wh.connect() as con:
+        return [f for _, files in write_year(con, paths.out, "2024").values() for f in files]
 
 
 def kind_of(path: Path) -> str:
