@@ -63,11 +63,13 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             raise_on_error=False,
         )
-        if result.success:  # what the sensor "bundesstatistik_nach_lauf" does under the daemon
-            result = _run_bundesstatistik(defs, instance, first, last) or result
-    failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        # what the sensor "bundesstatistik_nach_lauf" does under the daemon
+        followed = _run_bundesstatistik(defs, instance, first, last) if result.success else None
+    results = [r for r in (result, followed) if r is not None]
+    events = [e for r in results for e in r.all_events]
+    failed = [e.step_key for e in events if e.event_type_value == "STEP_FAILURE"]
     err = None
-    for e in result.all_events:
+    for e in events:
         if e.event_type_value == "STEP_FAILURE" and e.event_specific_data is not None:
             info = getattr(e.event_specific_data, "error", None)
             if info is not None:
@@ -76,7 +78,7 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
                     info = info.cause
                 err = info.message.strip()
                 break
-    return RunOutcome(result.success, result.run_id, [first, last], failed, err)
+    return RunOutcome(all(r.success for r in results), result.run_id, [first, last], failed, err)
 
 
 def _run_bundesstatistik(defs, instance, first: str, last: str):

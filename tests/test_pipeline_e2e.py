@@ -83,7 +83,10 @@ def test_two_rounds_through_dagster(fixture_env, tmp_path):
         mats = instance.get_materialized_partitions(dg.AssetKey(["validated", "office_08111"]))
         assert set(MONTHS) <= mats
         # every office-month of the three months ran in ONE run (no run per partition)
-        assert instance.get_runs_count() == 1
+        assert instance.get_runs_count(filters=dg.RunsFilter(job_name="inobhut")) == 1
+        # ... followed by ONE run of the yearly federal statistic (a job of its own: other partitions)
+        assert instance.get_runs_count(filters=dg.RunsFilter(job_name="bundesstatistik")) == 1
+        assert instance.get_runs_count() == 2
         run_ids = set()
         for ags in office_keys():
             for m in MONTHS:
@@ -135,6 +138,11 @@ def test_two_rounds_through_dagster(fixture_env, tmp_path):
     for rel, digest in listed.items():
         assert hashlib.sha256((paths.out / rel).read_bytes()).hexdigest() == digest, rel
     assert {(x["jugendamt"], x["datensatz"], x["monat"], x["version"]) for x in manifest["lieferungen"]} == set(verdicts)
+    # the federal statistic of 2024 followed the run (yearly job): every office, in manifest and index
+    for ags in office_keys():
+        for suffix in (".xlsx", ".csv", "_zurueckgewiesen.csv"):
+            assert f"jugendaemter/{ags}/bundesstatistik/2024/bundesstatistik_{ags}_2024{suffix}" in listed, (ags, suffix)
+        assert f"bundesstatistik_{ags}_2024.xlsx" in html or f"bundesstatistik_{ags}_2024.xlsx" in index.read_text(encoding="utf-8")
     pb = paths.out / "pruefberichte" / "01062" / "massnahmen_2024-03_v2.html"
     assert "abgelehnt" in pb.read_text(encoding="utf-8")
 
