@@ -304,3 +304,25 @@ def test_dagster_asset_writes_files_index_and_manifest(year_wh, tmp_path):
     assert years_of_run(range_tags("2023-11", "2024-02")) == ["2023", "2024"]
     assert years_of_run({"dagster/partition": "2024-05"}) == ["2024"]
     assert years_of_run({}) == []
+
+
+def test_pruefbericht_tells_whether_the_optional_columns_came(tmp_path):
+    from inobhut.pruefbericht import write_pruefbericht
+    from inobhut.validation import validate_delivery
+    from tests.bad_input.builders import AGS, KEY as BKEY, MONTH, headers, massnahme, write_csv
+    from tests.test_pruefbericht import META, parse
+
+    rows = [massnahme(Fallnummer="A-1", Herkunft_Eltern="1", Familiensprache="2"), massnahme(Fallnummer="A-2")]
+    p = write_csv(tmp_path / META["file_name"], "massnahmen", rows)
+    res = validate_delivery(p, ags=AGS, dataset="massnahmen", month=MONTH, key=BKEY)
+    assert res.verdict == "angenommen"
+    html, xlsx, _ = write_pruefbericht(res, META, tmp_path / "mit")
+    text = " ".join(parse(html).text)
+    assert "Herkunft_Eltern: in 1 von 2 Zeilen angegeben; Familiensprache: in 1 von 2 Zeilen angegeben." in text
+    ov = {r[0]: r[1] for r in openpyxl.load_workbook(xlsx)["Übersicht"].iter_rows(values_only=True) if r and r[0]}
+    assert ov["Merkmale der Bundesstatistik"].startswith("Herkunft_Eltern: in 1 von 2")
+    old_header = [h for h in headers("massnahmen") if h not in ("Herkunft_Eltern", "Familiensprache")]
+    p = write_csv(tmp_path / META["file_name"], "massnahmen", rows, header=old_header)
+    res = validate_delivery(p, ags=AGS, dataset="massnahmen", month=MONTH, key=BKEY)
+    html, _, _ = write_pruefbericht(res, META, tmp_path / "ohne")
+    assert "„nicht erhoben“" in " ".join(parse(html).text)
