@@ -9,10 +9,8 @@ optional delivery columns, the audit events, the index page and the Dagster asse
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import os
-import shutil
 import warnings
 from pathlib import Path
 

@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from inobhut.statistics import _age_years, _ended_measures, zeitraum
+from inobhut.statistics import _ended_measures, zeitraum
 from inobhut.validation.rules import Finding, make_finding
 from schemas.datasets import MASSNAHMEN
 
