@@ -324,3 +324,23 @@ def test_pruefbericht_tells_whether_the_optional_columns_came(tmp_path):
     res = validate_delivery(p, ags=AGS, dataset="massnahmen", month=MONTH, key=BKEY)
     html, _, _ = write_pruefbericht(res, META, tmp_path / "ohne")
     assert "„nicht erhoben“" in " ".join(parse(html).text)
+
+
+def test_office_without_ended_measures_gets_a_fehlanzeige(tmp_path):
+    """An office that delivered in the year but whose measures are all still open: the export
+    exists, says so and stays valid (no empty cells, empty record file with its header)."""
+    ags = "08335"
+    wh = Warehouse(tmp_path / "warehouse.duckdb")
+    with wh.connect() as con:
+        con.execute("BEGIN")
+        replace_partition(con, "massnahmen", ags, "2024-05", 1, _measure_frame([_row(ende=None, ende_grund=None,
+                                                                                     anschluss=None)]))
+        con.execute("COMMIT")
+        assert bund.offices_with_ended(con, YEAR) == [ags]
+        b, files = bund_ausgabe.write_office_year(con, tmp_path / "out", ags, YEAR)
+    assert (b.beendet, b.exportiert, b.n_zurueckgewiesen) == (0, 0, 0)
+    assert _csv_rows(files[1]) == [] and files[1].read_text(encoding="utf-8-sig").startswith("Kenn-Nummer;")
+    wb = openpyxl.load_workbook(files[0])
+    assert _sheet_rows(wb["Datensätze"])[1][0] == "keine"
+    assert [r[1] for r in _sheet_rows(wb["Abgleich"])[1:]] == ["–", "–", "–"]
+    assert _sheet_rows(wb["Art der Maßnahme"])[-1] == ["insgesamt", "–", "–", "–", "–", "–"]
