@@ -104,6 +104,14 @@ def test_generated_year_every_office_consistent_with_the_jahresbericht(year_wh, 
             table = _sheet_rows(wb[bund_ausgabe._sheet(s["titel"])])
             got = {row[0]: (0 if row[1] == "–" else row[1]) for row in table[1:] if row[0] != "insgesamt"}
             assert {k: v for k, v in got.items() if v} == expected, (ags, m)
+            # the breakdown columns of the total row: § 42/§ 42a and männlich/weiblich as in beendete
+            if not s.get("mehrfach"):
+                total = dict(zip(table[0], table[-1]))
+                assert total[s["titel"]] == "insgesamt"
+                for col, (jm, code) in {"§ 42": ("massnahme", "1"), "§ 42a": ("massnahme", "2"),
+                                        "männlich": ("geschlecht", "m"), "weiblich": ("geschlecht", "w")}.items():
+                    want = jb[(jb["merkmal"] == jm) & (jb["auspraegung"] == code)]["anzahl"].sum()
+                    assert (0 if total[col] == "–" else total[col]) == want, (ags, m, col)
     # the Jahresbericht itself (no disclosure): its table by office shows the same totals
     sh = [a for a in OFFICES if a.startswith("01")]
     with wh.connect() as con:
