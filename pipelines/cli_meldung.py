@@ -51,9 +51,16 @@ def bund(jahr: str, jugendaemter: tuple[str, ...], out: str | None) -> None:
     if not paths.warehouse.exists():
         err_console.print(f"Kein Warehouse unter {paths.warehouse}: zuerst „inobhut run“ ausführen.")
         sys.exit(2)
-    with Warehouse(paths.warehouse).connect() as con:
+    wh = Warehouse(paths.warehouse)
+    with wh.connect() as con:
         results = bund_ausgabe.write_year(con, paths.out, jahr, normalised or None, archive=paths.archive,
                                           lauf="cli meldung bund")
+    if results:  # the index page and manifest.json list every output file
+        from inobhut.manifest import write_manifest
+        from inobhut.report_run import render_index_page
+
+        render_index_page(paths, wh)
+        write_manifest(paths, wh)
     if not results:
         console.print(f"Keine Maßnahmen-Lieferungen für {jahr}: nichts geschrieben.")
         sys.exit(0)

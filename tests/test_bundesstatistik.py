@@ -222,6 +222,12 @@ def test_refused_records_are_listed_not_exported_and_cli_exit_codes(tmp_path, mo
     wb = openpyxl.load_workbook(folder / f"bundesstatistik_{ags}_{YEAR}.xlsx")
     assert [r[6] for r in _sheet_rows(wb["Zurückgewiesen"])[1:]] == ["B001", "B003"]
     assert [r[1] for r in _sheet_rows(wb["Abgleich"])[1:]] == [3, 1, 2]
+    import json
+
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert f"jugendaemter/{ags}/bundesstatistik/{YEAR}/bundesstatistik_{ags}_{YEAR}.xlsx" in {
+        o["datei"] for o in manifest["ausgaben"]}
+    assert f"bundesstatistik_{ags}_{YEAR}.xlsx" in (tmp_path / "out" / "berichte" / "index.html").read_text(encoding="utf-8")
     events = [e for e in audit.read(tmp_path / "archive") if e["ereignis"] == "ausgabe"]
     assert len(events) == 3
     for e in events:
