@@ -101,7 +101,7 @@ def test_generated_year_every_office_consistent_with_the_jahresbericht(year_wh, 
             for _, r in jb[jb["merkmal"] == jbname].iterrows():
                 cat = bund.label(m, "m" if (m == "geschlecht" and r["auspraegung"] == "m") else r["auspraegung"], table=True)
                 expected[cat] = expected.get(cat, 0) + int(r["anzahl"])
-            table = _sheet_rows(wb[bund_ausgabe._sheet(s["titel"])])
+            table = _sheet_rows(wb[bund_ausgabe._sheet(s)])
             got = {row[0]: (0 if row[1] == "–" else row[1]) for row in table[1:] if row[0] != "insgesamt"}
             assert {k: v for k, v in got.items() if v} == expected, (ags, m)
             # the breakdown columns of the total row: § 42/§ 42a and männlich/weiblich as in beendete
@@ -137,8 +137,9 @@ def test_workbook_layout_and_reproducible_bytes(year_wh, tmp_path):
     wb = openpyxl.load_workbook(files1[0])
     names = wb.sheetnames
     assert names[:3] == ["Deckblatt", "Inhalt", "Erläuterungen"]
-    assert {"Abgleich", "Datensätze", "Art der Maßnahme", "Anlass", "Alter bei Beginn der Maßnahme", "Zurückgewiesen",
+    assert {"Abgleich", "Datensätze", "Art der Maßnahme", "Anlass", "Alter", "Aufenthalt vorher", "Zurückgewiesen",
             "Datenstand"} <= set(names)
+    assert all(len(n) <= 31 and n == n.strip() for n in names)
     assert wb.properties.language == "de-DE"
     rec = _sheet_rows(wb["Datensätze"])
     assert rec[0][:3] == ["Kenn-Nummer", "Berichtsjahr", "Jugendamt"]
@@ -358,3 +359,9 @@ def test_office_without_ended_measures_gets_a_fehlanzeige(tmp_path):
     assert _sheet_rows(wb["Datensätze"])[1][0] == "keine"
     assert [r[1] for r in _sheet_rows(wb["Abgleich"])[1:]] == ["–", "–", "–"]
     assert _sheet_rows(wb["Art der Maßnahme"])[-1] == ["insgesamt", "–", "–", "–", "–", "–"]
+
+
+def test_summary_sheet_names_fit_excel():
+    names = [bund_ausgabe._sheet(s) for s in bund.merkmale().values()]
+    assert len(set(names)) == len(names) and all(len(n) <= 31 for n in names)
+    assert all(len(s["titel"]) <= 31 or "blatt" in s for s in bund.merkmale().values())  # never cut mid-word

@@ -148,7 +148,7 @@ def build_model(b: bund.Bundesstatistik, data_status: list[DeliveryStatus]) -> R
         tables.append(ReportTable(
             id=f"t_{m}", title=f"Beendete Schutzmaßnahmen nach {spec['titel']}, {where}",
             data=df.rename(columns={"Kategorie": spec["titel"]}), number_formats={c: "#,##0" for c in bund.SUMMARY_COLUMNS},
-            total_rows=total, sheet=_sheet(spec["titel"]), notes=notes,
+            total_rows=total, sheet=_sheet(spec), notes=notes,
         ))
     tables.append(ReportTable(
         id="zurueckgewiesen", title=f"Zurückgewiesene Datensätze mit Prüfregel und Korrekturhinweis, {where}",
@@ -182,13 +182,9 @@ def build_model(b: bund.Bundesstatistik, data_status: list[DeliveryStatus]) -> R
     )
 
 
-def _sheet(title: str) -> str:
-    short = {"Anlass der Maßnahme (Mehrfachnennung)": "Anlass",
-             "Gefährdungseinschätzung nach § 8a Abs. 1 SGB VIII vorausgegangen": "Gefährdungseinschätzung",
-             "Ausländische Herkunft mindestens eines Elternteils": "Herkunft der Eltern",
-             "In der Familie vorrangig gesprochene Sprache": "Familiensprache",
-             "Aufenthalt/Hilfe im Anschluss an die Maßnahme": "Anschluss"}
-    return short.get(title, title)[:31]
+def _sheet(spec: dict) -> str:
+    """Sheet name of a feature's summary (mapping key ``blatt``, else its title; Excel: <= 31)."""
+    return str(spec.get("blatt", spec["titel"]))[:31]
 
 
 def data_status(con: duckdb.DuckDBPyConnection, ags: str, jahr: str) -> list[DeliveryStatus]:
