@@ -365,3 +365,28 @@ def test_summary_sheet_names_fit_excel():
     names = [bund_ausgabe._sheet(s) for s in bund.merkmale().values()]
     assert len(set(names)) == len(names) and all(len(n) <= 31 for n in names)
     assert all(len(s["titel"]) <= 31 or "blatt" in s for s in bund.merkmale().values())  # never cut mid-word
+
+
+def test_sensor_requests_the_years_of_a_finished_run():
+    """The run-status sensor (daemon) turns a finished range run into one request per touched year."""
+    import dagster as dg
+
+    from assets.statutory.bund import bundesstatistik_nach_lauf
+    from pipelines.jobs import range_tags
+
+    @dg.op
+    def nichts():
+        return 1
+
+    @dg.job
+    def kurz():
+        nichts()
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = kurz.execute_in_process(instance=instance, tags=range_tags("2023-12", "2024-02"))
+    ctx = dg.build_run_status_sensor_context(sensor_name="bundesstatistik_nach_lauf", dagster_instance=instance,
+                                             dagster_run=result.dagster_run,
+                                             dagster_event=result.get_run_success_event())
+    requests = bundesstatistik_nach_lauf(ctx)
+    assert [r.partition_key for r in requests] == ["2023", "2024"]
+    assert len({r.run_key for r in requests}) == 2
