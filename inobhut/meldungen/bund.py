@@ -2,7 +2,7 @@
 and year, computed from the warehouse.
 
 Belongs here: which measures count (those whose Ende lies in the calendar year, exactly as the
-Jahresbericht's ``beendete``: :func:`inobhut.statistics._ended_measures`), the mapping of the
+Jahresbericht's ``beendete``: :func:`inobhut.statistics.ended_measures`), the mapping of the
 delivery codes onto the federal categories (data: ``schemas/bundesstatistik.yaml``), the
 plausibility checks of the federal kind before export (rules ``B…`` of ``schemas/rules.yaml``),
 the record frame (one row per exported measure, the pseudonym ``fall_id`` as Kenn-Nummer) and
@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from inobhut.statistics import _ended_measures, zeitraum
+from inobhut.statistics import ended_measures, zeitraum
 from inobhut.validation.rules import Finding, make_finding
 from schemas.datasets import MASSNAHMEN
 
@@ -170,7 +170,7 @@ def _codes_of(r: dict) -> dict:
 
 def ended(con: duckdb.DuckDBPyConnection, ags: str, jahr: str) -> pd.DataFrame:
     """The measures of ``ags`` whose Ende lies in ``jahr`` (one row each, as in ``beendete``)."""
-    m = _ended_measures(con, zeitraum(jahr), _COLUMNS)
+    m = ended_measures(con, zeitraum(jahr), _COLUMNS)
     return m[m["jugendamt"] == ags].sort_values(["ende", "beginn", "fall_id"], kind="stable").reset_index(drop=True)
 
 
