@@ -159,6 +159,9 @@ def render_index_page(paths: Paths, wh: Warehouse) -> Path:
         title = f"{KIND_TITLES.get(kind, kind)} {scope_label or config.networks_label(scope)} {fmt_period(month)}".strip()
         files = [html] + [p for p in (html.with_suffix(".xlsx"),) if p.exists()]
         entries.append(IndexEntry(kind=kind, title=title, network=network, month=month, files=tuple(files), scope=scope_label))
+    from inobhut.meldungen.bund_ausgabe import index_entries as bund_entries
+
+    entries += bund_entries(paths.out)  # federal statistic of each office (under <out>/jugendaemter)
     with wh.connect() as con:
         row = con.execute("SELECT max(received_at) FROM deliveries").fetchone()
     created = row[0] if row and row[0] is not None else dt.datetime(2000, 1, 1)

@@ -332,6 +332,11 @@ def _ended_measures(con: duckdb.DuckDBPyConnection, zr: Zeitraum, columns: str) 
     return _member_rows(m)
 
 
+def ended_measures(con: duckdb.DuckDBPyConnection, zr: Zeitraum, columns: str) -> pd.DataFrame:
+    """Public name of the counting rule of ``beendete`` (the federal statistic counts exactly these)."""
+    return _ended_measures(con, zr, columns)
+
+
 def compute_beendete(con: duckdb.DuckDBPyConnection, zeitraum_: str) -> pd.DataFrame:
     """Ended measures of a period (``YYYY``, ``YYYY-MM`` or ``YYYY-MM..YYYY-MM``) by characteristic.
 

@@ -19,8 +19,8 @@ from assets.raw.fetch import fetch  # noqa: E402
 from assets.raw.intake import intake  # noqa: E402
 from assets.reports.reports import index_and_manifest, monthly_reports  # noqa: E402
 from assets.statistics.tables import monthly_tables, tidy_tables  # noqa: E402
-from assets.statutory.uma_fristen import uma_tagesmeldung  # noqa: E402
-from assets.statutory.uma_fristen import fristenlisten  # noqa: E402
+from assets.statutory import bund as statutory_bund  # noqa: E402
+from assets.statutory.uma_fristen import fristenlisten, uma_tagesmeldung  # noqa: E402
 from assets.validated.data_docs import build_gx_data_docs  # noqa: E402
 from assets.validated.offices import build_office_assets  # noqa: E402
 from assets.warehouse.monthly_load import build_monthly_load  # noqa: E402
@@ -33,14 +33,14 @@ from pipelines.sensors import landing_sensor  # noqa: E402
 
 
 def build_definitions() -> dg.Definitions:
-    return dg.Definitions(
+    return dg.Definitions.merge(statutory_bund.definitions(), dg.Definitions(
         assets=[fetch, intake, *build_office_assets(), build_gx_data_docs(), build_monthly_load(), monthly_tables, tidy_tables,
                 monthly_reports, index_and_manifest, uma_tagesmeldung, fristenlisten],
         jobs=[inobhut_job, abruf_job],
         schedules=[nightly, abruf],
         sensors=[landing_sensor, audit_run_failure, audit_run_success],
         resources={"inobhut": InobhutResource.from_env()},
-    )
+    ))
 
 
 defs = build_definitions()

@@ -3,9 +3,9 @@
 Belongs here: rendering Landes- and Jugendamtsberichte (May 2024), the network reports
 (Lieferstatus, Platzübersicht, Jahres-, Strategiebericht), the statutory outputs (UMA-Werktagsmeldung
 for a range of Werktage, Fristenliste §42a of an office with a late case), the index page, the
-Protokoll (audit report) and a Prüfbericht of a rejected delivery into a temporary folder -- for
-checks that look at the files with outside
-tools (W3C Nu Html Checker, LibreOffice). Not here: the checks themselves.
+Protokoll (audit report), the federal statistic workbooks of 2024 (listed on the index page) and a
+Prüfbericht of a rejected delivery into a temporary folder -- for checks that look at the files with
+outside tools (W3C Nu Html Checker, LibreOffice). Not here: the checks themselves.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def render_every_kind(tmp: Path) -> list[Path]:
         files += render_months(paths, wh, ["2024-05"])
         files += render_all_other_reports(paths, wh)
         files += render_statutory(paths, wh)
+        files += _bundesstatistik(paths, wh)
         files.append(render_index_page(paths, wh))
         files += _protokoll(paths, wh)
     files += write_pruefbericht(rejected_result(tmp), META, tmp / "pb")
@@ -65,6 +66,11 @@ def _protokoll(paths, wh) -> list[Path]:
     audit.record(paths.archive, "ausgabe", lauf="3f2a9c1e-lauf", datei="berichte/index.html", sha256="0" * 64)
     audit.record(paths.archive, "lauf_ende", lauf="3f2a9c1e-lauf", detail={"ergebnis": "erfolgreich"})
     return write_audit_reports(paths, wh)
+def _bundesstatistik(paths, wh) -> list[Path]:
+    from inobhut.meldungen.bund_ausgabe import write_year
+
+    with wh.connect() as con:
+        return [f for _, files in write_year(con, paths.out, "2024").values() for f in files]
 
 
 def kind_of(path: Path) -> str:

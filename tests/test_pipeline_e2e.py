@@ -83,7 +83,10 @@ def test_two_rounds_through_dagster(fixture_env, tmp_path):
         mats = instance.get_materialized_partitions(dg.AssetKey(["validated", "office_08111"]))
         assert set(MONTHS) <= mats
         # every office-month of the three months ran in ONE run (no run per partition)
-        assert instance.get_runs_count() == 1
+        assert instance.get_runs_count(filters=dg.RunsFilter(job_name="inobhut")) == 1
+        # ... followed by ONE run of the yearly federal statistic (a job of its own: other partitions)
+        assert instance.get_runs_count(filters=dg.RunsFilter(job_name="bundesstatistik")) == 1
+        assert instance.get_runs_count() == 2
         run_ids = set()
         for ags in office_keys():
             for m in MONTHS:
@@ -146,6 +149,11 @@ def test_two_rounds_through_dagster(fixture_env, tmp_path):
     assert "fristenliste" not in html
     konstanz = (paths.out / "jugendaemter" / "08335043" / "fristen" / "fristenliste_08335043_2024-05-31.csv")
     assert "08335043_massnahmen_2024-04.csv,1,2," in konstanz.read_text(encoding="utf-8")  # K-101, 12 Werktage
+    # the federal statistic of 2024 followed the run (yearly job): every office, in manifest and index
+    for ags in office_keys():
+        for suffix in (".xlsx", ".csv", "_zurueckgewiesen.csv"):
+            assert f"jugendaemter/{ags}/bundesstatistik/2024/bundesstatistik_{ags}_2024{suffix}" in listed, (ags, suffix)
+        assert f"bundesstatistik_{ags}_2024.xlsx" in html or f"bundesstatistik_{ags}_2024.xlsx" in index.read_text(encoding="utf-8")
     pb = paths.out / "pruefberichte" / "01062" / "massnahmen_2024-03_v2.html"
     assert "abgelehnt" in pb.read_text(encoding="utf-8")
 

@@ -271,4 +271,5 @@ KIND_LABELS: Mapping[str, str] = {
     "platzuebersicht": "Platzübersichten",
     "lieferstatus": "Lieferstatus",
     "uma_tagesmeldung": "UMA-Werktagsmeldungen",
+    "bundesstatistik": "Bundesstatistik (Einzeldaten, nur für das jeweilige Jugendamt)",
 }
