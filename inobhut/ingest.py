@@ -27,7 +27,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from inobhut.naming import restore_ags
+from inobhut.naming import is_ascii_digits, restore_ags
 from inobhut.validation.rules import Finding, make_finding
 from schemas.datasets import DATASETS, Column, Dataset, codes
 
@@ -243,7 +243,7 @@ class _SheetScan:
 
 
 _MARKERS = re.compile(rb"<(?:\w+:)?(?:f[ >]|mergeCell )|hidden=\"(?:1|true)\"")
-_CELLREF = re.compile(r"^([A-Z]+)(\d+)$")
+_CELLREF = re.compile(r"^([A-Z]+)([0-9]+)$")
 
 
 def _col_index(letters: str) -> int:
@@ -490,16 +490,16 @@ def _letters(col: int) -> str:
 
 # --------------------------------------------------------------------------- value parsing
 
-_DATE_DE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
-_MONTH_DE = re.compile(r"^(\d{1,2})[./](\d{4})$")
-_MONTH_ISO = re.compile(r"^(\d{4})-(\d{1,2})$")
-_SERIAL = re.compile(r"^\d{5}(?:[.,]0+)?$")
-_INT = re.compile(r"^[+-]?\d+$")
-_INT_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+$")
-_INT_ZERO_DEC = re.compile(r"^([+-]?\d+)[,.]0+$")
-_DEC_COMMA = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})*,\d+$|^[+-]?\d+,\d+$")
-_DEC_POINT = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})*\.\d+$|^[+-]?\d+\.\d+$|^[+-]?\d+$")
+_DATE_DE = re.compile(r"^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})$")
+_DATE_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
+_MONTH_DE = re.compile(r"^([0-9]{1,2})[./]([0-9]{4})$")
+_MONTH_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})$")
+_SERIAL = re.compile(r"^[0-9]{5}(?:[.,]0+)?$")
+_INT = re.compile(r"^[+-]?[0-9]+$")
+_INT_THOUSANDS = re.compile(r"^[+-]?[0-9]{1,3}(?:\.[0-9]{3})+$")
+_INT_ZERO_DEC = re.compile(r"^([+-]?[0-9]+)[,.]0+$")
+_DEC_COMMA = re.compile(r"^[+-]?[0-9]{1,3}(?:\.[0-9]{3})*,[0-9]+$|^[+-]?[0-9]+,[0-9]+$")
+_DEC_POINT = re.compile(r"^[+-]?[0-9]{1,3}(?:,[0-9]{3})*\.[0-9]+$|^[+-]?[0-9]+\.[0-9]+$|^[+-]?[0-9]+$")
 _CODE_SPLIT = re.compile(r"[,|;/\s]+")
 TRUE_WORDS = {"1", "ja", "j", "x", "wahr", "true", "y", "yes"}
 FALSE_WORDS = {"0", "nein", "n", "falsch", "false", "no"}
@@ -630,14 +630,14 @@ def _parse_decimal(v: Any) -> float:
 def _code_normaliser(col: Column):
     allowed = codes(col.codelist) if col.codelist else []
     width = max((len(c) for c in allowed), default=1)
-    numeric = all(c.isdigit() for c in allowed)
+    numeric = all(is_ascii_digits(c) for c in allowed)
     by_fold = {c.casefold(): c for c in allowed}
 
     def norm(t: str) -> str:
-        if numeric and t.isdigit():
+        if numeric and is_ascii_digits(t):
             return str(int(t)).zfill(width) if len(t) <= width + 2 else t
         m = _INT_ZERO_DEC.match(t)
-        if numeric and m and m[1].isdigit():
+        if numeric and m and is_ascii_digits(m[1]):
             return str(int(m[1])).zfill(width)
         return by_fold.get(t.casefold(), t)
 
@@ -668,7 +668,7 @@ def _parse(ds: Dataset, raw_cols: dict[str, list], zeilen: list[int], findings: 
                 if t is None:
                     continue
                 t = restore_ags(t)
-                if t.isdigit() and len(t) in (5, 8):
+                if is_ascii_digits(t) and len(t) in (5, 8):
                     parsed[i] = t
                 else:
                     bad.append(i)
