@@ -352,3 +352,62 @@ def test_only_unassignable_files_are_still_reported(inobhut_env):
     assert res.exit_code == 0
     assert "nichts zu tun" in _flat(res.output) and "08221_massnahmen_2052-01.csv" in _flat(res.output)
     assert _events(paths.archive, "nicht_zuordenbar")
+
+
+# ------------------------------------------------------------------ reproducible outputs (finding 5)
+def _outputs(out: Path) -> dict[str, bytes]:
+    from inobhut.manifest import EXCLUDED_DIRS
+
+    files = {}
+    for p in sorted(out.rglob("*")):
+        rel = p.relative_to(out).as_posix()
+        if p.is_file() and rel.split("/")[0] not in EXCLUDED_DIRS:
+            files[rel] = p.read_bytes()
+    return files
+
+
+@pytest.mark.slow
+def test_outputs_are_byte_identical_across_directories_times_and_time_zones(tmp_path, monkeypatch):
+    """A run, and a second installation elsewhere rebuilt from a copy of its archive (archive
+    files with new modification times, landing copied with its receipt times, another time zone,
+    minutes later): every output file and the manifest are byte-identical."""
+    from inobhut.config import Paths
+    from pipelines.runner import run_pipeline
+
+    monkeypatch.setenv("INOBHUT_PSEUDONYM_KEY", "test-schluessel")
+    monkeypatch.delenv("INOBHUT_CONFIG", raising=False)
+    for var in ("INOBHUT_LANDING", "INOBHUT_ARCHIVE", "INOBHUT_STAGING", "INOBHUT_WAREHOUSE", "INOBHUT_OUT"):
+        monkeypatch.setenv(var, "")
+
+    def paths_at(base: Path) -> Paths:
+        return Paths.from_env(base, landing=base / "eingang", archive=base / "archiv", staging=base / "staging",
+                              warehouse=base / "wh.duckdb", out=base / "ausgabe")
+
+    a = paths_at(tmp_path / "a")
+    generate(a.landing, VON, BIS, seed=21, fehlerquote=0.3, jugendaemter=OFFICES)  # rejected versions too
+    months = [VON, BIS]
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        assert run_pipeline(a, months, dagster_home=tmp_path / "a" / "dagster").success
+        first = _outputs(a.out)
+        assert any(k.startswith("pruefberichte/") and k.endswith(".xlsx") for k in first)
+
+        b = paths_at(tmp_path / "zweite" / "installation" / "b")
+        shutil.copytree(a.landing, b.landing)  # copy2: the receipt times travel with the files
+        shutil.copytree(a.archive, b.archive, copy_function=shutil.copyfile)  # new mtimes in the archive
+        later = time.time() + 3 * 86400
+        for p in b.archive.rglob("*"):
+            os.utime(p, (later, later))
+        monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14
+        time.tzset()
+        assert run_pipeline(b, months, dagster_home=tmp_path / "b_dagster").success
+        second = _outputs(b.out)
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
+    assert sorted(first) == sorted(second)
+    differing = [k for k in first if first[k] != second[k]]
+    assert differing == []
+    manifest = json.loads(first["manifest.json"])
+    assert {o["datei"] for o in manifest["ausgaben"]} == set(first) - {"manifest.json"}
