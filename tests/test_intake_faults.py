@@ -411,3 +411,13 @@ def test_outputs_are_byte_identical_across_directories_times_and_time_zones(tmp_
     assert differing == []
     manifest = json.loads(first["manifest.json"])
     assert {o["datei"] for o in manifest["ausgaben"]} == set(first) - {"manifest.json"}
+
+
+def test_sensor_requests_runs_only_for_processable_months():
+    """A misdated file must not make the sensor request a run for a month without a partition."""
+    from pipelines.sensors import run_requests_for_changes
+
+    new = {f"08221/{n}": [1, 1] for n in _misdated_names()}
+    new["08221/08221_uma_2024-01.csv"] = [1, 1]
+    reqs = run_requests_for_changes({}, new, _members())
+    assert [r.partition_key for r in reqs] == ["2024-01"]
