@@ -8,10 +8,11 @@ directories; reader errors and the size limit are explained in German.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -369,8 +370,8 @@ def _outputs(out: Path) -> dict[str, bytes]:
 @pytest.mark.slow
 def test_outputs_are_byte_identical_across_directories_times_and_time_zones(tmp_path, monkeypatch):
     """A run, and a second installation elsewhere rebuilt from a copy of its archive (archive
-    files with new modification times, landing copied with its receipt times, another time zone,
-    minutes later): every output file and the manifest are byte-identical."""
+    files with new modification times, landing copied with its receipt times, another process,
+    time zone and locale, minutes later): every output file and the manifest are byte-identical."""
     from inobhut.config import Paths
     from pipelines.runner import run_pipeline
 
@@ -399,9 +400,17 @@ def test_outputs_are_byte_identical_across_directories_times_and_time_zones(tmp_
         later = time.time() + 3 * 86400
         for p in b.archive.rglob("*"):
             os.utime(p, (later, later))
-        monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14
-        time.tzset()
-        assert run_pipeline(b, months, dagster_home=tmp_path / "b_dagster").success
+        # the second installation: another process (another hash seed: set and dict order of
+        # strings), another time zone (UTC+14) and locale, through the command line
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INOBHUT_")}
+        env.update(TZ="Pacific/Kiritimati", PYTHONHASHSEED="4242", LC_ALL="C.UTF-8", LANG="C.UTF-8",
+                   DAGSTER_HOME=str(tmp_path / "b_dagster"), INOBHUT_PSEUDONYM_KEY="test-schluessel",
+                   INOBHUT_ARCHIVE=str(b.archive), INOBHUT_STAGING=str(b.staging), INOBHUT_WAREHOUSE=str(b.warehouse),
+                   PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH", "")]))
+        proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--landing", str(b.landing), "--out",
+                               str(b.out), "--monat", VON, "--monat", BIS], cwd=b.landing.parent, env=env,
+                              capture_output=True, text=True, timeout=1200)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         second = _outputs(b.out)
     finally:
         monkeypatch.setenv("TZ", "UTC")
