@@ -236,9 +236,11 @@ def _read_csv(data: bytes, ds: Dataset, max_rows: int) -> ReadResult:
         return ReadResult(None, findings + [make_finding("D011")], encoding, None, fmt="csv")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, quotechar='"')
     rows = _CsvRows(reader)
+    before = list(findings)
     res = _build(rows, ds, max_rows, findings, fmt="csv")
     if rows.error is not None:  # the csv module stopped: the file cannot be read past this row
-        res = ReadResult(None, findings + [rows.error], None, None, fmt="csv")
+        # (findings about a missing header or columns would only be consequences of the break)
+        res = ReadResult(None, before + [rows.error], None, None, fmt="csv")
     res.encoding, res.delimiter = encoding, delim
     return res
 

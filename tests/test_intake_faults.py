@@ -170,11 +170,15 @@ def test_csv_cell_over_the_field_limit_names_file_row_and_cause(tmp_path):
     p.write_text("\n".join(rows) + "\n", encoding="utf-8")
     res = read_delivery(p, "plaetze", max_bytes=50 * 1024 * 1024, max_rows=1000)
     assert res.frame is None
-    f = [x for x in res.findings if x.rule_id == "D029"]
-    assert len(f) == 1, res.findings
+    f = res.findings
+    assert [x.rule_id for x in f] == ["D029"], f
     assert f[0].zeile == 2 and f[0].severity == "Fehler"
     assert "länger als 131.072 Zeichen" in f[0].meldung and "Anführungszeichen" in f[0].meldung
     assert "Error" not in f[0].meldung
+    # the same in the header row: row 1, no misleading "Pflichtspalte fehlt"
+    p.write_text('Einrichtung;Stichtag;"' + "x" * 140_000 + "\n", encoding="utf-8")
+    res = read_delivery(p, "plaetze", max_bytes=50 * 1024 * 1024, max_rows=1000)
+    assert [(x.rule_id, x.zeile) for x in res.findings] == [("D029", 1)]
 
 
 @pytest.mark.parametrize("size,limit,expect", [
