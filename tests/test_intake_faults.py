@@ -434,3 +434,35 @@ def test_sensor_requests_runs_only_for_processable_months():
     new["08221/08221_uma_2024-01.csv"] = [1, 1]
     reqs = run_requests_for_changes({}, new, _members())
     assert [r.partition_key for r in reqs] == ["2024-01"]
+
+
+@pytest.mark.parametrize("exc,expect", [
+    ("zlib", "komprimierte Inhalt ist beschädigt"),
+    ("xml", "XML-Inhalt"),
+    ("key", "Bestandteil der Arbeitsmappe fehlt"),
+    ("value", "erwarteten Aufbau"),
+    ("perm", "Leseberechtigung"),
+])
+def test_every_reader_exception_becomes_a_german_finding(tmp_path, monkeypatch, exc, expect):
+    """Whatever a reader library raises, the finding says in German what is wrong."""
+    import xml.etree.ElementTree as ET
+    import zlib
+
+    from inobhut import ingest
+    from inobhut.template import build_template
+
+    errors = {"zlib": zlib.error("Error -3 while decompressing data"), "xml": ET.ParseError("not well-formed"),
+              "key": KeyError("xl/sharedStrings.xml"), "value": ValueError("Max value is 14"),
+              "perm": PermissionError(13, "Permission denied")}
+
+    def boom(*a, **k):
+        raise errors[exc]
+
+    p = build_template("plaetze", tmp_path / "08221_plaetze_2024-01.xlsx")
+    monkeypatch.setattr(ingest, "_read_workbook", boom)
+    res = ingest.read_delivery(p, "plaetze", max_bytes=10**8, max_rows=10)
+    (f,) = res.findings
+    assert f.rule_id == "D007" and expect in f.meldung, f.meldung
+    monkeypatch.setattr(ingest, "_read", boom)  # anything outside the format readers: D024
+    (f,) = ingest.read_delivery(p, "plaetze", max_bytes=10**8, max_rows=10).findings
+    assert f.rule_id == "D024" and expect in f.meldung and "unerwarteter Fehler: " not in f.meldung, f.meldung
