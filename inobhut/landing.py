@@ -95,11 +95,11 @@ def month_problem(month: str, window: tuple[str, str]) -> tuple[str, str] | None
                 "Bitte den Monat im Dateinamen prüfen; ältere Monate verarbeitet inobhut nicht.")
     if month > last:
         if int(month[:4]) > int(last[:4]) + 1:
-            fix = "Vermutlich ein Tippfehler im Jahr: bitte die Datei mit dem richtigen Monat neu benennen."
-        else:
-            fix = ("Ein Monat wird erst verarbeitet, wenn er abgeschlossen ist; die Datei bleibt liegen und wird "
-                   "danach automatisch übernommen. Ist der Monat falsch, bitte die Datei umbenennen.")
-        return f"Der Berichtsmonat {month} ist noch nicht abgeschlossen (letzter verarbeitbarer Monat: {last}).", fix
+            return (f"Der Berichtsmonat {month} liegt in der Zukunft (letzter verarbeitbarer Monat: {last}).",
+                    "Vermutlich ein Tippfehler im Jahr: bitte die Datei mit dem richtigen Monat neu benennen.")
+        return (f"Der Berichtsmonat {month} ist noch nicht abgeschlossen (letzter verarbeitbarer Monat: {last}).",
+                "Ein Monat wird erst verarbeitet, wenn er abgeschlossen ist; die Datei bleibt liegen und wird "
+                "danach automatisch übernommen. Ist der Monat falsch, bitte die Datei umbenennen.")
     return None
 
 
