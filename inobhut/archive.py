@@ -112,6 +112,26 @@ def pending_files(landing: Path, archive: Path, members: set[str]) -> list[tuple
     return out
 
 
+def unregistered_unassignable(landing: Path, archive: Path, members: set[str]) -> list[Unassignable]:
+    """Unassignable files of the landing zone that no intake has registered yet (the nightly
+    schedule starts an intake for them, so that they are reported even on a day without deliveries)."""
+    reg_path = archive / UNASSIGNABLE_DIR / "verzeichnis.json"
+    register = json.loads(reg_path.read_text(encoding="utf-8")) if reg_path.exists() else {}
+    _, bad = scan(landing, members)
+    out = []
+    for u in bad:
+        p = landing / u.path
+        sig = u.kind
+        if u.kind not in ("verknuepfung", "versteckt") and not p.is_symlink() and p.is_file():
+            try:
+                sig = sha256_file(p)
+            except OSError:
+                pass
+        if f"{u.path}|{sig}" not in register:
+            out.append(u)
+    return out
+
+
 def _received_at(st: os.stat_result) -> str:
     return dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).replace(microsecond=0).isoformat()
 

@@ -466,3 +466,26 @@ def test_every_reader_exception_becomes_a_german_finding(tmp_path, monkeypatch, 
     monkeypatch.setattr(ingest, "_read", boom)  # anything outside the format readers: D024
     (f,) = ingest.read_delivery(p, "plaetze", max_bytes=10**8, max_rows=10).findings
     assert f.rule_id == "D024" and expect in f.meldung and "unerwarteter Fehler: " not in f.meldung, f.meldung
+
+
+def test_nightly_schedule_reports_unassignable_files_on_a_day_without_deliveries(inobhut_env):
+    """A misnamed file alone must still be registered and reported (an intake-only run)."""
+    import dagster as dg
+
+    from assets.raw.intake import RAW_INTAKE
+    from pipelines.schedules import nightly
+
+    paths = inobhut_env
+    (paths.landing / "08221").mkdir()
+    (paths.landing / "08221" / "08221_massnahmen_2052-01.csv").write_text("x")
+    with dg.instance_for_test() as instance:
+        req = nightly(dg.build_schedule_context(instance=instance))
+        assert isinstance(req, dg.RunRequest) and req.asset_selection == [RAW_INTAKE]
+        # the request runs: the intake alone, as one run of the job on the instance
+        from pipelines.definitions import build_definitions
+
+        job = build_definitions().resolve_job_def(req.job_name or "inobhut")
+        result = job.execute_in_process(instance=instance, asset_selection=req.asset_selection, tags=req.tags)
+        assert result.success
+        assert _events(paths.archive, "nicht_zuordenbar")
+        assert isinstance(nightly(dg.build_schedule_context(instance=instance)), dg.SkipReason)
