@@ -140,7 +140,11 @@ def _copy_verified(src: Path, target: Path, digest: str) -> bool:
     """Copy ``src`` to ``target`` via a temporary name, verified by sha256; False if the source
     changed while it was copied (it is taken at the next intake)."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(src, tmp)
+    try:
+        shutil.copyfile(src, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     if sha256_file(tmp) != digest:
         tmp.unlink()
         return False
@@ -164,7 +168,10 @@ def intake(landing: Path, archive: Path, members: set[str], *, lauf: str | None 
         digests: dict[str, str] = {}
         for c in found:
             src, dn = c.path, c.name
-            digest = digests[c.rel] = sha256_file(src)
+            try:
+                digest = digests[c.rel] = sha256_file(src)
+            except FileNotFoundError:  # removed while the intake ran (a full disk etc. still fails loudly)
+                continue
             vdir = _version_dir(archive, dn.ags, dn.dataset, dn.month)
             existing = list_versions(archive, dn.ags, dn.dataset, dn.month)
             if existing and existing[-1].sha256 == digest:
@@ -173,9 +180,12 @@ def intake(landing: Path, archive: Path, members: set[str], *, lauf: str | None 
             version = (existing[-1].version + 1) if existing else 1
             vdir.mkdir(parents=True, exist_ok=True)
             target = vdir / f"v{version:04d}_{digest[:12]}.{dn.ext}"
-            if not _copy_verified(src, target, digest):
+            try:
+                if not _copy_verified(src, target, digest):
+                    continue
+                st = src.stat()
+            except FileNotFoundError:
                 continue
-            st = src.stat()
             av = ArchivedVersion(
                 ags=dn.ags, dataset=dn.dataset, month=dn.month, version=version, file_name=src.name,
                 sha256=digest, size_bytes=st.st_size, received_at=_received_at(st),
@@ -207,7 +217,7 @@ def _keep_unassignable(landing: Path, archive: Path, bad: list[Unassignable], di
         if copy:
             try:
                 u.sha256 = sha256_file(p)
-            except OSError:
+            except (FileNotFoundError, PermissionError):
                 copy = False
         if u.kind == "doppelt" and u.sha256 and u.verwendet and digests.get(u.verwendet) == u.sha256:
             u.reason = (f"„{u.path}“ hat denselben Inhalt wie „{u.verwendet}“ (dieselbe Lieferung unter zwei Namen); "
