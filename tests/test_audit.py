@@ -154,7 +154,7 @@ def test_verdicts_confirmations_and_versions_in_force_are_recorded(inobhut_env):
                      {"bestaetigte_hinweise": 1, "neu": 1, "regeln": ["Z101"]})]
     assert "LANG-1" not in audit.journal_path(paths.archive).read_text(encoding="utf-8")
     with wh.connect() as con:  # mirrored at load time
-        assert con.execute("SELECT ereignis FROM audit ORDER BY seq").fetchall()[:2] == [("urteil",), ("in_kraft",)]
+        assert con.execute("SELECT ereignis FROM audit ORDER BY seq").fetchall()[:3] == [("archiviert",), ("urteil",), ("in_kraft",)]
 
 
 def test_documented_analyst_queries_run(tmp_path):
