@@ -22,6 +22,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from inobhut import quarantine
 from inobhut.naming import DeliveryName, NameError_, parse_name
 
 CONFIRMATIONS_FILE = "bestaetigungen.csv"
@@ -58,6 +59,7 @@ class IntakeSummary:
     new_versions: list[ArchivedVersion] = field(default_factory=list)
     unchanged: int = 0
     unassignable: list[Unassignable] = field(default_factory=list)
+    quarantined: list = field(default_factory=list)  # inobhut.quarantine.QuarantinedFile
 
     @property
     def months(self) -> list[str]:
@@ -163,6 +165,10 @@ def intake(landing: Path, archive: Path, members: set[str]) -> IntakeSummary:
             existing = list_versions(archive, dn.ags, dn.dataset, dn.month)
             if existing and existing[-1].sha256 == digest:
                 summary.unchanged += 1
+                continue
+            held = quarantine.intake_hook(src, dn, digest, archive)  # identifying data: quarantine, not archive
+            if held is not None:
+                summary.quarantined += [held] if held else []
                 continue
             version = (existing[-1].version + 1) if existing else 1
             vdir.mkdir(parents=True, exist_ok=True)

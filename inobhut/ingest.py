@@ -27,6 +27,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
+from inobhut import privacy, xmlguard
 from inobhut.naming import restore_ags
 from inobhut.validation.rules import Finding, make_finding
 from schemas.datasets import DATASETS, Column, Dataset, codes
@@ -81,17 +82,18 @@ def header_map(ds: Dataset) -> dict[str, Column]:
 # --------------------------------------------------------------------------- entry point
 
 
-def read_delivery(path: Path, dataset: str, *, max_bytes: int, max_rows: int) -> ReadResult:
-    """Read ``path`` as a delivery of ``dataset``; never raises for bad input."""
+def read_delivery(path: Path, dataset: str, *, max_bytes: int, max_rows: int, screen_only: bool = False) -> ReadResult:
+    """Read ``path`` as a delivery of ``dataset``; never raises for bad input. ``screen_only``:
+    stop after the privacy checks (intake screening, :func:`inobhut.privacy.screen_file`)."""
     try:
-        return _read(Path(path), DATASETS[dataset], max_bytes, max_rows)
+        return _read(Path(path), DATASETS[dataset], max_bytes, max_rows, screen_only)
     except MemoryError:
         return ReadResult(None, [make_finding("D024", detail="Datei zu groß für den Arbeitsspeicher")], None, None)
     except Exception as exc:  # noqa: BLE001 - every unexpected error becomes a finding
         return ReadResult(None, [make_finding("D024", detail=f"unerwarteter Fehler: {type(exc).__name__}")], None, None)
 
 
-def _read(path: Path, ds: Dataset, max_bytes: int, max_rows: int) -> ReadResult:
+def _read(path: Path, ds: Dataset, max_bytes: int, max_rows: int, screen_only: bool = False) -> ReadResult:
     size = path.stat().st_size
     if size > max_bytes:
         return ReadResult(None, [make_finding("D001", groesse_mb=_mb(size), max_mb=_mb(max_bytes))], None, None)
@@ -100,7 +102,7 @@ def _read(path: Path, ds: Dataset, max_bytes: int, max_rows: int) -> ReadResult:
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head[:4] in ZIP_MAGIC:
-        return _read_xlsx(path, ds, max_rows)
+        return _read_xlsx(path, ds, max_rows, screen_only)
     if head == OLE_MAGIC:
         data = path.read_bytes()
         if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
@@ -108,7 +110,7 @@ def _read(path: Path, ds: Dataset, max_bytes: int, max_rows: int) -> ReadResult:
         return ReadResult(None, [make_finding("D006", format="Excel 97–2003 (.xls)")], None, None)
     if head.startswith(b"%PDF"):
         return ReadResult(None, [make_finding("D003", detail=", sondern ein PDF-Dokument")], None, None)
-    return _read_csv(path.read_bytes(), ds, max_rows)
+    return _read_csv(path.read_bytes(), ds, max_rows, screen_only)
 
 
 def _mb(n: int) -> str:
@@ -174,7 +176,7 @@ def _count_outside_quotes(line: str, d: str) -> int:
     return n
 
 
-def _read_csv(data: bytes, ds: Dataset, max_rows: int) -> ReadResult:
+def _read_csv(data: bytes, ds: Dataset, max_rows: int, screen_only: bool = False) -> ReadResult:
     text, encoding, findings = _decode(data)
     if text is None:
         return ReadResult(None, findings, None, None, fmt="csv")
@@ -189,7 +191,7 @@ def _read_csv(data: bytes, ds: Dataset, max_rows: int) -> ReadResult:
         return ReadResult(None, findings + [make_finding("D011")], encoding, None, fmt="csv")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, quotechar='"')
     rows = ((i, r) for i, r in enumerate(reader, start=1))
-    res = _build(rows, ds, max_rows, findings, fmt="csv")
+    res = _build(rows, ds, max_rows, findings, fmt="csv", screen_only=screen_only)
     res.encoding, res.delimiter = encoding, delim
     return res
 
@@ -197,7 +199,7 @@ def _read_csv(data: bytes, ds: Dataset, max_rows: int) -> ReadResult:
 # --------------------------------------------------------------------------- XLSX
 
 
-def _read_xlsx(path: Path, ds: Dataset, max_rows: int) -> ReadResult:
+def _read_xlsx(path: Path, ds: Dataset, max_rows: int, screen_only: bool = False) -> ReadResult:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
@@ -220,8 +222,11 @@ def _read_xlsx(path: Path, ds: Dataset, max_rows: int) -> ReadResult:
         ctypes = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
         if "xl/vbaProject.bin" in names or b"macroEnabled" in ctypes or "xl/workbook.bin" in names:
             return ReadResult(None, [make_finding("D004")], None, None, fmt="xlsx")
+        hostile = xmlguard.check(zf)
+        if hostile is not None:
+            return ReadResult(None, [make_finding("D093", detail=hostile[0], teil=hostile[1][:80])], None, None, fmt="xlsx")
     try:
-        return _read_workbook(path, ds, max_rows)
+        return _read_workbook(path, ds, max_rows, screen_only)
     except (zipfile.BadZipFile, EOFError, KeyError, OSError) as exc:
         return ReadResult(None, [make_finding("D007", detail=_zip_detail(exc))], None, None, fmt="xlsx")
     except Exception as exc:  # noqa: BLE001 - zlib.error, XML errors, openpyxl internals
@@ -297,7 +302,7 @@ def _scan_sheet(zf: zipfile.ZipFile, sheet_path: str) -> _SheetScan:
     return scan
 
 
-def _read_workbook(path: Path, ds: Dataset, max_rows: int) -> ReadResult:
+def _read_workbook(path: Path, ds: Dataset, max_rows: int, screen_only: bool = False) -> ReadResult:
     import openpyxl
 
     findings: list[Finding] = []
@@ -316,7 +321,7 @@ def _read_workbook(path: Path, ds: Dataset, max_rows: int) -> ReadResult:
         with zipfile.ZipFile(path) as zf:
             scan = _scan_sheet(zf, ws._worksheet_path)
         rows = _iter_sheet(ws, findings)
-        res = _build(rows, ds, max_rows, findings, fmt="xlsx", scan=scan)
+        res = _build(rows, ds, max_rows, findings, fmt="xlsx", scan=scan, screen_only=screen_only)
     finally:
         wb.close()
     return res
@@ -379,7 +384,7 @@ def _map_header(cells: list, hmap: dict[str, Column]) -> list[Column | None]:
 
 
 def _build(rows: Iterable[tuple[int, list]], ds: Dataset, max_rows: int, findings: list[Finding], *,
-           fmt: str, scan: _SheetScan | None = None) -> ReadResult:
+           fmt: str, scan: _SheetScan | None = None, screen_only: bool = False) -> ReadResult:
     hmap = header_map(ds)
     required = [c for c in ds.columns if c.required]
     it = iter(rows)
@@ -407,10 +412,12 @@ def _build(rows: Iterable[tuple[int, list]], ds: Dataset, max_rows: int, finding
     elif header_no != 1:
         findings.append(make_finding("D017", zeile=header_no, kopfzeile=header_no))
     mapped = _map_header(header, hmap)
+    ident, flagged = privacy.header_findings(header, mapped, header_no, normalise_header)
+    findings.extend(ident)
     seen: dict[str, int] = {}
     for idx, (cell, col) in enumerate(zip(header, mapped)):
         if col is None:
-            if cell is not None and str(cell).strip():
+            if cell is not None and str(cell).strip() and idx not in flagged:
                 findings.append(make_finding("D014", zeile=header_no, wert=_display(cell)))
             continue
         if col.name in seen:
@@ -431,6 +438,8 @@ def _build(rows: Iterable[tuple[int, list]], ds: Dataset, max_rows: int, finding
     positions = [(c, seen[c.name]) for c in ds.columns if c.name in seen]
     raw_cols: dict[str, list] = {c.name: [] for c in ds.columns}
     zeilen: list[int] = []
+    others = [i for i, (cell, col) in enumerate(zip(header, mapped)) if col is None and i not in flagged and cell is not None and str(cell).strip()]
+    other_cells: dict[int, list] = {i: [] for i in others}  # cells of extra columns, for the privacy check
     for no, cells in it:
         if _is_blank(cells):
             continue
@@ -447,7 +456,18 @@ def _build(rows: Iterable[tuple[int, list]], ds: Dataset, max_rows: int, finding
         zeilen.append(no)
         for c, pos in positions:
             raw_cols[c.name].append(cells[pos] if pos < len(cells) else None)
+        if len(zeilen) <= privacy.CONTENT_SAMPLE:
+            for i in others:
+                if i < len(cells):
+                    other_cells[i].append((no, cells[i]))
     n = len(zeilen)
+    findings.extend(privacy.content_findings(
+        [(_display(header[i]), other_cells[i], True) for i in others]
+        + [(c.header, list(zip(zeilen, raw_cols[c.name])), False) for c in ds.columns if c.kind == "text" and c.name in seen]))
+    if "geburtsmonat" in seen:
+        findings.extend(privacy.birth_month_findings(raw_cols["geburtsmonat"], zeilen))
+    if screen_only:
+        return ReadResult(None, findings, None, None, fmt=fmt, n_rows=n)
     for c in ds.columns:
         if c.name not in seen:
             raw_cols[c.name] = [None] * n

@@ -22,11 +22,19 @@ def intake(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.Ma
     summary = archive_intake(paths.landing, paths.archive, set(office_keys()))
     for bad in summary.unassignable:
         context.log.warning(f"Nicht zuordenbar, unverändert liegen gelassen: {bad.path} – {bad.reason}")
+    if summary.quarantined:
+        from inobhut.quarantine import write_reports
+
+        write_reports(summary.quarantined, paths.out)
+        for q in summary.quarantined:
+            context.log.warning(f"Personenbezogene Angaben: {q.ags} {q.dataset} {q.month} in die Quarantäne gelegt "
+                                f"(nicht archiviert; Prüfbericht unter pruefberichte/{q.ags}/)")
     return dg.MaterializeResult(
         metadata={
             "neue_versionen": len(summary.new_versions),
             "unveraendert": summary.unchanged,
             "nicht_zuordenbar": len(summary.unassignable),
+            "quarantaene": len(summary.quarantined),
             "nicht_zuordenbar_liste": dg.MetadataValue.md(
                 "\n".join(f"- `{b.path}`: {b.reason}" for b in summary.unassignable) or "keine"
             ),

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 import inobhut.ingest as ingest
-from inobhut import calendar, config
+from inobhut import calendar, config, privacy
 from inobhut.naming import NameError_, parse_name
 from inobhut.pseudonym import pseudonymise
 from inobhut.validation.rules import Finding, make_finding, mask, rules, rules_version
@@ -144,6 +144,7 @@ class Prepared:
     delimiter: str | None
     item: Any = None  # inobhut.validation.expectations.Item
     settings: dict | None = None
+    case_numbers: frozenset = frozenset()  # raw case numbers, only to scrub finding texts (never stored)
 
     @property
     def has_fehler(self) -> bool:
@@ -168,6 +169,9 @@ def prepare(path: Path, *, ags: str, dataset: str, month: str, key: bytes, setti
             return Prepared(ags, dataset, month, findings, None, 0, rr.encoding, rr.delimiter, settings=st)
         df, raw = rr.frame, rr.raw
         n = len(df)
+        numbers = privacy.case_numbers(raw)
+        if n and numbers:
+            findings += privacy.case_number_elsewhere(df, raw, ds)
         if n:
             parse_failed = {(f.zeile, f.spalte) for f in findings if f.rule_id in ("Z003", "Z004")}
             findings += pandera_findings(df, raw, ds, parse_failed)
@@ -180,8 +184,9 @@ def prepare(path: Path, *, ags: str, dataset: str, month: str, key: bytes, setti
         else:
             out = df.copy()
         out.attrs.clear()
+        privacy.scrub_findings(findings, numbers)
         return Prepared(ags, dataset, month, findings, out, n, rr.encoding, rr.delimiter,
-                        item=Item(ags, dataset, out, raw), settings=st)
+                        item=Item(ags, dataset, out, raw), settings=st, case_numbers=frozenset(numbers))
     except Exception as exc:  # noqa: BLE001
         f = make_finding("D024", detail=f"interner Fehler bei der Prüfung: {type(exc).__name__}")
         return Prepared(ags, dataset, month, [f], None, 0, None, None, settings=st)
@@ -197,6 +202,7 @@ def finish(prep: Prepared, ctx: ValidationContext | None = None) -> ValidationRe
         findings += prep.item.findings
     if prep.frame is not None:
         findings += cross_findings(prep.frame, DATASETS[prep.dataset], prep.month, ctx, st)
+    privacy.scrub_findings(findings, set(prep.case_numbers))
     return _finish(findings, prep.frame, prep.n, prep.encoding, prep.delimiter, DATASETS[prep.dataset], ctx,
                    fehlanzeige=(prep.frame is not None and prep.n == 0))
 
