@@ -168,14 +168,14 @@ def run(landing: Path | None, out: Path | None, monate: tuple[str, ...]) -> None
     """Die Pipeline über Dagster für die angegebenen Monate in einem Lauf ausführen."""
     from inobhut.archive import list_versions, pending_files
     from inobhut.config import Paths, office_keys
-    from inobhut.pseudonym import MissingKeyError, key_from_env
+    from inobhut.pseudonym import KeyMismatchError, MissingKeyError, check_and_record, key_from_env
 
+    paths = Paths.from_env(landing=landing, out=out)
     try:
-        key_from_env()
-    except MissingKeyError as exc:
+        check_and_record(paths.staging, paths.warehouse, key_from_env())
+    except (MissingKeyError, KeyMismatchError) as exc:
         err_console.print(f"[red]{exc}[/red]")
         sys.exit(2)
-    paths = Paths.from_env(landing=landing, out=out)
     months = _months_arg(monate)
     if not months:
         months = sorted({dn.month for _, dn in pending_files(paths.landing, paths.archive, set(office_keys()))}
@@ -316,6 +316,9 @@ def ui(use_demo: bool) -> None:
 from pipelines.cli_meldung import meldung  # noqa: E402  (statutory outputs)
 
 main.add_command(meldung)
+from pipelines.cli_datenschutz import register as _register_datenschutz  # noqa: E402  (schluessel, loeschen)
+
+_register_datenschutz(main)
 
 if __name__ == "__main__":
     main()
