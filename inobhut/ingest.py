@@ -20,6 +20,7 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -222,7 +223,10 @@ def _read_xlsx(path: Path, ds: Dataset, max_rows: int, screen_only: bool = False
         ctypes = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
         if "xl/vbaProject.bin" in names or b"macroEnabled" in ctypes or "xl/workbook.bin" in names:
             return ReadResult(None, [make_finding("D004")], None, None, fmt="xlsx")
-        hostile = xmlguard.check(zf)
+        try:
+            hostile = xmlguard.check(zf)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+            return ReadResult(None, [make_finding("D007", detail=_zip_detail(exc))], None, None, fmt="xlsx")
         if hostile is not None:
             return ReadResult(None, [make_finding("D093", detail=hostile[0], teil=hostile[1][:80])], None, None, fmt="xlsx")
     try:

@@ -75,7 +75,9 @@ def wechseln(neu_variable: str) -> None:
               help="Berichtsmonate, die mehr als so viele Jahre zurückliegen, werden gelöscht.")
 @click.option("--quarantaene", "nur_quarantaene", is_flag=True, help="Nur die Quarantäne aufräumen (Dateien nach Ablauf ihrer Frist löschen).")
 @click.option("--probelauf", is_flag=True, help="Nur anzeigen, was gelöscht würde.")
-def loeschen(jugendaemter: tuple[str, ...], jahre: int | None, nur_quarantaene: bool, probelauf: bool) -> None:
+@click.option("--stichtag", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="JJJJ-MM-TT",
+              help="Bezugstag der Fristen (Vorgabe: heute).")
+def loeschen(jugendaemter: tuple[str, ...], jahre: int | None, nur_quarantaene: bool, probelauf: bool, stichtag) -> None:
     """Daten nach Ablauf der Aufbewahrungsfrist löschen: Archiv, Staging, Warehouse und die eigenen
     Berichte eines Jugendamts; außerdem abgelaufene Dateien der Quarantäne. Jede Löschung steht im
     Audit-Journal („loeschung“). Berichte anderer Jugendämter bleiben unverändert."""
@@ -83,6 +85,7 @@ def loeschen(jugendaemter: tuple[str, ...], jahre: int | None, nur_quarantaene: 
     from inobhut.config import Paths, office_keys
 
     paths = Paths.from_env()
+    today = stichtag.date() if stichtag else None
     if not nur_quarantaene:
         if not jugendaemter or jahre is None:
             raise click.UsageError("Bitte --jugendamt und --aelter-als angeben (oder nur --quarantaene).")
@@ -90,7 +93,7 @@ def loeschen(jugendaemter: tuple[str, ...], jahre: int | None, nur_quarantaene: 
         if unknown:
             raise click.UsageError(f"Kein Mitglieds-Jugendamt: {', '.join(unknown)}")
         for ags in jugendaemter:
-            s = retention.delete_office(paths, ags, jahre, dry_run=probelauf)
+            s = retention.delete_office(paths, ags, jahre, today=today, dry_run=probelauf)
             verb = "würde löschen" if probelauf else "gelöscht"
             console.print(f"{ags}: Monate vor {s.cutoff} {verb}: {s.archive_versions} Archivversionen, {s.staging_dirs} "
                           f"Staging-Monate, {s.warehouse_rows} Warehouse-Zeilen, {s.output_files} Ausgabedateien.")
@@ -98,7 +101,7 @@ def loeschen(jugendaemter: tuple[str, ...], jahre: int | None, nur_quarantaene: 
         due = [q for q in quarantine.list_quarantined(paths.archive)]
         console.print(f"Quarantäne: {len(due)} Datei(en), Löschung jeweils ab dem eingetragenen Datum.")
         sys.exit(0)
-    gone = quarantine.cleanup(paths.archive)
+    gone = quarantine.cleanup(paths.archive, today)
     console.print(f"Quarantäne: {len(gone)} Datei(en) nach Ablauf der Frist gelöscht.")
     sys.exit(0)
 
