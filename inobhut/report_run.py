@@ -10,6 +10,7 @@ network) and Jugendamtsberichte (per office), and the index page over everything
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import multiprocessing as mp
 import os
 import re
@@ -92,6 +93,9 @@ def render_months(paths: Paths, wh: Warehouse, months: list[str]) -> list[Path]:
     global _JOB
     _JOB = {"ix": prepare(tables), "statuses": statuses, "findings": findings, "berichte": paths.out / "berichte", "out": paths.out,
             "protect": make_protect(config.settings()["geheimhaltung"]["landesbericht"])}
+    # Jugendamtsberichte live in <out>/jugendaemter/<ags>/ now; a folder left by an older version
+    # under the Land-level berichte/ would hand office reports to the Land: remove it
+    shutil.rmtree(paths.out / "berichte" / "jugendamtsbericht", ignore_errors=True)
     tasks = [("landesbericht", v, m) for m in months for v in config.networks()]
     tasks += [("jugendamtsbericht", o.ags, m) for m in months for o in config.offices()]
     workers = min(os.cpu_count() or 1, 4)
