@@ -206,35 +206,47 @@ def _read_xlsx(path: Path, ds: Dataset, max_rows: int, screen_only: bool = False
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         return ReadResult(None, [make_finding("D007", detail=_zip_detail(exc))], None, None, fmt="xlsx")
     with zf:
-        infos = zf.infolist()
-        names = {i.filename for i in infos}
-        if "mimetype" in names:
-            mt = zf.open("mimetype").read(200)
-            if mt.startswith(b"application/vnd.oasis.opendocument"):
-                return ReadResult(None, [make_finding("D006", format="OpenDocument (.ods)")], None, None, fmt="xlsx")
-        total = sum(i.file_size for i in infos)
-        worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1), default=None)
-        ratio = worst.file_size / max(worst.compress_size, 1) if worst else 0
-        if total > MAX_UNZIPPED_BYTES or (worst is not None and worst.file_size > RATIO_MIN_BYTES and ratio > MAX_RATIO):
-            return ReadResult(None, [make_finding("D008", entpackt_mb=_mb(total), verhaeltnis=int(ratio))], None, None, fmt="xlsx")
-        if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
-            kind = ", sondern ein Word-Dokument" if "word/document.xml" in names else ", sondern ein anderes Zip-Archiv"
-            return ReadResult(None, [make_finding("D003", detail=kind)], None, None, fmt="xlsx")
-        ctypes = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-        if "xl/vbaProject.bin" in names or b"macroEnabled" in ctypes or "xl/workbook.bin" in names:
-            return ReadResult(None, [make_finding("D004")], None, None, fmt="xlsx")
         try:
-            hostile = xmlguard.check(zf)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+            refused = _inspect_zip(zf)
+        except ZIP_ERRORS as exc:
             return ReadResult(None, [make_finding("D007", detail=_zip_detail(exc))], None, None, fmt="xlsx")
-        if hostile is not None:
-            return ReadResult(None, [make_finding("D093", detail=hostile[0], teil=hostile[1][:80])], None, None, fmt="xlsx")
+        if refused is not None:
+            return ReadResult(None, [refused], None, None, fmt="xlsx")
     try:
         return _read_workbook(path, ds, max_rows, screen_only)
     except (zipfile.BadZipFile, EOFError, KeyError, OSError) as exc:
         return ReadResult(None, [make_finding("D007", detail=_zip_detail(exc))], None, None, fmt="xlsx")
     except Exception as exc:  # noqa: BLE001 - zlib.error, XML errors, openpyxl internals
         return ReadResult(None, [make_finding("D007", detail=f"{type(exc).__name__}")], None, None, fmt="xlsx")
+
+
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError)
+
+
+def _inspect_zip(zf: zipfile.ZipFile) -> Finding | None:
+    """The finding that refuses the zip before openpyxl opens it (OpenDocument, zip bomb, not a
+    workbook, macros, hostile XML), or None. Corrupt members raise one of ``ZIP_ERRORS``."""
+    infos = zf.infolist()
+    names = {i.filename for i in infos}
+    if "mimetype" in names:
+        mt = zf.open("mimetype").read(200)
+        if mt.startswith(b"application/vnd.oasis.opendocument"):
+            return make_finding("D006", format="OpenDocument (.ods)")
+    total = sum(i.file_size for i in infos)
+    worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1), default=None)
+    ratio = worst.file_size / max(worst.compress_size, 1) if worst else 0
+    if total > MAX_UNZIPPED_BYTES or (worst is not None and worst.file_size > RATIO_MIN_BYTES and ratio > MAX_RATIO):
+        return make_finding("D008", entpackt_mb=_mb(total), verhaeltnis=int(ratio))
+    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+        kind = ", sondern ein Word-Dokument" if "word/document.xml" in names else ", sondern ein anderes Zip-Archiv"
+        return make_finding("D003", detail=kind)
+    ctypes = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    if "xl/vbaProject.bin" in names or b"macroEnabled" in ctypes or "xl/workbook.bin" in names:
+        return make_finding("D004")
+    hostile = xmlguard.check(zf)
+    if hostile is not None:
+        return make_finding("D093", detail=hostile[0], teil=hostile[1][:80])
+    return None
 
 
 def _zip_detail(exc: BaseException) -> str:

@@ -165,3 +165,26 @@ def test_fuzz_memory_stayed_bounded():
     """Runs after the fuzz tests in this module: the process never grew past the bound."""
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert rss_mb < MAX_RSS_MB, rss_mb
+
+
+# --------------------------------------------------------------------------- cases the fuzzer found
+
+
+@pytest.mark.parametrize("part", ["[Content_Types].xml", "xl/worksheets/sheet1.xml"])
+def test_corrupt_zip_member_is_a_clear_finding(tmp_path, part):
+    """A member whose bytes do not match its CRC (or whose deflate stream is broken) used to end
+    in the catch-all "unerwarteter Fehler"; it is a damaged file (D007)."""
+    good = write_xlsx(tmp_path / "good.xlsx", "uma", [[uma()[h] for h in headers("uma")]])
+    dst = tmp_path / "08335_uma_2025-03.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info), compress_type=zipfile.ZIP_STORED)
+    raw = bytearray(dst.read_bytes())
+    with zipfile.ZipFile(dst) as z:
+        info = z.getinfo(part)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    raw[start + 10] ^= 0x20  # one flipped bit inside the stored member
+    dst.write_bytes(bytes(raw))
+    prep = prepare(dst, ags="08335", dataset="uma", month="2025-03", key=KEY)
+    assert [f.rule_id for f in prep.findings] == ["D007"], prep.findings
+    _check(prep)

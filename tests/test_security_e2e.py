@@ -79,6 +79,11 @@ def hostile_run(tmp_path_factory):
     # a file with identifying columns goes to the quarantine, the names must not appear anywhere else
     write_csv(lz / "08335_uma_2025-02.csv", "uma", [uma(Fallnummer="QU-1234", Vorname="Zainab", Zustaendig_seit="01.02.2024")],
               header=headers("uma") + ["Vorname"])
+    # a confirmation that names a case by its raw number (the steward's file in the landing zone)
+    from inobhut.confirmations import add_confirmation
+
+    add_confirmation(d["landing"], "08335", dataset="uma", month="2025-03", rule="S102", schluessel=HOSTILE_ACCEPTED[3],
+                     grund="Fall wurde abgegeben")
     guard = d["guard"]
     guard.mkdir()
     (guard / "sitecustomize.py").write_text(GUARD, encoding="utf-8")
@@ -184,6 +189,18 @@ def test_offline_run_leaks_no_case_number_and_sends_nothing(hostile_run):
         con.close()
     assert scanned > 200
     assert hits == [], hits[:20]
+    # who sees what: the Land-level folder holds no office report and no pseudonym
+    con = duckdb.connect(str(d["warehouse"]), read_only=True)
+    try:
+        ids = {r[0] for r in con.execute("SELECT fall_id FROM massnahmen UNION SELECT fall_id FROM uma").fetchall()}
+    finally:
+        con.close()
+    assert len(ids) > 100
+    land = [p for p in (d["out"] / "berichte").rglob("*") if p.is_file()]
+    assert land and not [p for p in land if "jugendamtsbericht" in p.name or "pruefbericht" in p.name]
+    pseudo = re.compile("|".join(sorted(ids)))
+    assert not [label for p in land for label, text in _texts(p) if pseudo.search(text)]
+    assert {p.name for p in (d["out"] / "jugendaemter").iterdir()} == set(OFFICES)
     # ... and the hostile values really went through: accepted (pseudonymised) and rejected (masked)
     staged = pd.read_parquet(next((d["staging"] / "08335" / "uma" / "2025-03").glob("v0001.parquet")))
     assert len(staged) == len(HOSTILE_ACCEPTED)
