@@ -24,6 +24,7 @@ from inobhut.calendar import add_months, month_key
 from inobhut.config import Paths
 
 _MONTH_IN_NAME = re.compile(r"(\d{4}-\d{2})")
+_YEAR_IN_NAME = re.compile(r"(?<![\d-])((?:19|20)\d{2})(?![\d-])")  # a yearly output, e.g. bund_08335_2024.csv
 
 
 @dataclass
@@ -102,13 +103,20 @@ def _delete_warehouse(con, ags: str, cut: str) -> int:
             period = next((c for c in ("monat", "stichtag", "zeitraum", "tag", "datum") if c in cols), None)
             if period is None:
                 continue
-            n += con.execute(f"DELETE FROM {t} WHERE jugendamt = ? AND substr(CAST({period} AS VARCHAR), 1, 7) < ?",
-                             [ags, cut]).fetchone()[0]
+            n += con.execute(f"DELETE FROM {t} WHERE jugendamt = ? AND {_period_end(period)} < ?", [ags, cut]).fetchone()[0]
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     return n
+
+
+def _period_end(col: str) -> str:
+    """SQL: the last month (YYYY-MM) of a period column: a day or month as is, a year ``YYYY``
+    as ``YYYY-12``, a range ``A..B`` as its end -- a row goes only when its whole period is past."""
+    v = f"CAST({col} AS VARCHAR)"
+    last = f"CASE WHEN strpos({v}, '..') > 0 THEN split_part({v}, '..', 2) ELSE {v} END"
+    return f"(CASE WHEN length({last}) = 4 THEN {last} || '-12' ELSE substr({last}, 1, 7) END)"
 
 
 def _office_outputs(out: Path, ags: str, cut: str) -> list[Path]:
@@ -121,7 +129,7 @@ def _office_outputs(out: Path, ags: str, cut: str) -> list[Path]:
             if not p.is_file():
                 continue
             rel = p.relative_to(base).as_posix()
-            months = _MONTH_IN_NAME.findall(rel)
+            months = _MONTH_IN_NAME.findall(rel) or [f"{y}-12" for y in _YEAR_IN_NAME.findall(rel)]
             if months and max(months) < cut:
                 found.append(p)
     return sorted(found)
