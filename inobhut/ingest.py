@@ -8,6 +8,10 @@ the cell values into the canonical dtypes of :mod:`schemas.datasets` (with a par
 the values as delivered, so that validation can quote them). Values that cannot be parsed
 become ``<NA>`` plus a finding (Z003/Z004) with row, column and delivered value.
 
+Hostile XML in a workbook is recognised by :mod:`inobhut.xmlguard` before openpyxl opens it;
+identifying columns and full birth dates by :mod:`inobhut.privacy`, called here while header and
+cells are in hand (``screen_only`` stops right after them: the intake's screening).
+
 Not here: plausibility rules (codes, ranges, cross-field, dataset level) — they live in
 :mod:`inobhut.validation` — and pseudonymisation.
 """

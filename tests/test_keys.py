@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from inobhut import audit, pseudonym
 from inobhut.config import DEMO_PSEUDONYM_KEY
 from pipelines.cli import main
-from tests.conftest import TEST_ENV_KEY
+from tests.conftest import FIXTURES, TEST_ENV_KEY
 
 OTHER_KEY = "ein-ganz-anderer-schluessel-fuer-den-test-4b8e1d"
 
@@ -111,6 +111,7 @@ def test_key_rotation_rebuilds_everything_from_the_archive(inobhut_env, monkeypa
     from pipelines.runner import run_pipeline
 
     paths = inobhut_env
+    monkeypatch.setenv("INOBHUT_CONFIG", str(FIXTURES / "settings_test.toml"))  # 4 offices: shorter Dagster runs
     generate(paths.landing, "2025-02", "2025-02", seed=3, jugendaemter=["01062"])
     assert run_pipeline(paths, ["2025-02"]).success
     before = _fall_ids(paths)

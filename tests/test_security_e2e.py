@@ -24,10 +24,11 @@ import pandas as pd
 import pytest
 
 from tests.bad_input.builders import headers, massnahme, uma, write_csv
-from tests.conftest import TEST_ENV_KEY
+from tests.conftest import FIXTURES, TEST_ENV_KEY
 
 REPO = Path(__file__).resolve().parent.parent
-OFFICES = ["08335", "01062"]
+OFFICES = ["08111", "01062"]  # offices of the 4-office test settings (tests/fixtures)
+HOSTILE = OFFICES[0]
 MONTHS = ("2025-02", "2025-03")
 HOSTILE_ACCEPTED = ["FN 77 123", "JA|2025|Fall;42", "  KN-4711  ", "Akte/2025/08335-0042"]
 HOSTILE_REJECTED = ["AZ-" + "0815/2024-" * 5, "LEAK-IN-BEGINN-99", "LEAK-IN-EINRICHTUNG-7"]
@@ -64,25 +65,29 @@ def hostile_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("sicherheit")
     d = {k: root / k for k in ("landing", "archive", "staging", "out", "dagster_home", "guard")}
     d["warehouse"] = root / "warehouse.duckdb"
-    generate(d["landing"], MONTHS[0], MONTHS[1], seed=11, jugendaemter=OFFICES)
-    lz = d["landing"] / "08335"
-    for f in list(lz.glob("08335_*_2025-03.*")) + list(lz.glob("08335_uma_2025-02.*")):
+    os.environ["INOBHUT_CONFIG"] = str(FIXTURES / "settings_test.toml")  # 4 offices: a shorter Dagster run
+    try:
+        generate(d["landing"], MONTHS[0], MONTHS[1], seed=11, jugendaemter=OFFICES)
+    finally:
+        os.environ.pop("INOBHUT_CONFIG")
+    lz = d["landing"] / HOSTILE
+    for f in list(lz.glob(f"{HOSTILE}_*_2025-03.*")) + list(lz.glob(f"{HOSTILE}_uma_2025-02.*")):
         if f.name.split("_")[1] in ("massnahmen", "uma"):
             f.unlink()
     # accepted: hostile but valid case numbers (spaces, separators, the delimiter itself)
-    write_csv(lz / "08335_uma_2025-03.csv", "uma", [uma(Fallnummer=n) for n in HOSTILE_ACCEPTED])
+    write_csv(lz / f"{HOSTILE}_uma_2025-03.csv", "uma", [uma(Fallnummer=n, Jugendamt=HOSTILE) for n in HOSTILE_ACCEPTED])
     # rejected: a case number over 40 characters, case numbers in other columns
     rows = [massnahme(Fallnummer=HOSTILE_REJECTED[0]),
             massnahme(Fallnummer=HOSTILE_REJECTED[1]), massnahme(Fallnummer="IO-9", Beginn=HOSTILE_REJECTED[1]),
             massnahme(Fallnummer=HOSTILE_REJECTED[2]), massnahme(Fallnummer="IO-10", Einrichtung=HOSTILE_REJECTED[2])]
-    write_csv(lz / "08335_massnahmen_2025-03.csv", "massnahmen", rows)
+    write_csv(lz / f"{HOSTILE}_massnahmen_2025-03.csv", "massnahmen", [{**r, "Jugendamt": HOSTILE} for r in rows])
     # a file with identifying columns goes to the quarantine, the names must not appear anywhere else
-    write_csv(lz / "08335_uma_2025-02.csv", "uma", [uma(Fallnummer="QU-1234", Vorname="Zainab", Zustaendig_seit="01.02.2024")],
+    write_csv(lz / f"{HOSTILE}_uma_2025-02.csv", "uma", [uma(Fallnummer="QU-1234", Jugendamt=HOSTILE, Vorname="Zainab")],
               header=headers("uma") + ["Vorname"])
     # a confirmation that names a case by its raw number (the steward's file in the landing zone)
     from inobhut.confirmations import add_confirmation
 
-    add_confirmation(d["landing"], "08335", dataset="uma", month="2025-03", rule="S102", schluessel=HOSTILE_ACCEPTED[3],
+    add_confirmation(d["landing"], HOSTILE, dataset="uma", month="2025-03", rule="S102", schluessel=HOSTILE_ACCEPTED[3],
                      grund="Fall wurde abgegeben")
     guard = d["guard"]
     guard.mkdir()
@@ -92,7 +97,7 @@ def hostile_run(tmp_path_factory):
         "INOBHUT_LANDING": str(d["landing"]), "INOBHUT_ARCHIVE": str(d["archive"]), "INOBHUT_STAGING": str(d["staging"]),
         "INOBHUT_WAREHOUSE": str(d["warehouse"]), "INOBHUT_OUT": str(d["out"]), "DAGSTER_HOME": str(d["dagster_home"]),
         "INOBHUT_PSEUDONYM_KEY": TEST_ENV_KEY, "INOBHUT_NETZ_PROTOKOLL": str(root / "netz.log"),
-        "PYTHONPATH": os.pathsep.join([str(guard), str(REPO)]),
+        "PYTHONPATH": os.pathsep.join([str(guard), str(REPO)]), "INOBHUT_CONFIG": str(FIXTURES / "settings_test.toml"),
     })
     cmd = [sys.executable, "-m", "pipelines.cli", "run"]
     if _unshare_available():
@@ -154,8 +159,8 @@ def test_offline_run_leaks_no_case_number_and_sends_nothing(hostile_run):
     # --- the quarantine got the file with the name, the archive did not
     from inobhut.quarantine import list_quarantined
 
-    assert [(q.ags, q.dataset, q.month) for q in list_quarantined(d["archive"])] == [("08335", "uma", "2025-02")]
-    assert list((d["out"] / "pruefberichte" / "08335").glob("uma_2025-02_quarantaene_*.html"))
+    assert [(q.ags, q.dataset, q.month) for q in list_quarantined(d["archive"])] == [(HOSTILE, "uma", "2025-02")]
+    assert list((d["out"] / "pruefberichte" / HOSTILE).glob("uma_2025-02_quarantaene_*.html"))
 
     # --- the leak scan: everything outside the archive (the audit journal beside it included)
     numbers = _case_numbers(d)
@@ -200,11 +205,11 @@ def test_offline_run_leaks_no_case_number_and_sends_nothing(hostile_run):
     assert land and not [p for p in land if "jugendamtsbericht" in p.name or "pruefbericht" in p.name]
     pseudo = re.compile("|".join(sorted(ids)))
     assert not [label for p in land for label, text in _texts(p) if pseudo.search(text)]
-    assert {p.name for p in (d["out"] / "jugendaemter").iterdir()} == set(OFFICES)
+    assert set(OFFICES) <= {p.name for p in (d["out"] / "jugendaemter").iterdir()}
     # ... and the hostile values really went through: accepted (pseudonymised) and rejected (masked)
-    staged = pd.read_parquet(next((d["staging"] / "08335" / "uma" / "2025-03").glob("v0001.parquet")))
+    staged = pd.read_parquet(next((d["staging"] / HOSTILE / "uma" / "2025-03").glob("v0001.parquet")))
     assert len(staged) == len(HOSTILE_ACCEPTED)
-    pb = (d["out"] / "pruefberichte" / "08335" / "massnahmen_2025-03_v1.json").read_text(encoding="utf-8")
+    pb = (d["out"] / "pruefberichte" / HOSTILE / "massnahmen_2025-03_v1.json").read_text(encoding="utf-8")
     assert "***" in pb and "Z092" in pb
 
 
@@ -224,37 +229,37 @@ def test_retention_deletes_one_office_and_leaves_the_other_untouched(hostile_run
     d = {k: work / Path(v).relative_to(root) for k, v in d0.items()}
     other = d["out"] / "jugendaemter" / "01062"
     before = {p.relative_to(d["out"]): p.read_bytes() for p in d["out"].rglob("*") if p.is_file()
-              and "08335" not in p.relative_to(d["out"]).as_posix().split("/")[1:2]}
+              and HOSTILE not in p.relative_to(d["out"]).as_posix().split("/")[1:2]}
     assert any(p.parts[:2] == ("jugendaemter", "01062") for p in before)
     assert any(p.parts[0] == "berichte" for p in before)
     env_cli = {k: v for k, v in env.items() if k.startswith("INOBHUT_") and k != "INOBHUT_NETZ_PROTOKOLL"}
     env_cli.update({k: str(d[k.split("_", 1)[1].lower()]) for k in
                     ("INOBHUT_LANDING", "INOBHUT_ARCHIVE", "INOBHUT_STAGING", "INOBHUT_WAREHOUSE", "INOBHUT_OUT")})
     # as of 15 March 2026, "older than one year" means reporting months before 2025-03
-    res = CliRunner().invoke(main, ["loeschen", "--jugendamt", "08335", "--aelter-als", "1", "--stichtag", "2026-03-15"],
+    res = CliRunner().invoke(main, ["loeschen", "--jugendamt", HOSTILE, "--aelter-als", "1", "--stichtag", "2026-03-15"],
                              env=env_cli)
     assert res.exit_code == 0, res.output
-    assert {v.month for v in list_versions(d["archive"], "08335")} == {"2025-03"}
+    assert {v.month for v in list_versions(d["archive"], HOSTILE)} == {"2025-03"}
     assert {v.month for v in list_versions(d["archive"], "01062")} == set(MONTHS)
-    assert not (d["staging"] / "08335" / "massnahmen" / "2025-02").exists()
+    assert not (d["staging"] / HOSTILE / "massnahmen" / "2025-02").exists()
     assert (d["staging"] / "01062" / "massnahmen" / "2025-02").exists()
     import duckdb
 
     con = duckdb.connect(str(d["warehouse"]), read_only=True)
     try:
         for t in ("massnahmen", "uma", "plaetze", "personal"):
-            assert con.execute(f"SELECT count(*) FROM {t} WHERE jugendamt = '08335' AND monat < '2025-03'").fetchone()[0] == 0
-        assert con.execute("SELECT count(*) FROM deliveries WHERE ags = '08335' AND monat < '2025-03'").fetchone()[0] == 0
+            assert con.execute(f"SELECT count(*) FROM {t} WHERE jugendamt = ? AND monat < '2025-03'", [HOSTILE]).fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM deliveries WHERE ags = ? AND monat < '2025-03'", [HOSTILE]).fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM massnahmen WHERE jugendamt = '01062' AND monat = '2025-02'").fetchone()[0] > 0
-        assert con.execute("SELECT count(*) FROM stat_bewegung WHERE jugendamt = '08335' AND monat < '2025-03'").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM stat_bewegung WHERE jugendamt = ? AND monat < '2025-03'", [HOSTILE]).fetchone()[0] == 0
     finally:
         con.close()
-    assert not list((d["out"] / "jugendaemter" / "08335").rglob("*2025-02*"))
-    assert not list((d["out"] / "pruefberichte" / "08335").rglob("*2025-02*"))
-    assert list((d["out"] / "jugendaemter" / "08335").rglob("*2025-03*"))
+    assert not list((d["out"] / "jugendaemter" / HOSTILE).rglob("*2025-02*"))
+    assert not list((d["out"] / "pruefberichte" / HOSTILE).rglob("*2025-02*"))
+    assert list((d["out"] / "jugendaemter" / HOSTILE).rglob("*2025-03*"))
     after = {p.relative_to(d["out"]): p.read_bytes() for p in d["out"].rglob("*") if p.is_file()
-             and "08335" not in p.relative_to(d["out"]).as_posix().split("/")[1:2]}
+             and HOSTILE not in p.relative_to(d["out"]).as_posix().split("/")[1:2]}
     assert after == before  # other offices' reports and the Land-level reports: same bytes
     ev = [e for e in audit.read(d["archive"]) if e["ereignis"] == "loeschung"]
-    assert ev and all(e["ags"] == "08335" for e in ev) and {e["monat"] for e in ev if e["monat"]} == {"2025-02"}
+    assert ev and all(e["ags"] == HOSTILE for e in ev) and {e["monat"] for e in ev if e["monat"]} == {"2025-02"}
     assert other.exists()
