@@ -22,9 +22,10 @@ def intake(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.Ma
     summary = archive_intake(paths.landing, paths.archive, set(office_keys()))
     for bad in summary.unassignable:
         context.log.warning(f"Nicht zuordenbar, unverändert liegen gelassen: {bad.path} – {bad.reason}")
-    if summary.quarantined:
-        from inobhut.quarantine import write_reports
+    from inobhut.quarantine import cleanup, write_reports
 
+    expired = cleanup(paths.archive)  # the quarantine's short retention is enforced on every run
+    if summary.quarantined:
         write_reports(summary.quarantined, paths.out)
         for q in summary.quarantined:
             context.log.warning(f"Personenbezogene Angaben: {q.ags} {q.dataset} {q.month} in die Quarantäne gelegt "
@@ -35,6 +36,7 @@ def intake(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.Ma
             "unveraendert": summary.unchanged,
             "nicht_zuordenbar": len(summary.unassignable),
             "quarantaene": len(summary.quarantined),
+            "quarantaene_geloescht": len(expired),
             "nicht_zuordenbar_liste": dg.MetadataValue.md(
                 "\n".join(f"- `{b.path}`: {b.reason}" for b in summary.unassignable) or "keine"
             ),
