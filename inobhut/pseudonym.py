@@ -112,7 +112,7 @@ def write_fingerprint(staging: Path, warehouse: Path, key: bytes) -> str:
     fp = fingerprint(key)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     Path(staging).mkdir(parents=True, exist_ok=True)
-    tmp = Path(staging) / f".{STAGING_FILE}.tmp"
+    tmp = Path(staging) / f".{STAGING_FILE}.{os.getpid()}.tmp"  # office assets may run in parallel processes
     tmp.write_text(json.dumps({"fingerabdruck": fp, "seit": now.isoformat(),
                                "hinweis": "Fingerabdruck des Pseudonymisierungsschlüssels (nicht der Schlüssel)"},
                               ensure_ascii=False, indent=1), encoding="utf-8")
