@@ -161,6 +161,24 @@ def test_fuzz_file_names(name):
         assert dn.ags.isdigit() and dn.dataset in DATASETS
 
 
+@FUZZ
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1, max_size=60)
+       .filter(lambda n: n not in (".", "..") and len(n.encode()) <= 200))
+def test_fuzz_landing_names(name):
+    """Any file name in an office's landing folder: delivered, skipped or unassignable with a
+    German reason -- the intake's scan never raises."""
+    from inobhut.archive import _scan_landing
+    from inobhut.config import office_keys
+
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "08335").mkdir()
+        (Path(d) / "08335" / name).write_bytes(b"x")
+        found, bad = _scan_landing(Path(d), set(office_keys()))
+    assert len(found) + len(bad) <= 1 and all(b.reason for b in bad)
+    for _, dn in found:
+        assert dn.ags == "08335" and dn.dataset in DATASETS
+
+
 def test_fuzz_memory_stayed_bounded():
     """Runs after the fuzz tests in this module: the process never grew past the bound."""
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
