@@ -91,6 +91,9 @@ def _run(paths, months: list[str]) -> int:
         err_console.print("Details: Dagster-Oberfläche (inobhut ui) → Runs.")
         return 1
     _print_summary(paths, months)
+    from pipelines.cli_datenschutz import print_quarantined  # files with personal data held back this run
+
+    print_quarantined(paths)
     console.print(f"Tabellen: {paths.out / 'tabellen'}")
     console.print(f"Übersicht aller Berichte: [bold]{paths.out / 'berichte' / 'index.html'}[/bold]")
     return 0

@@ -106,6 +106,19 @@ def loeschen(jugendaemter: tuple[str, ...], jahre: int | None, nur_quarantaene: 
     sys.exit(0)
 
 
+def print_quarantined(paths) -> None:
+    """After ``inobhut run``: what is in the quarantine (held back for personal data; short-lived by design)."""
+    from inobhut.quarantine import list_quarantined
+
+    qs = list_quarantined(paths.archive)
+    if not qs:
+        return
+    console.print(f"[bold red]Quarantäne[/bold red] (personenbezogene Angaben, nicht archiviert): {len(qs)} Datei(en)")
+    for q in qs[:15]:
+        report = paths.out / "pruefberichte" / q.ags / f"{q.dataset}_{q.month}_quarantaene_{q.sha256[:12]}.html"
+        console.print(f"  {q.ags} {q.dataset} {q.month} (Löschung ab {q.delete_after}) → {report}")
+
+
 def register(main: click.Group) -> None:
     main.add_command(schluessel)
     main.add_command(loeschen)

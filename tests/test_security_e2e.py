@@ -163,6 +163,7 @@ def test_offline_run_leaks_no_case_number_and_sends_nothing(hostile_run):
 
     assert [(q.ags, q.dataset, q.month) for q in list_quarantined(d["archive"])] == [(HOSTILE, "uma", "2025-02")]
     assert list((d["out"] / "pruefberichte" / HOSTILE).glob("uma_2025-02_quarantaene_*.html"))
+    assert "Quarantäne" in proc.stdout and f"{HOSTILE} uma 2025-02" in proc.stdout  # the operator is told
 
     # --- the leak scan: everything outside the archive (the audit journal beside it included)
     numbers = _case_numbers(d)
