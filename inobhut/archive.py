@@ -26,7 +26,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from inobhut import audit
+from inobhut import audit, quarantine
 from inobhut.landing import CONFIRMATIONS_FILE, Unassignable, scan  # noqa: F401 (re-exported)
 from inobhut.naming import DeliveryName
 
@@ -58,6 +58,7 @@ class IntakeSummary:
     new_versions: list[ArchivedVersion] = field(default_factory=list)
     unchanged: int = 0
     unassignable: list[Unassignable] = field(default_factory=list)
+    quarantined: list = field(default_factory=list)  # inobhut.quarantine.QuarantinedFile
 
     @property
     def months(self) -> list[str]:
@@ -176,6 +177,10 @@ def intake(landing: Path, archive: Path, members: set[str], *, lauf: str | None 
             existing = list_versions(archive, dn.ags, dn.dataset, dn.month)
             if existing and existing[-1].sha256 == digest:
                 summary.unchanged += 1
+                continue
+            held = quarantine.intake_hook(src, dn, digest, archive)  # identifying data: quarantine, not archive
+            if held is not None:
+                summary.quarantined += [held] if held else []
                 continue
             version = (existing[-1].version + 1) if existing else 1
             vdir.mkdir(parents=True, exist_ok=True)

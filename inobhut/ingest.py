@@ -8,6 +8,10 @@ the cell values into the canonical dtypes of :mod:`schemas.datasets` (with a par
 the values as delivered, so that validation can quote them). Values that cannot be parsed
 become ``<NA>`` plus a finding (Z003/Z004) with row, column and delivered value.
 
+Hostile XML in a workbook is recognised by :mod:`inobhut.xmlguard` before openpyxl opens it;
+identifying columns and full birth dates by :mod:`inobhut.privacy`, called here while header and
+cells are in hand (``screen_only`` stops right after them: the intake's screening).
+
 Not here: plausibility rules (codes, ranges, cross-field, dataset level) — they live in
 :mod:`inobhut.validation` — and pseudonymisation.
 """
@@ -20,6 +24,7 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -27,6 +32,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
+from inobhut import privacy, xmlguard
 from inobhut.naming import is_ascii_digits, restore_ags
 from inobhut.validation.rules import Finding, make_finding
 from schemas.datasets import DATASETS, Column, Dataset, codes
@@ -81,10 +87,11 @@ def header_map(ds: Dataset) -> dict[str, Column]:
 # --------------------------------------------------------------------------- entry point
 
 
-def read_delivery(path: Path, dataset: str, *, max_bytes: int, max_rows: int) -> ReadResult:
-    """Read ``path`` as a delivery of ``dataset``; never raises for bad input."""
+def read_delivery(path: Path, dataset: str, *, max_bytes: int, max_rows: int, screen_only: bool = False) -> ReadResult:
+    """Read ``path`` as a delivery of ``dataset``; never raises for bad input. ``screen_only``:
+    stop after the privacy checks (intake screening, :func:`inobhut.privacy.screen_file`)."""
     try:
-        return _read(Path(path), DATASETS[dataset], max_bytes, max_rows)
+        return _read(Path(path), DATASETS[dataset], max_bytes, max_rows, screen_only)
     except MemoryError:
         return ReadResult(None, [make_finding("D024", detail="Datei zu groß für den Arbeitsspeicher")], None, None)
     except Exception as exc:  # noqa: BLE001 - every unexpected error becomes a finding
@@ -124,7 +131,7 @@ def reader_detail(exc: BaseException) -> str:
     return f"unerwarteter Fehler beim Lesen ({name})"
 
 
-def _read(path: Path, ds: Dataset, max_bytes: int, max_rows: int) -> ReadResult:
+def _read(path: Path, ds: Dataset, max_bytes: int, max_rows: int, screen_only: bool = False) -> ReadResult:
     size = path.stat().st_size
     if size > max_bytes:
         groesse, hoechstens = _size_pair(size, max_bytes)
@@ -134,7 +141,7 @@ def _read(path: Path, ds: Dataset, max_bytes: int, max_rows: int) -> ReadResult:
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head[:4] in ZIP_MAGIC:
-        return _read_xlsx(path, ds, max_rows)
+        return _read_xlsx(path, ds, max_rows, screen_only)
     if head == OLE_MAGIC:
         data = path.read_bytes()
         if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
@@ -142,7 +149,7 @@ def _read(path: Path, ds: Dataset, max_bytes: int, max_rows: int) -> ReadResult:
         return ReadResult(None, [make_finding("D006", format="Excel 97–2003 (.xls)")], None, None)
     if head.startswith(b"%PDF"):
         return ReadResult(None, [make_finding("D003", detail=", sondern ein PDF-Dokument")], None, None)
-    return _read_csv(path.read_bytes(), ds, max_rows)
+    return _read_csv(path.read_bytes(), ds, max_rows, screen_only)
 
 
 def _mb(n: int) -> str:
@@ -221,7 +228,7 @@ def _count_outside_quotes(line: str, d: str) -> int:
     return n
 
 
-def _read_csv(data: bytes, ds: Dataset, max_rows: int) -> ReadResult:
+def _read_csv(data: bytes, ds: Dataset, max_rows: int, screen_only: bool = False) -> ReadResult:
     text, encoding, findings = _decode(data)
     if text is None:
         return ReadResult(None, findings, None, None, fmt="csv")
@@ -237,7 +244,7 @@ def _read_csv(data: bytes, ds: Dataset, max_rows: int) -> ReadResult:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, quotechar='"')
     rows = _CsvRows(reader)
     before = list(findings)
-    res = _build(rows, ds, max_rows, findings, fmt="csv")
+    res = _build(rows, ds, max_rows, findings, fmt="csv", screen_only=screen_only)
     if rows.error is not None:  # the csv module stopped: the file cannot be read past this row
         # (findings about a missing header or columns would only be consequences of the break)
         res = ReadResult(None, before + [rows.error], None, None, fmt="csv")
@@ -281,33 +288,51 @@ def _csv_error_detail(exc: csv.Error, line_num: int) -> str:
 # --------------------------------------------------------------------------- XLSX
 
 
-def _read_xlsx(path: Path, ds: Dataset, max_rows: int) -> ReadResult:
+def _read_xlsx(path: Path, ds: Dataset, max_rows: int, screen_only: bool = False) -> ReadResult:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         return ReadResult(None, [make_finding("D007", detail=_zip_detail(exc))], None, None, fmt="xlsx")
     with zf:
-        infos = zf.infolist()
-        names = {i.filename for i in infos}
-        if "mimetype" in names:
-            mt = zf.open("mimetype").read(200)
-            if mt.startswith(b"application/vnd.oasis.opendocument"):
-                return ReadResult(None, [make_finding("D006", format="OpenDocument (.ods)")], None, None, fmt="xlsx")
-        total = sum(i.file_size for i in infos)
-        worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1), default=None)
-        ratio = worst.file_size / max(worst.compress_size, 1) if worst else 0
-        if total > MAX_UNZIPPED_BYTES or (worst is not None and worst.file_size > RATIO_MIN_BYTES and ratio > MAX_RATIO):
-            return ReadResult(None, [make_finding("D008", entpackt_mb=_mb(total), verhaeltnis=int(ratio))], None, None, fmt="xlsx")
-        if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
-            kind = ", sondern ein Word-Dokument" if "word/document.xml" in names else ", sondern ein anderes Zip-Archiv"
-            return ReadResult(None, [make_finding("D003", detail=kind)], None, None, fmt="xlsx")
-        ctypes = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-        if "xl/vbaProject.bin" in names or b"macroEnabled" in ctypes or "xl/workbook.bin" in names:
-            return ReadResult(None, [make_finding("D004")], None, None, fmt="xlsx")
+        try:
+            refused = _inspect_zip(zf)
+        except ZIP_ERRORS as exc:
+            return ReadResult(None, [make_finding("D007", detail=_zip_detail(exc))], None, None, fmt="xlsx")
+        if refused is not None:
+            return ReadResult(None, [refused], None, None, fmt="xlsx")
     try:
-        return _read_workbook(path, ds, max_rows)
+        return _read_workbook(path, ds, max_rows, screen_only)
     except Exception as exc:  # noqa: BLE001 - zlib.error, XML errors, openpyxl internals
         return ReadResult(None, [make_finding("D007", detail=reader_detail(exc))], None, None, fmt="xlsx")
+
+
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError)
+
+
+def _inspect_zip(zf: zipfile.ZipFile) -> Finding | None:
+    """The finding that refuses the zip before openpyxl opens it (OpenDocument, zip bomb, not a
+    workbook, macros, hostile XML), or None. Corrupt members raise one of ``ZIP_ERRORS``."""
+    infos = zf.infolist()
+    names = {i.filename for i in infos}
+    if "mimetype" in names:
+        mt = zf.open("mimetype").read(200)
+        if mt.startswith(b"application/vnd.oasis.opendocument"):
+            return make_finding("D006", format="OpenDocument (.ods)")
+    total = sum(i.file_size for i in infos)
+    worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1), default=None)
+    ratio = worst.file_size / max(worst.compress_size, 1) if worst else 0
+    if total > MAX_UNZIPPED_BYTES or (worst is not None and worst.file_size > RATIO_MIN_BYTES and ratio > MAX_RATIO):
+        return make_finding("D008", entpackt_mb=_mb(total), verhaeltnis=int(ratio))
+    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+        kind = ", sondern ein Word-Dokument" if "word/document.xml" in names else ", sondern ein anderes Zip-Archiv"
+        return make_finding("D003", detail=kind)
+    ctypes = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    if "xl/vbaProject.bin" in names or b"macroEnabled" in ctypes or "xl/workbook.bin" in names:
+        return make_finding("D004")
+    hostile = xmlguard.check(zf)
+    if hostile is not None:
+        return make_finding("D093", detail=hostile[0], teil=hostile[1][:80])
+    return None
 
 
 def _zip_detail(exc: BaseException) -> str:
@@ -479,7 +504,7 @@ def _last_row_number(zf: zipfile.ZipFile, part: str) -> int:
     return last
 
 
-def _read_workbook(path: Path, ds: Dataset, max_rows: int) -> ReadResult:
+def _read_workbook(path: Path, ds: Dataset, max_rows: int, screen_only: bool = False) -> ReadResult:
     """The delivery sheet, read with calamine; a workbook with a sheet whose rows reach beyond
     what can be data (max rows plus the blank run that ends reading) is streamed with openpyxl
     instead, since calamine holds a sheet as one dense range in memory (a single cell at row
@@ -504,7 +529,7 @@ def _read_workbook(path: Path, ds: Dataset, max_rows: int) -> ReadResult:
             part = book.part(sheet, ws)
             scan = _scan_sheet(zf, part) if part and part in zf.NameToInfo else _SheetScan()
         rows = _iter_sheet(ws, findings)
-        res = _build(rows, ds, max_rows, findings, fmt="xlsx", scan=scan)
+        res = _build(rows, ds, max_rows, findings, fmt="xlsx", scan=scan, screen_only=screen_only)
     finally:
         book.close()
     return res
@@ -567,7 +592,7 @@ def _map_header(cells: list, hmap: dict[str, Column]) -> list[Column | None]:
 
 
 def _build(rows: Iterable[tuple[int, list]], ds: Dataset, max_rows: int, findings: list[Finding], *,
-           fmt: str, scan: _SheetScan | None = None) -> ReadResult:
+           fmt: str, scan: _SheetScan | None = None, screen_only: bool = False) -> ReadResult:
     hmap = header_map(ds)
     required = [c for c in ds.columns if c.required]
     it = iter(rows)
@@ -595,10 +620,12 @@ def _build(rows: Iterable[tuple[int, list]], ds: Dataset, max_rows: int, finding
     elif header_no != 1:
         findings.append(make_finding("D017", zeile=header_no, kopfzeile=header_no))
     mapped = _map_header(header, hmap)
+    ident, flagged = privacy.header_findings(header, mapped, header_no, normalise_header)
+    findings.extend(ident)
     seen: dict[str, int] = {}
     for idx, (cell, col) in enumerate(zip(header, mapped)):
         if col is None:
-            if cell is not None and str(cell).strip():
+            if cell is not None and str(cell).strip() and idx not in flagged:
                 findings.append(make_finding("D014", zeile=header_no, wert=_display(cell)))
             continue
         if col.name in seen:
@@ -619,6 +646,8 @@ def _build(rows: Iterable[tuple[int, list]], ds: Dataset, max_rows: int, finding
     positions = [(c, seen[c.name]) for c in ds.columns if c.name in seen]
     raw_cols: dict[str, list] = {c.name: [] for c in ds.columns}
     zeilen: list[int] = []
+    others = [i for i, (cell, col) in enumerate(zip(header, mapped)) if col is None and i not in flagged and cell is not None and str(cell).strip()]
+    other_cells: dict[int, list] = {i: [] for i in others}  # cells of extra columns, for the privacy check
     for no, cells in it:
         if _is_blank(cells):
             continue
@@ -635,7 +664,18 @@ def _build(rows: Iterable[tuple[int, list]], ds: Dataset, max_rows: int, finding
         zeilen.append(no)
         for c, pos in positions:
             raw_cols[c.name].append(cells[pos] if pos < len(cells) else None)
+        if len(zeilen) <= privacy.CONTENT_SAMPLE:
+            for i in others:
+                if i < len(cells):
+                    other_cells[i].append((no, cells[i]))
     n = len(zeilen)
+    findings.extend(privacy.content_findings(
+        [(_display(header[i]), other_cells[i], True) for i in others]
+        + [(c.header, list(zip(zeilen, raw_cols[c.name])), False) for c in ds.columns if c.kind == "text" and c.name in seen]))
+    if "geburtsmonat" in seen:
+        findings.extend(privacy.birth_month_findings(raw_cols["geburtsmonat"], zeilen))
+    if screen_only:
+        return ReadResult(None, findings, None, None, fmt=fmt, n_rows=n)
     for c in ds.columns:
         if c.name not in seen:
             raw_cols[c.name] = [None] * n

@@ -10,6 +10,7 @@ network) and Jugendamtsberichte (per office), and the index page over everything
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import multiprocessing as mp
 import os
 import re
@@ -90,8 +91,11 @@ def render_months(paths: Paths, wh: Warehouse, months: list[str]) -> list[Path]:
         statuses = _delivery_statuses(con, max(months))
         findings = _findings_by_month(con)
     global _JOB
-    _JOB = {"ix": prepare(tables), "statuses": statuses, "findings": findings, "berichte": paths.out / "berichte",
+    _JOB = {"ix": prepare(tables), "statuses": statuses, "findings": findings, "berichte": paths.out / "berichte", "out": paths.out,
             "protect": make_protect(config.settings()["geheimhaltung"]["landesbericht"])}
+    # Jugendamtsberichte live in <out>/jugendaemter/<ags>/ now; a folder left by an older version
+    # under the Land-level berichte/ would hand office reports to the Land: remove it
+    shutil.rmtree(paths.out / "berichte" / "jugendamtsbericht", ignore_errors=True)
     tasks = [("landesbericht", v, m) for m in months for v in config.networks()]
     tasks += [("jugendamtsbericht", o.ags, m) for m in months for o in config.offices()]
     workers = min(os.cpu_count() or 1, 4)
@@ -111,7 +115,7 @@ _JOB: dict | None = None
 
 
 def _render_task(task: tuple[str, str, str]) -> list[Path]:
-    from inobhut.reports import build_jugendamtsbericht, build_landesbericht, render_report, report_path
+    from inobhut.reports import build_jugendamtsbericht, build_landesbericht, office_report_path, render_report, report_path
 
     kind, scope, month = task
     job = _JOB
@@ -123,7 +127,7 @@ def _render_task(task: tuple[str, str, str]) -> list[Path]:
         base = report_path(job["berichte"], kind, scope, month, scope)
     else:
         model = build_jugendamtsbericht(job["ix"], scope, month, job["statuses"])
-        base = report_path(job["berichte"], kind, scope, month, config.office(scope).verbund)
+        base = office_report_path(job["out"], kind, scope, month)  # the office's folder, not the Land's
     base.parent.mkdir(parents=True, exist_ok=True)
     return render_report(model, base)
 
@@ -138,7 +142,8 @@ _REPORT_FILE = re.compile(r"^(?P<kind>[a-z]+(?:_[a-z]+)*)_(?P<scope>[A-Z0-9-]+)"
 
 
 def render_index_page(paths: Paths, wh: Warehouse) -> Path:
-    """``<out>/berichte/index.html`` over every report under ``<out>/berichte``."""
+    """``<out>/berichte/index.html`` (the operator's overview) over every report under
+    ``<out>/berichte`` (Land level) and ``<out>/jugendaemter/<ags>/`` (one office each)."""
     from inobhut.reports import IndexEntry, render_index
     from inobhut.reports.fmt import fmt_period
 
@@ -146,7 +151,9 @@ def render_index_page(paths: Paths, wh: Warehouse) -> Path:
     berichte.mkdir(parents=True, exist_ok=True)
     entries = []
     keys = set(config.office_keys())
-    for html in sorted(berichte.rglob("*.html")):
+    from inobhut.reports import OFFICE_DIR
+
+    for html in sorted(berichte.rglob("*.html")) + sorted((paths.out / OFFICE_DIR).rglob("*.html")):
         m = _REPORT_FILE.match(html.name)
         if not m or html.name == "index.html":
             continue

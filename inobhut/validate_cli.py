@@ -4,8 +4,9 @@ Belongs here: running :func:`inobhut.validation.validate_file` (the name is chec
 bad names and non-members get a Prüfbericht too: under ``<bericht>/ohne_zuordnung/``), the file,
 row and dataset level checks that need no history (Great Expectations included), writing the
 Prüfbericht (HTML, Excel, JSON) and printing a short German summary. Cross-delivery checks (previous month) need the archive and run only in the
-pipeline. Without ``INOBHUT_PSEUDONYM_KEY`` a random key is used: the pseudonyms are never
-stored by this command.
+pipeline. It never needs (and never reads) the production key ``INOBHUT_PSEUDONYM_KEY``: a
+random key is drawn per call, the pseudonyms are never stored by this command (an office checks
+its file on its own machine, where the key does not exist).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def validate_files(files: list[Path], bericht_dir: Path, console) -> int:
     from inobhut.pruefbericht import write_pruefbericht
     from inobhut.validation import validate_file
 
-    key = os.environ.get("INOBHUT_PSEUDONYM_KEY", "").encode() or os.urandom(32)
+    key = os.urandom(32)  # never the production key (see the module docstring)
     rc = 0
     for f in files:
         console.rule(f"{f.name}")

@@ -93,6 +93,9 @@ def _run(paths, months: list[str]) -> int:
         return 1
     _print_summary(paths, months)
     print_unassignable(console, paths)
+    from pipelines.cli_datenschutz import print_quarantined  # files with personal data held back this run
+
+    print_quarantined(paths)
     console.print(f"Tabellen: {paths.out / 'tabellen'}")
     console.print(f"Übersicht aller Berichte: [bold]{paths.out / 'berichte' / 'index.html'}[/bold]")
     return 0
@@ -179,14 +182,14 @@ def generate_cmd(landing: Path, von: str | None, bis: str | None, seed: int, feh
 def run(landing: Path | None, out: Path | None, monate: tuple[str, ...]) -> None:
     """Die Pipeline über Dagster für die angegebenen Monate in einem Lauf ausführen."""
     from inobhut.config import Paths
-    from inobhut.pseudonym import MissingKeyError, key_from_env
+    from inobhut.pseudonym import KeyMismatchError, MissingKeyError, check_and_record, key_from_env
 
+    paths = Paths.from_env(landing=landing, out=out)
     try:
-        key_from_env()
-    except MissingKeyError as exc:
+        check_and_record(paths.staging, paths.warehouse, key_from_env())
+    except (MissingKeyError, KeyMismatchError) as exc:
         err_console.print(f"[red]{exc}[/red]")
         sys.exit(2)
-    paths = Paths.from_env(landing=landing, out=out)
     months = _months_arg(monate)
     if not months:
         months, skipped = run_months(paths)
@@ -341,6 +344,9 @@ from pipelines.cli_meldung import meldung  # noqa: E402  (statutory outputs)
 main.add_command(meldung)
 from pipelines.cli_abruf import abrufen  # noqa: E402  (pull deliveries from the offices)
 main.add_command(abrufen)
+from pipelines.cli_datenschutz import register as _register_datenschutz  # noqa: E402  (schluessel, loeschen)
+
+_register_datenschutz(main)
 
 if __name__ == "__main__":
     main()

@@ -10,6 +10,7 @@ import pytest
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 FIXTURES = Path(__file__).parent / "fixtures"
+TEST_ENV_KEY = "test-schluessel-nur-fuer-pytest-7f3a9c2e51"  # >= 32 bytes, as the key rules demand
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def inobhut_env(tmp_path, monkeypatch):
         "INOBHUT_WAREHOUSE": paths.warehouse, "INOBHUT_OUT": paths.out, "DAGSTER_HOME": tmp_path / "dagster_home",
     }.items():
         monkeypatch.setenv(var, str(val))
-    monkeypatch.setenv("INOBHUT_PSEUDONYM_KEY", "test-schluessel")
+    monkeypatch.setenv("INOBHUT_PSEUDONYM_KEY", TEST_ENV_KEY)
     paths.landing.mkdir(parents=True)
     return paths
 

@@ -36,7 +36,7 @@ def _pages(index: Path) -> list[Path]:
     return [
         index,
         next(berichte.rglob("landesbericht_BW_2024-05.html")),
-        next(berichte.rglob("jugendamtsbericht_01060063_2024-05.html")),
+        next((berichte.parent / "jugendaemter" / "01060063").rglob("jugendamtsbericht_01060063_2024-05.html")),
     ]
 
 

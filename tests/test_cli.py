@@ -56,8 +56,9 @@ def test_demo_reduced_scope(tmp_path):
         rows = list(csv.DictReader(fh))
     assert {r["jugendamt"] for r in rows} >= {"08221", "01062", "BW", "SH-KOOP"}
     assert len({r["monat"] for r in rows}) == 3
-    reports = sorted(p.name for p in (out / "berichte").rglob("jugendamtsbericht_08221_*.xlsx"))
+    reports = sorted(p.name for p in (out / "jugendaemter" / "08221").rglob("jugendamtsbericht_08221_*.xlsx"))
     assert len(reports) == 3
+    assert not list((out / "berichte").rglob("jugendamtsbericht_*"))  # office reports stay out of the Land folder
     wb = openpyxl.load_workbook(next((out / "berichte").rglob("landesbericht_SH-KOOP_*.xlsx")))
     assert "Deckblatt" in wb.sheetnames
     assert (out / "manifest.json").is_file()

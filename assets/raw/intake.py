@@ -31,11 +31,21 @@ def intake(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.Ma
     save_state(paths.staging, summary.unassignable)
     for bad in summary.unassignable:
         context.log.warning(f"Nicht zuordenbar, unverändert liegen gelassen: {bad.path} – {bad.message}")
+    from inobhut.quarantine import cleanup, write_reports
+
+    expired = cleanup(paths.archive)  # the quarantine's short retention is enforced on every run
+    if summary.quarantined:
+        write_reports(summary.quarantined, paths.out)
+        for q in summary.quarantined:
+            context.log.warning(f"Personenbezogene Angaben: {q.ags} {q.dataset} {q.month} in die Quarantäne gelegt "
+                                f"(nicht archiviert; Prüfbericht unter pruefberichte/{q.ags}/)")
     return dg.MaterializeResult(
         metadata={
             "neue_versionen": len(summary.new_versions),
             "unveraendert": summary.unchanged,
             "nicht_zuordenbar": len(summary.unassignable),
+            "quarantaene": len(summary.quarantined),
+            "quarantaene_geloescht": len(expired),
             "nicht_zuordenbar_liste": dg.MetadataValue.md(
                 "\n".join(f"- `{b.path}` ({KINDS.get(b.kind, b.kind)}): {b.message}" for b in summary.unassignable)
                 or "keine"

@@ -35,7 +35,7 @@ from inobhut.processing import (
     level_of,
     validate_office_months,
 )
-from inobhut.pseudonym import key_from_env
+from inobhut.pseudonym import check_and_record, key_from_env
 from pipelines.partitions import MONTHS, SINGLE_RUN
 from pipelines.resources import InobhutResource
 
@@ -142,6 +142,7 @@ def build_office_asset(ags: str) -> dg.AssetsDefinition:
     def _office(context: dg.AssetExecutionContext, inobhut: InobhutResource):
         paths = inobhut.paths()
         key_bytes = key_from_env()
+        check_and_record(paths.staging, paths.warehouse, key_bytes)  # another key's data: refuse (German message)
         counts = {"angenommen": 0, "mit_hinweisen": 0, "abgelehnt": 0, "nichts_geliefert": 0}
         t0 = time.perf_counter()
         # Data Docs are built once per run by validated/gx_data_docs (one site), not per office

@@ -13,7 +13,7 @@ from .excel import write_xlsx
 from .html import IndexMeta, render_index, write_html
 from .model import LANDESEBENE_KINDS, IndexEntry, ReleaseRefused, ReportModel
 
-__all__ = ["render_report", "render_index", "report_path", "index_entry", "IndexMeta", "check_release"]
+__all__ = ["render_report", "render_index", "report_path", "office_dir", "office_report_path", "OFFICE_DIR", "index_entry", "IndexMeta", "check_release"]
 
 
 def check_release(model: ReportModel) -> None:
@@ -55,6 +55,22 @@ def report_path(berichte_dir: Path, kind: str, scope_key: str, period_key: str, 
         parts.append(period_key)
     name = "_".join(p for p in (kind, scope_key, period_key) if p)
     return Path(berichte_dir).joinpath(*parts, name)
+
+
+OFFICE_DIR = "jugendaemter"  # <out>/jugendaemter/<ags>/: everything for one office (docs/sicherheit.md)
+
+
+def office_dir(out: Path, ags: str) -> Path:
+    """The folder of one office under ``<out>``: its own reports and statutory outputs, handed to
+    that office only (Land-level reports are under ``<out>/berichte``)."""
+    return Path(out) / OFFICE_DIR / ags
+
+
+def office_report_path(out: Path, kind: str, ags: str, period_key: str) -> Path:
+    """Base path (without suffix) of a report for one office:
+    ``<out>/jugendaemter/<ags>/<kind>/<kind>_<ags>_<YYYY-MM>``."""
+    name = "_".join(p for p in (kind, ags, period_key) if p)
+    return office_dir(out, ags) / kind / name
 
 
 def index_entry(model: ReportModel, files: list[Path]) -> IndexEntry:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 import inobhut.ingest as ingest
-from inobhut import calendar, config
+from inobhut import calendar, config, privacy
 from inobhut.naming import NameError_, parse_name
 from inobhut.pseudonym import pseudonymise
 from inobhut.validation.rules import Finding, make_finding, mask, rules, rules_version
@@ -144,6 +144,7 @@ class Prepared:
     delimiter: str | None
     item: Any = None  # inobhut.validation.expectations.Item
     settings: dict | None = None
+    case_numbers: frozenset = frozenset()  # raw case numbers, only to scrub finding texts (never stored)
 
     @property
     def has_fehler(self) -> bool:
@@ -164,6 +165,7 @@ class _Read:
     rr: Any  # ingest.ReadResult with a frame
     findings: list[Finding]
     parse_failed: set
+    numbers: set  # the raw case numbers of the delivery (for scrubbing messages)
 
 
 def prepare_many(files: list[tuple[Path, str]], *, ags: str, dataset: str, key: bytes,
@@ -187,8 +189,11 @@ def prepare_many(files: list[tuple[Path, str]], *, ags: str, dataset: str, key: 
                     findings.append(make_finding("D024", detail="kein Inhalt gefunden"))
                 out.append(Prepared(ags, dataset, month, findings, None, 0, rr.encoding, rr.delimiter, settings=st))
                 continue
+            numbers = privacy.case_numbers(rr.raw)
+            if len(rr.frame) and numbers:  # masks them in frame and raw before any check sees them
+                findings += privacy.case_number_elsewhere(rr.frame, rr.raw, ds)
             parse_failed = {(f.zeile, f.spalte) for f in findings if f.rule_id in ("Z003", "Z004")}
-            out.append(_Read(month, rr, findings, parse_failed))
+            out.append(_Read(month, rr, findings, parse_failed, numbers))
         except Exception as exc:  # noqa: BLE001
             out.append(_internal_error(ags, dataset, month, exc, st))
     reads = [r for r in out if isinstance(r, _Read) and len(r.rr.frame)]
@@ -223,8 +228,9 @@ def _complete(r: _Read, ags: str, dataset: str, key: bytes, st: dict) -> Prepare
         else:
             out = df.copy()
         out.attrs.clear()
+        privacy.scrub_findings(r.findings, r.numbers)
         return Prepared(ags, dataset, r.month, r.findings, out, n, r.rr.encoding, r.rr.delimiter,
-                        item=Item(ags, dataset, out, raw), settings=st)
+                        item=Item(ags, dataset, out, raw), settings=st, case_numbers=frozenset(r.numbers))
     except Exception as exc:  # noqa: BLE001
         return _internal_error(ags, dataset, r.month, exc, st)
 
@@ -239,6 +245,7 @@ def finish(prep: Prepared, ctx: ValidationContext | None = None) -> ValidationRe
         findings += prep.item.findings
     if prep.frame is not None:
         findings += cross_findings(prep.frame, DATASETS[prep.dataset], prep.month, ctx, st)
+    privacy.scrub_findings(findings, set(prep.case_numbers))
     return _finish(findings, prep.frame, prep.n, prep.encoding, prep.delimiter, DATASETS[prep.dataset], ctx,
                    fehlanzeige=(prep.frame is not None and prep.n == 0))
 

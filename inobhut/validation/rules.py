@@ -18,6 +18,7 @@ import yaml
 
 SEVERITIES = ("Fehler", "Hinweis")
 LEVELS = ("Datei", "Zeile", "Datensatz", "Bundesstatistik")  # the last: checks before the federal export
+CASE_NUMBER_COLUMN = "Fallnummer"  # header of the raw case number (pseudonymised on ingest)
 
 
 @dataclass
@@ -77,6 +78,8 @@ def make_finding(rule_id: str, zeile: int | None = None, spalte: str | None = No
     """A finding of ``rule_id`` with the catalogue's texts filled from the details."""
     rule = rules()[rule_id]
     wtxt = None if wert is None else str(wert)
+    if wtxt is not None and spalte == CASE_NUMBER_COLUMN and not wtxt.startswith("***"):
+        wtxt = mask(wtxt)  # every message about the Fallnummer column is built from the mask only
     fill = _Defaults(details)
     fill.setdefault("spalte", spalte or "")
     fill.setdefault("wert", wtxt if wtxt is not None else "")
