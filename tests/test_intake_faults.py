@@ -8,6 +8,8 @@ directories; reader errors and the size limit are explained in German.
 
 from __future__ import annotations
 
+from tests.conftest import TEST_ENV_KEY
+
 import json
 import os
 import shutil
@@ -379,7 +381,7 @@ def test_outputs_are_byte_identical_across_directories_times_and_time_zones(tmp_
     from inobhut.config import Paths
     from pipelines.runner import run_pipeline
 
-    monkeypatch.setenv("INOBHUT_PSEUDONYM_KEY", "test-schluessel")
+    monkeypatch.setenv("INOBHUT_PSEUDONYM_KEY", TEST_ENV_KEY)
     monkeypatch.delenv("INOBHUT_CONFIG", raising=False)
     for var in ("INOBHUT_LANDING", "INOBHUT_ARCHIVE", "INOBHUT_STAGING", "INOBHUT_WAREHOUSE", "INOBHUT_OUT"):
         monkeypatch.setenv(var, "")
@@ -408,7 +410,7 @@ def test_outputs_are_byte_identical_across_directories_times_and_time_zones(tmp_
         # strings), another time zone (UTC+14) and locale, through the command line
         env = {k: v for k, v in os.environ.items() if not k.startswith("INOBHUT_")}
         env.update(TZ="Pacific/Kiritimati", PYTHONHASHSEED="4242", LC_ALL="C.UTF-8", LANG="C.UTF-8",
-                   DAGSTER_HOME=str(tmp_path / "b_dagster"), INOBHUT_PSEUDONYM_KEY="test-schluessel",
+                   DAGSTER_HOME=str(tmp_path / "b_dagster"), INOBHUT_PSEUDONYM_KEY=TEST_ENV_KEY,
                    INOBHUT_ARCHIVE=str(b.archive), INOBHUT_STAGING=str(b.staging), INOBHUT_WAREHOUSE=str(b.warehouse),
                    PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH", "")]))
         proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--landing", str(b.landing), "--out",

@@ -11,8 +11,9 @@ from click.testing import CliRunner
 from inobhut import uptodate
 from inobhut.generate import generate
 from pipelines.cli import main
+from tests.conftest import TEST_ENV_KEY
 
-KEY = b"test-schluessel"
+KEY = TEST_ENV_KEY.encode()
 
 
 def _runs(home) -> int:
