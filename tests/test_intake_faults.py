@@ -8,8 +8,6 @@ directories; reader errors and the size limit are explained in German.
 
 from __future__ import annotations
 
-from tests.conftest import TEST_ENV_KEY
-
 import json
 import os
 import shutil
@@ -27,6 +25,7 @@ from inobhut.calendar import add_months, last_complete_month
 from inobhut.config import office_keys
 from inobhut.generate import generate
 from inobhut.naming import NameError_, parse_name, restore_ags
+from tests.conftest import TEST_ENV_KEY
 
 OFFICES = ["08221", "01062"]
 VON, BIS = "2024-01", "2024-02"
