@@ -22,7 +22,6 @@ range of months (``BackfillPolicy.single_run``) executes the asset once for all 
 import time
 
 import dagster as dg
-from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 
 from assets.raw.intake import RAW_INTAKE
 from inobhut.config import office, office_keys
@@ -35,6 +34,7 @@ from inobhut.processing import (
     validate_office_months,
 )
 from inobhut.pseudonym import key_from_env
+from pipelines.dagster_compat import AssetCheckEvaluation, partitioned_check_spec
 from pipelines.partitions import MONTHS, SINGLE_RUN
 from pipelines.resources import InobhutResource
 
@@ -109,13 +109,13 @@ def build_office_asset(ags: str) -> dg.AssetsDefinition:
     key = office_asset_key(ags)
     o = office(ags)
     specs = [
-        dg.AssetCheckSpec(
-            CHECK_ROWS, asset=key, partitions_def=MONTHS,
+        partitioned_check_spec(
+            CHECK_ROWS, key, MONTHS,
             description="Datei- und Zeilenebene (Einlesen, pandera) der Lieferungen dieses Monats: "
                         "Fehler = abgelehnt (ERROR), Hinweise = Warnung (WARN).",
         ),
-        dg.AssetCheckSpec(
-            CHECK_DATASET, asset=key, partitions_def=MONTHS,
+        partitioned_check_spec(
+            CHECK_DATASET, key, MONTHS,
             description="Datensatzebene (Great Expectations: Eindeutigkeit, Verteilungen; eigene Prüfungen: "
                         "Vormonat, Plätze): Fehler = abgelehnt (ERROR), Hinweise oder fehlende Datensätze = Warnung (WARN).",
         ),

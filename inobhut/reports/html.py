@@ -27,7 +27,7 @@ from markupsafe import Markup
 from inobhut import config
 
 from .common import DISCLOSURE_LABELS, network_label, report_tables
-from .fmt import fmt_datetime, fmt_month, fmt_period, fmt_value
+from .fmt import fmt_datetime, fmt_period, fmt_value
 from .model import KIND_LABELS, SYMBOLS, IndexEntry, ReportModel, ReportTable
 from .svg import legend, svg_chart
 
