@@ -19,7 +19,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 PORTRAIT_MAX_WIDTH = 95.0
 PAPER_A4 = "9"  # ECMA-376 paper size code (openpyxl: Worksheet.PAPERSIZE_A4)
 DEFAULT_WIDTH = 8.43  # Excel's default column width
-FOOTER_TITLE_MAX = 60  # left and right footer part share one line even on A4 portrait
+FOOTER_TITLE_MAX = 80  # left and right footer part share one line even on A4 portrait (7 pt)
 FOOTER_SIZE = 7  # pt
 
 

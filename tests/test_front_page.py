@@ -55,6 +55,7 @@ def test_status_matrix_colour_and_text_overdue_and_pruefbericht_links(run, tmp_p
     sh = _cells(html, "SH-KOOP")
     assert sh["Norderstedt"][0] == ("angenommen", "angenommen (Version 2)")
     assert "1 von 2 Jugendämtern vollständig angenommen" in html
+    assert "3 × überfällig; überfällig: Konstanz (UMA, Plätze, Personal)." in html  # who needs a call, by name
     # before the due date the same gap is not yet due
     with wh.connect() as con:
         con.execute("UPDATE deliveries SET received_at = TIMESTAMP '2024-06-03 07:00:00'")

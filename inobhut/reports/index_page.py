@@ -159,6 +159,12 @@ def _status_view(data: FrontPageData, out_dir: Path) -> dict | None:
         complete = sum(1 for _, _, cells in ns.rows if all(c.state in ("angenommen", "hinweise") for c in cells))
         summary = [f"{complete} von {n_offices} Jugendämtern vollständig angenommen"]
         summary += [f"{n} × {STATES[s]}" for s, n in ns.counts.items() if n and s not in ("angenommen",)]
+        for state in ("abgelehnt", "ueberfaellig"):  # who needs a call, by name
+            who = [f"{label} ({', '.join(dataset_label(c.dataset) for c in cells if c.state == state)})"
+                   for _, label, cells in ns.rows if any(c.state == state for c in cells)]
+            if who:
+                more = f" und {len(who) - 10} weitere" if len(who) > 10 else ""
+                summary.append(f"{STATES[state]}: {', '.join(who[:10])}{more}")
         nets.append({"key": ns.network, "label": network_label(ns.network), "rows": rows,
                      "summary": "; ".join(summary) + ".", "id": f"status-{ns.network}"})
     stand = fmt_datetime(data.stand) if data.stand is not None else "unbekannt (keine Eingangszeiten)"
