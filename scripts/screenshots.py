@@ -60,6 +60,9 @@ FRONT_SHEETS = ("Deckblatt", "Inhalt", "Erläuterungen")
 
 def _newest(out: Path, pattern: str) -> Path:
     hits = sorted(out.glob(pattern))
+    if pattern.startswith("pruefberichte/"):  # the interesting one: a rejected delivery, if any
+        rejected = [h for h in hits if '"abgelehnt"' in h.with_suffix(".json").read_text(encoding="utf-8")]
+        hits = rejected or hits
     if not hits:
         raise SystemExit(f"Keine Datei {pattern} unter {out}: ist das die Ausgabe einer Demo?")
     return hits[-1]  # names end in the period: the newest last
