@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import warnings
 
 import pytest
 
@@ -16,7 +15,6 @@ from tests.helpers_outputs import write_previous_manifest
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    warnings.filterwarnings("ignore")
     from inobhut.report_run import render_all_other_reports, render_index_page, render_months
 
     with fixture_outputs(tmp_path_factory.mktemp("front")) as (paths, wh):
