@@ -1,5 +1,5 @@
 """Bilder für die Dokumentation: ein Bildschirmfoto je HTML-Berichtsart und die erste
-Tabellenseite jeder Excel-Mappe, nach ``docs/bilder/``.
+Tabellenseite jeder Excel-Mappe (bei der Liefervorlage die Anleitung), nach ``docs/bilder/``.
 
 Aufruf (aus dem Repository-Verzeichnis, nach der Einrichtung laut README)::
 
@@ -118,7 +118,10 @@ def xlsx_shots(out: Path, target: Path, tmp: Path) -> list[Path]:
     pdftoppm = shutil.which("pdftoppm")
     if not soffice or not pdftoppm:
         raise SystemExit("LibreOffice (soffice) und pdftoppm (poppler-utils) werden gebraucht.")
+    from inobhut.template import build_template
+
     books = {name: _newest(out, pattern) for name, pattern in XLSX_SHOTS}
+    books["liefervorlage_excel"] = build_template("massnahmen", tmp / "vorlage" / "vorlage_massnahmen.xlsx")
     # only the first table sheet: a copy of each workbook with that sheet alone
     single = tmp / "einzeln"
     single.mkdir()
@@ -126,6 +129,8 @@ def xlsx_shots(out: Path, target: Path, tmp: Path) -> list[Path]:
         wb = openpyxl.load_workbook(book)
         first = next((ws.title for ws in wb.worksheets if ws.print_title_rows and ws.title not in FRONT_SHEETS),
                      wb.sheetnames[-1])
+        if name == "liefervorlage_excel":
+            first = wb.sheetnames[0]  # the instructions: the data sheet is empty
         for title in list(wb.sheetnames):
             if title != first:
                 del wb[title]
