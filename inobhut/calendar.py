@@ -74,3 +74,21 @@ def add_workdays(start: dt.date, n: int, land: str) -> dt.date:
         if is_workday(d, land):
             k += 1
     return d
+
+
+def previous_workday(d: dt.date, land: str) -> dt.date:
+    """The last Werktag before ``d``."""
+    d -= dt.timedelta(days=1)
+    while not is_workday(d, land):
+        d -= dt.timedelta(days=1)
+    return d
+
+
+def workdays(first: dt.date, last: dt.date, land: str) -> list[dt.date]:
+    """The Werktage from ``first`` to ``last`` (both included)."""
+    out, d = [], first
+    while d <= last:
+        if is_workday(d, land):
+            out.append(d)
+        d += dt.timedelta(days=1)
+    return out

@@ -164,9 +164,9 @@ def render_index_page(paths: Paths, wh: Warehouse) -> Path:
 
 
 def _period_text(period: str) -> str:
-    from inobhut.reports.fmt import fmt_date, fmt_period
+    from inobhut.reports.index_page import period_text
 
-    return fmt_date(period) if len(period) == 10 else fmt_period(period)
+    return period_text(period)
 
 
 # ---------------------------------------------------------------- reports that are not per office × month

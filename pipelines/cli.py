@@ -133,7 +133,12 @@ def demo(out: Path | None, daten: Path, jugendaemter: tuple[str, ...], monate: i
     with console.status(f"Erzeuge synthetische Lieferungen {von} bis {bis} …"):
         summary = generate(paths.landing, von, bis, seed=DEMO_SEED, fehlerquote=DEMO_FEHLERQUOTE, jugendaemter=list(jugendaemter) or None)
     console.print(f"{summary.get('files', summary.get('dateien', '?'))} Dateien in {paths.landing} erzeugt.")
-    sys.exit(_run(paths, [von, bis]))
+    rc = _run(paths, [von, bis])
+    if rc == 0:  # the demo's run covers every month it generated: a plain `inobhut run` after it is a no-op
+        from inobhut import uptodate
+
+        uptodate.record(paths, DEMO_PSEUDONYM_KEY.encode("utf-8"), paths.out / "manifest.json")
+    sys.exit(rc)
 
 
 @main.command(name="generate", options_metavar="[OPTIONEN]")
@@ -184,7 +189,16 @@ def run(landing: Path | None, out: Path | None, monate: tuple[str, ...]) -> None
         err_console.print(f"Keine Lieferungen in {paths.landing} und keine archivierten Versionen – nichts zu tun.")
         sys.exit(0)
     _check_months(months)
-    sys.exit(_run(paths, months))
+    from inobhut import uptodate
+
+    if not monate and uptodate.is_up_to_date(paths, key_from_env()):
+        console.print("Nichts Neues: alle Lieferungen sind verarbeitet und alle Ausgaben aktuell "
+                      f"(geprüft gegen {paths.out / 'manifest.json'}); kein Lauf nötig.")
+        sys.exit(0)
+    rc = _run(paths, months)
+    if rc == 0 and not monate:  # a run over every month with deliveries
+        uptodate.record(paths, key_from_env(), paths.out / "manifest.json")
+    sys.exit(rc)
 
 
 @main.command(name="landesexport", options_metavar="[OPTIONEN]")
@@ -316,6 +330,8 @@ def ui(use_demo: bool) -> None:
 from pipelines.cli_meldung import meldung  # noqa: E402  (statutory outputs)
 
 main.add_command(meldung)
+from pipelines.cli_abruf import abrufen  # noqa: E402  (pull deliveries from the offices)
+main.add_command(abrufen)
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,7 @@
 """Workbooks print as documents: every workbook kind, converted to PDF by LibreOffice (headless).
 
-One workbook of each kind -- the six reports, a Prüfbericht and the delivery template -- goes
+One workbook of each kind -- the six reports, the statutory outputs (UMA-Werktagsmeldung,
+Fristenliste, Bundesstatistik), the Protokoll, a Prüfbericht and the delivery template -- goes
 through ``soffice --convert-to pdf`` in one run; ``pdftotext``/``pdfinfo`` (poppler-utils, installed
 by scripts/test.sh) read the pages back. Every page is A4 in the orientation the sheet asks for
 and carries the footer (document title, sheet, "Seite x von y"); every sheet is printed; the
@@ -22,7 +23,7 @@ import pytest
 from tests.helpers_outputs import kind_of, render_every_kind
 
 KINDS = {"landesbericht", "jugendamtsbericht", "lieferstatus", "platzuebersicht", "jahresbericht",
-         "strategiebericht", "pruefbericht", "vorlage"}
+         "strategiebericht", "pruefbericht", "uma_tagesmeldung", "fristenliste", "protokoll", "bundesstatistik", "vorlage"}
 FOOTER = re.compile(r"Blatt „(?P<sheet>[^“]+)“, Seite (?P<page>\d+) von (?P<pages>\d+)")
 
 

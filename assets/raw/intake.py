@@ -3,6 +3,8 @@
 
 import dagster as dg
 
+from assets.raw.fetch import RAW_FETCH, record_run_start
+from inobhut import audit
 from inobhut.archive import intake as archive_intake
 from inobhut.config import office_keys
 from pipelines.resources import InobhutResource
@@ -12,6 +14,7 @@ RAW_INTAKE = dg.AssetKey(["raw", "intake"])
 
 @dg.asset(
     key=RAW_INTAKE,
+    deps=[RAW_FETCH],
     group_name="raw",
     description="Eingang: jede Datei der Eingangsablage unverändert mit SHA-256 archivieren; "
     "eine geänderte Datei gleichen Namens wird eine neue Version (Korrekturlieferung).",
@@ -19,7 +22,10 @@ RAW_INTAKE = dg.AssetKey(["raw", "intake"])
 )
 def intake(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
     paths = inobhut.paths()
-    summary = archive_intake(paths.landing, paths.archive, set(office_keys()))
+    if context.run.asset_selection is not None and RAW_FETCH not in context.run.asset_selection:
+        record_run_start(context, paths.archive)  # a run without the fetch step (e.g. the landing sensor)
+    with audit.lauf(context.run_id):
+        summary = archive_intake(paths.landing, paths.archive, set(office_keys()))
     for bad in summary.unassignable:
         context.log.warning(f"Nicht zuordenbar, unverändert liegen gelassen: {bad.path} – {bad.reason}")
     return dg.MaterializeResult(

@@ -64,15 +64,29 @@ def _file_kind(p: Path) -> str:
     return FILE_KINDS.get(Path(p).suffix.lower(), Path(p).suffix)
 
 
-def _period_label(key: str, periodless: str) -> str:
+def period_text(key: str, periodless: str = "") -> str:
+    """German text of a period key: ``2025`` Jahr 2025, ``2025-03`` März 2025, ``2025-03-07``
+    07.03.2025, ``2025-03-07_2025-03-12`` 07.03.2025 bis 12.03.2025, ``""`` ``periodless``."""
+    if "_" in key:
+        a, b = key.split("_", 1)
+        return f"{fmt_date(a)} bis {fmt_date(b)}"
     if len(key) == 10:
         return fmt_date(key)
     return fmt_period(key) or periodless
 
 
+_period_label = period_text
+
+
+def _cell_period(key: str) -> str:
+    """Days and ranges of days are listed in the month they start in."""
+    return key[:7] if len(key) >= 10 else key
+
+
 def _period_sort(key: str) -> tuple:
     """Periodless first, then newest first; a year before its months (``2025``, ``2025-12``, …)."""
-    return (key != "", [-int(p) for p in key.split("-")] if key else [], -len(key))
+    start = key.split("_")[0]
+    return (key != "", [-int(p) for p in start.split("-")] if key else [], -len(key))
 
 
 def _kind_order(kind: str) -> tuple[int, str]:
@@ -99,8 +113,7 @@ def _anchor(*parts: str) -> str:
 def _archive(entries: Sequence[IndexEntry], out_dir: Path) -> list[dict]:
     by_net: dict[str, dict[str, dict[str, list[IndexEntry]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     for e in entries:
-        cell_period = e.month[:7] if len(e.month) == 10 else e.month  # days are listed in their month
-        by_net[e.network][cell_period][e.kind].append(e)
+        by_net[e.network][_cell_period(e.month)][e.kind].append(e)
     nets = []
     for net in sorted(by_net, key=_net_order("")):
         kinds = sorted({k for p in by_net[net].values() for k in p}, key=_kind_order)
@@ -130,9 +143,9 @@ def _newest(entries: Sequence[IndexEntry], out_dir: Path) -> list[dict]:
         items = []
         for net in sorted(grouped[kind], key=_net_order(kind)):
             es = grouped[kind][net]
-            latest = sorted({e.month for e in es}, key=lambda m: (m != "", [-int(p) for p in m.split("-")] if m else []))[0]
+            latest = sorted({e.month for e in es}, key=_period_sort)[0]
             mine = sorted((e for e in es if e.month == latest), key=lambda e: (e.scope, e.title))
-            cell_period = latest[:7] if len(latest) == 10 else latest
+            cell_period = _cell_period(latest)
             item = {"network": network_label(net),
                     "period": _period_label(latest, k.periodless if k else "gesamter Zeitraum"), "count": len(mine),
                     "anchor": _anchor(net, kind, cell_period)}

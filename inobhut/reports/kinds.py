@@ -9,9 +9,10 @@ Naming contract (every output kind keeps it): the files of one output share a st
 ``<kind>_<scope>[_<period>]`` in one folder below one of :data:`SEARCH_DIRS` of ``<out>``, e.g.
 ``berichte/landesbericht/BW/2025-03/landesbericht_BW_2025-03.html`` or
 ``jugendaemter/08111/bundesstatistik/bundesstatistik_08111_2025.csv``. ``scope`` is an office key
-(AGS) or a network id; ``period`` is ``YYYY-MM`` (month), ``YYYY`` (year), ``YYYY-MM-DD`` (day) or
-absent (whole history, latest Stichtag). The file kinds of one output (HTML, Excel, CSV, ...) are
-linked together, HTML first.
+(AGS) or a network id; ``period`` is ``YYYY-MM`` (month), ``YYYY`` (year), ``YYYY-MM-DD`` (day),
+``YYYY-MM-DD_YYYY-MM-DD`` (range of days) or absent (whole history, latest Stichtag). The file
+kinds of one output (HTML, Excel, CSV, ...) are linked together, HTML first, then files named
+``<stem><companion>`` of a kind's ``companions``.
 
 Does not belong here: writing the outputs, the page layout (:mod:`.index_page`).
 """
@@ -24,6 +25,8 @@ from pathlib import Path
 
 #: folders of ``<out>`` searched for outputs (the Prüfberichte have their own section)
 SEARCH_DIRS: tuple[str, ...] = ("berichte", "jugendaemter")
+#: a period in a file name: YYYY, YYYY-MM, a day YYYY-MM-DD or a range of days YYYY-MM-DD_YYYY-MM-DD
+PERIOD = r"\d{4}(?:-\d{2}(?:-\d{2}(?:_\d{4}-\d{2}-\d{2})?)?)?"
 #: file kinds of one output in link order, with their German link text
 FILE_KINDS: dict[str, str] = {".html": "HTML", ".xlsx": "Excel", ".pdf": "PDF", ".csv": "CSV", ".xml": "XML",
                               ".json": "JSON"}
@@ -36,13 +39,18 @@ class OutputKind:
     title: str  # one output, e.g. "Landesbericht"
     periodless: str = "gesamter Zeitraum"  # row label of outputs without a period
     network_first: tuple[str, ...] = ()  # networks listed first (e.g. the coordinating network)
+    companions: tuple[str, ...] = ()  # stem suffixes of further files of one output ("_zurueckgewiesen")
 
     def pattern(self) -> re.Pattern:
-        return re.compile(rf"^{re.escape(self.kind)}_(?P<scope>[A-Za-z0-9-]+)"
-                          r"(?:_(?P<period>\d{4}(?:-\d{2}){0,2}))?$")
+        extra = "|".join(re.escape(c) for c in self.companions)
+        return re.compile(rf"^{re.escape(self.kind)}_(?P<scope>[A-Za-z0-9-]+)(?:_(?P<period>{PERIOD}))?"
+                          + (rf"(?P<extra>{extra})?$" if extra else "$"))
 
 
-#: every kind the front page lists, in its order (add one line for a new kind)
+#: every kind the front page lists, in its order (add one line for a new kind). Deliberately not
+#: listed: the Fristenliste §42a (case rows of one office, only below jugendaemter/<ags>/fristen/),
+#: the Protokoll (real run times, outside the reproducible outputs) and the Prüfberichte (linked
+#: from the delivery status instead).
 OUTPUT_KINDS: tuple[OutputKind, ...] = (
     OutputKind("landesbericht", "Landesberichte", "Landesbericht"),
     OutputKind("jugendamtsbericht", "Jugendamtsberichte", "Jugendamtsbericht"),
@@ -51,6 +59,9 @@ OUTPUT_KINDS: tuple[OutputKind, ...] = (
     OutputKind("strategiebericht", "Strategieberichte", "Strategiebericht"),
     OutputKind("platzuebersicht", "Platzübersichten", "Platzübersicht", periodless="neuester Stichtag",
                network_first=("SH-KOOP",)),
+    OutputKind("uma_tagesmeldung", "UMA-Werktagsmeldungen", "UMA-Werktagsmeldung"),
+    OutputKind("bundesstatistik", "Bundesstatistik (Einzeldaten, nur für das jeweilige Jugendamt)", "Bundesstatistik",
+               companions=("_zurueckgewiesen",)),
 )
 
 
@@ -62,7 +73,7 @@ def output_kind(kind: str) -> OutputKind | None:
 class FoundOutput:
     kind: str
     scope: str
-    period: str  # "" | YYYY | YYYY-MM | YYYY-MM-DD
+    period: str  # "" | YYYY | YYYY-MM | YYYY-MM-DD | YYYY-MM-DD_YYYY-MM-DD
     files: tuple[Path, ...]  # HTML first (FILE_KINDS order)
 
 
@@ -78,12 +89,17 @@ def find_outputs(out: Path, kinds: tuple[OutputKind, ...] | None = None) -> list
         for p in root.rglob("*"):
             if p.suffix.lower() in FILE_KINDS and p.is_file() and not p.name.startswith("."):
                 groups.setdefault((p.parent, p.stem), []).append(p)
-    found = []
-    for (_, stem), files in sorted(groups.items()):
+    found: dict[tuple[Path, str], tuple[OutputKind, re.Match, list[Path]]] = {}
+    for (parent, stem), files in sorted(groups.items()):
         for k in ordered:
             m = k.pattern().match(stem)
             if m:
-                files = sorted(files, key=lambda f: list(FILE_KINDS).index(f.suffix.lower()))
-                found.append(FoundOutput(k.kind, m["scope"], m["period"] or "", tuple(files)))
+                base = stem[:m.start("extra")] if m.groupdict().get("extra") else stem
+                found.setdefault((parent, base), (k, m, []))[2].extend(files)
                 break
-    return found
+    out = []
+    for (_, base), (k, m, files) in sorted(found.items()):
+        # the output's own files first (FILE_KINDS order), then its companions
+        files = sorted(files, key=lambda f: (f.stem != base, list(FILE_KINDS).index(f.suffix.lower()), f.name))
+        out.append(FoundOutput(k.kind, m["scope"], m["period"] or "", tuple(files)))
+    return out
