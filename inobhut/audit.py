@@ -37,7 +37,7 @@ EVENTS: dict[str, str] = {
     "abgerufen": "Datei von der Quelle des Jugendamts abgerufen",
     "abruf_abgelehnt": "Abruf abgelehnt (Quelle nicht erreichbar, Anmeldung oder Hostschlüssel falsch)",
     "archiviert": "Datei archiviert",
-    "nicht_zuordenbar": "Datei nicht zuordenbar (gemeldet, nicht archiviert)",
+    "nicht_zuordenbar": "Datei nicht zuordenbar (gemeldet, nicht als Lieferung archiviert; Kopie unter _nicht_zuordenbar)",
     "quarantaene": "Datei in Quarantäne verschoben",
     "urteil": "Prüfergebnis einer Version",
     "in_kraft": "Version in Kraft gesetzt",

@@ -6,15 +6,19 @@ Holidays come from the maintained ``holidays`` library (subdivision = the office
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 
 import holidays
 
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
+
 
 def parse_month(text: str) -> dt.date:
-    """'YYYY-MM' -> first day of that month."""
-    y, m = text.split("-")
-    return dt.date(int(y), int(m), 1)
+    """'YYYY-MM' (ASCII digits only) -> first day of that month; ValueError otherwise."""
+    if not _MONTH.fullmatch(text):
+        raise ValueError(f"Ungültiger Monat „{text}“; erwartet wird JJJJ-MM mit den Ziffern 0–9.")
+    return dt.date(int(text[:4]), int(text[5:7]), 1)
 
 
 def month_key(d: dt.date) -> str:

@@ -80,4 +80,11 @@ def record_outputs(paths: Paths, files: list[tuple[str, str, int]]) -> None:
     that writes outputs outside the pipeline calls it for its files."""
     from inobhut import audit
 
-    audit.record_many(paths.archive, [dict(ereignis="ausgabe", datei=f, sha256=h, detail={"bytes": n}) for f, h, n in files])
+    if not files:
+        return
+    # a writer that records its own, richer event (the statutory outputs: office, year, counts)
+    # has done so already: the same file version is never recorded twice
+    seen = {(e.get("datei"), e.get("sha256")) for e in audit._tail_events(audit.journal_path(paths.archive), audit.ONCE_WINDOW)
+            if e.get("ereignis") == "ausgabe"}
+    audit.record_many(paths.archive, [dict(ereignis="ausgabe", datei=f, sha256=h, detail={"bytes": n})
+                                      for f, h, n in files if (f, h) not in seen])

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from inobhut.validation import Finding, ValidationResult, rules
+from inobhut.xlsx_io import save_workbook
 from inobhut.warehouse import VERDICT_ACCEPTED, VERDICT_REJECTED
 from schemas.datasets import DATASETS
 
@@ -206,7 +207,18 @@ def write_excel(result: ValidationResult, meta: dict, path: Path) -> None:
     with warnings.catch_warnings():  # columns are given explicitly above
         warnings.simplefilter("ignore", UserWarning)
         ws.add_table(table)
-    wb.save(path)
+    save_workbook(wb, path, _created_at(meta))
+
+
+def _created_at(meta: dict) -> dt.datetime | None:
+    """The workbook's document time: the receipt time of the delivery (never the clock)."""
+    v = meta.get("received_at")
+    if isinstance(v, str) and v:
+        try:
+            return dt.datetime.fromisoformat(v)
+        except ValueError:
+            return None
+    return v if isinstance(v, dt.datetime) else None
 
 
 def _expression(rule_id: str) -> str:

@@ -260,10 +260,14 @@ def other_report_models(paths: Paths, wh: Warehouse):
         ag = _alter_geschlecht(con, years)
         history = {n: read_table(con, n) for n in ("bewegung", "uma_quote", "kapazitaet", "personal")}
         outlooks = {v: _outlook(con, v) for v in config.networks()}
+    from inobhut.landing import load_state
+
+    unassignable = load_state(paths.staging)
     for v in config.networks():
         keys = {o.ags for o in config.network_offices(v)}
         for m in months:
-            yield build_lieferstatus(status_df, v, m, due_date(m)), report_path(berichte, "lieferstatus", v, m, v)
+            yield (build_lieferstatus(status_df, v, m, due_date(m), unassignable=unassignable_for(unassignable, v, m, months)),
+                   report_path(berichte, "lieferstatus", v, m, v))
         yield build_platzuebersicht(facilities, v, statuses), report_path(berichte, "platzuebersicht", v, "", v)
         for y in years:
             prev = str(int(y) - 1)
@@ -275,6 +279,16 @@ def other_report_models(paths: Paths, wh: Warehouse):
         model = build_strategiebericht(history, v, statuses, make_protect(settings.get("strategiebericht", "sperrung")),
                                        outlook=outlooks.get(v))
         yield model, report_path(berichte, "strategiebericht", v, "", v)
+
+
+def unassignable_for(items, verbund: str, month: str, months: list[str]) -> list:
+    """The unassignable files shown in the Lieferstatus of ``verbund`` and ``month``: those of
+    the network's offices (a file without a recognisable member office in every network) and of
+    the month (a file without a month that has a Lieferstatus in the newest month)."""
+    keys = {o.ags for o in config.network_offices(verbund)}
+    newest = max(months)
+    return [u for u in items
+            if (u.ags is None or u.ags in keys) and (u.month == month or (u.month not in months and month == newest))]
 
 
 def render_network_reports(paths: Paths, wh: Warehouse) -> list[Path]:

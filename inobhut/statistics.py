@@ -29,6 +29,7 @@ import pandas as pd
 
 from inobhut import config
 from inobhut.calendar import month_end, month_key, month_range, parse_month, workdays_between
+from inobhut.naming import is_ascii_digits
 from inobhut.warehouse import ACCEPTED_VERDICTS
 from schemas.datasets import DATASET_NAMES, codes
 
@@ -290,7 +291,7 @@ class Zeitraum:
 
 
 def _strict_month(text: str) -> dt.date:
-    if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit() or not 1 <= int(text[5:]) <= 12:
+    if len(text) != 7 or text[4] != "-" or not is_ascii_digits(text[:4] + text[5:]) or not 1 <= int(text[5:]) <= 12:
         raise ValueError(f"Ungültiger Monat „{text}“; erwartet wird JJJJ-MM.")
     return parse_month(text)
 
@@ -298,7 +299,7 @@ def _strict_month(text: str) -> dt.date:
 def zeitraum(label: str) -> Zeitraum:
     """Parse a period label: ``YYYY-MM``, ``YYYY`` or ``YYYY-MM..YYYY-MM`` (same year)."""
     label = str(label).strip()
-    if len(label) == 4 and label.isdigit():
+    if len(label) == 4 and is_ascii_digits(label):
         y = int(label)
         return Zeitraum(label, "jahr", dt.date(y, 1, 1), dt.date(y, 12, 31))
     if ".." in label:

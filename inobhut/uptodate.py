@@ -1,8 +1,9 @@
 """Whether a run would change anything: the fast path of an unchanged rerun.
 
 Belongs here: the fingerprint of everything a run's outputs depend on (program and rule
-catalogue version, settings, member offices, confirmations, pseudonymisation key, every
-archived version with its verdict and check summary, the warehouse file) and the record of
+catalogue version, settings, member offices, confirmations, pseudonymisation key, the
+unassignable files of the landing zone, every archived version with its verdict and check
+summary, the warehouse file) and the record of
 the outputs of the last complete run. ``inobhut run`` (without ``--monat``) asks :func:`is_up_to_date` before it
 starts a Dagster run and records the state with :func:`record` after a successful run over
 every month with deliveries (a partial run, e.g. the sensor's, records nothing). Does not belong here: deciding what a partial run must redo (the assets do that).
@@ -45,6 +46,14 @@ def fingerprint(paths: Paths, key: bytes) -> str:
     for ags in sorted(members):
         conf = paths.landing / ags / arc.CONFIRMATIONS_FILE
         h.update(conf.read_bytes() if conf.is_file() else b"-")
+    from inobhut.landing import scan
+
+    for b in scan(paths.landing, members)[1]:  # a new or changed unassignable file is reported by a run
+        try:
+            st = (paths.landing / b.path).lstat()
+            h.update(f"{b.path}|{b.kind}|{st.st_size}|{st.st_mtime_ns}|".encode())
+        except OSError:
+            h.update(f"{b.path}|{b.kind}|-|".encode())
     by_month: dict[str, list] = {}
     for v in arc.list_versions(paths.archive):
         if v.ags in members:

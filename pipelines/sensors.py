@@ -39,6 +39,9 @@ def landing_state(landing) -> dict[str, list[int]]:
 
 
 def run_requests_for_changes(old: dict, new: dict, members: set[str]) -> list[dg.RunRequest]:
+    from inobhut.landing import processable_months
+
+    first, last = processable_months()  # a run for another month would not even start (no partition)
     by_month: dict[str, set[str]] = {}
     for rel, sig in new.items():
         if old.get(rel) == sig:
@@ -47,7 +50,7 @@ def run_requests_for_changes(old: dict, new: dict, members: set[str]) -> list[dg
             dn = parse_name(rel.split("/", 1)[1])
         except NameError_:
             continue
-        if dn.ags in members:
+        if dn.ags in members and first <= dn.month <= last:
             by_month.setdefault(dn.month, set()).add(dn.ags)
     out = []
     for month, offices in sorted(by_month.items()):

@@ -229,8 +229,8 @@ def test_refused_records_are_listed_not_exported_and_cli_exit_codes(tmp_path, mo
     assert f"jugendaemter/{ags}/bundesstatistik/{YEAR}/bundesstatistik_{ags}_{YEAR}.xlsx" in {
         o["datei"] for o in manifest["ausgaben"]}
     assert f"bundesstatistik_{ags}_{YEAR}.xlsx" in (tmp_path / "out" / "berichte" / "index.html").read_text(encoding="utf-8")
-    events = [e for e in audit.read(tmp_path / "archive") if e["ereignis"] == "ausgabe"]
-    assert len(events) == 3
+    events = [e for e in audit.read(tmp_path / "archive") if e["ereignis"] == "ausgabe" and "/bundesstatistik/" in e["datei"]]
+    assert len(events) == 3  # once per file, although the manifest was rewritten after them
     for e in events:
         assert e["sha256"] == hashlib.sha256((tmp_path / "out" / e["datei"]).read_bytes()).hexdigest()
         assert "gut" not in (e["detail"] or "") and e["ags"] == ags and e["monat"] == YEAR

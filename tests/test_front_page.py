@@ -101,23 +101,28 @@ def test_same_deliveries_same_bytes_in_another_directory(run, tmp_path):
 
 
 def test_a_new_output_kind_is_one_registry_entry(run, monkeypatch):
-    """A kind another part writes elsewhere (here: a per-office CSV under jugendaemter/) appears in
-    the newest reports and the archive, linked relatively, by adding one OutputKind."""
+    """A kind another part writes elsewhere (here: a per-office CSV with a companion file under
+    jugendaemter/) appears in the newest reports and the archive, linked relatively, by adding
+    one OutputKind."""
     paths, wh, render = run
     from inobhut.reports import kinds
 
-    target = paths.out / "jugendaemter" / "08111" / "bundesstatistik" / "bundesstatistik_08111_2024.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text("a;b\n1;2\n", encoding="utf-8")
+    folder = paths.out / "jugendaemter" / "08111" / "probe" / "2024"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "probemeldung_08111_2024.csv").write_text("a;b\n1;2\n", encoding="utf-8")
+    (folder / "probemeldung_08111_2024_anhang.csv").write_text("c\n3\n", encoding="utf-8")
     html = render(paths, wh).read_text(encoding="utf-8")
-    assert "bundesstatistik_08111_2024.csv" not in html  # not registered: not listed
-    monkeypatch.setattr(kinds, "OUTPUT_KINDS", (*kinds.OUTPUT_KINDS,
-                                                kinds.OutputKind("bundesstatistik", "Bundesstatistik", "Bundesstatistik")))
+    assert "probemeldung_08111_2024.csv" not in html  # not registered: not listed
+    monkeypatch.setattr(kinds, "OUTPUT_KINDS", (*kinds.OUTPUT_KINDS, kinds.OutputKind(
+        "probemeldung", "Probemeldungen", "Probemeldung", companions=("_anhang",))))
     html = render(paths, wh).read_text(encoding="utf-8")
     newest = html[html.index('id="neueste"'):html.index('id="archiv"')]
     archive = html[html.index('id="archiv"'):]
-    assert '<th scope="row">Bundesstatistik</th>' in newest
-    assert '<th scope="col">Bundesstatistik</th>' in archive
-    assert 'href="../jugendaemter/08111/bundesstatistik/bundesstatistik_08111_2024.csv"' in archive
-    assert 'aria-label="CSV: Bundesstatistik Stuttgart Jahr 2024"' in archive
-    target.unlink()
+    assert '<th scope="row">Probemeldungen</th>' in newest
+    assert '<th scope="col">Probemeldungen</th>' in archive
+    link = 'href="../jugendaemter/08111/probe/2024/probemeldung_08111_2024{}.csv"'
+    assert link.format("") in archive and link.format("_anhang") in archive  # one output, two files
+    assert archive.index(link.format("")) < archive.index(link.format("_anhang"))
+    assert 'aria-label="CSV: Probemeldung Stuttgart Jahr 2024"' in archive
+    for f in folder.iterdir():
+        f.unlink()

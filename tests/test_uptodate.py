@@ -16,8 +16,9 @@ KEY = b"test-schluessel"
 
 
 def _runs(home) -> int:
+    """Runs of the pipeline job (each is followed by a run of the yearly federal statistic)."""
     with dg.DagsterInstance.from_config(str(home)) as inst:
-        return len(inst.get_runs())
+        return len(inst.get_runs(filters=dg.RunsFilter(job_name="inobhut")))
 
 
 @pytest.mark.slow

@@ -26,7 +26,7 @@ from pathlib import Path
 #: folders of ``<out>`` searched for outputs (the Prüfberichte have their own section)
 SEARCH_DIRS: tuple[str, ...] = ("berichte", "jugendaemter")
 #: a period in a file name: YYYY, YYYY-MM, a day YYYY-MM-DD or a range of days YYYY-MM-DD_YYYY-MM-DD
-PERIOD = r"\d{4}(?:-\d{2}(?:-\d{2}(?:_\d{4}-\d{2}-\d{2})?)?)?"
+PERIOD = r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2}(?:_[0-9]{4}-[0-9]{2}-[0-9]{2})?)?)?"  # ASCII digits only
 #: file kinds of one output in link order, with their German link text
 FILE_KINDS: dict[str, str] = {".html": "HTML", ".xlsx": "Excel", ".pdf": "PDF", ".csv": "CSV", ".xml": "XML",
                               ".json": "JSON"}
