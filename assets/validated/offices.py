@@ -145,7 +145,7 @@ def build_office_asset(ags: str) -> dg.AssetsDefinition:
         counts = {"angenommen": 0, "mit_hinweisen": 0, "abgelehnt": 0, "nichts_geliefert": 0}
         t0 = time.perf_counter()
         # Data Docs are built once per run by validated/gx_data_docs (one site), not per office
-        with audit.lauf(context.run_id):  # verdicts and confirmations go into the audit trail with the run id
+        with audit.lauf(context.run.run_id):  # verdicts and confirmations go into the audit trail with the run id
             statuses, gx_run = validate_office_months(paths, ags, sorted(context.partition_keys), key_bytes, data_docs=False)
         seconds = time.perf_counter() - t0
         docs = str(gx_docs_dir(paths) / "index.html")
