@@ -6,6 +6,7 @@ Aufruf (aus dem Repository-Verzeichnis, nach der Einrichtung laut README)::
     .venv/bin/python scripts/screenshots.py                 # kleine Demo erzeugen, dann fotografieren
     .venv/bin/python scripts/screenshots.py --ausgabe out   # vorhandene Ausgaben einer Demo verwenden
 
+Nicht fotografiert wird das Protokoll (es zeigt echte Laufzeiten, jedes Bild wäre anders).
 Ohne ``--ausgabe`` läuft zuerst eine kleine Demo (3 Jugendämter, 3 Monate) in ein temporäres
 Verzeichnis. HTML-Seiten fotografiert Chromium headless (Playwright, wie die Browser-Tests),
 390 px und 1280 px breit; Excel-Mappen wandelt LibreOffice headless in PDF, ``pdftoppm``
@@ -42,6 +43,8 @@ HTML_SHOTS = (
     ("jahresbericht", "berichte/jahresbericht/**/jahresbericht_BW_*.html", 1280),
     ("strategiebericht", "berichte/strategiebericht/**/strategiebericht_BW.html", 1280),
     ("pruefbericht", "pruefberichte/**/*.html", 1280),
+    ("uma_tagesmeldung", "berichte/uma_tagesmeldung/**/uma_tagesmeldung_BW_*.html", 1280),
+    ("fristenliste", "jugendaemter/08111/fristen/fristenliste_08111_*.html", 1280),
 )
 #: (output name, file name pattern) of the workbooks; the first sheet after the cover pages is shown
 XLSX_SHOTS = (
@@ -52,6 +55,9 @@ XLSX_SHOTS = (
     ("jahresbericht_excel", "berichte/jahresbericht/**/jahresbericht_BW_*.xlsx"),
     ("strategiebericht_excel", "berichte/strategiebericht/**/strategiebericht_BW.xlsx"),
     ("pruefbericht_excel", "pruefberichte/**/*.xlsx"),
+    ("uma_tagesmeldung_excel", "berichte/uma_tagesmeldung/**/uma_tagesmeldung_BW_*.xlsx"),
+    ("fristenliste_excel", "jugendaemter/08111/fristen/fristenliste_08111_*.xlsx"),
+    ("bundesstatistik_excel", "jugendaemter/08111/bundesstatistik/**/bundesstatistik_08111_*.xlsx"),
 )
 MAX_HEIGHT = 1600
 #: sheets before the tables of a report workbook
