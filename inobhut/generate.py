@@ -873,11 +873,15 @@ def _maybe_inject(ds: str, rows: list[list], style: DeliveryStyle, month: str, o
 # ---------------------------------------------------------------------------------------------
 
 
-def _received(month: str) -> float:
-    """Deterministic 'received' time: the 5th of the following month, 08:00 UTC."""
+def _received(month: str, heute: dt.date) -> float:
+    """Deterministic 'received' time: the 5th of the following month, 08:00 UTC -- but never
+    after the start of ``heute`` (00:00 UTC), so a delivery of the latest month is never dated in
+    the future (its reports would say "Erstellt am" a date after the run)."""
     y, m = int(month[:4]), int(month[5:7])
     y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return dt.datetime(y, m, 5, 8, 0, tzinfo=dt.timezone.utc).timestamp()
+    usual = dt.datetime(y, m, 5, 8, 0, tzinfo=dt.timezone.utc)
+    today = dt.datetime(heute.year, heute.month, heute.day, tzinfo=dt.timezone.utc)
+    return min(usual, today).timestamp()
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list], style: DeliveryStyle) -> None:
@@ -923,9 +927,9 @@ def _write_xlsx(path: Path, ds: str, header: list[str], rows: list[list], when: 
     path.write_bytes(out_buf.getvalue())
 
 
-def _write(path: Path, ds: str, rows: list[list], style: DeliveryStyle, month: str) -> None:
+def _write(path: Path, ds: str, rows: list[list], style: DeliveryStyle, month: str, heute: dt.date) -> None:
     header = [c.header for c in DATASETS[ds].columns]
-    ts = _received(month)
+    ts = _received(month, heute)
     if style.kind == "xlsx":
         _write_xlsx(path, ds, header, rows, dt.datetime.fromtimestamp(ts, dt.timezone.utc).replace(tzinfo=None))
     else:
@@ -939,13 +943,16 @@ def _write(path: Path, ds: str, rows: list[list], style: DeliveryStyle, month: s
 
 
 def generate(landing: Path, von: str, bis: str, seed: int = 42, fehlerquote: float = 0.0,
-             jugendaemter: Sequence[str] | None = None, *, workers: int | None = None) -> dict:
+             jugendaemter: Sequence[str] | None = None, *, workers: int | None = None,
+             heute: dt.date | None = None) -> dict:
     """Write synthetic deliveries ``<landing>/<ags>/<ags>_<dataset>_<YYYY-MM>.<csv|xlsx>``.
 
     All four datasets for every office in ``jugendaemter`` (default: all member offices) and every
     month ``von``..``bis`` (``YYYY-MM``, inclusive). ``fehlerquote`` is the share of files that get
     one or two realistic delivery mistakes. ``workers``: processes to use (default: up to 2;
-    the output does not depend on it). Returns a summary::
+    the output does not depend on it). ``heute`` (default: today's date, UTC): no file is dated
+    after its start; the output depends on it only for months whose usual receipt (5th of the
+    following month) is not yet past. Returns a summary::
 
         {"files": int (files written), "paths": [paths relative to landing], "rows": {dataset: int},
          "errors": [{"file", "row", "column", "kind", "severity"}], "seed", "von", "bis",
@@ -968,7 +975,8 @@ def generate(landing: Path, von: str, bis: str, seed: int = 42, fehlerquote: flo
     summary = {"files": 0, "paths": [], "rows": {d: 0 for d in DATASETS}, "errors": [],
                "seed": seed, "von": von, "bis": bis, "fehlerquote": fehlerquote, "jugendaemter": keys,
                "styles": {}}
-    tasks = [(str(landing), ags, von, bis, seed, fehlerquote) for ags in keys]
+    heute = heute or dt.datetime.now(dt.timezone.utc).date()
+    tasks = [(str(landing), ags, von, bis, seed, fehlerquote, heute) for ags in keys]
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     if workers > 1 and len(tasks) > 2 and "fork" in multiprocessing.get_all_start_methods():
@@ -998,7 +1006,7 @@ def generate(landing: Path, von: str, bis: str, seed: int = 42, fehlerquote: flo
 
 def _generate_office(task: tuple) -> dict:
     """Simulate and write all files of one office (runs in a worker process)."""
-    landing, ags, von, bis, seed, fehlerquote = task
+    landing, ags, von, bis, seed, fehlerquote, heute = task
     o = {x.ags: x for x in offices()}[ags]
     data = _OfficeData(o, seed, von, bis)
     st = data.style
@@ -1016,7 +1024,7 @@ def _generate_office(task: tuple) -> dict:
             name = f"{ags}_{ds}_{month}.{st.ext}"
             out["rows"][ds] += len(rows)
             out["errors"].extend(_maybe_inject(ds, rows, st, month, o, seed, fehlerquote, f"{ags}/{name}"))
-            _write(folder / name, ds, rows, st, month)
+            _write(folder / name, ds, rows, st, month, heute)
             out["paths"].append(f"{ags}/{name}")
             out["files"] += 1
     return out

@@ -1,7 +1,8 @@
 """``<out>/manifest.json``: every output file with its sha256 and every input delivery version.
 
 Deterministic: the same outputs and inputs give the same bytes (no wall-clock time inside;
-``erstellt`` is the newest receipt time of the deliveries that went in).
+``erstellt`` is the newest receipt time of the deliveries that went in). ``vergleichsbasis`` is the
+previous data status the front page shows the changes against (:mod:`inobhut.overview`).
 """
 
 from __future__ import annotations
@@ -37,16 +38,12 @@ def output_files(out: Path) -> list[Path]:
 
 
 def write_manifest(paths: Paths, wh: Warehouse) -> Path:
+    from inobhut.overview import comparison_base, delivery_inputs
+
     with wh.connect() as con:
-        rows = con.execute(
-            "SELECT ags, dataset, monat, version, file_name, sha256, verdict, in_force, received_at "
-            "FROM deliveries ORDER BY ags, dataset, monat, version"
-        ).fetchall()
-    inputs = [
-        {"jugendamt": a, "datensatz": d, "monat": m, "version": v, "datei": f, "sha256": s, "ergebnis": verdict, "in_kraft": bool(inf)}
-        for a, d, m, v, f, s, verdict, inf, _ in rows
-    ]
-    created = max((r[8] for r in rows if r[8] is not None), default=None)
+        inputs, created = delivery_inputs(con)
+    # the data status the front page compares against (read before the old manifest is replaced)
+    base = comparison_base(paths.out, inputs)
     outputs = [
         {"datei": p.relative_to(paths.out).as_posix(), "sha256": sha256_file(p), "bytes": p.stat().st_size}
         for p in output_files(paths.out)
@@ -54,9 +51,10 @@ def write_manifest(paths: Paths, wh: Warehouse) -> Path:
     doc = {
         "produkt": "inobhut",
         "version": __version__,
-        "datenstand": created.isoformat() if created is not None else None,
+        "datenstand": created,
         "ausgaben": outputs,
         "lieferungen": inputs,
+        "vergleichsbasis": base,
     }
     target = paths.out / MANIFEST
     before = _previous_outputs(target)

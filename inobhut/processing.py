@@ -300,10 +300,6 @@ def _record_verdicts(paths: Paths, writes: list[tuple], before_confirmed: dict) 
     audit.record_many(paths.archive, events)
 
 
-def _prepare_job(job: tuple):
-    from inobhut.validation import prepare
-
-
 MAX_CHUNK = 120  # files per pandera pass: bounds the memory of one batch
 
 

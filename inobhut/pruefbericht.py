@@ -151,6 +151,8 @@ def write_excel(result: ValidationResult, meta: dict, path: Path) -> None:
     from openpyxl.worksheet.filters import AutoFilter
     from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
+    from inobhut.xlsx_print import setup_print
+
     mv = _meta_view(result, meta)
     wb = Workbook(write_only=True)
     ov = wb.create_sheet("Übersicht")
@@ -158,6 +160,8 @@ def write_excel(result: ValidationResult, meta: dict, path: Path) -> None:
     ov.column_dimensions["B"].width = 70
     ov.column_dimensions["C"].width = 40
     ov.column_dimensions["D"].width = 10
+    doc_title = f"Prüfbericht {mv['office_name']} ({mv['ags']}), {mv['dataset']}, {mv['month_label']}, Version {mv['version']}"
+    setup_print(ov, doc_title, 4)  # write-only: before the first row
     bold = Font(bold=True)
     from openpyxl.cell import WriteOnlyCell
 
@@ -192,6 +196,7 @@ def write_excel(result: ValidationResult, meta: dict, path: Path) -> None:
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(65 + i)].width = w
     ws.freeze_panes = "A2"
+    setup_print(ws, doc_title, len(COLUMNS), header_rows=(1, 1))
     ws.append(list(COLUMNS))
     for r in rows:
         ws.append(r)

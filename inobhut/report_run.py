@@ -13,7 +13,6 @@ import datetime as dt
 import shutil
 import multiprocessing as mp
 import os
-import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -132,48 +131,46 @@ def _render_task(task: tuple[str, str, str]) -> list[Path]:
     return render_report(model, base)
 
 
-KIND_TITLES = {"landesbericht": "Landesbericht", "jugendamtsbericht": "Jugendamtsbericht", "jahresbericht": "Jahresbericht",
-               "strategiebericht": "Strategiebericht", "platzuebersicht": "Platzübersicht", "lieferstatus": "Lieferstatus",
-               "uma_tagesmeldung": "UMA-Werktagsmeldung"}
-
-# period: YYYY, YYYY-MM, a day YYYY-MM-DD or a range of days YYYY-MM-DD_YYYY-MM-DD (UMA-Werktagsmeldung)
-_REPORT_FILE = re.compile(r"^(?P<kind>[a-z]+(?:_[a-z]+)*)_(?P<scope>[A-Z0-9-]+)"
-                          r"(?:_(?P<month>[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2}(?:_[0-9]{4}-[0-9]{2}-[0-9]{2})?)?)?))?\.html$")
-
-
 def render_index_page(paths: Paths, wh: Warehouse) -> Path:
-    """``<out>/berichte/index.html`` (the operator's overview) over every report under
-    ``<out>/berichte`` (Land level) and ``<out>/jugendaemter/<ags>/`` (one office each)."""
-    from inobhut.reports import IndexEntry, render_index
-    from inobhut.reports.fmt import fmt_period
+    """``<out>/berichte/index.html``, the run's front page: the latest month's deliveries, the
+    changes against the previous data status, and every output of a kind registered in
+    :mod:`inobhut.reports.kinds` (found below ``<out>``, linked relatively)."""
+    from inobhut import overview
+    from inobhut.reports import FrontPageData, IndexEntry, render_index
+    from inobhut.reports.kinds import find_outputs, output_kind
 
     berichte = paths.out / "berichte"
     berichte.mkdir(parents=True, exist_ok=True)
-    entries = []
     keys = set(config.office_keys())
-    from inobhut.reports import OFFICE_DIR
-
-    for html in sorted(berichte.rglob("*.html")) + sorted((paths.out / OFFICE_DIR).rglob("*.html")):
-        m = _REPORT_FILE.match(html.name)
-        if not m or html.name == "index.html":
-            continue
-        kind, scope, month = m["kind"], m["scope"], m["month"] or ""
-        if scope in keys:
-            o = config.office(scope)
+    entries = []
+    for f in find_outputs(paths.out):
+        k = output_kind(f.kind)
+        if f.scope in keys:
+            o = config.office(f.scope)
             network, scope_label = o.verbund, o.label
         else:
-            network, scope_label = scope, ""
-        title = f"{KIND_TITLES.get(kind, kind)} {scope_label or config.networks_label(scope)} {fmt_period(month)}".strip()
-        files = [html] + [p for p in (html.with_suffix(".xlsx"),) if p.exists()]
-        entries.append(IndexEntry(kind=kind, title=title, network=network, month=month, files=tuple(files), scope=scope_label))
-    from inobhut.meldungen.bund_ausgabe import index_entries as bund_entries
-
-    entries += bund_entries(paths.out)  # federal statistic of each office (under <out>/jugendaemter)
+            network, scope_label = f.scope, ""
+        period = _period_text(f.period)
+        title = f"{k.title} {scope_label or config.networks_label(f.scope)} {period}".strip()
+        entries.append(IndexEntry(kind=f.kind, title=title, network=network, month=f.period, files=f.files,
+                                  scope=scope_label))
     with wh.connect() as con:
-        row = con.execute("SELECT max(received_at) FROM deliveries").fetchone()
-    created = row[0] if row and row[0] is not None else dt.datetime(2000, 1, 1)
+        month, stand, due, networks = overview.latest_month_status(con, paths)
+        inputs, _ = overview.delivery_inputs(con)
+    data = FrontPageData(out=paths.out, month=month, stand=stand, due=due, networks=networks,
+                         changes=overview.changes(inputs, overview.comparison_base(paths.out, inputs)) if inputs else None)
+    created = stand if stand is not None else dt.datetime(2000, 1, 1)
     return render_index(entries, berichte, {"created_at": created, "product_version": __version__,
-                                            "title": "Berichte", "description": "Alle Berichte dieses Datenstands."})
+                                            "title": "Berichte und Lieferungen",
+                                            "description": "Startseite dieses Datenstands: Lieferungen des neuesten Monats, "
+                                                           "Änderungen, neueste Berichte und das Archiv aller Berichte."},
+                        overview=data)
+
+
+def _period_text(period: str) -> str:
+    from inobhut.reports.index_page import period_text
+
+    return period_text(period)
 
 
 # ---------------------------------------------------------------- reports that are not per office × month

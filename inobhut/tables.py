@@ -332,15 +332,10 @@ def _yes_no(v: str) -> str:
 
 
 def _country(code: str) -> str:
-    special = {"XXA": "staatenlos", "XXX": "ungeklärt", st.SONSTIGE: "Sonstige", "insgesamt": "insgesamt"}
-    if code in special:
-        return special[code]
-    try:
-        import pycountry
-        c = pycountry.countries.get(alpha_3=code)
-        return c.name if c is not None else code
-    except Exception:  # noqa: BLE001 - a label is never worth a failure
-        return code
+    from inobhut.countries import country_name
+
+    special = {st.SONSTIGE: "Sonstige", "insgesamt": "insgesamt"}
+    return special.get(code) or country_name(code)
 
 
 def _auspraegung_label(merkmal: str, value: str) -> str:

@@ -46,6 +46,8 @@ def build_template(dataset: str, out: Path) -> Path:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    from inobhut.xlsx_print import setup_print
+
     ds = DATASETS[dataset]
     lists = codelists()
     wb = Workbook()
@@ -141,5 +143,9 @@ def build_template(dataset: str, out: Path) -> Path:
         dv.add(ref)
         ws.add_data_validation(dv)
     ws.freeze_panes = "A2"
+    title = f"Liefervorlage {dataset}"
+    setup_print(info, title, 3)
+    setup_print(ws, title, len(ds.columns), header_rows=(1, 1))
+    setup_print(codes_ws, title, 3, header_rows=(1, 1))
     out = Path(out)
     return save_workbook(wb, out, None)  # byte-reproducible (inobhut.xlsx_io)

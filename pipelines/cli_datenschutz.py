@@ -5,9 +5,7 @@ exit codes 0 done, 1 refused or failed, 2 unusable call). The work is done in
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
 import click
 from rich.console import Console

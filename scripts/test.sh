@@ -2,7 +2,9 @@
 # Sets everything up on a fresh machine and runs the whole test suite.
 #   bash scripts/test.sh [pytest arguments]
 # Needs: Python 3.11 and the package registries (PyPI; Debian's packages for Chromium, which
-# the browser tests use headless, and for Java; the npm registry for the W3C Nu Html Checker).
+# the browser tests use headless, Java, LibreOffice Calc, poppler-utils and python3.11-venv;
+# the npm registry for the W3C Nu Html Checker). Run as root to let it apt-get install what is
+# missing; otherwise it names the missing Debian package and stops.
 # Installs into ./.venv with the pinned versions of requirements.lock and the checker into
 # ./.tools.
 set -euo pipefail
@@ -33,6 +35,7 @@ apt_install java default-jre-headless "für den Nu Html Checker"
 apt_install npm npm "lädt den Nu Html Checker"
 apt_install soffice libreoffice-calc-nogui "öffnet die Excel-Dateien im Test" "libreoffice-calc-nogui libreoffice-calc"
 apt_install unshare util-linux "Netz-Namensraum für den Test ohne Netz (tests/test_security_e2e.py)"
+apt_install pdftotext poppler-utils "prüft die Druckansicht der Excel-Dateien (PDF)"
 if [ ! -f .tools/node_modules/vnu-jar/build/dist/vnu.jar ] || \
    ! grep -q "\"version\": \"$VNU_VERSION\"" .tools/node_modules/vnu-jar/package.json 2>/dev/null; then
   echo "== Nu Html Checker (vnu-jar $VNU_VERSION) wird installiert"
@@ -40,10 +43,25 @@ if [ ! -f .tools/node_modules/vnu-jar/build/dist/vnu.jar ] || \
 fi
 
 if [ ! -x .venv/bin/python ]; then
+  command -v "$PY" >/dev/null 2>&1 || { echo "$PY fehlt: bitte 'apt-get install python3.11' (Debian 12) ausführen." >&2; exit 2; }
+  if ! "$PY" -c "import ensurepip, venv" >/dev/null 2>&1; then  # Debian ships venv/ensurepip separately
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+      echo "== python3.11-venv (für '$PY -m venv') wird installiert"
+      [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq >/dev/null; APT_UPDATED=1; }
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11-venv >/dev/null
+    else
+      echo "$PY kann keine virtuelle Umgebung anlegen (Modul venv/ensurepip fehlt)." >&2
+      echo "Unter Debian/Ubuntu: 'apt-get install python3.11-venv' (als root) ausführen, dann erneut starten." >&2
+      exit 2
+    fi
+  fi
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -c requirements.lock -e ".[test]"
+.venv/bin/python -m pip install -q -c requirements.lock -e ".[test,docs]"
+
+echo "== Codeprüfung (ruff check)"
+.venv/bin/ruff check .
 
 export GX_ANALYTICS_ENABLED=false
 exec .venv/bin/python -m pytest "$@"

@@ -7,7 +7,8 @@ import contextlib
 import shutil
 from collections.abc import Iterator
 
-from tests.helpers_fixtures import FIXTURE_MONTHS as MONTHS
+from tests.helpers_fixtures import FIXTURE_MONTHS as MONTHS  # noqa: F401 - re-exported for the browser tests
+
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

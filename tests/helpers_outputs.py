@@ -29,10 +29,32 @@ def render_every_kind(tmp: Path) -> list[Path]:
         files += render_all_other_reports(paths, wh)
         files += render_statutory(paths, wh)
         files += _bundesstatistik(paths, wh)
+        # the front page in full: a Prüfbericht of a May delivery to link from the status matrix
+        # and a previous data status to show changes against
+        files += write_pruefbericht(rejected_result(tmp), {**META, "ags": "08111", "base_name": "massnahmen_2024-05_v1"},
+                                    paths.out / "pruefberichte" / "08111")
+        write_previous_manifest(paths, wh)
         files.append(render_index_page(paths, wh))
         files += _protokoll(paths, wh)
     files += write_pruefbericht(rejected_result(tmp), META, tmp / "pb")
     return files
+
+
+def write_previous_manifest(paths, wh, drop: int = 3) -> None:
+    """``<out>/manifest.json`` of an earlier data status: the current deliveries without the
+    last ``drop`` versions, the first version not yet in force, and one version since deleted."""
+    import json
+
+    from inobhut.overview import delivery_inputs
+
+    with wh.connect() as con:
+        inputs, stand = delivery_inputs(con)
+    before = [dict(x) for x in inputs[:-drop]]
+    next(x for x in before if x["in_kraft"])["in_kraft"] = False
+    before.append({**before[-1], "version": 99, "in_kraft": False})
+    doc = {"produkt": "inobhut", "datenstand": "2024-05-01T08:00:00", "lieferungen": before, "vergleichsbasis": None}
+    paths.out.mkdir(parents=True, exist_ok=True)
+    (paths.out / "manifest.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
 
 
 def render_statutory(paths, wh) -> list[Path]:
@@ -66,6 +88,8 @@ def _protokoll(paths, wh) -> list[Path]:
     audit.record(paths.archive, "ausgabe", lauf="3f2a9c1e-lauf", datei="berichte/index.html", sha256="0" * 64)
     audit.record(paths.archive, "lauf_ende", lauf="3f2a9c1e-lauf", detail={"ergebnis": "erfolgreich"})
     return write_audit_reports(paths, wh)
+
+
 def _bundesstatistik(paths, wh) -> list[Path]:
     from inobhut.meldungen.bund_ausgabe import write_year
 

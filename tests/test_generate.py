@@ -338,3 +338,20 @@ def test_rejects_bad_arguments(tmp_path):
         generate(tmp_path, "2024-01", "2024-01", jugendaemter=["99999"])
     with pytest.raises(ValueError, match="Fehlerquote"):
         generate(tmp_path, "2024-01", "2024-01", fehlerquote=1.5)
+
+
+def test_never_dated_in_the_future(tmp_path):
+    """A delivery of the latest month is not dated after the run (its reports say 'Erstellt am')."""
+    office = _pick_offices(["xlsx"])[0]
+    s = generate(tmp_path / "a", "2024-02", "2024-03", seed=42, jugendaemter=[office], workers=1,
+                 heute=dt.date(2024, 4, 2))
+    times = {parse_name(Path(f).name).month: os.stat(tmp_path / "a" / f).st_mtime for f in s["paths"]}
+    assert times["2024-02"] == dt.datetime(2024, 3, 5, 8, tzinfo=dt.timezone.utc).timestamp()  # usual receipt
+    assert times["2024-03"] == dt.datetime(2024, 4, 2, tzinfo=dt.timezone.utc).timestamp()  # not the 5th: later than heute
+    # the default is today: the last complete month, as the demo generates it, is never in the future
+    now = dt.datetime.now(dt.timezone.utc)
+    last = f"{(now.replace(day=1) - dt.timedelta(days=1)):%Y-%m}"
+    s = generate(tmp_path / "b", last, last, seed=42, jugendaemter=[office], workers=1)
+    for f in s["paths"]:
+        assert os.stat(tmp_path / "b" / f).st_mtime <= now.timestamp(), f
+        assert os.stat(tmp_path / "b" / f).st_mtime >= dt.datetime.fromisoformat(f"{last}-01T00:00+00:00").timestamp()

@@ -4,7 +4,6 @@ against the capacity, and the backtest on a generated three-year history of SH-K
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from inobhut import outlook as ol

@@ -4,9 +4,7 @@ and quarantined, full birth dates refused, hostile Excel XML refused before pars
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import os
 import stat
 import zipfile
 from pathlib import Path

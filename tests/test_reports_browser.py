@@ -58,3 +58,45 @@ def test_strategiebericht_charts_have_text_alternative(rendered, browser):
         assert (s.get_attribute("aria-labelledby") or s.get_attribute("aria-label")), i
     assert errors == []
     page.close()
+
+
+@pytest.fixture(scope="module")
+def every_kind(tmp_path_factory):
+    from tests.helpers_outputs import render_every_kind
+
+    return render_every_kind(tmp_path_factory.mktemp("browser_every"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["index.html", "massnahmen_2025-03_v3.html"])
+def test_front_page_and_pruefbericht_accessible_and_phone_friendly(every_kind, browser, name):
+    """The front page (status matrix, changes, newest, archive with every <details> opened) and
+    the Prüfbericht, the page a data steward reads most: same checks as the reports."""
+    path: Path = next(p for p in every_kind if p.name == name)
+    for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
+        page, foreign, errors = open_page(browser, path.as_uri(), viewport=viewport)
+        assert page.locator("html").get_attribute("lang") == "de"
+        assert page.title().strip()
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        assert foreign == [], foreign
+        assert errors == [], errors
+        assert axe_violations(page) == [], viewport
+        assert page_overflow(page) <= 1, viewport
+        page.close()
+
+
+@pytest.mark.browser
+def test_front_page_status_is_told_in_text_not_only_colour(every_kind, browser):
+    path = next(p for p in every_kind if p.name == "index.html")
+    page, _, _ = open_page(browser, path.as_uri())
+    cells = page.locator("table.status td")
+    assert cells.count() == 4 * 4  # the fixtures: four offices × four datasets
+    texts = {cells.nth(i).inner_text().split(" (")[0].split(";")[0] for i in range(cells.count())}
+    assert texts <= {"angenommen", "mit Hinweisen", "abgelehnt", "überfällig", "noch nicht fällig"}, texts
+    colours = {cells.nth(i).evaluate("e => getComputedStyle(e).backgroundColor") for i in range(cells.count())}
+    assert len(colours) >= 2  # statuses differ in colour as well
+    link = page.locator("table.status a").first
+    link.click()
+    page.wait_for_load_state("load")
+    assert "Prüfbericht" in page.locator("h1").first.inner_text()
+    page.close()

@@ -9,8 +9,6 @@ refuses every socket connect or name lookup that is not loopback or a Unix socke
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import re
 import shutil

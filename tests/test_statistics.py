@@ -14,7 +14,7 @@ import pytest
 
 from inobhut import statistics as st
 from inobhut.warehouse import Warehouse, replace_partition
-from tests.helpers_fixtures import ERWARTET, FIXTURES, activate_test_settings, fixture_statistics, load_fixture_warehouse
+from tests.helpers_fixtures import ERWARTET, FIXTURES, activate_test_settings, fixture_statistics
 from tests.helpers_fixtures import FIXTURE_MONTHS as MONTHS
 
 

@@ -20,7 +20,7 @@ FETCH_ONLY_JOB = "abruf"  # pipelines/schedule_abruf.py
 def record_run_start(context: dg.AssetExecutionContext, archive) -> None:
     """``lauf_start`` once per run (the first raw asset of the run calls it)."""
     run = context.run
-    audit.record_once(archive, "lauf_start", lauf=context.run_id,
+    audit.record_once(archive, "lauf_start", lauf=context.run.run_id,
                       detail={"job": run.job_name, "ausloeser": run.tags.get("inobhut/ausloeser", ""),
                               "partitionen": run.tags.get("dagster/partition")
                               or "–".join(filter(None, [run.tags.get("dagster/asset_partition_range_start"),
@@ -43,14 +43,14 @@ def fetch(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.Mat
         sources = load_sources()
     except QuellenError as exc:
         context.log.error(str(exc))
-        audit.record(paths.archive, "abruf_abgelehnt", lauf=context.run_id, detail={"grund": str(exc)})
+        audit.record(paths.archive, "abruf_abgelehnt", lauf=context.run.run_id, detail={"grund": str(exc)})
         return dg.MaterializeResult(
             metadata={"fehler": str(exc)},
             check_results=[dg.AssetCheckResult(check_name="quellen", passed=False, severity=dg.AssetCheckSeverity.ERROR,
                                                description=str(exc))])
-    summary = fetch_all(paths, sources=sources, lauf=context.run_id)
+    summary = fetch_all(paths, sources=sources, lauf=context.run.run_id)
     if context.run.job_name == FETCH_ONLY_JOB or context.run.asset_selection == {RAW_FETCH}:  # a fetch-only run ends here
-        audit.record_once(paths.archive, "lauf_ende", lauf=context.run_id,
+        audit.record_once(paths.archive, "lauf_ende", lauf=context.run.run_id,
                           detail={"ergebnis": "erfolgreich" if not summary.failed else "erfolgreich, Quellen fehlgeschlagen"})
     rows = []
     for o in summary.offices:

@@ -48,10 +48,10 @@ def index_and_manifest(context: dg.AssetExecutionContext, inobhut: InobhutResour
     # reports that are not per month: Lieferstatus, Platzübersicht, Jahres- and Strategiebericht
     others = render_all_other_reports(paths, inobhut.warehouse_db())
     index = render_index_page(paths, inobhut.warehouse_db())
-    with audit.lauf(context.run_id):  # the ausgabe events of write_manifest carry the run id
+    with audit.lauf(context.run.run_id):  # the ausgabe events of write_manifest carry the run id
         manifest = write_manifest(paths, inobhut.warehouse_db())
     # the end of the run in the audit trail, then the Protokoll (outside the reproducible outputs)
-    audit.record_once(paths.archive, "lauf_ende", lauf=context.run_id, detail={"ergebnis": "erfolgreich"})
+    audit.record_once(paths.archive, "lauf_ende", lauf=context.run.run_id, detail={"ergebnis": "erfolgreich"})
     protokoll = write_audit_reports(paths, inobhut.warehouse_db())
     return dg.MaterializeResult(
         metadata={"index": dg.MetadataValue.path(str(index)), "manifest": dg.MetadataValue.path(str(manifest)),

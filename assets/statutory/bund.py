@@ -51,7 +51,7 @@ def bundesstatistik(context: dg.AssetExecutionContext, inobhut: InobhutResource)
     files, refused, offices = 0, 0, 0
     with wh.connect() as con:
         for year in sorted(context.partition_keys):
-            for ags, (b, written) in write_year(con, paths.out, year, archive=paths.archive, lauf=context.run_id).items():
+            for ags, (b, written) in write_year(con, paths.out, year, archive=paths.archive, lauf=context.run.run_id).items():
                 files += len(written)
                 refused += b.n_zurueckgewiesen
                 offices += 1

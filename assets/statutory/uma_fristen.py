@@ -31,7 +31,7 @@ def uma_tagesmeldung(context: dg.AssetExecutionContext, inobhut: InobhutResource
             day = uma_tag.latest_workday(con, v)
             if day is None:
                 continue
-            written += uma_tag.write(con, v, [day], paths.out, archive=paths.archive, lauf=context.run_id)
+            written += uma_tag.write(con, v, [day], paths.out, archive=paths.archive, lauf=context.run.run_id)
             tage[v] = day.isoformat()
     return dg.MaterializeResult(metadata={"dateien": len(written), **{f"tag_{k}": t for k, t in tage.items()}})
 
@@ -50,6 +50,6 @@ def fristenlisten(context: dg.AssetExecutionContext, inobhut: InobhutResource) -
 
     paths = inobhut.paths()
     with inobhut.warehouse_db().connect() as con:
-        lists = fristen.write_all(con, paths.out, archive=paths.archive, lauf=context.run_id)
+        lists = fristen.write_all(con, paths.out, archive=paths.archive, lauf=context.run.run_id)
     faelle = sum(sum(1 for _ in files[-1].open(encoding="utf-8")) - 1 for files in lists.values())
     return dg.MaterializeResult(metadata={"jugendaemter": len(lists), "faelle": faelle})

@@ -22,7 +22,6 @@ range of months (``BackfillPolicy.single_run``) executes the asset once for all 
 import time
 
 import dagster as dg
-from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 
 from assets.raw.intake import RAW_INTAKE
 from inobhut import audit
@@ -36,6 +35,7 @@ from inobhut.processing import (
     validate_office_months,
 )
 from inobhut.pseudonym import check_and_record, key_from_env
+from pipelines.dagster_compat import AssetCheckEvaluation, partitioned_check_spec
 from pipelines.partitions import MONTHS, SINGLE_RUN
 from pipelines.resources import InobhutResource
 
@@ -110,13 +110,13 @@ def build_office_asset(ags: str) -> dg.AssetsDefinition:
     key = office_asset_key(ags)
     o = office(ags)
     specs = [
-        dg.AssetCheckSpec(
-            CHECK_ROWS, asset=key, partitions_def=MONTHS,
+        partitioned_check_spec(
+            CHECK_ROWS, key, MONTHS,
             description="Datei- und Zeilenebene (Einlesen, pandera) der Lieferungen dieses Monats: "
                         "Fehler = abgelehnt (ERROR), Hinweise = Warnung (WARN).",
         ),
-        dg.AssetCheckSpec(
-            CHECK_DATASET, asset=key, partitions_def=MONTHS,
+        partitioned_check_spec(
+            CHECK_DATASET, key, MONTHS,
             description="Datensatzebene (Great Expectations: Eindeutigkeit, Verteilungen; eigene Prüfungen: "
                         "Vormonat, Plätze): Fehler = abgelehnt (ERROR), Hinweise oder fehlende Datensätze = Warnung (WARN).",
         ),
@@ -146,7 +146,7 @@ def build_office_asset(ags: str) -> dg.AssetsDefinition:
         counts = {"angenommen": 0, "mit_hinweisen": 0, "abgelehnt": 0, "nichts_geliefert": 0}
         t0 = time.perf_counter()
         # Data Docs are built once per run by validated/gx_data_docs (one site), not per office
-        with audit.lauf(context.run_id):  # verdicts and confirmations go into the audit trail with the run id
+        with audit.lauf(context.run.run_id):  # verdicts and confirmations go into the audit trail with the run id
             statuses, gx_run = validate_office_months(paths, ags, sorted(context.partition_keys), key_bytes, data_docs=False)
         seconds = time.perf_counter() - t0
         docs = str(gx_docs_dir(paths) / "index.html")

@@ -31,7 +31,7 @@ def build_monthly_load() -> dg.AssetsDefinition:
 def monthly_load(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
     paths, wh = inobhut.paths(), inobhut.warehouse_db()
     replaced = unchanged = versions = 0
-    with audit.lauf(context.run_id):
+    with audit.lauf(context.run.run_id):
         for month in sorted(context.partition_keys):
             s = load_month(paths, wh, month)
             replaced, unchanged, versions = replaced + s.replaced, unchanged + s.unchanged, versions + s.versions

@@ -1,6 +1,6 @@
 """Writing the federal statistic of an office and year: the record file (CSV), the list of refused
-records (CSV) and the workbook (Excel, through the project's report machinery), the audit events
-and the entries of the run's index page.
+records (CSV) and the workbook (Excel, through the project's report machinery) and the audit
+events. The run's front page finds the files by name (registry ``inobhut.reports.kinds``).
 
 Belongs here: file names and layout under ``<out>/jugendaemter/<ags>/bundesstatistik/<JJJJ>/``,
 one small writer per output format (:data:`WRITERS`; a writer for an official transmission
@@ -12,7 +12,6 @@ mapping file), the report model of the workbook. Not here: which measures count 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -22,11 +21,10 @@ import pandas as pd
 import inobhut
 from inobhut import config
 from inobhut.meldungen import bund
-from inobhut.reports.model import DeliveryStatus, IndexEntry, ReportModel, ReportTable, in_force, status_created_at
+from inobhut.reports.model import DeliveryStatus, ReportModel, ReportTable, in_force, status_created_at
 
 KIND = "bundesstatistik"
 FOLDER = "bundesstatistik"
-_FILE = re.compile(r"^bundesstatistik_(?P<ags>\d{5}|\d{8})_(?P<jahr>\d{4})\.xlsx$")
 
 IDEV_NOTE = ("Das amtliche Übermittlungsformat (IDEV-Formular oder Datei für eSTATISTIK.core) ist mit dem "
              "Statistischen Landesamt abzustimmen; diese Satzdatei enthält die Merkmale nach § 99 Abs. 2 SGB VIII "
@@ -225,21 +223,3 @@ def write_year(con: duckdb.DuckDBPyConnection, out: Path, jahr: str, offices: li
     ``massnahmen`` in the year)."""
     keys = offices if offices is not None else bund.offices_with_ended(con, str(jahr))
     return {a: write_office_year(con, out, a, str(jahr), archive=archive, lauf=lauf) for a in keys}
-
-
-# ---------------------------------------------------------------- index page
-def index_entries(out: Path) -> list[IndexEntry]:
-    """Entries for the run's index page: one per office and year found under ``<out>/jugendaemter``."""
-    entries = []
-    root = Path(out) / "jugendaemter"
-    keys = set(config.office_keys())
-    for xlsx in sorted(root.glob(f"*/{FOLDER}/*/bundesstatistik_*.xlsx")):
-        m = _FILE.match(xlsx.name)
-        if not m or m["ags"] not in keys:
-            continue
-        o = config.office(m["ags"])
-        files = [xlsx] + [p for p in (xlsx.with_suffix(".csv"), xlsx.with_name(xlsx.stem + "_zurueckgewiesen.csv"))
-                          if p.exists()]
-        entries.append(IndexEntry(kind=KIND, title=f"Bundesstatistik {m['jahr']} (nur für das Jugendamt)",
-                                  network=o.verbund, month=m["jahr"], files=tuple(files), scope=o.label))
-    return entries

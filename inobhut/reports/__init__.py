@@ -8,12 +8,12 @@ builders call a ``protect`` callable), the Prüfbericht (``inobhut.pruefbericht`
 
 from .builders import build_jugendamtsbericht, build_landesbericht
 from .network import build_jahresbericht, build_lieferstatus, build_platzuebersicht, build_strategiebericht
-from .html import IndexMeta, render_index
+from .index_page import FrontPageData, IndexMeta, render_index
 from .model import ChartSpec, DeliveryStatus, IndexEntry, ReleaseRefused, ReportModel, ReportModelError, ReportTable
 from .render import OFFICE_DIR, check_release, index_entry, office_dir, office_report_path, render_report, report_path
 
 __all__ = [
-    "ChartSpec", "DeliveryStatus", "IndexEntry", "IndexMeta", "ReportModel", "ReportModelError", "ReportTable",
+    "ChartSpec", "DeliveryStatus", "FrontPageData", "IndexEntry", "IndexMeta", "ReportModel", "ReportModelError", "ReportTable",
     "ReleaseRefused", "build_jahresbericht", "build_jugendamtsbericht", "build_landesbericht", "build_lieferstatus",
     "build_platzuebersicht", "build_strategiebericht", "check_release", "index_entry", "render_index", "render_report",
     "report_path", "office_dir", "office_report_path", "OFFICE_DIR",

@@ -3,7 +3,7 @@
 Belongs here: the workbook layout after the UK Analysis Function guidance "Releasing
 statistics in spreadsheets" with German symbols — sheets ``Deckblatt``, ``Inhalt``,
 ``Erläuterungen``, then one marked-up Excel table per sheet, native charts with alt text,
-document properties — and byte-reproducible saving (fixed zip timestamps, created/modified
+document properties, a print layout per sheet (:mod:`inobhut.xlsx_print`) — and byte-reproducible saving (fixed zip timestamps, created/modified
 = ``model.created_at``). Styles come from ``report_templates/excel_styles.yaml``.
 Does not belong here: what the tables contain (report builders), HTML.
 """
@@ -30,6 +30,7 @@ from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
 from inobhut.xlsx_io import save_workbook
+from inobhut.xlsx_print import setup_print, wrapped_row_height
 
 from .common import DISCLOSURE_LABELS, report_tables, sheet_names
 from .fmt import fmt_datetime, fmt_value
@@ -195,6 +196,18 @@ def _set_widths(ws, headers: list[str], texts: list[list[str]], minimum: dict[in
         ws.column_dimensions[letter].width = max(w, cur or 0)
 
 
+def _fit_wrapped_rows(ws, first: int, last: int, ncols: int) -> None:
+    """Row heights for rows ``first..last`` whose wrapping cells need more than one line (with
+    the sheet's final column widths)."""
+    widths = [ws.column_dimensions[get_column_letter(j)].width or 8.43 for j in range(1, ncols + 1)]
+    for r in range(first, last + 1):
+        cells = [ws.cell(row=r, column=j) for j in range(1, ncols + 1)]
+        texts = [str(c.value) if c.value is not None and c.alignment.wrap_text else "" for c in cells]
+        height = wrapped_row_height(texts, widths)
+        if height:
+            ws.row_dimensions[r].height = height
+
+
 def _add_chart(ws, table: ReportTable, top: int, n: int) -> None:
     spec = table.chart
     cols = list(table.data.columns)
@@ -252,14 +265,18 @@ def _cover(ws, model: ReportModel) -> None:
         ("Aufbau", "Das Blatt Inhalt führt zu allen Tabellen; Zeichen, Begriffe und Anmerkungen "
                    "erklärt das Blatt Erläuterungen; die verwendeten Lieferungen nennt das Blatt Datenstand."),
     ]
+    widths = [20, 75]  # labels and values print side by side on A4 portrait
     for i, (k, v) in enumerate(lines, 3):
         a = ws.cell(row=i, column=1, value=k)
         a.font = st["bold"]
         a.alignment = st["wrap"]
         b = ws.cell(row=i, column=2, value=v)
         b.alignment = st["wrap"]
-    ws.column_dimensions["A"].width = 20
-    ws.column_dimensions["B"].width = 100
+        height = wrapped_row_height([k, v], widths)
+        if height:
+            ws.row_dimensions[i].height = height
+    ws.column_dimensions["A"].width = widths[0]
+    ws.column_dimensions["B"].width = widths[1]
 
 
 def _contents(ws, model: ReportModel, tables: list[ReportTable], names: list[str], refs: dict[str, list[int]],
@@ -280,6 +297,7 @@ def _contents(ws, model: ReportModel, tables: list[ReportTable], names: list[str
         c.hyperlink = Hyperlink(ref=c.coordinate, location=f"'{row[0]}'!A1", display=row[0])
         c.font = st["link"]
     _set_widths(ws, headers, texts)
+    _fit_wrapped_rows(ws, 3, 3 + len(rows), len(headers))
 
 
 def _explanations(ws, model: ReportModel, notes: list[str], tables: list[ReportTable], names: list[str],
@@ -312,9 +330,11 @@ def _explanations(ws, model: ReportModel, notes: list[str], tables: list[ReportT
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 90
     ws.column_dimensions["C"].width = 30
+    _fit_wrapped_rows(ws, 2, row, 3)
 
 
-def _table_sheet(ws, table: ReportTable, note_nums: list[int], used: set[str]) -> None:
+def _table_sheet(ws, table: ReportTable, note_nums: list[int], used: set[str]) -> int:
+    """Write the sheet of one table; returns the row of its header."""
     st = _style_objects()
     ws["A1"] = table.title
     ws["A1"].font = st["title"]
@@ -336,6 +356,7 @@ def _table_sheet(ws, table: ReportTable, note_nums: list[int], used: set[str]) -
     _set_widths(ws, headers, texts)
     if table.chart is not None:
         _add_chart(ws, table, top, len(rows))
+    return top
 
 
 def build_workbook(model: ReportModel) -> Workbook:
@@ -346,11 +367,20 @@ def build_workbook(model: ReportModel) -> Workbook:
     used: set[str] = set()
     cover = wb.active
     cover.title = "Deckblatt"
+    doc_title = f"{model.title}, {model.period}"  # the title names the scope
     _cover(cover, model)
-    _contents(wb.create_sheet("Inhalt"), model, tables, names, refs, used)
-    _explanations(wb.create_sheet("Erläuterungen"), model, notes, tables, names, refs, used)
+    setup_print(cover, doc_title, 2)
+    contents = wb.create_sheet("Inhalt")
+    _contents(contents, model, tables, names, refs, used)
+    setup_print(contents, doc_title, 3, header_rows=(3, 3))
+    expl = wb.create_sheet("Erläuterungen")
+    _explanations(expl, model, notes, tables, names, refs, used)
+    setup_print(expl, doc_title, 3)
     for t, n in zip(tables, names):
-        _table_sheet(wb.create_sheet(n), t, refs.get(t.id, []), used)
+        ws = wb.create_sheet(n)
+        top = _table_sheet(ws, t, refs.get(t.id, []), used)
+        # a chart stands to the right of its table: such sheets print landscape
+        setup_print(ws, doc_title, len(t.data.columns), header_rows=(top, top), landscape=True if t.chart else None)
     p = wb.properties
     p.title = model.title
     p.subject = f"{model.title}, {model.period}, {model.scope}"

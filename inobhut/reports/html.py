@@ -1,7 +1,8 @@
-"""HTML rendering of reports and of the index page (Jinja2, self-contained pages).
+"""HTML rendering of reports (Jinja2, self-contained pages).
 
 Belongs here: turning a :class:`~inobhut.reports.model.ReportModel` into one HTML5 page
-(inline CSS, inline SVG charts, no external requests) and the run's ``berichte/index.html``.
+(inline CSS, inline SVG charts, no external requests); the Jinja environment and stylesheet the
+run's front page (:mod:`.index_page`) shares.
 Templates live in the ``report_templates`` package (``bericht.html.j2``, ``index.html.j2``,
 ``bericht.css``) and are loaded through ``importlib.resources``; the Jinja environment is
 created once per process. Does not belong here: Excel, report contents.
@@ -9,13 +10,9 @@ created once per process. Does not belong here: Excel, report contents.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import posixpath
 import tempfile
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -24,11 +21,10 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from inobhut import config
 
-from .common import DISCLOSURE_LABELS, network_label, report_tables
-from .fmt import fmt_datetime, fmt_month, fmt_period, fmt_value
-from .model import KIND_LABELS, SYMBOLS, IndexEntry, ReportModel, ReportTable
+from .common import DISCLOSURE_LABELS, report_tables
+from .fmt import fmt_datetime, fmt_value
+from .model import SYMBOLS, ReportModel, ReportTable
 from .svg import legend, svg_chart
 
 
@@ -125,57 +121,7 @@ def write_html(model: ReportModel, path: Path) -> Path:
     return _write_text(Path(path), render_html_text(model))
 
 
-# ---------------------------------------------------------------- index page
-@dataclass(frozen=True)
-class IndexMeta:
-    created_at: dt.datetime
-    product_version: str
-    title: str = "Berichte"
-    description: str = ""
-
-
+# ---------------------------------------------------------------- shared with the index page (.index_page)
 def _href(target: Path, base: Path) -> str:
     rel = os.path.relpath(Path(target).resolve(), Path(base).resolve())
     return quote(rel.replace(os.sep, posixpath.sep))
-
-
-def _file_kind(p: Path) -> str:
-    return {".html": "HTML", ".xlsx": "Excel", ".csv": "CSV", ".pdf": "PDF"}.get(Path(p).suffix.lower(), Path(p).suffix)
-
-
-#: networks listed first on the index page for a report kind (the coordination office's network)
-NETWORK_FIRST: dict[str, tuple[str, ...]] = {"platzuebersicht": ("SH-KOOP",)}
-#: heading on the index page of reports without a month or year
-PERIODLESS: dict[str, str] = {"platzuebersicht": "neuester Stichtag", "strategiebericht": "gesamter Zeitraum"}
-
-
-def render_index(entries: Sequence[IndexEntry], out_dir: Path, meta: IndexMeta | Mapping) -> Path:
-    """Write ``out_dir/index.html`` linking every report of the run (relative links),
-    grouped by report kind, network and month (newest month first)."""
-    out_dir = Path(out_dir)
-    if isinstance(meta, Mapping):
-        meta = IndexMeta(**meta)
-    kinds_order = list(KIND_LABELS)
-    net_order = list(config.networks())
-    grouped: dict[str, dict[str, dict[str, list[IndexEntry]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
-    for e in entries:
-        grouped[e.kind][e.network][e.month].append(e)
-    groups = []
-    for kind in sorted(grouped, key=lambda k: (kinds_order.index(k) if k in kinds_order else len(kinds_order), k)):
-        nets = []
-        order = [*NETWORK_FIRST.get(kind, ()), *net_order]
-        for net in sorted(grouped[kind], key=lambda n: (order.index(n) if n in order else len(order), n)):
-            months = []
-            for month in sorted(grouped[kind][net], reverse=True):
-                items = []
-                for e in sorted(grouped[kind][net][month], key=lambda e: (e.scope, e.title)):
-                    files = [{"href": _href(f, out_dir), "kind": _file_kind(f)} for f in e.files]
-                    items.append({"title": e.title, "scope": e.scope, "files": files,
-                                  "context": f"{e.scope or e.title}, {fmt_period(month)}".strip(", ")})
-                months.append({"key": month, "label": fmt_period(month) or PERIODLESS.get(kind, "gesamter Zeitraum"),
-                               "reports": items})
-            nets.append({"key": net, "label": network_label(net), "months": months})
-        groups.append({"kind": kind, "label": KIND_LABELS.get(kind, kind), "networks": nets})
-    text = environment().get_template("index.html.j2").render(
-        meta=meta, css=_css(), groups=groups, created=fmt_datetime(meta.created_at), count=len(entries))
-    return _write_text(out_dir / "index.html", text)

@@ -20,6 +20,7 @@ from numbers import Number
 import pandas as pd
 
 from .fmt import NUMBER_FORMATS
+from .kinds import OUTPUT_KINDS
 
 #: the symbols of official statistics (DIN 55301 tradition) and their German meaning
 SYMBOLS: dict[str, str] = {
@@ -263,13 +264,5 @@ class IndexEntry:
     scope: str = ""  # office name or network label, shown next to the link
 
 
-KIND_LABELS: Mapping[str, str] = {
-    "landesbericht": "Landesberichte",
-    "jugendamtsbericht": "Jugendamtsberichte",
-    "jahresbericht": "Jahresberichte",
-    "strategiebericht": "Strategieberichte",
-    "platzuebersicht": "Platzübersichten",
-    "lieferstatus": "Lieferstatus",
-    "uma_tagesmeldung": "UMA-Werktagsmeldungen",
-    "bundesstatistik": "Bundesstatistik (Einzeldaten, nur für das jeweilige Jugendamt)",
-}
+#: German plural label of every output kind (one source: the registry in :mod:`.kinds`)
+KIND_LABELS: Mapping[str, str] = {k.kind: k.label for k in OUTPUT_KINDS}

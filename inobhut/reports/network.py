@@ -30,7 +30,6 @@ from .builders import (
     BEENDETE_GROUPS,
     DATASETS,
     MIRROR_NOTE,
-    NOT_YET,
     Protect,
     _apply_protect,
     _contact,
@@ -632,7 +631,7 @@ def key_findings(zeitreihe: dict[str, dict[str, float]], uma: dict[str, float], 
     um = sorted(uma)
     if len(um) >= 2:
         ref = add_months(um[-1], -12) if add_months(um[-1], -12) in uma else um[0]
-        out.append(_sentence_change(f"Die Zahl der UMA in Zuständigkeit des Verbunds", False, uma[um[-1]], uma[ref],
+        out.append(_sentence_change("Die Zahl der UMA in Zuständigkeit des Verbunds", False, uma[um[-1]], uma[ref],
                                     f"vom {fmt_date(month_end(ref))} bis zum {fmt_date(month_end(um[-1]))}"))
     if kap:
         a = kap.get("auslastung")

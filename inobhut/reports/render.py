@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .excel import write_xlsx
-from .html import IndexMeta, render_index, write_html
+from .html import write_html
+from .index_page import IndexMeta, render_index
 from .model import LANDESEBENE_KINDS, IndexEntry, ReleaseRefused, ReportModel
 
 __all__ = ["render_report", "render_index", "report_path", "office_dir", "office_report_path", "OFFICE_DIR", "index_entry", "IndexMeta", "check_release"]

@@ -181,7 +181,7 @@ def run_expectations(items: Sequence[Item], settings: dict, *, docs_dir: Path | 
         if not specs or not any(len(it.frame) for it in group):
             continue
         frames = dict(zip(("zeilen", "kennzahlen"), _frames(group, dataset)))
-        vds, spec_of = [], {}
+        vds = []
         for fname, frame in frames.items():
             mine = [s for s in specs if s.frame == fname]
             if not mine:
