@@ -167,16 +167,16 @@ def test_fuzz_file_names(name):
 def test_fuzz_landing_names(name):
     """Any file name in an office's landing folder: delivered, skipped or unassignable with a
     German reason -- the intake's scan never raises."""
-    from inobhut.archive import _scan_landing
     from inobhut.config import office_keys
+    from inobhut.landing import scan
 
     with tempfile.TemporaryDirectory() as d:
         (Path(d) / "08335").mkdir()
         (Path(d) / "08335" / name).write_bytes(b"x")
-        found, bad = _scan_landing(Path(d), set(office_keys()))
+        found, bad = scan(Path(d), set(office_keys()))
     assert len(found) + len(bad) <= 1 and all(b.reason for b in bad)
-    for _, dn in found:
-        assert dn.ags == "08335" and dn.dataset in DATASETS
+    for c in found:
+        assert c.name.ags == "08335" and c.name.dataset in DATASETS
 
 
 def test_fuzz_memory_stayed_bounded():
