@@ -22,6 +22,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from inobhut import atomic, faultpoint
 from inobhut.naming import DeliveryName, NameError_, parse_name
 
 CONFIRMATIONS_FILE = "bestaetigungen.csv"
@@ -92,9 +93,7 @@ def list_versions(archive: Path, ags: str | None = None, dataset: str | None = N
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic.write_text(path, text, fsync=True)
 
 
 def _scan_landing(landing: Path, members: set[str]) -> tuple[list[tuple[Path, DeliveryName]], list[Unassignable]]:
@@ -167,12 +166,17 @@ def intake(landing: Path, archive: Path, members: set[str]) -> IntakeSummary:
             version = (existing[-1].version + 1) if existing else 1
             vdir.mkdir(parents=True, exist_ok=True)
             target = vdir / f"v{version:04d}_{digest[:12]}.{dn.ext}"
-            tmp = vdir / f".{target.name}.tmp"
-            shutil.copyfile(src, tmp)
-            if sha256_file(tmp) != digest:  # the source changed while we copied it: try next run
-                tmp.unlink()
-                continue
-            os.replace(tmp, target)
+            tmp = atomic.temp_path_for(target)
+            try:
+                shutil.copyfile(src, tmp)
+                faultpoint.reached("intake")
+                if sha256_file(tmp) != digest:  # the source changed while we copied it: try next run
+                    tmp.unlink()
+                    continue
+                os.replace(tmp, target)
+            except BaseException:  # a full disk, a killed copy: no half file stays behind
+                tmp.unlink(missing_ok=True)
+                raise
             st = src.stat()
             av = ArchivedVersion(
                 ags=dn.ags, dataset=dn.dataset, month=dn.month, version=version, file_name=src.name,

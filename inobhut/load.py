@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from inobhut import archive as arc
+from inobhut import faultpoint
 from inobhut import staging as stg
 from inobhut.config import Paths, office_keys
 from inobhut.processing import confirmed_flags
@@ -104,6 +105,7 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+    faultpoint.reached("warehouse")
     return summary
 
 

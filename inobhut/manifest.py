@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from inobhut import __version__
+from inobhut import __version__, atomic
 from inobhut.archive import sha256_file
 from inobhut.config import Paths
 from inobhut.warehouse import Warehouse
@@ -59,7 +59,5 @@ def write_manifest(paths: Paths, wh: Warehouse) -> Path:
     }
     target = paths.out / MANIFEST
     paths.out.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{MANIFEST}.tmp")
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    atomic.write_text(target, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
     return target

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from inobhut import archive as arc
+from inobhut import atomic, faultpoint
 from inobhut import staging as stg
 from inobhut.calendar import add_months
 from inobhut.config import Paths, office, settings
@@ -159,10 +160,7 @@ def _sidecar_data(result, fp: str) -> dict:
 
 def _write_sidecar_data(paths: Paths, v: arc.ArchivedVersion, data: dict) -> None:
     p = _sidecar(paths, v)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, p)
+    atomic.write_text(p, json.dumps(data, ensure_ascii=False, indent=1))
 
 
 def gx_docs_dir(paths: Paths) -> Path:
@@ -171,8 +169,27 @@ def gx_docs_dir(paths: Paths) -> Path:
     return paths.out / DOCS_DIRNAME
 
 
+def office_lock(paths: Paths, ags: str):
+    """The lock of an office's staging files and Prüfberichte: two runs at the same time (two
+    ``inobhut run``, the sensor beside the schedule) validate an office one after the other;
+    the second finds the verdicts of the first and has nothing left to do."""
+    from filelock import FileLock
+
+    d = paths.staging / ags
+    d.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(d / ".validierung.lock"))
+
+
 def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes, *,
                            data_docs: bool = True) -> tuple[list[OfficeMonthStatus], Any]:
+    """Validate and stage every not yet validated version of the office in ``months`` (under
+    the office's lock, see :func:`office_lock`)."""
+    with office_lock(paths, ags):
+        return _validate_office_months(paths, ags, months, key, data_docs=data_docs)
+
+
+def _validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes, *,
+                            data_docs: bool = True) -> tuple[list[OfficeMonthStatus], Any]:
     """Validate and stage every not yet validated version of the office in ``months``.
 
     A version is (re)validated when it has no verdict, was validated with another rule
@@ -293,6 +310,7 @@ def _write_job(job: tuple) -> None:
     write_pruefbericht(result, meta, pruefbericht_dir(paths, v.ags))
     _write_sidecar_data(paths, v, side)
     stg.write_version(paths.staging, v, verdict, result.frame, result.findings)
+    faultpoint.reached("validation")
 
 
 _JOBS: list | None = None
@@ -323,10 +341,7 @@ def build_network_data_docs(paths: Paths, months: list[str]):
     """Validate the versions in force of every member office for ``months`` with the GX suites
     (one validation per dataset and frame) and update the one Data Docs site."""
     from inobhut.config import office_keys
-    from inobhut.validation import run_expectations
     from inobhut.validation.expectations import Item
-
-    import datetime as dt
 
     items, received, versions = [], [], []
     for month in months:
@@ -342,6 +357,18 @@ def build_network_data_docs(paths: Paths, months: list[str]):
                     items.append(Item(ags, dataset, frame, None))
     if not items:
         return None
+    from filelock import FileLock
+
+    paths.out.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(paths.out / ".gx_data_docs.lock")):  # one site, one writer at a time
+        return _update_data_docs(paths, months, items, received, versions)
+
+
+def _update_data_docs(paths: Paths, months: list[str], items: list, received: list, versions: list):
+    import datetime as dt
+
+    from inobhut.validation import run_expectations
+
     # GX writes run times and random ids into its pages: rebuild only when the versions in force
     # changed, so that a rerun on the same inputs leaves the site (and everything else) untouched
     import hashlib
@@ -353,8 +380,7 @@ def build_network_data_docs(paths: Paths, months: list[str]):
     run_time = dt.datetime.fromisoformat(max(received))
     run = run_expectations(items, settings(), docs_dir=gx_docs_dir(paths),
                            run_name=f"Verbünde {months[0]}–{months[-1]}", run_time=run_time)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(stand, encoding="utf-8")
+    atomic.write_text(marker, stand)
     return run
 
 

@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import os
 from copy import copy
-import tempfile
 import types
 import zipfile
 from functools import lru_cache
@@ -31,6 +30,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
+
+from inobhut import atomic
 
 from .common import DISCLOSURE_LABELS, report_tables, sheet_names
 from .fmt import fmt_datetime, fmt_value
@@ -123,15 +124,10 @@ def save_reproducible(wb: Workbook, path: Path, created_at: dt.datetime) -> Path
     wb.properties.modified = t
     zip_time = (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        archive = _FixedTimeZip(tmp, zip_time)
-        _Writer(wb, archive).save()  # closes the archive
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic.replacing(path) as tmp:
+        archive = _FixedTimeZip(str(tmp), zip_time)
+        # closes the archive; write-only workbooks (the Prüfbericht) need openpyxl's own writer
+        (ExcelWriter if wb.write_only else _Writer)(wb, archive).save()
     return path
 
 

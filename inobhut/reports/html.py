@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import posixpath
-import tempfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from inobhut import config
+from inobhut import atomic, config
 
 from .common import DISCLOSURE_LABELS, network_label, report_tables
 from .fmt import fmt_datetime, fmt_month, fmt_period, fmt_value
@@ -112,12 +111,7 @@ def render_html_text(model: ReportModel) -> str:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-    return path
+    return atomic.write_text(path, text, newline="\n")
 
 
 def write_html(model: ReportModel, path: Path) -> Path:
