@@ -71,6 +71,7 @@ def _fake_holder(inst, pid: int):
         run = create_run_for_test(instance, job_name="inobhut", status=dg.DagsterRunStatus.STARTED,
                                   tags={TAG_HOST: socket.gethostname(), TAG_PID: str(pid),
                                         TAG_PROCESS: process_identity(pid), "inobhut/ausloeser": "inobhut run"})
+        instance.event_log_storage.initialize_concurrency_limit_to_default("warehouse")  # as a run's first step does
         instance.event_log_storage.claim_concurrency_slot("warehouse", run.run_id, "warehouse__monthly_load")
         assert instance.event_log_storage.get_concurrency_info("warehouse").claimed_slots
         return run.run_id
@@ -99,7 +100,7 @@ def test_waiting_run_says_for_whom_and_stops_on_sigterm(tmp_path, landing_templa
         monkeypatch.setenv("DAGSTER_HOME", str(inst.dagster_home))
         holder_run = _fake_holder(inst, holder.pid)
         proc = inst.start("run")
-        said = _wait_for(proc, "wartet seit", timeout=240)
+        said = _wait_for(proc, "Abbrechen: Strg+C oder SIGTERM.", timeout=240)
         flat = said.replace("\n", " ")
         assert f"belegt von Lauf {holder_run[:8]}" in flat and f"Prozess {holder.pid}" in flat
         assert "Abbrechen: Strg+C oder SIGTERM" in flat

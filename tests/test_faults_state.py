@@ -119,7 +119,7 @@ def test_reparieren_usage_errors(tmp_path):
     res = inst.inobhut("reparieren")  # nothing archived: nothing to rebuild from
     assert res.returncode == 2 and "keine Lieferversion" in res.stderr.replace("\n", " ")
     res = inst.inobhut("reparieren", "--hilfe")
-    assert res.returncode == 0 and "das Archiv wird dabei nur gelesen" in res.stdout.replace("\n", " ")
+    assert res.returncode == 0 and "das Archiv wird dabei nur gelesen" in " ".join(res.stdout.split())
 
 
 def _mount_tmpfs(path: Path, size: str) -> None:
