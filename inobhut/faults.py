@@ -62,6 +62,9 @@ TEXT_PATTERNS: list[tuple[str, int | tuple[str, str]]] = [
      ("Eine Staging-Datei ist beschädigt.", REPAIR)),
 ]
 
+# inobhut's own exceptions whose message is already German and says what to do
+GERMAN_MESSAGES = {"ArchiveDamaged", "MissingKeyError", "ExportRefused"}
+
 _ERRNO_RE = re.compile(r"\[Errno (\d+)\]")
 _PATH_RE = re.compile(r"""['"](/[^'"]+)['"]""")
 
@@ -72,6 +75,8 @@ def _at(path: str | None) -> str:
 
 def describe(cls_name: str, message: str, *, errno_: int | None = None, path: str | None = None) -> str:
     """The German message for a failure given as class name and message."""
+    if cls_name in GERMAN_MESSAGES:
+        return message.strip()
     text = f"{cls_name}: {message}"
     if errno_ is None:
         m = _ERRNO_RE.search(text)

@@ -223,7 +223,7 @@ def _validate_office_months(paths: Paths, ags: str, months: list[str], key: byte
                         or side.get("bestaetigungen") != fp or side.get("rules_version") != RULES_VERSION):
                     todo.append(((month, dataset, v.version), v))
     # 1. file and row level: independent per file -> on all cores
-    jobs = [(v.path(paths.archive), ags, k[1], k[0], key, st_settings) for k, v in todo]
+    jobs = [(v.path(paths.archive), ags, k[1], k[0], key, st_settings, v.sha256) for k, v in todo]
     pending: dict[tuple[str, str, int], Any] = dict(zip((k for k, _ in todo), _parallel(_prepare_job, jobs)))
     items = [p.item for p in pending.values() if p.item is not None]
     gx_run = None
@@ -294,10 +294,21 @@ def _validate_office_months(paths: Paths, ags: str, months: list[str], key: byte
     return statuses, gx_run
 
 
+class ArchiveDamaged(Exception):
+    """An archived file whose bytes no longer match its checksum (German message)."""
+
+
 def _prepare_job(job: tuple):
+    """File and row level of one archived version. The archived file is read and checked against
+    its sha256 first: a file that cannot be read (no permission, I/O error) or was changed fails
+    the run with an OSError / :class:`ArchiveDamaged` -- it is never turned into a finding of the
+    delivery (that verdict would be stored and outlive the repair of the disk)."""
     from inobhut.validation import prepare
 
-    path, ags, dataset, month, key, st_settings = job
+    path, ags, dataset, month, key, st_settings, sha = job
+    if arc.sha256_file(path) != sha:
+        raise ArchiveDamaged(f"Die Archivdatei {path} stimmt nicht mehr mit ihrer Prüfsumme überein; inobhut ändert das "
+                             "Archiv nie – bitte die Datei aus der Datensicherung zurückspielen, dann „inobhut run“ erneut starten.")
     return prepare(path, ags=ags, dataset=dataset, month=month, key=key, settings=st_settings)
 
 

@@ -78,19 +78,17 @@ def _fake_holder(inst, pid: int):
 
 
 def _wait_for(proc, text: str, timeout: float) -> str:
-    """Read stderr of ``proc`` until ``text`` appears (returns what was read)."""
-    import selectors
+    """Read stderr of ``proc`` (unbuffered, so ``communicate`` later gets the rest) until ``text``
+    appears; returns what was read."""
+    import select
 
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stderr, selectors.EVENT_READ)
-    seen, end = "", time.monotonic() + timeout
-    while text not in seen.replace("\n", " "):
+    fd, seen, end = proc.stderr.fileno(), b"", time.monotonic() + timeout
+    while text not in seen.decode("utf-8", "replace").replace("\n", " "):
         if time.monotonic() > end or proc.poll() is not None:
-            raise AssertionError(f"„{text}“ nicht erschienen: {seen[-3000:]}")
-        if sel.select(timeout=1):
-            line = proc.stderr.readline()
-            seen += line
-    return seen
+            raise AssertionError(f"„{text}“ nicht erschienen: {seen.decode('utf-8', 'replace')[-3000:]}")
+        if select.select([fd], [], [], 1)[0]:
+            seen += os.read(fd, 65536)
+    return seen.decode("utf-8", "replace")
 
 
 def test_waiting_run_says_for_whom_and_stops_on_sigterm(tmp_path, landing_template, monkeypatch, baseline):
