@@ -32,6 +32,8 @@ apt_install chromium chromium "headless, für die Browser-Tests"
 apt_install java default-jre-headless "für den Nu Html Checker"
 apt_install npm npm "lädt den Nu Html Checker"
 apt_install soffice libreoffice-calc-nogui "öffnet die Excel-Dateien im Test" "libreoffice-calc-nogui libreoffice-calc"
+apt_install setpriv util-linux "Störungstests: ein Lauf ohne die Rechte-Ausnahmen von root (tests/test_faults_state.py)"
+apt_install mount mount "Störungstests: ein kleines tmpfs als volle Platte (braucht root)"
 if [ ! -f .tools/node_modules/vnu-jar/build/dist/vnu.jar ] || \
    ! grep -q "\"version\": \"$VNU_VERSION\"" .tools/node_modules/vnu-jar/package.json 2>/dev/null; then
   echo "== Nu Html Checker (vnu-jar $VNU_VERSION) wird installiert"
