@@ -55,8 +55,8 @@ TEXT_PATTERNS: list[tuple[str, int | tuple[str, str]]] = [
     (r"Could not set lock on file|Conflicting lock is held|database is locked",
      ("Das Warehouse oder die Dagster-Ablage ist von einem anderen Prozess gesperrt.",
       "Warten, bis der andere Lauf fertig ist (oder ihn beenden), dann „inobhut run“ erneut starten.")),
-    (r"not a valid DuckDB database|Could not read enough bytes|Corrupt database file|block checksum|"
-     r"database disk image is malformed",
+    ((r"not a valid DuckDB database|Could not read enough bytes|Corrupt database file|block checksum|"
+      r"database disk image is malformed"),
      ("Das Warehouse ist beschädigt.", REPAIR)),
     (r"Parquet magic bytes not found|Parquet file size is 0|ArrowInvalid|Couldn't deserialize thrift|JSONDecodeError",
      ("Eine Staging-Datei ist beschädigt.", REPAIR)),

@@ -84,7 +84,7 @@ def reparieren(out: Path | None, laeufe: tuple[str, ...]) -> None:
         outcome = run_pipeline(paths, [months[0], months[-1]], notify=lambda t: err_console.print(t))
     except SystemExit:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a German message, never a traceback
         err_console.print(f"[red]Die Reparatur ist fehlgeschlagen:[/red] {describe_exception(exc)}")
         sys.exit(1)
     if not outcome.success:

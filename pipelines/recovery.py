@@ -205,7 +205,7 @@ def execute_guarded(instance, run_id: str, execute: Callable[[], object], notify
     def work() -> None:
         try:
             box["result"] = execute()
-        except BaseException as exc:  # handed to the main thread
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             box["error"] = exc
 
     received: list[int] = []
@@ -231,7 +231,7 @@ def execute_guarded(instance, run_id: str, execute: Callable[[], object], notify
                     for r in release_dead_runs(instance):
                         notify(r.message())
                     said = waiting_for(instance, run_id)
-                except Exception:  # the watcher must never break the run it watches
+                except Exception:  # noqa: BLE001 - the watcher must never break the run it watches
                     said = None
                 if said and said != last_said:
                     notify(said)
@@ -253,8 +253,8 @@ def _stop_run(instance, run_id: str, signame: str) -> None:
         if run is not None and not run.is_finished:
             instance.report_run_failed(run, message=f"Abgebrochen durch {signame} (inobhut).")
         instance.event_log_storage.free_concurrency_slots_for_run(run_id)
-    except Exception:
-        pass  # the next start releases it (release_dead_runs)
+    except Exception:  # noqa: BLE001, S110 - the next start releases it (release_dead_runs)
+        pass
     for child in multiprocessing.active_children():
         child.kill()
 
