@@ -87,6 +87,33 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _started_at(pid: int) -> float | None:
+    """Start time of a process (epoch seconds, Linux /proc), None if unknown; 0.0 for a zombie
+    (killed, not yet reaped: it writes nothing any more)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        if fields[0] in ("Z", "X"):
+            return 0.0
+        ticks = int(fields[19])
+        btime = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime"))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    return btime + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _writer_alive(pid: int, mtime: float) -> bool:
+    """Whether the process that wrote a temporary file may still be writing it: its pid runs and
+    that process started before the file was last written (a reused pid is another process)."""
+    if pid == os.getpid():
+        return True
+    if not _pid_alive(pid):
+        return False
+    started = _started_at(pid)
+    if started == 0.0:  # a zombie
+        return False
+    return started is None or started <= mtime + 1.0
+
+
 def is_temp_name(name: str) -> bool:
     return bool(TEMP_RE.match(name)) or any(r.match(name) for r in LEGACY_TEMP_RES)
 
@@ -100,9 +127,10 @@ class Cleanup:
 def clean_leftovers(dirs: list[Path], *, now: float | None = None) -> Cleanup:
     """Remove inobhut's temporary files under ``dirs`` whose writing process is gone.
 
-    A file of the current scheme is removed when its pid is not running (inobhut's directories
-    are written by one machine: the warehouse has a single writer); a legacy name when it is
-    older than ``LEGACY_MIN_AGE_S``."""
+    A file of the current scheme is removed when its pid is not running or runs a process that
+    started after the file was written (pids are reused; inobhut's directories are written by one
+    machine: the warehouse has a single writer); a legacy name when it is older than
+    ``LEGACY_MIN_AGE_S``."""
     now = time.time() if now is None else now
     res = Cleanup()
     for base in dirs:
@@ -125,7 +153,7 @@ def clean_leftovers(dirs: list[Path], *, now: float | None = None) -> Cleanup:
                 age = now - st.st_mtime
                 if m is not None:
                     pid = int(m.group("pid"))
-                    if pid == os.getpid() or _pid_alive(pid):
+                    if _writer_alive(pid, st.st_mtime):
                         res.kept_live += 1
                         continue
                 elif age < LEGACY_MIN_AGE_S:

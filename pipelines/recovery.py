@@ -46,7 +46,10 @@ def _start_ticks(pid: int) -> str | None:
         return None
     except OSError:
         return "?"
-    return stat.rsplit(")", 1)[1].split()[19]  # field 22 of proc(5); the name may contain spaces
+    fields = stat.rsplit(")", 1)[1].split()  # the name may contain spaces
+    if fields[0] in ("Z", "X"):  # killed, not yet reaped (e.g. by a container's init): gone
+        return None
+    return fields[19]  # field 22 of proc(5)
 
 
 def process_identity(pid: int | None = None) -> str | None:

@@ -180,14 +180,23 @@ def test_leftover_temporary_files_are_removed_and_nothing_else(tmp_path):
     d.mkdir(parents=True)
     old = time.time() - 3600
     mine = [d / f".bericht.xlsx.{dead.pid}-0a1b2c3d.tmp", d / ".manifest.json.tmp", d / "x.csv.tmp", d / ".tmp-ab_12.xlsx"]
+    # pid 1 runs, but started long after this file was written: a reused pid, not the writer
+    reused = d / ".alt.xlsx.1-0a1b2c3d.tmp"
+    # a writer killed but not yet reaped (a zombie, as under a container init that does not reap)
+    zombie = subprocess.Popen(["sleep", "60"])
+    zombie.kill()
+    time.sleep(0.3)
+    mine += [reused, d / f".zombie.xlsx.{zombie.pid}-0a1b2c3d.tmp"]
     keep = [d / "bericht.xlsx", d / "08111_massnahmen_2024-03.csv", d / ".hidden", d / f".live.json.{os.getpid()}-0a1b2c3d.tmp",
             d / "notiz.tmp"]
     for p in mine + keep:
         p.write_text("x")
         os.utime(p, (old, old))
+    os.utime(reused, (1_000_000, 1_000_000))  # 1970: before any process of this boot started
     fresh_legacy = d / ".gerade.json.tmp"
     fresh_legacy.write_text("x")  # a legacy name seconds old may belong to a running old version
     res = atomic.clean_leftovers([tmp_path / "out"])
+    zombie.wait()
     assert sorted(res.removed) == sorted(mine)
     assert all(p.exists() for p in [*keep, fresh_legacy])
 
