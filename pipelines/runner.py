@@ -97,6 +97,9 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
             return RunOutcome(False, run_id, [first, last], error=(
                 f"Der Lauf wurde auf {exc.signame} abgebrochen und als fehlgeschlagen markiert; das Warehouse ist "
                 "wieder frei. Was schon archiviert ist, bleibt; der nächste „inobhut run“ macht den Rest."), aborted=True)
+    # a second sweep: a process of a killed run that was still dying (e.g. in uninterruptible
+    # disk I/O) at the start may have left a temporary file after the first one
+    atomic.clean_leftovers([paths.out, paths.staging, paths.archive])
     failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     err = None
     for e in result.all_events:
