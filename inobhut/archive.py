@@ -26,7 +26,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from inobhut import audit, quarantine
+from inobhut import atomic, audit, faultpoint, quarantine
 from inobhut.landing import CONFIRMATIONS_FILE, Unassignable, scan  # noqa: F401 (re-exported)
 from inobhut.naming import DeliveryName
 
@@ -93,9 +93,7 @@ def list_versions(archive: Path, ags: str | None = None, dataset: str | None = N
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic.write_text(path, text, fsync=True)
 
 
 def pending_files(landing: Path, archive: Path, members: set[str]) -> list[tuple[Path, DeliveryName]]:
@@ -140,16 +138,17 @@ def _received_at(st: os.stat_result) -> str:
 def _copy_verified(src: Path, target: Path, digest: str) -> bool:
     """Copy ``src`` to ``target`` via a temporary name, verified by sha256; False if the source
     changed while it was copied (it is taken at the next intake)."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp = atomic.temp_path_for(target)
     try:
         shutil.copyfile(src, tmp)
-    except BaseException:
+        faultpoint.reached("intake")
+        if sha256_file(tmp) != digest:  # the source changed while we copied it: try next run
+            tmp.unlink()
+            return False
+        os.replace(tmp, target)
+    except BaseException:  # a full disk, a killed copy: no half file stays behind
         tmp.unlink(missing_ok=True)
         raise
-    if sha256_file(tmp) != digest:
-        tmp.unlink()
-        return False
-    os.replace(tmp, target)
     return True
 
 

@@ -30,10 +30,10 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from inobhut import atomic
 from inobhut.archive import CONFIRMATIONS_FILE
 from inobhut.naming import is_month
 from inobhut.pseudonym import pseudonymise
@@ -118,9 +118,7 @@ def add_confirmation(landing: Path, ags: str, *, dataset: str, month: str, rule:
     w.writerow(COLUMNS)
     for e in [*existing, c]:
         w.writerow([e.dataset, e.month, e.rule, e.schluessel, e.grund, e.von, e.am])
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(buf.getvalue(), encoding="utf-8-sig")
-    os.replace(tmp, p)
+    atomic.write_text(p, buf.getvalue(), encoding="utf-8-sig")
     return c
 
 

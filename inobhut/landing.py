@@ -30,6 +30,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from inobhut.naming import DeliveryName, NameError_, parse_name
+from inobhut import atomic
 
 CONFIRMATIONS_FILE = "bestaetigungen.csv"
 TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", "~")
@@ -242,9 +243,7 @@ def save_state(staging: Path, items: list[Unassignable]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps([u.as_dict() for u in sorted(items, key=lambda u: u.path)], ensure_ascii=False, indent=1) + "\n"
     if not path.exists() or path.read_text(encoding="utf-8") != text:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        atomic.write_text(path, text)
     return path
 
 

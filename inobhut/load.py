@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from inobhut import archive as arc
-from inobhut import audit
+from inobhut import audit, faultpoint
 from inobhut import staging as stg
 from inobhut.config import Paths, office_keys
 from inobhut.processing import confirmed_flags
@@ -113,6 +113,7 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
                  detail={"vorher": loaded.get((ags, dataset))})
             for dataset, parts in sorted(replace.items()) for ags, version, _ in parts])
         audit.sync_to_warehouse(con, paths.archive)
+    faultpoint.reached("warehouse")
     return summary
 
 

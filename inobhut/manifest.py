@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from inobhut import __version__
+from inobhut import __version__, atomic
 from inobhut.archive import sha256_file
 from inobhut.config import Paths
 from inobhut.warehouse import Warehouse
@@ -59,9 +59,7 @@ def write_manifest(paths: Paths, wh: Warehouse) -> Path:
     target = paths.out / MANIFEST
     before = _previous_outputs(target)
     paths.out.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{MANIFEST}.tmp")
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    atomic.write_text(target, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
     record_outputs(paths, [(o["datei"], o["sha256"], o["bytes"]) for o in outputs if before.get(o["datei"]) != o["sha256"]])
     return target
 

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from inobhut import archive as arc
+from inobhut import atomic, faultpoint
 from inobhut import staging as stg
 from inobhut.calendar import add_months
 from inobhut.config import Paths, office, settings
@@ -159,10 +160,7 @@ def _sidecar_data(result, fp: str) -> dict:
 
 def _write_sidecar_data(paths: Paths, v: arc.ArchivedVersion, data: dict) -> None:
     p = _sidecar(paths, v)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, p)
+    atomic.write_text(p, json.dumps(data, ensure_ascii=False, indent=1))
 
 
 def gx_docs_dir(paths: Paths) -> Path:
@@ -171,8 +169,27 @@ def gx_docs_dir(paths: Paths) -> Path:
     return paths.out / DOCS_DIRNAME
 
 
+def office_lock(paths: Paths, ags: str):
+    """The lock of an office's staging files and Prüfberichte: two runs at the same time (two
+    ``inobhut run``, the sensor beside the schedule) validate an office one after the other;
+    the second finds the verdicts of the first and has nothing left to do."""
+    from filelock import FileLock
+
+    d = paths.staging / ags
+    d.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(d / ".validierung.lock"))
+
+
 def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes, *,
                            data_docs: bool = True) -> tuple[list[OfficeMonthStatus], Any]:
+    """Validate and stage every not yet validated version of the office in ``months`` (under
+    the office's lock, see :func:`office_lock`)."""
+    with office_lock(paths, ags):
+        return _validate_office_months(paths, ags, months, key, data_docs=data_docs)
+
+
+def _validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes, *,
+                            data_docs: bool = True) -> tuple[list[OfficeMonthStatus], Any]:
     """Validate and stage every not yet validated version of the office in ``months``.
 
     A version is (re)validated when it has no verdict, was validated with another rule
@@ -305,24 +322,38 @@ MAX_CHUNK = 120  # files per pandera pass: bounds the memory of one batch
 
 def _prepare_chunks(todo: list, paths: Paths, ags: str, key: bytes, st_settings: dict) -> list[tuple]:
     """The pending versions grouped by dataset and cut into about one chunk per core:
-    ``(keys, files, ags, dataset, key, settings)``."""
+    ``(keys, files, ags, dataset, key, settings, sha256s)``."""
     by_dataset: dict[str, list] = {}
     for k, v in todo:
-        by_dataset.setdefault(k[1], []).append((k, (v.path(paths.archive), k[0])))
+        by_dataset.setdefault(k[1], []).append((k, (v.path(paths.archive), k[0]), v.sha256))
     workers = _workers()
     chunks = []
     for dataset, items in by_dataset.items():
         size = min(MAX_CHUNK, max(1, -(-len(items) // workers)))
         for i in range(0, len(items), size):
             part = items[i:i + size]
-            chunks.append(([k for k, _ in part], [f for _, f in part], ags, dataset, key, st_settings))
+            chunks.append(([k for k, _, _ in part], [f for _, f, _ in part], ags, dataset, key, st_settings,
+                           [sha for _, _, sha in part]))
     return chunks
 
 
+class ArchiveDamaged(Exception):
+    """An archived file whose bytes no longer match its checksum (German message)."""
+
+
 def _prepare_job(job: tuple):
+    """File and row level of a chunk of archived versions. Each archived file is read and
+    checked against its sha256 first: a file that cannot be read (no permission, I/O error) or
+    was changed fails the run with an OSError / :class:`ArchiveDamaged` -- it is never turned
+    into a finding of the delivery (that verdict would be stored and outlive the repair of the
+    disk)."""
     from inobhut.validation.checks import prepare_many
 
-    _, files, ags, dataset, key, st_settings = job
+    _, files, ags, dataset, key, st_settings, shas = job
+    for (path, _), sha in zip(files, shas):
+        if arc.sha256_file(path) != sha:
+            raise ArchiveDamaged(f"Die Archivdatei {path} stimmt nicht mehr mit ihrer Prüfsumme überein; inobhut ändert das "
+                                 "Archiv nie – bitte die Datei aus der Datensicherung zurückspielen, dann „inobhut run“ erneut starten.")
     return prepare_many(files, ags=ags, dataset=dataset, key=key, settings=st_settings)
 
 
@@ -335,6 +366,7 @@ def _write_job(job: tuple) -> None:
     write_pruefbericht(result, meta, pruefbericht_dir(paths, v.ags))
     _write_sidecar_data(paths, v, side)
     stg.write_version(paths.staging, v, verdict, result.frame, result.findings)
+    faultpoint.reached("validation")
 
 
 _JOBS: list | None = None
@@ -369,10 +401,7 @@ def build_network_data_docs(paths: Paths, months: list[str]):
     """Validate the versions in force of every member office for ``months`` with the GX suites
     (one validation per dataset and frame) and update the one Data Docs site."""
     from inobhut.config import office_keys
-    from inobhut.validation import run_expectations
     from inobhut.validation.expectations import Item
-
-    import datetime as dt
 
     items, received, versions = [], [], []
     for month in months:
@@ -388,6 +417,18 @@ def build_network_data_docs(paths: Paths, months: list[str]):
                     items.append(Item(ags, dataset, frame, None))
     if not items:
         return None
+    from filelock import FileLock
+
+    paths.out.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(paths.out / ".gx_data_docs.lock")):  # one site, one writer at a time
+        return _update_data_docs(paths, months, items, received, versions)
+
+
+def _update_data_docs(paths: Paths, months: list[str], items: list, received: list, versions: list):
+    import datetime as dt
+
+    from inobhut.validation import run_expectations
+
     # GX writes run times and random ids into its pages: rebuild only when the versions in force
     # changed, so that a rerun on the same inputs leaves the site (and everything else) untouched
     import hashlib
@@ -399,8 +440,7 @@ def build_network_data_docs(paths: Paths, months: list[str]):
     run_time = dt.datetime.fromisoformat(max(received))
     run = run_expectations(items, settings(), docs_dir=gx_docs_dir(paths),
                            run_name=f"Verbünde {months[0]}–{months[-1]}", run_time=run_time)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(stand, encoding="utf-8")
+    atomic.write_text(marker, stand)
     return run
 
 

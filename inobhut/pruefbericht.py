@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from inobhut import atomic
 from inobhut.validation import Finding, ValidationResult, rules
 from inobhut.xlsx_io import save_workbook
 from inobhut.warehouse import VERDICT_ACCEPTED, VERDICT_REJECTED
@@ -277,9 +278,7 @@ def report_json(result: ValidationResult, meta: dict) -> dict:
 def write_json(result: ValidationResult, meta: dict, path: Path) -> None:
     import json
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(report_json(result, meta), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic.write_text(path, json.dumps(report_json(result, meta), ensure_ascii=False, indent=1) + "\n")
 
 
 def write_pruefbericht(result: ValidationResult, meta: dict, out_dir: Path) -> list[Path]:
@@ -292,12 +291,9 @@ def write_pruefbericht(result: ValidationResult, meta: dict, out_dir: Path) -> l
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = base_name(meta)
     html_path, xlsx_path = out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
-    tmp_html = html_path.with_suffix(".html.tmp")
-    tmp_html.write_text(render_html(result, meta), encoding="utf-8")
-    tmp_html.replace(html_path)
-    tmp_xlsx = out_dir / f".{stem}.xlsx.tmp"
-    write_excel(result, meta, tmp_xlsx)
-    tmp_xlsx.replace(xlsx_path)
+    atomic.write_text(html_path, render_html(result, meta))
+    with atomic.replacing(xlsx_path) as tmp_xlsx:  # unique per process: two runs never share it
+        write_excel(result, meta, tmp_xlsx)
     json_path = out_dir / f"{stem}.json"
     write_json(result, meta, json_path)
     return [html_path, xlsx_path, json_path]

@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 
 from inobhut.config import settings
+from inobhut import atomic
 
 FINGERPRINT_LABEL = b"inobhut/schluessel-fingerabdruck/v1"
 STAGING_FILE = "_schluessel.json"
@@ -112,11 +113,10 @@ def write_fingerprint(staging: Path, warehouse: Path, key: bytes) -> str:
     fp = fingerprint(key)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     Path(staging).mkdir(parents=True, exist_ok=True)
-    tmp = Path(staging) / f".{STAGING_FILE}.{os.getpid()}.tmp"  # office assets may run in parallel processes
-    tmp.write_text(json.dumps({"fingerabdruck": fp, "seit": now.isoformat(),
-                               "hinweis": "Fingerabdruck des Pseudonymisierungsschlüssels (nicht der Schlüssel)"},
-                              ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, Path(staging) / STAGING_FILE)
+    atomic.write_text(Path(staging) / STAGING_FILE,  # office assets may run in parallel processes
+                      json.dumps({"fingerabdruck": fp, "seit": now.isoformat(),
+                                  "hinweis": "Fingerabdruck des Pseudonymisierungsschlüssels (nicht der Schlüssel)"},
+                                 ensure_ascii=False, indent=1))
     with Warehouse(warehouse).connect() as con:
         con.execute(WAREHOUSE_DDL)
         con.execute("DELETE FROM schluessel")

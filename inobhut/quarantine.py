@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from inobhut import audit
+from inobhut import atomic
 
 ENV = "INOBHUT_QUARANTINE"
 DIR_MODE = 0o700
@@ -90,7 +91,7 @@ def put(src: Path, dn, digest: str, archive: Path, findings) -> QuarantinedFile 
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     target = d / f"{stamp}_{digest[:12]}_{dn.dataset}_{dn.month}.{dn.ext}"
-    tmp = d / f".{target.name}.tmp"
+    tmp = atomic.temp_path_for(target)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
         shutil.copyfileobj(inp, out)
@@ -110,10 +111,11 @@ def put(src: Path, dn, digest: str, archive: Path, findings) -> QuarantinedFile 
                  for f in findings],
     )
     side = target.with_suffix(".json")
-    fd = os.open(side.with_name(f".{side.name}.tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    side_tmp = atomic.temp_path_for(side)
+    fd = os.open(side_tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(json.dumps(asdict(q), ensure_ascii=False, indent=1))
-    os.replace(side.with_name(f".{side.name}.tmp"), side)
+    os.replace(side_tmp, side)
     if _sha256(target) == digest:  # verified copy in place: now the landing file may go
         src.unlink()
     rules = sorted({f"{r['rule_id']} {r['spalte'] or ''}".strip() for r in q.reasons})

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inobhut import __version__, config, disclosure
+from inobhut import __version__, config, disclosure, faultpoint
 from inobhut.config import Paths
 from inobhut.warehouse import Warehouse
 
@@ -128,7 +128,9 @@ def _render_task(task: tuple[str, str, str]) -> list[Path]:
         model = build_jugendamtsbericht(job["ix"], scope, month, job["statuses"])
         base = office_report_path(job["out"], kind, scope, month)  # the office's folder, not the Land's
     base.parent.mkdir(parents=True, exist_ok=True)
-    return render_report(model, base)
+    written = render_report(model, base)
+    faultpoint.reached("reports")
+    return written
 
 
 def render_index_page(paths: Paths, wh: Warehouse) -> Path:
@@ -228,7 +230,9 @@ def _render(model, base: Path) -> list[Path]:
     from inobhut.reports import render_report
 
     base.parent.mkdir(parents=True, exist_ok=True)
-    return render_report(model, base)
+    written = render_report(model, base)
+    faultpoint.reached("reports")
+    return written
 
 
 def render_all_other_reports(paths: Paths, wh: Warehouse) -> list[Path]:

@@ -10,12 +10,12 @@ Layout: ``<staging>/<ags>/<dataset>/<YYYY-MM>/``. No raw case number is ever wri
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import pandas as pd
 
+from inobhut import atomic
 from inobhut.archive import ArchivedVersion
 from inobhut.warehouse import ACCEPTED_VERDICTS
 
@@ -88,11 +88,8 @@ def write_version(staging: Path, v: ArchivedVersion, verdict: Verdict, frame: pd
         targets.append((d / f"{stem}.parquet", frame))
     targets.append((d / f"{stem}.findings.parquet", findings_frame(findings)))
     for path, df in targets:
-        tmp = path.with_name(f".{path.name}.tmp")
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+        with atomic.replacing(path) as tmp:
+            df.to_parquet(tmp, index=False)
     if not verdict.accepted:
         (d / f"{stem}.parquet").unlink(missing_ok=True)
-    tmp = d / f".{stem}.json.tmp"
-    tmp.write_text(json.dumps(asdict(verdict), ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, d / f"{stem}.json")
+    atomic.write_text(d / f"{stem}.json", json.dumps(asdict(verdict), ensure_ascii=False, indent=1))

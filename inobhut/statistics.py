@@ -27,7 +27,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from inobhut import config
+from inobhut import atomic, config, faultpoint
 from inobhut.calendar import month_end, month_key, month_range, parse_month, workdays_between
 from inobhut.naming import is_ascii_digits
 from inobhut.warehouse import ACCEPTED_VERDICTS
@@ -834,6 +834,7 @@ def write_month(con: duckdb.DuckDBPyConnection, month: str, tables: dict[str, pd
     except Exception:
         con.execute("ROLLBACK")
         raise
+    faultpoint.reached("statistics")
 
 
 def read_table(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
@@ -910,7 +911,6 @@ def export_tidy(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
     """Write ``df`` as the exports do (UTF-8, ``,``, ``\\n``, no index), atomically."""
-    tmp = path.with_suffix(".csv.tmp")
-    df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-    tmp.replace(path)
+    with atomic.replacing(path) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
     return path

@@ -19,10 +19,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 from pathlib import Path
 
 from inobhut.config import Paths
+from inobhut import atomic
 
 STATE_FILE = ".lauf_stand.json"
 
@@ -73,11 +73,7 @@ def record(paths: Paths, key: bytes, manifest: Path) -> None:
     from inobhut.archive import sha256_file
 
     doc = {"fingerprint": fingerprint(paths, key), "manifest_sha256": sha256_file(manifest)}
-    target = _state_path(paths)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc), encoding="utf-8")
-    os.replace(tmp, target)
+    atomic.write_text(_state_path(paths), json.dumps(doc))
 
 
 def _all_validated(paths: Paths) -> bool:

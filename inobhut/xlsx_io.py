@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
+
+from inobhut import atomic
 
 EPOCH = dt.datetime(2000, 1, 1)  # the time of outputs that have no data time
 
@@ -65,14 +66,8 @@ def save_workbook(wb: Workbook, path: Path, created_at: dt.datetime | None, writ
     wb.properties.lastPrinted = None
     zip_time = (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(wb, FixedTimeZip(tmp, zip_time)).save()  # closes the archive
+    with atomic.replacing(path) as tmp:  # unique per process; a leftover of a killed run is swept
+        # write-only workbooks (the Prüfbericht) need openpyxl's own writer
+        (ExcelWriter if wb.write_only else writer)(wb, FixedTimeZip(str(tmp), zip_time)).save()  # closes the archive
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

@@ -82,16 +82,30 @@ def _run(paths, months: list[str]) -> int:
     from inobhut.calendar import month_range
     from pipelines.runner import run_pipeline
 
+    from inobhut.faults import describe_exception
+
     months = month_range(min(months), max(months))
-    with console.status(f"Pipeline läuft über {len(months)} Monat(e) ({min(months)} bis {max(months)}) …"):
-        outcome = run_pipeline(paths, months)
+    try:
+        with console.status(f"Pipeline läuft über {len(months)} Monat(e) ({min(months)} bis {max(months)}) …"):
+            outcome = run_pipeline(paths, months, notify=lambda text: err_console.print(text))
+    except Exception as exc:  # before or around the Dagster run: a German message, never a traceback
+        err_console.print(f"[red]Der Lauf konnte nicht ausgeführt werden:[/red] {describe_exception(exc)}")
+        return 1
+    if outcome.aborted:
+        err_console.print(f"[red]{outcome.error}[/red]")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)  # the run's worker thread may still hold files: end the process now
     if not outcome.success:
         err_console.print(f"[red]Der Lauf {outcome.run_id} ist fehlgeschlagen[/red] (Schritte: {', '.join(outcome.failed_steps)}).")
         if outcome.error:
             err_console.print(outcome.error)
         err_console.print("Details: Dagster-Oberfläche (inobhut ui) → Runs.")
         return 1
-    _print_summary(paths, months)
+    try:
+        _print_summary(paths, months)
+    except Exception as exc:
+        err_console.print(f"Der Lauf ist fertig, die Übersicht ließ sich nicht anzeigen: {describe_exception(exc)}")
     print_unassignable(console, paths)
     from pipelines.cli_datenschutz import print_quarantined  # files with personal data held back this run
 
@@ -319,10 +333,9 @@ def bestaetigen(ags: str, dataset: str, monat: str, regel: str, schluessel: str,
 
 @main.command(options_metavar="[OPTIONEN]")
 @click.option("--demo", "use_demo", is_flag=True, help="Die Verzeichnisse der Demo (./demo) verwenden.")
-def ui(use_demo: bool) -> None:
+@click.option("--port", type=click.IntRange(0, 65535), default=3000, show_default=True, help="Port der Oberfläche (nur 127.0.0.1).")
+def ui(use_demo: bool, port: int) -> None:
     """Die Dagster-Oberfläche starten (dagster dev mit DAGSTER_HOME=./.dagster)."""
-    import subprocess
-
     from inobhut.config import Paths
     from pipelines.runner import REPO_ROOT, prepare_dagster_home
 
@@ -335,8 +348,11 @@ def ui(use_demo: bool) -> None:
     else:
         Paths.from_env().export_env()
     prepare_dagster_home()
-    console.print(f"Dagster-Oberfläche: http://127.0.0.1:3000 (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
-    sys.exit(subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", "3000"], cwd=REPO_ROOT))
+    from pipelines.recovery import supervise
+
+    console.print(f"Dagster-Oberfläche: http://127.0.0.1:{port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']}); beenden mit Strg+C oder SIGTERM.")
+    sys.exit(supervise([sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)], cwd=REPO_ROOT,
+                       notify=lambda t: err_console.print(t)))
 
 
 from pipelines.cli_meldung import meldung  # noqa: E402  (statutory outputs)
@@ -347,6 +363,9 @@ main.add_command(abrufen)
 from pipelines.cli_datenschutz import register as _register_datenschutz  # noqa: E402  (schluessel, loeschen)
 
 _register_datenschutz(main)
+from pipelines.cli_repair import reparieren  # noqa: E402  (inobhut reparieren)
+
+main.add_command(reparieren)
 
 if __name__ == "__main__":
     main()

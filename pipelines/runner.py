@@ -7,12 +7,14 @@ partitioned asset).
 
 from __future__ import annotations
 
+import logging
 import os
-import shutil
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from inobhut import atomic
 from inobhut.config import Paths
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +30,7 @@ def prepare_dagster_home(home: Path | None = None) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     src, dst = dagster_yaml_source(), home / "dagster.yaml"
     if src.exists() and (not dst.exists() or dst.read_bytes() != src.read_bytes()):
-        shutil.copyfile(src, dst)
+        atomic.write_bytes(dst, src.read_bytes())  # two runs starting at once never see half a file
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -39,32 +41,71 @@ class RunOutcome:
     run_id: str
     months: list[str]
     failed_steps: list[str] = field(default_factory=list)
-    error: str | None = None
+    error: str | None = None  # German: what failed and what to do
+    aborted: bool = False  # stopped by SIGTERM/SIGINT
 
 
-def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None = None) -> RunOutcome:
-    """Run the whole pipeline for ``months`` (one run over min..max) and wait for it."""
+def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None = None,
+                 notify: Callable[[str], None] | None = None) -> RunOutcome:
+    """Run the whole pipeline for ``months`` (one run over min..max) and wait for it; after a
+    successful run, the federal statistic of the run's years (what the sensor
+    ``bundesstatistik_nach_lauf`` does under the daemon).
+
+    Before the run (see ``pipelines.recovery`` and ``inobhut.repair``): leftovers of killed runs
+    are removed, damaged derived state is put aside (the run then covers the months needed to
+    rebuild it) and runs whose process died release the warehouse. ``notify`` receives German
+    messages about all of this and about waiting for another run."""
+    import uuid
+
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    notify = notify or (lambda _text: None)
     paths.export_env()
     prepare_dagster_home(dagster_home)
     warnings.filterwarnings("ignore", module="dagster")
     import dagster as dg
 
+    from inobhut.faults import describe
+    from inobhut.repair import repair_derived_state
     from pipelines.definitions import build_definitions
     from pipelines.jobs import range_tags
+    from pipelines.recovery import RunAborted, execute_guarded, process_tags, release_dead_runs
 
+    removed = atomic.clean_leftovers([paths.out, paths.staging, paths.archive]).removed
+    if removed:
+        notify(f"{len(removed)} liegengebliebene temporäre Datei(en) eines abgebrochenen Laufs entfernt.")
+    repair = repair_derived_state(paths)
+    for text in repair.messages():
+        notify(text)
+    months = sorted(set(months) | repair.months)
     first, last = min(months), max(months)
     defs = build_definitions()
     job = defs.resolve_job_def("inobhut")
+    run_id = str(uuid.uuid4())  # Dagster's run ids are UUID4 strings
+    tags = {**range_tags(first, last), "inobhut/ausloeser": "inobhut run", **process_tags()}
+    followed = None
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            tags={**range_tags(first, last), "inobhut/ausloeser": "inobhut run"},
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            raise_on_error=False,
-        )
-        # what the sensor "bundesstatistik_nach_lauf" does under the daemon
-        followed = _run_bundesstatistik(defs, instance, first, last) if result.success else None
+        for released in release_dead_runs(instance):
+            notify(released.message())
+        try:
+            result = execute_guarded(instance, run_id, lambda: job.execute_in_process(
+                instance=instance, run_id=run_id, tags=tags,
+                # Dagster's console logger prints English tracebacks: off here; the user's messages
+                # (warnings of the assets, German) are passed on below, failures summarised in German
+                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+                raise_on_error=False,
+            ), notify)
+            for entry in instance.all_logs(run_id):
+                if entry.dagster_event is None and entry.level >= logging.WARNING:
+                    notify(entry.user_message)
+            if result.success:
+                followed = _run_bundesstatistik(defs, instance, first, last)
+        except RunAborted as exc:
+            return RunOutcome(False, run_id, [first, last], error=(
+                f"Der Lauf wurde auf {exc.signame} abgebrochen und als fehlgeschlagen markiert; das Warehouse ist "
+                "wieder frei. Was schon archiviert ist, bleibt; der nächste „inobhut run“ macht den Rest."), aborted=True)
+    # a second sweep: a process of a killed run that was still dying (e.g. in uninterruptible
+    # disk I/O) at the start may have left a temporary file after the first one
+    atomic.clean_leftovers([paths.out, paths.staging, paths.archive])
     results = [r for r in (result, followed) if r is not None]
     events = [e for r in results for e in r.all_events]
     failed = [e.step_key for e in events if e.event_type_value == "STEP_FAILURE"]
@@ -76,7 +117,7 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
                 # the innermost cause is what a user can act on
                 while getattr(info, "cause", None) is not None:
                     info = info.cause
-                err = info.message.strip()
+                err = describe(info.cls_name or "Fehler", info.message.strip())
                 break
     for r in results:
         if not r.success:  # a successful run records its end itself (reports/index_and_manifest)

@@ -36,6 +36,8 @@ apt_install npm npm "lädt den Nu Html Checker"
 apt_install soffice libreoffice-calc-nogui "öffnet die Excel-Dateien im Test" "libreoffice-calc-nogui libreoffice-calc"
 apt_install unshare util-linux "Netz-Namensraum für den Test ohne Netz (tests/test_security_e2e.py)"
 apt_install pdftotext poppler-utils "prüft die Druckansicht der Excel-Dateien (PDF)"
+apt_install setpriv util-linux "Störungstests: ein Lauf ohne die Rechte-Ausnahmen von root (tests/test_faults_state.py)"
+apt_install mount mount "Störungstests: ein kleines tmpfs als volle Platte (braucht root)"
 if [ ! -f .tools/node_modules/vnu-jar/build/dist/vnu.jar ] || \
    ! grep -q "\"version\": \"$VNU_VERSION\"" .tools/node_modules/vnu-jar/package.json 2>/dev/null; then
   echo "== Nu Html Checker (vnu-jar $VNU_VERSION) wird installiert"

@@ -22,6 +22,7 @@ import inobhut
 from inobhut import config
 from inobhut.meldungen import bund
 from inobhut.reports.model import DeliveryStatus, ReportModel, ReportTable, in_force, status_created_at
+from inobhut import atomic
 
 KIND = "bundesstatistik"
 FOLDER = "bundesstatistik"
@@ -52,9 +53,8 @@ def base_name(ags: str, jahr: str) -> str:
 # ---------------------------------------------------------------- writers per format
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
     """CSV for German spreadsheet programs: UTF-8 with BOM, ``;``, ``\\n``; atomic."""
-    tmp = path.with_name(path.name + ".tmp")
-    df.to_csv(tmp, index=False, sep=";", encoding="utf-8-sig", lineterminator="\n")
-    tmp.replace(path)
+    with atomic.replacing(path) as tmp:
+        df.to_csv(tmp, index=False, sep=";", encoding="utf-8-sig", lineterminator="\n")
     return path
 
 

@@ -29,6 +29,7 @@ from inobhut.archive import list_versions, sha256_file
 from inobhut.config import Paths
 from inobhut.quellen.config import QuellenError, Source, load_sources
 from inobhut.quellen.sources import RemoteFile, SourceFailed, open_source
+from inobhut import atomic
 
 STATE_DIR = "_abruf"
 TMP_DIR = ".abruf"
@@ -88,12 +89,7 @@ def read_state(archive: Path, ags: str) -> dict[str, dict]:
 def _write_state(archive: Path, ags: str, files: dict[str, dict]) -> None:
     p = state_path(archive, ags)
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps({"dateien": files}, ensure_ascii=False, indent=1, sort_keys=True))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, p)
+    atomic.write_text(p, json.dumps({"dateien": files}, ensure_ascii=False, indent=1, sort_keys=True), fsync=True)
 
 
 def fetch_all(paths: Paths, *, jugendaemter: list[str] | None = None, sources: dict[str, Source] | None = None,

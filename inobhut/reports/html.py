@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import tempfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -21,6 +20,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
+from inobhut import atomic
 
 from .common import DISCLOSURE_LABELS, report_tables
 from .fmt import fmt_datetime, fmt_value
@@ -108,12 +108,7 @@ def render_html_text(model: ReportModel) -> str:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-    return path
+    return atomic.write_text(path, text, newline="\n")
 
 
 def write_html(model: ReportModel, path: Path) -> Path:

@@ -1,0 +1,165 @@
+"""Atomic file writes with temporary names unique per process, and cleaning up their leftovers.
+
+Belongs here: the one naming scheme of inobhut's temporary files (``.<name>.<pid>-<random>.tmp``
+beside the target), writing a file atomically (temporary file, then ``os.replace``) and removing
+temporary files that a killed process or a full disk left behind. Every writer of an output,
+staging or archive file uses :func:`temp_path_for` or :func:`write_text`/:func:`write_bytes`, so
+two processes never share a temporary file and :func:`clean_leftovers` can tell inobhut's own
+leftovers from anything else (a delivery is never matched: it never starts with a dot and never
+carries the pid-random tail).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# the current scheme: .<target name>.<pid>-<8 hex>.tmp
+TEMP_RE = re.compile(r"^\..+\.(?P<pid>\d+)-[0-9a-f]{8}\.tmp$")
+# names of earlier versions of inobhut (fixed names, no pid): only ever inobhut's own files
+LEGACY_TEMP_RES = (
+    re.compile(r"^\..+\.tmp$"),  # .<name>.tmp (archive, staging, manifest, Prüfbericht)
+    re.compile(r"^\.tmp-[A-Za-z0-9_]+\.(xlsx|html|csv|json)$"),  # tempfile.mkstemp in the report writers
+    re.compile(r"^[^.].*\.(html|csv)\.tmp$"),  # <name>.html.tmp (Prüfbericht), <name>.csv.tmp (tables)
+)
+# a temporary file without a live owner is removed only when it is older than this (seconds):
+# a legacy name carries no pid, and a pid may live on another machine sharing the directory
+LEGACY_MIN_AGE_S = 60.0
+
+
+def temp_path_for(target: Path) -> Path:
+    """A temporary path beside ``target``, unique per process and call."""
+    target = Path(target)
+    return target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
+@contextlib.contextmanager
+def replacing(target: Path) -> Iterator[Path]:
+    """``with replacing(p) as tmp: write tmp`` -> ``tmp`` replaces ``p`` atomically on success and
+    is removed on any failure (a full disk included)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(target)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_bytes(target: Path, data: bytes, *, fsync: bool = False) -> Path:
+    with replacing(target) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
+    return Path(target)
+
+
+def write_text(target: Path, text: str, *, encoding: str = "utf-8", newline: str | None = None, fsync: bool = False) -> Path:
+    with replacing(target) as tmp:
+        with open(tmp, "w", encoding=encoding, newline=newline) as fh:
+            fh.write(text)
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
+    return Path(target)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _started_at(pid: int) -> float | None:
+    """Start time of a process (epoch seconds, Linux /proc), None if unknown; 0.0 for a zombie
+    (killed, not yet reaped: it writes nothing any more)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        if fields[0] in ("Z", "X"):
+            return 0.0
+        ticks = int(fields[19])
+        btime = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime"))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    return btime + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _writer_alive(pid: int, mtime: float) -> bool:
+    """Whether the process that wrote a temporary file may still be writing it: its pid runs and
+    that process started before the file was last written (a reused pid is another process)."""
+    if pid == os.getpid():
+        return True
+    if not _pid_alive(pid):
+        return False
+    started = _started_at(pid)
+    if started == 0.0:  # a zombie
+        return False
+    return started is None or started <= mtime + 1.0
+
+
+def is_temp_name(name: str) -> bool:
+    return bool(TEMP_RE.match(name)) or any(r.match(name) for r in LEGACY_TEMP_RES)
+
+
+@dataclass
+class Cleanup:
+    removed: list[Path] = field(default_factory=list)
+    kept_live: int = 0  # temporary files of a process that is still running
+
+
+def clean_leftovers(dirs: list[Path], *, now: float | None = None) -> Cleanup:
+    """Remove inobhut's temporary files under ``dirs`` whose writing process is gone.
+
+    A file of the current scheme is removed when its pid is not running or runs a process that
+    started after the file was written (pids are reused; inobhut's directories are written by one
+    machine: the warehouse has a single writer); a legacy name when it is older than
+    ``LEGACY_MIN_AGE_S``."""
+    now = time.time() if now is None else now
+    res = Cleanup()
+    for base in dirs:
+        base = Path(base)
+        if not base.is_dir():
+            continue
+        for root, subdirs, names in os.walk(base, followlinks=False):
+            for n in names:
+                m = TEMP_RE.match(n)
+                legacy = m is None and any(r.match(n) for r in LEGACY_TEMP_RES)
+                if m is None and not legacy:
+                    continue
+                p = Path(root) / n
+                try:
+                    st = p.lstat()
+                except OSError:
+                    continue
+                if not os.path.isfile(p) or os.path.islink(p):
+                    continue
+                age = now - st.st_mtime
+                if m is not None:
+                    pid = int(m.group("pid"))
+                    if _writer_alive(pid, st.st_mtime):
+                        res.kept_live += 1
+                        continue
+                elif age < LEGACY_MIN_AGE_S:
+                    res.kept_live += 1
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+                    res.removed.append(p)
+    return res
