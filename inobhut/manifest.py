@@ -61,6 +61,10 @@ def write_manifest(paths: Paths, wh: Warehouse) -> Path:
     paths.out.mkdir(parents=True, exist_ok=True)
     atomic.write_text(target, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
     record_outputs(paths, [(o["datei"], o["sha256"], o["bytes"]) for o in outputs if before.get(o["datei"]) != o["sha256"]])
+    from inobhut import audit
+
+    with wh.connect() as con:  # the mirror is complete whenever the outputs are
+        audit.sync_to_warehouse(con, paths.archive)
     return target
 
 

@@ -420,7 +420,9 @@ def build_network_data_docs(paths: Paths, months: list[str]):
     from filelock import FileLock
 
     paths.out.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(paths.out / ".gx_data_docs.lock")):  # one site, one writer at a time
+    paths.staging.mkdir(parents=True, exist_ok=True)
+    # one site, one writer at a time; the lock file lives in staging, not among the outputs
+    with FileLock(str(paths.staging / ".gx_data_docs.lock")):
         return _update_data_docs(paths, months, items, received, versions)
 
 

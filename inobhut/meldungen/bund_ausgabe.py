@@ -204,16 +204,18 @@ def write_office_year(con: duckdb.DuckDBPyConnection, out: Path, ags: str, jahr:
     model = build_model(b, data_status(con, ags, str(jahr)))
     target = folder(out, ags, str(jahr)) / base_name(ags, str(jahr))
     target.parent.mkdir(parents=True, exist_ok=True)
+    from inobhut.archive import sha256_file
+
+    before = {p: sha256_file(p) for p in target.parent.glob(f"{target.name}*") if p.is_file()}
     files = [WRITERS[k](b, model, target) for k in ("excel", "satzdatei", "zurueckgewiesen")]
-    if archive is not None:
+    if archive is not None:  # an event for every file that is new or changed, not for a rewrite with equal bytes
         from inobhut import audit
-        from inobhut.archive import sha256_file
 
         detail = {"meldung": KIND, "beendet": b.beendet, "exportiert": b.exportiert,
                   "zurueckgewiesen": b.n_zurueckgewiesen}
         audit.record_many(archive, [dict(ereignis="ausgabe", lauf=lauf, ags=ags, dataset="massnahmen", monat=str(jahr),
-                                         datei=p.relative_to(out).as_posix(), sha256=sha256_file(p), detail=detail)
-                                    for p in files])
+                                         datei=p.relative_to(out).as_posix(), sha256=h, detail=detail)
+                                    for p in files if (h := sha256_file(p)) != before.get(p)])
     return b, files
 
 

@@ -24,14 +24,19 @@ def write_output(model: ReportModel, tidy: pd.DataFrame, base: Path, *, archive:
     Returns the files (HTML first)."""
     base = Path(base)
     base.parent.mkdir(parents=True, exist_ok=True)
+    before = _checksums([base.with_suffix(".html"), base.with_suffix(".xlsx"), base.with_name(base.name + ".csv")])
     files = render_report(model, base)
     files.append(write_csv(tidy, base.with_name(base.name + ".csv")))
-    if archive is not None:
+    if archive is not None:  # an event for every file that is new or changed, not for a rewrite with equal bytes
         audit.record_many(archive, [
             {"ereignis": "ausgabe", "lauf": lauf, "ags": ags, "monat": monat, "datei": _shown(p),
-             "sha256": sha256_file(p), "detail": {"art": model.kind, "zeilen": len(tidy)}}
-            for p in files])
+             "sha256": h, "detail": {"art": model.kind, "zeilen": len(tidy)}}
+            for p in files if (h := sha256_file(p)) != before.get(p)])
     return files
+
+
+def _checksums(files: list[Path]) -> dict[Path, str]:
+    return {p: sha256_file(p) for p in files if p.is_file()}
 
 
 def _shown(p: Path) -> str:
