@@ -44,5 +44,12 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -c requirements.lock -e ".[test]"
 
+# PostgreSQL for the end-to-end test on production-like Dagster storage (installed and started
+# if missing; the tests create a fresh database per session)
+if [ -z "${INOBHUT_TEST_PG_URL:-}" ]; then
+  INOBHUT_TEST_PG_URL=$(bash scripts/pg_test_server.sh)
+  export INOBHUT_TEST_PG_URL
+fi
+
 export GX_ANALYTICS_ENABLED=false
 exec .venv/bin/python -m pytest "$@"
