@@ -221,17 +221,17 @@ def _render(model, base: Path) -> list[Path]:
     return render_report(model, base)
 
 
-def render_all_other_reports(paths: Paths, wh: Warehouse) -> list[Path]:
+def render_all_other_reports(paths: Paths, wh: Warehouse, today: dt.date | None = None) -> list[Path]:
     """Lieferstatus for every month with deliveries (per network), the Platzübersicht (per
     network, latest Stichtag), the Jahresbericht for every year with data and the
     Strategiebericht (per network). Landesebene reports pass the release check first."""
     written: list[Path] = []
-    for model, base in other_report_models(paths, wh):
+    for model, base in other_report_models(paths, wh, today):
         written += _render(model, base)
     return written
 
 
-def other_report_models(paths: Paths, wh: Warehouse):
+def other_report_models(paths: Paths, wh: Warehouse, today: dt.date | None = None):
     """The models of :func:`render_all_other_reports` with the base path of their files, one at
     a time (``(ReportModel, Path)``), built from the warehouse."""
     from inobhut.reports import report_path
@@ -257,7 +257,7 @@ def other_report_models(paths: Paths, wh: Warehouse):
     for v in config.networks():
         keys = {o.ags for o in config.network_offices(v)}
         for m in months:
-            yield build_lieferstatus(status_df, v, m, due_date(m)), report_path(berichte, "lieferstatus", v, m, v)
+            yield build_lieferstatus(status_df, v, m, due_date(m), today=today), report_path(berichte, "lieferstatus", v, m, v)
         yield build_platzuebersicht(facilities, v, statuses), report_path(berichte, "platzuebersicht", v, "", v)
         for y in years:
             prev = str(int(y) - 1)

@@ -15,20 +15,22 @@ from assets.raw.intake import intake  # noqa: E402
 from assets.reports.reports import index_and_manifest, monthly_reports  # noqa: E402
 from assets.statistics.tables import monthly_tables, tidy_tables  # noqa: E402
 from assets.validated.data_docs import build_gx_data_docs  # noqa: E402
+from assets.validated.freshness import build_freshness_checks  # noqa: E402
 from assets.validated.offices import build_office_assets  # noqa: E402
 from assets.warehouse.monthly_load import build_monthly_load  # noqa: E402
 from pipelines.jobs import inobhut_job  # noqa: E402
 from pipelines.resources import InobhutResource  # noqa: E402
 from pipelines.schedules import nightly  # noqa: E402
-from pipelines.sensors import landing_sensor  # noqa: E402
+from pipelines.sensors import landing_sensor, run_failure_notice  # noqa: E402
 
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[intake, *build_office_assets(), build_gx_data_docs(), build_monthly_load(), monthly_tables, tidy_tables, monthly_reports, index_and_manifest],
+        asset_checks=[build_freshness_checks()],
         jobs=[inobhut_job],
         schedules=[nightly],
-        sensors=[landing_sensor],
+        sensors=[landing_sensor, run_failure_notice],
         resources={"inobhut": InobhutResource.from_env()},
     )
 

@@ -1,15 +1,20 @@
-"""Sensors: react to a new or corrected delivery file within a minute.
+"""Sensors: react to a new or corrected delivery file within a minute, and to failed runs.
 
 A corrected file re-runs only its own office-month (the office's asset for that month) plus the
 network-level assets of that month and the unpartitioned outputs that depend on them.
-The cursor remembers size and modification time of every landing file; the run itself decides
-by sha256 whether the content is new.
+A file that cannot be assigned (wrong folder, wrong name, not a member office) starts a run of
+intake and the network reports, so it is registered and shown in the Lieferstatus at once.
+The cursor remembers size and modification time of every landing file, so each file version
+triggers exactly once; the run key (a digest of the same signatures) keeps a daemon restart with
+an old cursor from starting it twice. The run itself decides by sha256 whether the content is new.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+from pathlib import Path
 
 import dagster as dg
 
@@ -19,46 +24,100 @@ from assets.statistics.tables import MONTHLY_TABLES, TIDY_TABLES
 from assets.validated.data_docs import GX_DATA_DOCS
 from assets.validated.offices import office_asset_key
 from assets.warehouse.monthly_load import WAREHOUSE_LOAD
+from inobhut.archive import CONFIRMATIONS_FILE
 from inobhut.config import Paths, office_keys
 from inobhut.naming import NameError_, parse_name
 from pipelines.jobs import inobhut_job
+from pipelines.run_failure import run_failure_notice  # noqa: F401  (re-exported for the definitions)
 
 NETWORK_ASSETS = [GX_DATA_DOCS, WAREHOUSE_LOAD, MONTHLY_TABLES, TIDY_TABLES, MONTHLY_REPORTS, INDEX_AND_MANIFEST]
+# what registers an unassignable file and shows it: intake (the finding) and the Lieferstatus
+UNASSIGNABLE_ASSETS = [RAW_INTAKE, INDEX_AND_MANIFEST]
+TRIGGER_TAG = "inobhut/ausloeser"
 
 
-def landing_state(landing) -> dict[str, list[int]]:
+def _ignored(rel: str) -> bool:
+    """Files the archive never takes either: hidden, still being written, confirmations."""
+    parts = rel.split("/")
+    name = parts[-1]
+    if any(p.startswith(".") for p in parts) or name.endswith((".tmp", ".part", "~")):
+        return True
+    return name == CONFIRMATIONS_FILE and len(parts) == 2
+
+
+def landing_state(landing: Path) -> dict[str, list[int]]:
+    """``{path relative to the landing zone: [size, mtime_ns]}`` of every file a run would look at
+    (the same walk as :func:`inobhut.archive.intake`, at any depth)."""
     state: dict[str, list[int]] = {}
     if not landing.exists():
         return state
-    for office_dir in sorted(p for p in landing.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for f in office_dir.iterdir():
-            if f.is_file() and not f.name.startswith("."):
-                st = f.stat()
-                state[f"{office_dir.name}/{f.name}"] = [st.st_size, st.st_mtime_ns]
+    for root, dirs, files in os.walk(landing, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            p = Path(root) / name
+            rel = p.relative_to(landing).as_posix()
+            if _ignored(rel):
+                continue
+            try:
+                st = p.lstat()
+            except OSError:  # removed meanwhile
+                continue
+            state[rel] = [st.st_size, st.st_mtime_ns]
     return state
 
 
+def assign(rel: str, members: set[str]):
+    """The delivery a landing path belongs to, or None when it cannot be assigned (same rules as
+    :func:`inobhut.archive.intake`: ``<ags>/<ags>_<dataset>_<YYYY-MM>.<ext>`` of a member)."""
+    parts = rel.split("/")
+    if len(parts) != 2:
+        return None
+    try:
+        dn = parse_name(parts[1])
+    except NameError_:
+        return None
+    if dn.ags not in members or parts[0] != dn.ags:
+        return None
+    return dn
+
+
+def _digest(obj) -> str:
+    # stable across processes (unlike hash()): a daemon restart does not re-run it
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def run_requests_for_changes(old: dict, new: dict, members: set[str]) -> list[dg.RunRequest]:
+    """One run per month with new or changed assignable files (only their offices), and -- when
+    nothing else runs -- one run for new or changed files that cannot be assigned."""
     by_month: dict[str, set[str]] = {}
-    for rel, sig in new.items():
+    unassignable: list[str] = []
+    for rel, sig in sorted(new.items()):
         if old.get(rel) == sig:
             continue
-        try:
-            dn = parse_name(rel.split("/", 1)[1])
-        except NameError_:
-            continue
-        if dn.ags in members:
+        dn = assign(rel, members)
+        if dn is None:
+            unassignable.append(rel)
+        else:
             by_month.setdefault(dn.month, set()).add(dn.ags)
     out = []
     for month, offices in sorted(by_month.items()):
-        sig = json.dumps({r: new[r] for r in sorted(new) if r.split("/", 1)[0] in offices and month in r})
+        sig = {r: new[r] for r in new if (dn := assign(r, members)) is not None and dn.month == month and dn.ags in offices}
         out.append(
             dg.RunRequest(
-                # stable across processes (unlike hash()): a daemon restart does not re-run it
-                run_key=f"{month}:{hashlib.sha256(sig.encode()).hexdigest()[:16]}",
+                run_key=f"{month}:{_digest(sig)}",
                 partition_key=month,
                 asset_selection=[RAW_INTAKE, *[office_asset_key(a) for a in sorted(offices)], *NETWORK_ASSETS],
-                tags={"inobhut/ausloeser": "neue Lieferung", "inobhut/jugendaemter": ",".join(sorted(offices))},
+                tags={TRIGGER_TAG: "neue Lieferung", "inobhut/jugendaemter": ",".join(sorted(offices))},
+            )
+        )
+    if unassignable and not out:  # a monthly run takes intake and the Lieferstatus along anyway
+        listed = ", ".join(unassignable)
+        out.append(
+            dg.RunRequest(
+                run_key=f"nicht-zuordenbar:{_digest({r: new[r] for r in unassignable})}",
+                asset_selection=UNASSIGNABLE_ASSETS,
+                tags={TRIGGER_TAG: "nicht zuordenbare Datei",
+                      "inobhut/dateien": listed if len(listed) <= 200 else listed[:197] + "…"},
             )
         )
     return out
@@ -67,18 +126,19 @@ def run_requests_for_changes(old: dict, new: dict, members: set[str]) -> list[dg
 @dg.sensor(
     job=inobhut_job,
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Startet bei einer neuen oder korrigierten Datei einen Lauf nur für deren Jugendamt und Monat.",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Startet bei einer neuen oder korrigierten Datei einen Lauf nur für deren Jugendamt und Monat; "
+    "eine nicht zuordenbare Datei wird sofort registriert und im Lieferstatus gezeigt.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext):
     paths = Paths.from_env()
     new = landing_state(paths.landing)
     old = json.loads(context.cursor) if context.cursor else {}
     requests = run_requests_for_changes(old, new, set(office_keys()))
-    context.update_cursor(json.dumps(new))
+    context.update_cursor(json.dumps(new, sort_keys=True))
     if not requests:
         return dg.SkipReason("Keine neuen oder geänderten Dateien.")
     return requests
 
 
-__all__ = ["landing_sensor", "landing_state", "run_requests_for_changes"]
+__all__ = ["assign", "landing_sensor", "landing_state", "run_requests_for_changes", "run_failure_notice"]

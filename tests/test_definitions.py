@@ -34,7 +34,9 @@ def test_definitions_shape():
             assert node.backfill_policy == dg.BackfillPolicy.single_run()
     assert defs.resolve_job_def("inobhut") is not None
     assert {s.name for s in defs.schedules} == {"nightly"}
-    assert {s.name for s in defs.sensors} == {"landing_sensor"}
+    assert {s.name for s in defs.sensors} == {"landing_sensor", "run_failure_notice"}
+    due = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys if c.name == "lieferfrist"}
+    assert due == {(f"validated/office_{a}", "lieferfrist") for a in office_keys()}
 
 
 def test_code_location_loads_like_dagster_dev(tmp_path):
@@ -57,9 +59,19 @@ def test_sensor_requests_only_the_changed_office_month():
     new["08115/08115_uma_2024-04.csv"] = [5, 3]
     new["08115/unsinn.txt"] = [1, 1]
     reqs = run_requests_for_changes(old, new, set(office_keys()))
+    # the misnamed file rides along: the monthly runs include intake and the Lieferstatus
     assert [r.partition_key for r in reqs] == ["2024-03", "2024-04"]
     sel = [k.to_user_string() for k in reqs[0].asset_selection]
     assert "validated/office_08111" in sel and "validated/office_08115" not in sel
     assert "raw/intake" in sel and "warehouse/monthly_load" in sel
     assert run_requests_for_changes(new, new, set(office_keys())) == []
+    # a misnamed or misplaced file on its own starts intake and the Lieferstatus, once per version
+    alone = dict(new)
+    alone["08115/unsinn.txt"] = [2, 9]
+    alone["08111_massnahmen_2024-03.csv"] = [3, 9]  # not in an office folder
+    reqs = run_requests_for_changes(new, alone, set(office_keys()))
+    assert len(reqs) == 1 and reqs[0].partition_key is None
+    assert [k.to_user_string() for k in reqs[0].asset_selection] == ["raw/intake", "reports/index_and_manifest"]
+    assert "08115/unsinn.txt" in reqs[0].tags["inobhut/dateien"]
+    assert run_requests_for_changes(alone, alone, set(office_keys())) == []
     json.dumps([r.run_key for r in reqs])
