@@ -32,6 +32,7 @@ apt_install chromium chromium "headless, für die Browser-Tests"
 apt_install java default-jre-headless "für den Nu Html Checker"
 apt_install npm npm "lädt den Nu Html Checker"
 apt_install soffice libreoffice-calc-nogui "öffnet die Excel-Dateien im Test" "libreoffice-calc-nogui libreoffice-calc"
+apt_install systemd-analyze systemd "prüft die systemd-Units in deploy/"
 if [ ! -f .tools/node_modules/vnu-jar/build/dist/vnu.jar ] || \
    ! grep -q "\"version\": \"$VNU_VERSION\"" .tools/node_modules/vnu-jar/package.json 2>/dev/null; then
   echo "== Nu Html Checker (vnu-jar $VNU_VERSION) wird installiert"
