@@ -61,5 +61,7 @@ def write_manifest(paths: Paths, wh: Warehouse) -> Path:
     paths.out.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{MANIFEST}.tmp")
     tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    from inobhut.outputs import replace_if_changed
+
+    replace_if_changed(tmp, target)  # unchanged outputs and inputs: the file stays untouched
     return target

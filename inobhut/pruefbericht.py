@@ -178,7 +178,12 @@ def write_excel(result: ValidationResult, meta: dict, path: Path) -> None:
     with warnings.catch_warnings():  # columns are given explicitly above
         warnings.simplefilter("ignore", UserWarning)
         ws.add_table(table)
-    wb.save(path)
+    # same version, same bytes: the workbook's times are the version's receipt, not the clock
+    from inobhut.reports.excel import save_reproducible
+
+    received = meta.get("received_at")
+    stamp = dt.datetime.fromisoformat(received) if isinstance(received, str) else received
+    save_reproducible(wb, Path(path), stamp if isinstance(stamp, dt.datetime) else dt.datetime(2000, 1, 1), plain=True)
 
 
 def _expression(rule_id: str) -> str:

@@ -111,7 +111,7 @@ _JOB: dict | None = None
 
 
 def _render_task(task: tuple[str, str, str]) -> list[Path]:
-    from inobhut.reports import build_jugendamtsbericht, build_landesbericht, render_report, report_path
+    from inobhut.reports import build_jugendamtsbericht, build_landesbericht, report_path
 
     kind, scope, month = task
     job = _JOB
@@ -124,8 +124,9 @@ def _render_task(task: tuple[str, str, str]) -> list[Path]:
     else:
         model = build_jugendamtsbericht(job["ix"], scope, month, job["statuses"])
         base = report_path(job["berichte"], kind, scope, month, config.office(scope).verbund)
-    base.parent.mkdir(parents=True, exist_ok=True)
-    return render_report(model, base)
+    from inobhut.outputs import render_if_changed
+
+    return render_if_changed(model, base)[0]
 
 
 KIND_TITLES = {"landesbericht": "Landesbericht", "jugendamtsbericht": "Jugendamtsbericht", "jahresbericht": "Jahresbericht",
@@ -215,10 +216,10 @@ def _outlook(con, verbund: str) -> pd.DataFrame | None:
 
 
 def _render(model, base: Path) -> list[Path]:
-    from inobhut.reports import render_report
+    """Render unless the report's inputs are unchanged (fingerprint beside the files)."""
+    from inobhut.outputs import render_if_changed
 
-    base.parent.mkdir(parents=True, exist_ok=True)
-    return render_report(model, base)
+    return render_if_changed(model, base)[0]
 
 
 def render_all_other_reports(paths: Paths, wh: Warehouse, today: dt.date | None = None) -> list[Path]:

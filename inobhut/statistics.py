@@ -863,5 +863,7 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
     """Write ``df`` as the exports do (UTF-8, ``,``, ``\\n``, no index), atomically."""
     tmp = path.with_suffix(".csv.tmp")
     df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-    tmp.replace(path)
+    from inobhut.outputs import replace_if_changed
+
+    replace_if_changed(tmp, path)  # an unchanged table keeps its file (and mtime)
     return path

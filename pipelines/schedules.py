@@ -15,7 +15,7 @@ from inobhut.archive import pending_files
 from inobhut.config import Paths, office_keys
 from inobhut.status import last_due_month, reference_date
 from pipelines.jobs import inobhut_job, range_tags
-from pipelines.sensors import TRIGGER_TAG, UNASSIGNABLE_ASSETS
+from pipelines.sensors import TRIGGER_TAG, UNASSIGNABLE_ASSETS, newest_month
 
 TRIGGER = "nächtlicher Lauf"
 
@@ -23,7 +23,9 @@ TRIGGER = "nächtlicher Lauf"
 def nightly_request(paths: Paths) -> dg.RunRequest | dg.SkipReason:
     months = sorted({dn.month for _, dn in pending_files(paths.landing, paths.archive, set(office_keys()))})
     if months:
-        return dg.RunRequest(run_key=None, tags={**range_tags(months[0], months[-1]), TRIGGER_TAG: TRIGGER})
+        # up to the newest month with data: a correction changes what depends on it later
+        last = max(months[-1], newest_month(paths) or months[-1])
+        return dg.RunRequest(run_key=None, tags={**range_tags(months[0], last), TRIGGER_TAG: TRIGGER})
     if not paths.warehouse.exists():
         return dg.SkipReason("Keine Lieferungen in der Eingangsablage und noch kein Warehouse – nichts zu tun.")
     return dg.RunRequest(

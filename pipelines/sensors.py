@@ -27,7 +27,7 @@ from assets.warehouse.monthly_load import WAREHOUSE_LOAD
 from inobhut.archive import CONFIRMATIONS_FILE
 from inobhut.config import Paths, office_keys
 from inobhut.naming import NameError_, parse_name
-from pipelines.jobs import inobhut_job
+from pipelines.jobs import inobhut_job, range_tags
 from pipelines.run_failure import run_failure_notice  # noqa: F401  (re-exported for the definitions)
 
 NETWORK_ASSETS = [GX_DATA_DOCS, WAREHOUSE_LOAD, MONTHLY_TABLES, TIDY_TABLES, MONTHLY_REPORTS, INDEX_AND_MANIFEST]
@@ -86,10 +86,15 @@ def _digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def run_requests_for_changes(old: dict, new: dict, members: set[str]) -> list[dg.RunRequest]:
-    """One run per month with new or changed assignable files (only their offices), and -- when
-    nothing else runs -- one run for new or changed files that cannot be assigned."""
-    by_month: dict[str, set[str]] = {}
+def run_requests_for_changes(old: dict, new: dict, members: set[str], last_month: str | None = None) -> list[dg.RunRequest]:
+    """ONE run for all new or changed assignable files: their offices, from the earliest changed
+    month to ``last_month`` (the newest month with data), because a correction changes what
+    depends on it later (the next month's cross-delivery checks, the year tables, the outlook,
+    later reports; unchanged reports are not rewritten). When nothing else runs, one run for
+    new or changed files that cannot be assigned."""
+    months: set[str] = set()
+    offices: set[str] = set()
+    changed: dict[str, list[int]] = {}
     unassignable: list[str] = []
     for rel, sig in sorted(new.items()):
         if old.get(rel) == sig:
@@ -98,16 +103,19 @@ def run_requests_for_changes(old: dict, new: dict, members: set[str]) -> list[dg
         if dn is None:
             unassignable.append(rel)
         else:
-            by_month.setdefault(dn.month, set()).add(dn.ags)
+            months.add(dn.month)
+            offices.add(dn.ags)
+            changed[rel] = sig
     out = []
-    for month, offices in sorted(by_month.items()):
-        sig = {r: new[r] for r in new if (dn := assign(r, members)) is not None and dn.month == month and dn.ags in offices}
+    if months:
+        first, last = min(months), max([*months, *([last_month] if last_month else [])])
+        tags = {TRIGGER_TAG: "neue Lieferung", "inobhut/jugendaemter": ",".join(sorted(offices))}
         out.append(
             dg.RunRequest(
-                run_key=f"{month}:{_digest(sig)}",
-                partition_key=month,
+                run_key=f"{first}..{last}:{_digest(changed)}",
                 asset_selection=[RAW_INTAKE, *[office_asset_key(a) for a in sorted(offices)], *NETWORK_ASSETS],
-                tags={TRIGGER_TAG: "neue Lieferung", "inobhut/jugendaemter": ",".join(sorted(offices))},
+                partition_key=first if first == last else None,
+                tags=tags if first == last else {**range_tags(first, last), **tags},
             )
         )
     if unassignable and not out:  # a monthly run takes intake and the Lieferstatus along anyway
@@ -123,6 +131,14 @@ def run_requests_for_changes(old: dict, new: dict, members: set[str]) -> list[dg
     return out
 
 
+def newest_month(paths: Paths) -> str | None:
+    """The newest month with an archived version (any office)."""
+    from inobhut.archive import list_versions
+
+    months = [v.month for v in list_versions(paths.archive)]
+    return max(months) if months else None
+
+
 @dg.sensor(
     job=inobhut_job,
     minimum_interval_seconds=60,
@@ -134,7 +150,7 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     paths = Paths.from_env()
     new = landing_state(paths.landing)
     old = json.loads(context.cursor) if context.cursor else {}
-    requests = run_requests_for_changes(old, new, set(office_keys()))
+    requests = run_requests_for_changes(old, new, set(office_keys()), newest_month(paths))
     context.update_cursor(json.dumps(new, sort_keys=True))
     if not requests:
         return dg.SkipReason("Keine neuen oder geänderten Dateien.")

@@ -116,8 +116,9 @@ def _utc_naive(t: dt.datetime) -> dt.datetime:
     return t.replace(microsecond=0)
 
 
-def save_reproducible(wb: Workbook, path: Path, created_at: dt.datetime) -> Path:
-    """Save ``wb`` so that the bytes depend only on its content and ``created_at``."""
+def save_reproducible(wb: Workbook, path: Path, created_at: dt.datetime, *, plain: bool = False) -> Path:
+    """Save ``wb`` so that the bytes depend only on its content and ``created_at``.
+    ``plain``: openpyxl's own worksheet writer (tables), without the chart alt-text frame."""
     t = _utc_naive(created_at)
     wb.properties.created = t
     wb.properties.modified = t
@@ -127,7 +128,7 @@ def save_reproducible(wb: Workbook, path: Path, created_at: dt.datetime) -> Path
     os.close(fd)
     try:
         archive = _FixedTimeZip(tmp, zip_time)
-        _Writer(wb, archive).save()  # closes the archive
+        (ExcelWriter if plain else _Writer)(wb, archive).save()  # closes the archive
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -116,7 +116,9 @@ def _write_text(path: Path, text: str) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
-    os.replace(tmp, path)
+    from inobhut.outputs import replace_if_changed
+
+    replace_if_changed(Path(tmp), path)  # an unchanged page keeps its file (and mtime)
     return path
 
 
