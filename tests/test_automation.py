@@ -126,9 +126,10 @@ def test_nightly_schedule_ticks_and_overdue_deliveries(env, tmp_path):
         # an office that delivered nothing at all is red too
         assert _check(instance, "08335043", "2024-05").status.value == "FAILED"
         # ... and the Lieferstatus says so
-        html = (paths.out / "berichte").rglob("lieferstatus_BW_2024-05.html")
-        text = next(html).read_text(encoding="utf-8")
-        assert "überfällig" in text and "Stand 15.06.2024" in text
+        page = next((paths.out / "berichte").rglob("lieferstatus_BW_2024-05.html"))
+        text = page.read_text(encoding="utf-8")
+        stamp = page.stat().st_mtime_ns
+        assert "überfällig" in text and "Die Lieferfrist (10.06.2024) ist abgelaufen" in text
 
         # the next night nothing is new: intake, Lieferfristen and Lieferstatus still run
         schedule_tick(ctx, night + dt.timedelta(days=1, minutes=1, seconds=30))
@@ -138,6 +139,7 @@ def test_nightly_schedule_ticks_and_overdue_deliveries(env, tmp_path):
         assert {k.to_user_string() for k in runs[0].asset_selection} == {"raw/intake", "reports/index_and_manifest"}
         again = _check(instance, "01062", "2024-05")
         assert again.run_id == runs[0].run_id and again.status.value == "FAILED"
+        assert page.stat().st_mtime_ns == stamp  # nothing changed: the Lieferstatus is not rewritten
         assert [t.status.value for t in ticks(instance, "nightly", "schedule")] == ["SUCCESS", "SUCCESS"]
 
 

@@ -139,8 +139,9 @@ def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.d
     tables = [
         ReportTable(id="status", title=reg.title("lieferstatus", f" nach Jugendamt und Datensatz, {fmt_month(month)}"),
                     data=pd.DataFrame(matrix), sheet="Status",
-                    description=(f"Stand {fmt_date(today)}: die Lieferfrist ({fmt_date(due)}) ist abgelaufen; "
-                                 f"„{OVERDUE}“ = bis heute nicht geliefert.") if overdue else "",
+                    # no day in the text: the page changes when a delivery turns overdue, not every night
+                    description=(f"Die Lieferfrist ({fmt_date(due)}) ist abgelaufen; „{OVERDUE}“ = bis zum Lauf, "
+                                 "der diesen Bericht erzeugt hat, nicht geliefert.") if overdue else "",
                     notes=[*notes, "Eine abgelehnte Korrektur lässt die zuvor angenommene Version in Kraft (siehe "
                                    "Tabelle Lieferungen)."]),
         ReportTable(id="verspaetung",
