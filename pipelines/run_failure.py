@@ -72,7 +72,9 @@ def failure_message(run: dg.DagsterRun, steps: list[str], error_text: str, *, re
     parts[0] += f" im Schritt {', '.join(steps)}." if steps else "."
     parts.append(f"Ursache: {error_text}")
     parts.append(f"Was tun: {remedy(error_text)}")
-    if retries_enabled and attempt < max_retries:
+    will = tags.get("dagster/will_retry")  # set by Dagster when the run failed
+    retrying = (will == "true") if will is not None else (retries_enabled and attempt < max_retries)
+    if retrying:
         parts.append(f"Dagster startet den Lauf automatisch erneut (Wiederholung {attempt + 1} von {max_retries}).")
     elif retries_enabled:
         parts.append(f"Es gibt keine automatische Wiederholung mehr ({max_retries} Wiederholungen ausgeschöpft).")

@@ -205,3 +205,46 @@ def test_failure_message_remedies_and_last_retry():
                           retries_enabled=True, max_retries=2)
     assert "Monate 2024-01 bis 2024-03" in msg and "nächtlicher Lauf" in msg and "warehouse__monthly_load" in msg
     assert "keine automatische Wiederholung mehr" in msg
+
+
+@pytest.mark.slow
+def test_failed_run_is_retried_at_most_twice(env, tmp_path, monkeypatch):
+    """The daemon's automatic re-execution on a real instance: a sensor run that fails (no key)
+    is started again twice, then never again; each attempt gets a German message."""
+    import logging
+
+    from dagster._daemon.auto_run_reexecution.auto_run_reexecution import (
+        consume_new_runs_for_automatic_reexecution,
+    )
+
+    from pipelines.run_failure import MESSAGE_TAG, run_failure_notice
+
+    paths = env
+    _put(paths, ROUND1, "01062_uma_2024-05.csv")
+    monkeypatch.delenv("INOBHUT_PSEUDONYM_KEY")
+    import yaml
+
+    from tests.helpers_daemon import REPO
+
+    shipped = yaml.safe_load((REPO / "dagster.yaml").read_text(encoding="utf-8"))["run_retries"]
+    assert shipped == yaml.safe_load((REPO / "deploy" / "dagster.yaml").read_text(encoding="utf-8"))["run_retries"]
+    overrides = {"run_retries": shipped}  # the limit as shipped (development and production alike)
+    with daemon_workspace(tmp_path, overrides) as (instance, ctx):
+        sensor_tick(ctx, dt.datetime(2024, 6, 15, 9, 0, tzinfo=BERLIN))
+        for _ in range(4):  # the daemon's loop, more often than the limit
+            list(consume_new_runs_for_automatic_reexecution(
+                ctx, instance.get_run_records(), logging.getLogger("inobhut.test.retry")))
+        runs = sorted(instance.get_runs(), key=lambda r: int(r.tags.get("dagster/retry_number", "0")))
+        assert [r.status for r in runs] == [dg.DagsterRunStatus.FAILURE] * 3
+        assert [r.tags.get("dagster/retry_number", "0") for r in runs] == ["0", "1", "2"]
+        assert [r.tags.get("dagster/will_retry") for r in runs] == ["true", "true", "false"]
+        messages = []
+        for run in runs:
+            failure = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0].dagster_event
+            run_failure_notice(dg.build_run_status_sensor_context(
+                sensor_name="run_failure_notice", dagster_instance=instance, dagster_run=run,
+                dagster_event=failure).for_run_failure())
+            messages.append(instance.get_run_by_id(run.run_id).tags[MESSAGE_TAG])
+    assert "Wiederholung 1 von 2" in messages[0] and "Wiederholung 2 von 2" in messages[1]
+    assert "keine automatische Wiederholung mehr" in messages[2]
+    assert all("Pseudonymisierungsschlüssel" in m for m in messages)
