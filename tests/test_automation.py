@@ -248,3 +248,19 @@ def test_failed_run_is_retried_at_most_twice(env, tmp_path, monkeypatch):
     assert "Wiederholung 1 von 2" in messages[0] and "Wiederholung 2 von 2" in messages[1]
     assert "keine automatische Wiederholung mehr" in messages[2]
     assert all("Pseudonymisierungsschlüssel" in m for m in messages)
+
+
+def test_cli_run_failure_says_what_to_do(env, monkeypatch):
+    """`inobhut run` (in-process, no daemon) prints the same advice as the run-failure sensor."""
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    paths = env
+    _put(paths, ROUND1, "01062_uma_2024-05.csv")
+    blocked = paths.archive.parent / "archiv_ist_eine_datei"
+    blocked.write_text("kein Verzeichnis", encoding="utf-8")
+    monkeypatch.setenv("INOBHUT_ARCHIVE", str(blocked / "archive"))  # cannot be created: a file is in the way
+    res = CliRunner().invoke(main, ["run", "--monat", "2024-05"])
+    assert res.exit_code == 1, res.output
+    assert "ist fehlgeschlagen" in res.output and "Was tun:" in res.output
