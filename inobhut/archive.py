@@ -1,13 +1,16 @@
 """The archive: every delivered file, byte for byte, with its checksum, before anything else.
 
-Belongs here: discovering delivery files in the landing zone, deciding whether a file is a new
-version, copying it unchanged into the archive (atomically, verified by sha256) and the version
+Belongs here: deciding whether a delivery file of the landing zone is a new version, copying it unchanged into the archive (atomically, verified by sha256) and the version
 registry (one JSON sidecar per version). Does not belong here: reading file contents.
 
 Layout: ``<archive>/<ags>/<dataset>/<YYYY-MM>/v0001_<sha12>.<ext>`` plus ``v0001.json``.
 A file whose sha256 equals the newest archived version of the same (ags, dataset, month) is not
-a new version; any other content is the next version (a Korrekturlieferung).
-Unassignable files (wrong place, wrong name, not a member office) are reported and left untouched.
+a new version; any other content is the next version (a Korrekturlieferung). Which files are
+deliveries (one per office, dataset and month) decides :mod:`inobhut.landing`.
+Unassignable files (wrong place, wrong name or month, not a member office, a second file for the
+same delivery) are left untouched in the landing zone, reported, and a copy of each regular one
+is kept in ``<archive>/_nicht_zuordenbar/kopien/<sha256[:16]>.<ext>`` with the register
+``verzeichnis.json`` (path, reason, checksum), so nothing that arrived is lost.
 """
 
 from __future__ import annotations
@@ -16,15 +19,18 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from filelock import FileLock
 
-from inobhut.naming import DeliveryName, NameError_, parse_name
+from inobhut import audit
+from inobhut.landing import CONFIRMATIONS_FILE, Unassignable, scan  # noqa: F401 (re-exported)
+from inobhut.naming import DeliveryName
 
-CONFIRMATIONS_FILE = "bestaetigungen.csv"
+UNASSIGNABLE_DIR = "_nicht_zuordenbar"
 
 
 @dataclass(frozen=True)
@@ -45,12 +51,6 @@ class ArchivedVersion:
     @property
     def label(self) -> str:
         return f"{self.ags}_{self.dataset}_{self.month} v{self.version}"
-
-
-@dataclass
-class Unassignable:
-    path: str  # relative to the landing zone
-    reason: str  # German
 
 
 @dataclass
@@ -97,68 +97,81 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _scan_landing(landing: Path, members: set[str]) -> tuple[list[tuple[Path, DeliveryName]], list[Unassignable]]:
-    found: list[tuple[Path, DeliveryName]] = []
-    bad: list[Unassignable] = []
-    if not landing.exists():
-        return found, bad
-    for root, dirs, files in os.walk(landing, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        rootp = Path(root)
-        for name in sorted(files):
-            p = rootp / name
-            rel = p.relative_to(landing).as_posix()
-            if name.startswith(".") or name.endswith((".tmp", ".part", "~")):
-                continue  # hidden or still being written
-            if name == CONFIRMATIONS_FILE and len(Path(rel).parts) == 2:
-                continue  # the office's confirmations of Hinweise (inobhut.confirmations), not a delivery
-            if p.is_symlink() or not p.is_file():
-                bad.append(Unassignable(rel, "Verknüpfungen und Sonderdateien werden nicht angenommen."))
-                continue
-            parts = Path(rel).parts
-            if len(parts) != 2:
-                bad.append(Unassignable(rel, "Die Datei liegt nicht im Ordner eines Jugendamts (<Eingang>/<Schlüssel>/<Datei>)."))
-                continue
-            try:
-                dn = parse_name(name)
-            except NameError_ as exc:
-                bad.append(Unassignable(rel, str(exc)))
-                continue
-            if dn.ags not in members:
-                bad.append(Unassignable(rel, f"„{dn.ags}“ ist kein Mitglieds-Jugendamt."))
-                continue
-            if parts[0] != dn.ags:
-                bad.append(Unassignable(rel, f"Die Datei für {dn.ags} liegt im Ordner „{parts[0]}“; sie gehört in den Ordner „{dn.ags}“."))
-                continue
-            found.append((p, dn))
-    return found, bad
-
-
 def pending_files(landing: Path, archive: Path, members: set[str]) -> list[tuple[Path, DeliveryName]]:
-    """Delivery files in the landing zone whose content is not the newest archived version."""
-    found, _ = _scan_landing(landing, members)
+    """Delivery files in the landing zone whose content is not the newest archived version
+    (the same choice among duplicates as :func:`intake`)."""
+    found, _ = scan(landing, members)
     newest = {}
     for v in list_versions(archive):
         newest[(v.ags, v.dataset, v.month)] = v
     out = []
-    for p, dn in found:
-        last = newest.get((dn.ags, dn.dataset, dn.month))
-        if last is None or last.size_bytes != p.stat().st_size or last.sha256 != sha256_file(p):
-            out.append((p, dn))
+    for c in found:
+        last = newest.get((c.name.ags, c.name.dataset, c.name.month))
+        if last is None or last.size_bytes != c.path.stat().st_size or last.sha256 != sha256_file(c.path):
+            out.append((c.path, c.name))
     return out
 
 
-def intake(landing: Path, archive: Path, members: set[str]) -> IntakeSummary:
-    """Archive every new delivery version found in the landing zone.
+def unregistered_unassignable(landing: Path, archive: Path, members: set[str]) -> list[Unassignable]:
+    """Unassignable files of the landing zone that no intake has registered yet (the nightly
+    schedule starts an intake for them, so that they are reported even on a day without deliveries)."""
+    reg_path = archive / UNASSIGNABLE_DIR / "verzeichnis.json"
+    register = json.loads(reg_path.read_text(encoding="utf-8")) if reg_path.exists() else {}
+    _, bad = scan(landing, members)
+    out = []
+    for u in bad:
+        p = landing / u.path
+        sig = u.kind
+        if u.kind not in ("verknuepfung", "versteckt") and not p.is_symlink() and p.is_file():
+            try:
+                sig = sha256_file(p)
+            except OSError:
+                pass
+        if f"{u.path}|{sig}" not in register:
+            out.append(u)
+    return out
+
+
+def _received_at(st: os.stat_result) -> str:
+    return dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _copy_verified(src: Path, target: Path, digest: str) -> bool:
+    """Copy ``src`` to ``target`` via a temporary name, verified by sha256; False if the source
+    changed while it was copied (it is taken at the next intake)."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(src, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if sha256_file(tmp) != digest:
+        tmp.unlink()
+        return False
+    os.replace(tmp, target)
+    return True
+
+
+def intake(landing: Path, archive: Path, members: set[str], *, lauf: str | None = None) -> IntakeSummary:
+    """Archive every new delivery version found in the landing zone and keep a copy of every
+    unassignable regular file (``<archive>/_nicht_zuordenbar/``); one audit record per new
+    version and per newly seen unassignable file.
 
     The copy is written to a temporary name, verified against the sha256 of the source and
-    then renamed; the sidecar JSON is written last, so a version exists only when complete."""
+    then renamed; the sidecar JSON is written last, so a version exists only when complete.
+    Idempotent: a second intake of the same landing state adds nothing."""
     archive.mkdir(parents=True, exist_ok=True)
     summary = IntakeSummary()
+    events: list[dict] = []
     with FileLock(str(archive / ".archive.lock"), timeout=600):
-        found, summary.unassignable = _scan_landing(landing, members)
-        for src, dn in found:
-            digest = sha256_file(src)
+        found, summary.unassignable = scan(landing, members)
+        digests: dict[str, str] = {}
+        for c in found:
+            src, dn = c.path, c.name
+            try:
+                digest = digests[c.rel] = sha256_file(src)
+            except FileNotFoundError:  # removed while the intake ran (a full disk etc. still fails loudly)
+                continue
             vdir = _version_dir(archive, dn.ags, dn.dataset, dn.month)
             existing = list_versions(archive, dn.ags, dn.dataset, dn.month)
             if existing and existing[-1].sha256 == digest:
@@ -167,19 +180,66 @@ def intake(landing: Path, archive: Path, members: set[str]) -> IntakeSummary:
             version = (existing[-1].version + 1) if existing else 1
             vdir.mkdir(parents=True, exist_ok=True)
             target = vdir / f"v{version:04d}_{digest[:12]}.{dn.ext}"
-            tmp = vdir / f".{target.name}.tmp"
-            shutil.copyfile(src, tmp)
-            if sha256_file(tmp) != digest:  # the source changed while we copied it: try next run
-                tmp.unlink()
+            try:
+                if not _copy_verified(src, target, digest):
+                    continue
+                st = src.stat()
+            except FileNotFoundError:
                 continue
-            os.replace(tmp, target)
-            st = src.stat()
             av = ArchivedVersion(
                 ags=dn.ags, dataset=dn.dataset, month=dn.month, version=version, file_name=src.name,
-                sha256=digest, size_bytes=st.st_size,
-                received_at=dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).replace(microsecond=0).isoformat(),
+                sha256=digest, size_bytes=st.st_size, received_at=_received_at(st),
                 archive_file=target.relative_to(archive).as_posix(),
             )
             _atomic_write_text(vdir / f"v{version:04d}.json", json.dumps(asdict(av), ensure_ascii=False, indent=1))
             summary.new_versions.append(av)
+            events.append(dict(ereignis="archiviert", lauf=lauf, ags=dn.ags, dataset=dn.dataset, monat=dn.month,
+                               version=version, datei=av.archive_file, sha256=digest,
+                               detail={"name": src.name, "bytes": st.st_size, "eingang": av.received_at}))
+        events += _keep_unassignable(landing, archive, summary.unassignable, digests, lauf)
+        if events:
+            audit.record_many(archive, events)
     return summary
+
+
+def _keep_unassignable(landing: Path, archive: Path, bad: list[Unassignable], digests: dict[str, str],
+                       lauf: str | None) -> list[dict]:
+    """Copy every unassignable regular file into ``<archive>/_nicht_zuordenbar/kopien/`` (by
+    content, once) and register it; returns the audit events of the files not seen before.
+    Symbolic links, special, hidden and half-transferred files are registered, not copied."""
+    qdir = archive / UNASSIGNABLE_DIR
+    reg_path = qdir / "verzeichnis.json"
+    register = json.loads(reg_path.read_text(encoding="utf-8")) if reg_path.exists() else {}
+    events = []
+    for u in bad:
+        p = landing / u.path
+        copy = u.kind not in ("verknuepfung", "versteckt") and not p.is_symlink() and p.is_file()
+        if copy:
+            try:
+                u.sha256 = sha256_file(p)
+            except (FileNotFoundError, PermissionError):
+                copy = False
+        if u.kind == "doppelt" and u.sha256 and u.verwendet and digests.get(u.verwendet) == u.sha256:
+            u.reason = (f"„{u.path}“ hat denselben Inhalt wie „{u.verwendet}“ (dieselbe Lieferung unter zwei Namen); "
+                        "sie wird nur einmal archiviert.")
+            copy = False
+        if copy:
+            ext = Path(u.path).suffix.lower()
+            ext = ext if re.fullmatch(r"\.[a-z0-9]{1,8}", ext, re.ASCII) else ".bin"
+            target = qdir / "kopien" / f"{u.sha256[:16]}{ext}"
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if not _copy_verified(p, target, u.sha256):
+                    continue
+            u.kopie = target.relative_to(archive).as_posix()
+        key = f"{u.path}|{u.sha256 or u.kind}"
+        if key in register:
+            continue
+        st = p.lstat() if p.exists() or p.is_symlink() else None
+        register[key] = {**u.as_dict(), "eingang": _received_at(st) if st else None}
+        events.append(dict(ereignis="nicht_zuordenbar", lauf=lauf, ags=u.ags, monat=u.month, datei=u.kopie,
+                           sha256=u.sha256, detail={"pfad": u.path, "art": u.kind, "grund": u.reason}))
+    if events:
+        qdir.mkdir(parents=True, exist_ok=True)
+        _atomic_write_text(reg_path, json.dumps(dict(sorted(register.items())), ensure_ascii=False, indent=1))
+    return events

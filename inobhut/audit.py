@@ -18,6 +18,8 @@ GX Data Docs, outside the byte-reproducible outputs.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import json
 import os
@@ -35,7 +37,7 @@ EVENTS: dict[str, str] = {
     "abgerufen": "Datei von der Quelle des Jugendamts abgerufen",
     "abruf_abgelehnt": "Abruf abgelehnt (Quelle nicht erreichbar, Anmeldung oder Hostschlüssel falsch)",
     "archiviert": "Datei archiviert",
-    "nicht_zuordenbar": "Datei nicht zuordenbar (gemeldet, nicht archiviert)",
+    "nicht_zuordenbar": "Datei nicht zuordenbar (gemeldet, nicht als Lieferung archiviert; Kopie unter _nicht_zuordenbar)",
     "quarantaene": "Datei in Quarantäne verschoben",
     "urteil": "Prüfergebnis einer Version",
     "in_kraft": "Version in Kraft gesetzt",
@@ -60,7 +62,21 @@ def journal_path(archive: Path) -> Path:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+_LAUF: contextvars.ContextVar[str | None] = contextvars.ContextVar("inobhut_audit_lauf", default=None)
+
+
+@contextlib.contextmanager
+def lauf(run_id: str | None):
+    """Within this block every event without an explicit ``lauf`` carries ``run_id`` (the
+    Dagster run id), so the domain core records events without knowing about Dagster."""
+    token = _LAUF.set(run_id)
+    try:
+        yield
+    finally:
+        _LAUF.reset(token)
 
 
 def record(archive: Path, ereignis: str, *, lauf: str | None = None, ags: str | None = None,
@@ -72,50 +88,99 @@ def record(archive: Path, ereignis: str, *, lauf: str | None = None, ags: str | 
                                       version=version, datei=datei, sha256=sha256, detail=detail)])[0]
 
 
+def record_once(archive: Path, ereignis: str, *, lauf: str, **fields: Any) -> dict | None:
+    """Append the event unless the journal already has one of this kind for this run (run
+    start and end may be reported by more than one place). Returns None if it was there."""
+    out = _append(archive, [dict(ereignis=ereignis, lauf=lauf, **fields)], once=True)
+    return out[0] if out else None
+
+
 def record_many(archive: Path, events: Iterable[dict]) -> list[dict]:
-    """Append several events under one lock and one fsync."""
+    """Append several events under one lock and one fsync (all or, after a crash, a prefix)."""
+    return _append(archive, events, once=False)
+
+
+def _append(archive: Path, events: Iterable[dict], once: bool) -> list[dict]:
     events = list(events)
     if not events:
         return []
+    for ev in events:  # check everything before the first byte is written
+        if ev["ereignis"] not in EVENTS:
+            raise ValueError(f"unknown audit event {ev['ereignis']!r}")
+        detail = ev.get("detail")
+        if detail is not None and not isinstance(detail, str):
+            ev["detail"] = json.dumps(detail, ensure_ascii=False, sort_keys=True)
+        ev["lauf"] = ev.get("lauf") or _LAUF.get()
     path = journal_path(archive)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = []
     with FileLock(str(path) + ".lock", timeout=600):
+        if once and any(e.get("ereignis") == events[0]["ereignis"] and e.get("lauf") == events[0]["lauf"]
+                        for e in _tail_events(path, ONCE_WINDOW)):
+            return []
         seq = _last_seq(path)
+        lines = []
+        for ev in events:
+            seq += 1
+            row = {"seq": seq, "zeit": ev.get("zeit") or _now(), **{c: ev.get(c) for c in COLUMNS[2:]}}
+            lines.append(json.dumps(row, ensure_ascii=False) + "\n")
+            out.append(row)
         with open(path, "a", encoding="utf-8") as fh:
             if fh.tell() and not _ends_with_newline(path):
                 fh.write("\n")  # close a line torn by a crash; read() skips it
-            for ev in events:
-                if ev["ereignis"] not in EVENTS:
-                    raise ValueError(f"unknown audit event {ev['ereignis']!r}")
-                seq += 1
-                detail = ev.get("detail")
-                if detail is not None and not isinstance(detail, str):
-                    detail = json.dumps(detail, ensure_ascii=False, sort_keys=True)
-                row = {"seq": seq, "zeit": ev.get("zeit") or _now(), **{c: ev.get(c) for c in COLUMNS[2:]}, "detail": detail}
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                out.append(row)
+            fh.write("".join(lines))
             fh.flush()
             os.fsync(fh.fileno())
     return out
 
 
+# record_once looks this far back: a run's start and end are recorded within the run or seconds
+# after it, so a long history is never read in full
+ONCE_WINDOW = 32 << 20
+
+
+def _tail_events(path: Path, window: int) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - window))
+        lines = fh.read().split(b"\n")
+    if size > window:
+        lines = lines[1:]  # the first piece may start mid-line
+    out = []
+    for line in lines[:-1]:
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return out
+
+
 def _last_seq(path: Path) -> int:
     """Sequence number of the last complete line (a line cut by a crash is ignored). Reads
-    only the journal's tail, so appending stays cheap on a long history."""
+    only the journal's tail (growing the window while it holds no complete event), so
+    appending stays cheap on a long history."""
     if not path.exists():
         return 0
     with open(path, "rb") as fh:
         fh.seek(0, os.SEEK_END)
         size = fh.tell()
-        fh.seek(max(0, size - 65536))
-        tail = fh.read().split(b"\n")
-    for line in reversed(tail[:-1]):  # the part after the last newline is empty or torn
-        try:
-            return int(json.loads(line)["seq"])
-        except (ValueError, KeyError, TypeError):
-            continue
-    return 0
+        window = 65536
+        while True:
+            fh.seek(max(0, size - window))
+            tail = fh.read().split(b"\n")
+            if size > window:
+                tail = tail[1:]  # the first piece may start mid-line
+            for line in reversed(tail[:-1]):  # the part after the last newline is empty or torn
+                try:
+                    return int(json.loads(line)["seq"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+            if window >= size:
+                return 0
+            window *= 4
 
 
 def _ends_with_newline(path: Path) -> bool:

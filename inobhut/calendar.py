@@ -6,15 +6,19 @@ Holidays come from the maintained ``holidays`` library (subdivision = the office
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 
 import holidays
 
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
+
 
 def parse_month(text: str) -> dt.date:
-    """'YYYY-MM' -> first day of that month."""
-    y, m = text.split("-")
-    return dt.date(int(y), int(m), 1)
+    """'YYYY-MM' (ASCII digits only) -> first day of that month; ValueError otherwise."""
+    if not _MONTH.fullmatch(text):
+        raise ValueError(f"Ungültiger Monat „{text}“; erwartet wird JJJJ-MM mit den Ziffern 0–9.")
+    return dt.date(int(text[:4]), int(text[5:7]), 1)
 
 
 def month_key(d: dt.date) -> str:
@@ -74,3 +78,21 @@ def add_workdays(start: dt.date, n: int, land: str) -> dt.date:
         if is_workday(d, land):
             k += 1
     return d
+
+
+def previous_workday(d: dt.date, land: str) -> dt.date:
+    """The last Werktag before ``d``."""
+    d -= dt.timedelta(days=1)
+    while not is_workday(d, land):
+        d -= dt.timedelta(days=1)
+    return d
+
+
+def workdays(first: dt.date, last: dt.date, land: str) -> list[dt.date]:
+    """The Werktage from ``first`` to ``last`` (both included)."""
+    out, d = [], first
+    while d <= last:
+        if is_workday(d, land):
+            out.append(d)
+        d += dt.timedelta(days=1)
+    return out

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inobhut.archive import CONFIRMATIONS_FILE
+from inobhut.naming import is_month
 from inobhut.pseudonym import pseudonymise
 from inobhut.validation.rules import rules
 from schemas.datasets import DATASET_NAMES
@@ -84,7 +85,7 @@ def read_confirmations(landing: Path, ags: str) -> list[Confirmation]:
                          r.get("schluessel", r.get("schlüssel", "")), r.get("grund", ""),
                          r.get("bestaetigt_von", ""), r.get("bestaetigt_am", ""))
         rule = catalogue.get(c.rule)
-        if c.dataset in DATASET_NAMES and len(c.month) == 7 and c.grund and rule is not None and rule.schwere == "Hinweis":
+        if c.dataset in DATASET_NAMES and is_month(c.month) and c.grund and rule is not None and rule.schwere == "Hinweis":
             out.append(c)
     return out
 

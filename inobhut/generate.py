@@ -538,6 +538,7 @@ class _OfficeData:
             "meldung_landesstelle": _fmt_dates(self.melde, st),
             "verteilentscheidung": _text(m["verteilentscheidung"].to_numpy(dtype=object), st),
             "zuweisung_jugendamt": _text(m["zuweisung_jugendamt"].to_numpy(dtype=object), st),
+            **_herkunft_sprache(o, seed, self.uma, st),
         }
         self.ucols = {
             "fallnummer": self.mcols["fallnummer"], "jugendamt": ags, "zustaendig_seit": self.mcols["beginn"],
@@ -621,6 +622,27 @@ class _OfficeData:
                 np.array(["1", "2", "3", "4", "5"], dtype=object), _fmt_decimal(soll, st), _fmt_decimal(ist, st),
                 _fmt_decimal(unbesetzt, st), _fmt_int(faelle, st)]
         return _rows(cols, n)
+
+
+def collects_herkunft(ags: str) -> bool:
+    """Whether the simulated office delivers the optional columns Herkunft_Eltern and
+    Familiensprache (about half of the offices; the others leave them empty = nicht erhoben)."""
+    return int(ags) % 2 == 0
+
+
+def _herkunft_sprache(o: Office, seed: int, uma: np.ndarray, st: DeliveryStyle) -> dict[str, np.ndarray]:
+    """The optional federal features (own random stream: the other columns stay as before)."""
+    n = len(uma)
+    if not collects_herkunft(o.ags):
+        blank = np.full(n, _blank(st), dtype=object)
+        return {"herkunft_eltern": blank, "familiensprache": blank.copy()}
+    r = _rng(seed, _ags_int(o.ags), 9901)
+    u = r.random(n)
+    herkunft = np.where(uma, np.where(u < 0.97, "1", "9"), np.where(u < 0.38, "1", np.where(u < 0.95, "2", "9")))
+    v = r.random(n)
+    sprache = np.where(herkunft == "1", np.where(v < 0.7, "2", np.where(v < 0.95, "1", "9")),
+                       np.where(herkunft == "2", np.where(v < 0.97, "1", "9"), np.where(v < 0.5, "9", "1")))
+    return {"herkunft_eltern": herkunft.astype(object), "familiensprache": sprache.astype(object)}
 
 
 def _rows(cols: list[np.ndarray], n: int) -> list[list]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from inobhut import archive as arc
+from inobhut import audit
 from inobhut import staging as stg
 from inobhut.config import Paths, office_keys
 from inobhut.processing import confirmed_flags
@@ -54,6 +55,7 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
     delivery_rows: list[list] = []
     finding_frames: list[pd.DataFrame] = []
     replace: dict[str, list[tuple[str, int, pd.DataFrame]]] = {}
+    sha_of: dict[tuple[str, str], str] = {}
     for (ags, dataset), items in sorted(by_key.items()):
         force = None
         for v, verdict in items:
@@ -78,6 +80,7 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
             summary.unchanged += 1
             continue
         replace.setdefault(dataset, []).append((ags, force.version, stg.read_frame(paths.staging, force)))
+        sha_of[(ags, dataset)] = force.sha256
         summary.replaced += 1
     deliveries = pd.DataFrame(delivery_rows, columns=DELIVERY_COLUMNS)
     with wh.connect() as con:
@@ -104,6 +107,12 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        # the audit trail: versions put in force by this load, then mirror the journal (insert-only)
+        audit.record_many(paths.archive, [
+            dict(ereignis="in_kraft", ags=ags, dataset=dataset, monat=month, version=version, sha256=sha_of[(ags, dataset)],
+                 detail={"vorher": loaded.get((ags, dataset))})
+            for dataset, parts in sorted(replace.items()) for ags, version, _ in parts])
+        audit.sync_to_warehouse(con, paths.archive)
     return summary
 
 

@@ -16,9 +16,10 @@ from inobhut.config import Paths
 from inobhut.warehouse import Warehouse
 
 MANIFEST = "manifest.json"
-# Great Expectations' Data Docs carry run times and random ids: an analyst aid outside the
-# reproducible outputs, so not listed (see docs/entscheidungen.md)
-EXCLUDED_DIRS = ("gx_data_docs",)
+# Great Expectations' Data Docs carry run times and random ids, the audit report (protokoll/)
+# carries the real times of events: analyst and auditor aids outside the reproducible
+# outputs, so not listed (see docs/entscheidungen.md)
+EXCLUDED_DIRS = ("gx_data_docs", "protokoll")
 
 
 def output_files(out: Path) -> list[Path]:
@@ -58,10 +59,36 @@ def write_manifest(paths: Paths, wh: Warehouse) -> Path:
         "lieferungen": inputs,
     }
     target = paths.out / MANIFEST
+    before = _previous_outputs(target)
     paths.out.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{MANIFEST}.tmp")
     tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     from inobhut.outputs import replace_if_changed
 
     replace_if_changed(tmp, target)  # unchanged outputs and inputs: the file stays untouched
+    record_outputs(paths, [(o["datei"], o["sha256"], o["bytes"]) for o in outputs if before.get(o["datei"]) != o["sha256"]])
     return target
+
+
+def _previous_outputs(target: Path) -> dict[str, str]:
+    try:
+        return {o["datei"]: o["sha256"] for o in json.loads(target.read_text(encoding="utf-8")).get("ausgaben", [])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def record_outputs(paths: Paths, files: list[tuple[str, str, int]]) -> None:
+    """The one place where written outputs (reports, tables, statutory outputs) enter the audit
+    trail: an ``ausgabe`` event per (path relative to ``out``, sha256, bytes). ``write_manifest``
+    calls it for every output that is new or changed since the previous manifest; a command
+    that writes outputs outside the pipeline calls it for its files."""
+    from inobhut import audit
+
+    if not files:
+        return
+    # a writer that records its own, richer event (the statutory outputs: office, year, counts)
+    # has done so already: the same file version is never recorded twice
+    seen = {(e.get("datei"), e.get("sha256")) for e in audit._tail_events(audit.journal_path(paths.archive), audit.ONCE_WINDOW)
+            if e.get("ereignis") == "ausgabe"}
+    audit.record_many(paths.archive, [dict(ereignis="ausgabe", datei=f, sha256=h, detail={"bytes": n})
+                                      for f, h, n in files if (f, h) not in seen])

@@ -1,8 +1,14 @@
-"""Delivery file names: ``<ags>_<dataset>_<YYYY-MM>.<csv|xlsx>`` in ``<landing>/<ags>/``."""
+"""Delivery file names: ``<ags>_<dataset>_<YYYY-MM>.<csv|xlsx>`` in ``<landing>/<ags>/``.
+
+Only the ASCII digits 0-9 count as digits in names and months: Python's ``\\d``, ``str.isdigit``
+and ``int()`` also accept Arabic-Indic, full-width and other Unicode digits, which would let
+``08335_massnahmen_２０２５-０１.csv`` pass as a delivery for 2025-01 under a second name.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +16,19 @@ from schemas.datasets import DATASET_NAMES
 
 EXTENSIONS = ("csv", "xlsx")
 _NAME = re.compile(
-    r"^(?P<ags>\d{4,8})_(?P<dataset>[a-z]+)_(?P<month>\d{4}-\d{2})\.(?P<ext>[A-Za-z]+)$"
+    r"^(?P<ags>[0-9]{4,8})_(?P<dataset>[a-z]+)_(?P<month>[0-9]{4}-[0-9]{2})\.(?P<ext>[A-Za-z]+)$", re.ASCII
 )
+MONTH = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])", re.ASCII)
+
+
+def is_ascii_digits(text: str) -> bool:
+    """True if ``text`` is non-empty and consists of the ASCII digits 0-9 only."""
+    return text.isascii() and text.isdigit()
+
+
+def is_month(text: str) -> bool:
+    """``YYYY-MM`` written with ASCII digits and a month 01-12."""
+    return MONTH.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)
@@ -29,7 +46,7 @@ class DeliveryName:
 def restore_ags(text: str) -> str:
     """Restore a leading zero lost in a spreadsheet: 4 -> 5 digits, 7 -> 8 digits."""
     t = text.strip()
-    if t.isdigit() and len(t) in (4, 7):
+    if is_ascii_digits(t) and len(t) in (4, 7):
         return "0" + t
     return t
 
@@ -38,10 +55,21 @@ class NameError_(ValueError):
     """A file name that does not follow the delivery format (message in German)."""
 
 
+def _foreign_digits(name: str) -> str:
+    """The characters of ``name`` that are digits but not ASCII 0-9 (e.g. ``٠``, ``２``)."""
+    return "".join(dict.fromkeys(c for c in name if unicodedata.category(c) == "Nd" and not c.isascii()))
+
+
 def parse_name(name: str) -> DeliveryName:
     """Parse a delivery file name; raises :class:`NameError_` with a German message."""
     if "/" in name or "\\" in name or name.startswith("."):
         raise NameError_(f"Der Dateiname „{name}“ ist nicht zulässig (Pfadangaben oder versteckte Datei).")
+    foreign = _foreign_digits(name)
+    if foreign:
+        raise NameError_(
+            f"Der Dateiname „{name}“ enthält Ziffern, die keine Ziffern 0–9 sind („{foreign}“, z. B. arabische oder "
+            "breite Ziffern aus einer anderen Tastatureinstellung); bitte den Namen mit den Ziffern 0–9 neu schreiben."
+        )
     m = _NAME.match(name)
     if not m:
         raise NameError_(
@@ -54,8 +82,7 @@ def parse_name(name: str) -> DeliveryName:
         raise NameError_(
             f"Unbekannter Datensatz „{dataset}“ im Dateinamen „{name}“; erlaubt sind: {', '.join(DATASET_NAMES)}."
         )
-    mm = int(month[5:7])
-    if not 1 <= mm <= 12:
+    if not is_month(month):
         raise NameError_(f"Ungültiger Monat „{month}“ im Dateinamen „{name}“.")
     if ext not in EXTENSIONS:
         raise NameError_(

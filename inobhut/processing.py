@@ -205,9 +205,10 @@ def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes
                 if (verdict is None or verdict.rules_version != RULES_VERSION or side is None
                         or side.get("bestaetigungen") != fp or side.get("rules_version") != RULES_VERSION):
                     todo.append(((month, dataset, v.version), v))
-    # 1. file and row level: independent per file -> on all cores
-    jobs = [(v.path(paths.archive), ags, k[1], k[0], key, st_settings) for k, v in todo]
-    pending: dict[tuple[str, str, int], Any] = dict(zip((k for k, _ in todo), _parallel(_prepare_job, jobs)))
+    # 1. file and row level: per dataset in chunks (one pandera pass per chunk), on all cores
+    chunks = _prepare_chunks(todo, paths, ags, key, st_settings)
+    done = [p for chunk in _parallel(_prepare_job, chunks, min_jobs=2 if len(todo) >= 8 else len(chunks) + 1) for p in chunk]
+    pending: dict[tuple[str, str, int], Any] = dict(zip((k for ch in chunks for k in ch[0]), done))
     items = [p.item for p in pending.values() if p.item is not None]
     gx_run = None
     if items:
@@ -237,6 +238,7 @@ def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes
         return forced[(dataset, month)]
 
     writes: list[tuple] = []
+    before_confirmed: dict[tuple[str, str, int], int] = {}
     statuses = []
     for month in months:
         status = OfficeMonthStatus(ags, month)
@@ -270,6 +272,7 @@ def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes
                         force_frame("plaetze", month)
                         side["kontext"]["plaetze"] = forced_id.get(("plaetze", month))
                     writes.append((paths, v, verdict, result, meta, side))
+                    before_confirmed[(v.dataset, v.month, v.version)] = len((read_sidecar(paths, v) or {}).get("bestaetigt", []))
                     if verdict.accepted:
                         forced[(dataset, month)] = result.frame
                         forced_id[(dataset, month)] = version_id(v)
@@ -292,6 +295,7 @@ def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes
             status.datasets.append(ds)
         statuses.append(status)
     _parallel(_write_job, writes)
+    _record_verdicts(paths, writes, before_confirmed)
     return statuses, gx_run
 
 
@@ -341,11 +345,53 @@ def _context_changed(paths: Paths, ags: str, months: list[str], versions_of: dic
     return out
 
 
+def _record_verdicts(paths: Paths, writes: list[tuple], before_confirmed: dict) -> None:
+    """Audit events once the staging files are written: the verdict of every (re)validated
+    version, and confirmations that newly took effect (rule ids and counts only, no keys)."""
+    from inobhut import audit
+
+    events = []
+    for _, v, verdict, result, _, side in writes:
+        events.append(dict(ereignis="urteil", ags=v.ags, dataset=v.dataset, monat=v.month, version=v.version, sha256=v.sha256,
+                           detail={"ergebnis": verdict.verdict, "zeilen": verdict.n_rows, "fehler": verdict.n_fehler,
+                                   "hinweise": verdict.n_hinweise, "regelwerk": verdict.rules_version}))
+        confirmed = side.get("bestaetigt", [])
+        new = len(confirmed) - before_confirmed.get((v.dataset, v.month, v.version), 0)
+        if new > 0:
+            events.append(dict(ereignis="bestaetigung", ags=v.ags, dataset=v.dataset, monat=v.month, version=v.version,
+                               detail={"bestaetigte_hinweise": len(confirmed), "neu": new,
+                                       "regeln": sorted({result.findings[i].rule_id for i in confirmed})}))
+    audit.record_many(paths.archive, events)
+
+
 def _prepare_job(job: tuple):
     from inobhut.validation import prepare
 
-    path, ags, dataset, month, key, st_settings = job
-    return prepare(path, ags=ags, dataset=dataset, month=month, key=key, settings=st_settings)
+
+MAX_CHUNK = 120  # files per pandera pass: bounds the memory of one batch
+
+
+def _prepare_chunks(todo: list, paths: Paths, ags: str, key: bytes, st_settings: dict) -> list[tuple]:
+    """The pending versions grouped by dataset and cut into about one chunk per core:
+    ``(keys, files, ags, dataset, key, settings)``."""
+    by_dataset: dict[str, list] = {}
+    for k, v in todo:
+        by_dataset.setdefault(k[1], []).append((k, (v.path(paths.archive), k[0])))
+    workers = _workers()
+    chunks = []
+    for dataset, items in by_dataset.items():
+        size = min(MAX_CHUNK, max(1, -(-len(items) // workers)))
+        for i in range(0, len(items), size):
+            part = items[i:i + size]
+            chunks.append(([k for k, _ in part], [f for _, f in part], ags, dataset, key, st_settings))
+    return chunks
+
+
+def _prepare_job(job: tuple):
+    from inobhut.validation.checks import prepare_many
+
+    _, files, ags, dataset, key, st_settings = job
+    return prepare_many(files, ags=ags, dataset=dataset, key=key, settings=st_settings)
 
 
 def _write_job(job: tuple) -> None:
@@ -367,18 +413,22 @@ def _run_global(args: tuple):
     return fn(_JOBS[i])
 
 
-def _parallel(fn, jobs: list) -> list:
+def _workers() -> int:
+    return min(os.cpu_count() or 1, 4)
+
+
+def _parallel(fn, jobs: list, min_jobs: int = 8) -> list:
     """``[fn(j) for j in jobs]``, on all cores for larger batches (fork: the workers inherit the
-    inputs, only results travel back). The work is CPU-bound pure Python (parsing, pandera,
-    openpyxl), so threads would not help."""
+    inputs, only results travel back). The work is CPU-bound pure Python (parsing, pandera),
+    so threads would not help."""
     global _JOBS
-    workers = min(os.cpu_count() or 1, 4)
-    if workers < 2 or len(jobs) < 8 or "fork" not in mp.get_all_start_methods():
+    workers = _workers()
+    if workers < 2 or len(jobs) < min_jobs or "fork" not in mp.get_all_start_methods():
         return [fn(j) for j in jobs]
     _JOBS = jobs
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
-            return list(pool.map(_run_global, [(fn, i) for i in range(len(jobs))], chunksize=4))
+            return list(pool.map(_run_global, [(fn, i) for i in range(len(jobs))], chunksize=1 if min_jobs < 8 else 4))
     finally:
         _JOBS = None
 

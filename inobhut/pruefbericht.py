@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from inobhut.validation import Finding, ValidationResult, rules
+from inobhut.xlsx_io import save_workbook
 from inobhut.warehouse import VERDICT_ACCEPTED, VERDICT_REJECTED
 from schemas.datasets import DATASETS
 
@@ -95,6 +96,27 @@ def _summary(result: ValidationResult) -> str:
     return text
 
 
+#: optional columns of the federal statistic (docs/meldungen.md): the Prüfbericht says whether they came
+BUND_OPTIONAL = ("herkunft_eltern", "familiensprache")
+
+
+def _bund_optional_label(result: ValidationResult, dataset: str) -> str | None:
+    """One German line on the optional federal-statistic columns of a massnahmen delivery (no
+    finding: files without them stay valid); None for other datasets and rejected versions."""
+    if dataset != "massnahmen" or result.frame is None:
+        return None
+    f = result.frame
+    parts = []
+    for col in BUND_OPTIONAL:
+        header = DATASETS["massnahmen"].column(col).header
+        n = int(f[col].notna().sum()) if col in f.columns else 0
+        parts.append(f"{header}: in {n} von {len(f)} Zeilen angegeben")
+    text = "; ".join(parts) + "."
+    if all(int(f[c].notna().sum()) == 0 if c in f.columns else True for c in BUND_OPTIONAL):
+        text += " Freiwillig; ohne Angabe meldet die Bundesstatistik „nicht erhoben“ (siehe docs/meldungen.md)."
+    return text
+
+
 def _meta_view(result: ValidationResult, meta: dict) -> dict:
     month = str(meta["month"])
     ds = DATASETS.get(meta["dataset"])
@@ -107,6 +129,7 @@ def _meta_view(result: ValidationResult, meta: dict) -> dict:
         "version": meta.get("version", "–"), "file_name": meta.get("file_name", "–"), "sha256": meta.get("sha256") or "–",
         "received_label": _received_label(meta.get("received_at")),
         "encoding_label": f"{enc} / {delim}" if delim else enc,
+        "bund_optional": _bund_optional_label(result, meta["dataset"]),
     }
 
 
@@ -151,7 +174,8 @@ def write_excel(result: ValidationResult, meta: dict, path: Path) -> None:
                          ("Berichtsmonat", mv["month_label"]), ("Version", mv["version"]), ("Datei", mv["file_name"]),
                          ("Prüfsumme (SHA-256)", mv["sha256"]), ("Eingang", mv["received_label"]),
                          ("Datenzeilen", result.n_rows), ("Zeichensatz / Trennzeichen", mv["encoding_label"]),
-                         ("Stand der Prüfregeln", result.rules_version)):
+                         ("Stand der Prüfregeln", result.rules_version),
+                         *([("Merkmale der Bundesstatistik", mv["bund_optional"])] if mv["bund_optional"] else [])):
         ov.append([b(label), value])
     ov.append([])
     ov.append([b("Regel"), b("Prüfung"), b("Schwere"), b("Anzahl")])
@@ -178,12 +202,18 @@ def write_excel(result: ValidationResult, meta: dict, path: Path) -> None:
     with warnings.catch_warnings():  # columns are given explicitly above
         warnings.simplefilter("ignore", UserWarning)
         ws.add_table(table)
-    # same version, same bytes: the workbook's times are the version's receipt, not the clock
-    from inobhut.reports.excel import save_reproducible
+    save_workbook(wb, path, _created_at(meta))
 
-    received = meta.get("received_at")
-    stamp = dt.datetime.fromisoformat(received) if isinstance(received, str) else received
-    save_reproducible(wb, Path(path), stamp if isinstance(stamp, dt.datetime) else dt.datetime(2000, 1, 1), plain=True)
+
+def _created_at(meta: dict) -> dt.datetime | None:
+    """The workbook's document time: the receipt time of the delivery (never the clock)."""
+    v = meta.get("received_at")
+    if isinstance(v, str) and v:
+        try:
+            return dt.datetime.fromisoformat(v)
+        except ValueError:
+            return None
+    return v if isinstance(v, dt.datetime) else None
 
 
 def _expression(rule_id: str) -> str:

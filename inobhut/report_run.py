@@ -130,9 +130,12 @@ def _render_task(task: tuple[str, str, str]) -> list[Path]:
 
 
 KIND_TITLES = {"landesbericht": "Landesbericht", "jugendamtsbericht": "Jugendamtsbericht", "jahresbericht": "Jahresbericht",
-               "strategiebericht": "Strategiebericht", "platzuebersicht": "Platzübersicht", "lieferstatus": "Lieferstatus"}
+               "strategiebericht": "Strategiebericht", "platzuebersicht": "Platzübersicht", "lieferstatus": "Lieferstatus",
+               "uma_tagesmeldung": "UMA-Werktagsmeldung"}
 
-_REPORT_FILE = re.compile(r"^(?P<kind>[a-z]+)_(?P<scope>[A-Z0-9-]+)(?:_(?P<month>\d{4}(?:-\d{2})?))?\.html$")
+# period: YYYY, YYYY-MM, a day YYYY-MM-DD or a range of days YYYY-MM-DD_YYYY-MM-DD (UMA-Werktagsmeldung)
+_REPORT_FILE = re.compile(r"^(?P<kind>[a-z]+(?:_[a-z]+)*)_(?P<scope>[A-Z0-9-]+)"
+                          r"(?:_(?P<month>[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2}(?:_[0-9]{4}-[0-9]{2}-[0-9]{2})?)?)?))?\.html$")
 
 
 def render_index_page(paths: Paths, wh: Warehouse) -> Path:
@@ -157,6 +160,9 @@ def render_index_page(paths: Paths, wh: Warehouse) -> Path:
         title = f"{KIND_TITLES.get(kind, kind)} {scope_label or config.networks_label(scope)} {fmt_period(month)}".strip()
         files = [html] + [p for p in (html.with_suffix(".xlsx"),) if p.exists()]
         entries.append(IndexEntry(kind=kind, title=title, network=network, month=month, files=tuple(files), scope=scope_label))
+    from inobhut.meldungen.bund_ausgabe import index_entries as bund_entries
+
+    entries += bund_entries(paths.out)  # federal statistic of each office (under <out>/jugendaemter)
     with wh.connect() as con:
         row = con.execute("SELECT max(received_at) FROM deliveries").fetchone()
     created = row[0] if row and row[0] is not None else dt.datetime(2000, 1, 1)
@@ -255,10 +261,15 @@ def other_report_models(paths: Paths, wh: Warehouse, today: dt.date | None = Non
         ag = _alter_geschlecht(con, years)
         history = {n: read_table(con, n) for n in ("bewegung", "uma_quote", "kapazitaet", "personal")}
         outlooks = {v: _outlook(con, v) for v in config.networks()}
+    from inobhut.landing import load_state
+
+    unassignable = load_state(paths.staging)
     for v in config.networks():
         keys = {o.ags for o in config.network_offices(v)}
         for m in months:
-            yield build_lieferstatus(status_df, v, m, due_date(m), today=today), report_path(berichte, "lieferstatus", v, m, v)
+            yield (build_lieferstatus(status_df, v, m, due_date(m), unassignable=unassignable_for(unassignable, v, m, months),
+                                      today=today),
+                   report_path(berichte, "lieferstatus", v, m, v))
         yield build_platzuebersicht(facilities, v, statuses), report_path(berichte, "platzuebersicht", v, "", v)
         for y in years:
             prev = str(int(y) - 1)
@@ -270,6 +281,16 @@ def other_report_models(paths: Paths, wh: Warehouse, today: dt.date | None = Non
         model = build_strategiebericht(history, v, statuses, make_protect(settings.get("strategiebericht", "sperrung")),
                                        outlook=outlooks.get(v))
         yield model, report_path(berichte, "strategiebericht", v, "", v)
+
+
+def unassignable_for(items, verbund: str, month: str, months: list[str]) -> list:
+    """The unassignable files shown in the Lieferstatus of ``verbund`` and ``month``: those of
+    the network's offices (a file without a recognisable member office in every network) and of
+    the month (a file without a month that has a Lieferstatus in the newest month)."""
+    keys = {o.ags for o in config.network_offices(verbund)}
+    newest = max(months)
+    return [u for u in items
+            if (u.ags is None or u.ags in keys) and (u.month == month or (u.month not in months and month == newest))]
 
 
 def render_network_reports(paths: Paths, wh: Warehouse) -> list[Path]:

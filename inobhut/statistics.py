@@ -29,6 +29,7 @@ import pandas as pd
 
 from inobhut import config
 from inobhut.calendar import month_end, month_key, month_range, parse_month, workdays_between
+from inobhut.naming import is_ascii_digits
 from inobhut.warehouse import ACCEPTED_VERDICTS
 from schemas.datasets import DATASET_NAMES, codes
 
@@ -290,7 +291,7 @@ class Zeitraum:
 
 
 def _strict_month(text: str) -> dt.date:
-    if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit() or not 1 <= int(text[5:]) <= 12:
+    if len(text) != 7 or text[4] != "-" or not is_ascii_digits(text[:4] + text[5:]) or not 1 <= int(text[5:]) <= 12:
         raise ValueError(f"Ungültiger Monat „{text}“; erwartet wird JJJJ-MM.")
     return parse_month(text)
 
@@ -298,7 +299,7 @@ def _strict_month(text: str) -> dt.date:
 def zeitraum(label: str) -> Zeitraum:
     """Parse a period label: ``YYYY-MM``, ``YYYY`` or ``YYYY-MM..YYYY-MM`` (same year)."""
     label = str(label).strip()
-    if len(label) == 4 and label.isdigit():
+    if len(label) == 4 and is_ascii_digits(label):
         y = int(label)
         return Zeitraum(label, "jahr", dt.date(y, 1, 1), dt.date(y, 12, 31))
     if ".." in label:
@@ -330,6 +331,11 @@ def _ended_measures(con: duckdb.DuckDBPyConnection, zr: Zeitraum, columns: str) 
         [zr.first, zr.last],
     ).df()
     return _member_rows(m)
+
+
+def ended_measures(con: duckdb.DuckDBPyConnection, zr: Zeitraum, columns: str) -> pd.DataFrame:
+    """Public name of the counting rule of ``beendete`` (the federal statistic counts exactly these)."""
+    return _ended_measures(con, zr, columns)
 
 
 def compute_beendete(con: duckdb.DuckDBPyConnection, zeitraum_: str) -> pd.DataFrame:
@@ -377,8 +383,11 @@ def compute_beendete(con: duckdb.DuckDBPyConnection, zeitraum_: str) -> pd.DataF
     return _finish(_sort(counts, ["jugendamt", "merkmal", "_ar", "auspraegung"], orders), "beendete")
 
 
-def _responsible_persons(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
-    s = month_end(month)
+def _responsible_persons(con: duckdb.DuckDBPyConnection, month: str, day: dt.date | None = None) -> pd.DataFrame:
+    """Persons of the office's ``uma`` delivery of ``month`` responsible on ``day`` (default: the
+    month's Stichtag) -- ``Zustaendig_seit`` <= day and (``Zustaendig_bis`` empty or > day) --
+    with their age in completed years on that day."""
+    s = day or month_end(month)
     df = con.execute(
         """SELECT jugendamt, geburtsmonat, hilfeart FROM uma
            WHERE monat = $1 AND zustaendig_seit <= $2 AND (zustaendig_bis IS NULL OR zustaendig_bis > $2)""",
@@ -398,16 +407,33 @@ def _offices_with_delivery(con: duckdb.DuckDBPyConnection, dataset: str, month: 
     return {r[0] for r in acc} | {r[0] for r in rows}
 
 
-def compute_uma_quote(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
-    """UMA Ist, Aufnahmesoll, Erfüllungsquote and young adults at the month's Stichtag."""
+def uma_quote_settings() -> tuple[set[str], bool]:
+    """(Hilfearten that do not count, whether young adults count) from settings ``[uma_quote]``."""
     st = config.settings()
     excluded = {str(h) for h in st["uma_quote"]["hilfearten_ausgenommen"]}
-    adults_in_ist = bool(st["uma_quote"].get("junge_volljaehrige_im_ist", False))
-    s = month_end(month)
-    p = _responsible_persons(con, month)
+    return excluded, bool(st["uma_quote"].get("junge_volljaehrige_im_ist", False))
+
+
+def uma_counted_persons(con: duckdb.DuckDBPyConnection, day: dt.date) -> pd.DataFrame:
+    """The persons of the quota rules on ``day``: responsible that day (``uma`` delivery of the
+    day's month), ``Hilfeart`` not excluded by the settings; column ``minderjaehrig`` (under 18
+    on that day)."""
+    excluded, _ = uma_quote_settings()
+    p = _responsible_persons(con, month_key(day), day)
     p = p[~p["hilfeart"].isin(excluded)]
-    minors = p[p["alter"] < 18].groupby("jugendamt").size()
-    adults = p[p["alter"] >= 18].groupby("jugendamt").size()
+    return p.assign(minderjaehrig=p["alter"] < 18)
+
+
+def uma_quote_at(con: duckdb.DuckDBPyConnection, day: dt.date) -> pd.DataFrame:
+    """UMA Ist, Aufnahmesoll, Erfüllungsquote and young adults on any ``day`` (unrounded; one
+    row per member office and per network; Soll only when every office of the network has an
+    accepted ``uma`` delivery for the day's month). The single definition behind the monthly
+    table ``uma_quote`` (``day`` = Stichtag) and the working-day UMA report."""
+    _, adults_in_ist = uma_quote_settings()
+    month = month_key(day)
+    p = uma_counted_persons(con, day)
+    minors = p[p["minderjaehrig"]].groupby("jugendamt").size()
+    adults = p[~p["minderjaehrig"]].groupby("jugendamt").size()
     delivered = _offices_with_delivery(con, "uma", month)
     rows = []
     for net in config.networks():
@@ -434,9 +460,13 @@ def compute_uma_quote(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFram
         rows.append(tot)
     df = pd.DataFrame(rows, columns=["jugendamt", "einwohner", "uma_ist", "uma_soll", "erfuellungsquote_pct",
                                      "differenz", "junge_volljaehrige"])
-    df["stichtag"] = pd.Timestamp(s)
-    df = df.astype({"uma_soll": "float64", "erfuellungsquote_pct": "float64", "differenz": "float64"})
-    return _finish(_sort(df, ["jugendamt"]), "uma_quote")
+    df["stichtag"] = pd.Timestamp(day)
+    return df.astype({"uma_soll": "float64", "erfuellungsquote_pct": "float64", "differenz": "float64"})
+
+
+def compute_uma_quote(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
+    """UMA Ist, Aufnahmesoll, Erfüllungsquote and young adults at the month's Stichtag."""
+    return _finish(_sort(uma_quote_at(con, month_end(month)), ["jugendamt"]), "uma_quote")
 
 
 def compute_plaetze(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
@@ -470,30 +500,49 @@ def _werktage(beginn: dt.date, meldung: dt.date, land: str) -> int:
     return workdays_between(beginn, meldung, land)
 
 
+def meldefrist_werktage() -> int:
+    """The §42a reporting deadline in Werktage (settings ``[fristen] meldefrist_werktage``)."""
+    return int(config.settings()["fristen"]["meldefrist_werktage"])
+
+
+def werktage(beginn: dt.date, bis: dt.date, ags: str) -> int:
+    """Werktage after ``beginn`` up to and including ``bis`` in the Land of office ``ags``."""
+    return _werktage(pd.Timestamp(beginn).date(), pd.Timestamp(bis).date(), config.office(ags).land)
+
+
+def faelle_42a(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date,
+               extra_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """§42a measures (Massnahme 2) of member offices with Beginn in [first, last], each in its
+    latest known state (the row of the newest ``monat`` of its fall_id), with ``werktage`` =
+    Werktage after Beginn up to and including ``Meldung_Landesstelle`` (NaN while not reported).
+    The single definition behind ``fristen_42a`` and the office's deadline list."""
+    cols = ", ".join(dict.fromkeys(("jugendamt", "fall_id", "massnahme", "beginn", "meldung_landesstelle",
+                                    *extra_columns)))
+    df = con.execute(
+        f"""WITH latest AS (
+               SELECT {cols} FROM massnahmen
+               QUALIFY row_number() OVER (PARTITION BY jugendamt, fall_id ORDER BY monat DESC) = 1)
+           SELECT * FROM latest WHERE massnahme = '2' AND beginn BETWEEN $1 AND $2""",
+        [first, last],
+    ).df()
+    df = _member_rows(df).reset_index(drop=True)
+    wt = pd.Series(np.nan, index=df.index, dtype="float64")
+    for i in df.index[df["meldung_landesstelle"].notna()]:
+        wt[i] = werktage(df.at[i, "beginn"], df.at[i, "meldung_landesstelle"], df.at[i, "jugendamt"])
+    return df.assign(werktage=wt)
+
+
 def compute_fristen_42a(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
     """§42a reporting deadline per office: measures (Massnahme 2) with Beginn in the month
     (or in the period ``YYYY``/``YYYY-MM..YYYY-MM``, shown in ``monat``), each in its latest
     known state (row of the newest monat of that fall_id)."""
     zr = zeitraum(month)
-    month, first, last = zr.label, zr.first, zr.last
-    frist = int(config.settings()["fristen"]["meldefrist_werktage"])
-    df = con.execute(
-        """WITH latest AS (
-               SELECT jugendamt, fall_id, massnahme, beginn, meldung_landesstelle FROM massnahmen
-               QUALIFY row_number() OVER (PARTITION BY jugendamt, fall_id ORDER BY monat DESC) = 1)
-           SELECT * FROM latest WHERE massnahme = '2' AND beginn BETWEEN $1 AND $2""",
-        [first, last],
-    ).df()
-    df = _member_rows(df)
+    month = zr.label
+    frist = meldefrist_werktage()
+    df = faelle_42a(con, zr.first, zr.last)
     if df.empty:
         return _finish(pd.DataFrame(columns=COLUMNS["fristen_42a"]), "fristen_42a")
-    land = {o.ags: o.land for o in config.offices()}
-    reported = df["meldung_landesstelle"].notna()
-    wt = pd.Series(np.nan, index=df.index)
-    for i in df.index[reported]:
-        wt[i] = _werktage(pd.Timestamp(df.at[i, "beginn"]).date(),
-                          pd.Timestamp(df.at[i, "meldung_landesstelle"]).date(), land[df.at[i, "jugendamt"]])
-    df = df.assign(werktage=wt, verbund=df["jugendamt"].map(_verbund_map()))
+    df = df.assign(verbund=df["jugendamt"].map(_verbund_map()))
     rows = []
     for key, grp in list(df.groupby("jugendamt")) + list(df.groupby("verbund")):
         w = grp["werktage"].dropna()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from inobhut.xlsx_io import save_workbook
 from schemas.datasets import DATASETS, Column, codelists
 
 DATA_ROWS = 2000  # rows prepared with validations and formats below the header
@@ -141,6 +142,4 @@ def build_template(dataset: str, out: Path) -> Path:
         ws.add_data_validation(dv)
     ws.freeze_panes = "A2"
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
-    return out
+    return save_workbook(wb, out, None)  # byte-reproducible (inobhut.xlsx_io)

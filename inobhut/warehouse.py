@@ -70,6 +70,17 @@ for _ds in DATASETS.values():
     DDL.append(f"CREATE TABLE IF NOT EXISTS {_ds.name} ({_cols})")
 
 
+def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse created before an optional column was added to the delivery format gets it
+    (empty); one catalogue query, ALTER only where a column is missing."""
+    have = set(con.execute("SELECT table_name, column_name FROM information_schema.columns "
+                           "WHERE table_schema = 'main'").fetchall())
+    for ds in DATASETS.values():
+        for n, t in data_columns(ds):
+            if (ds.name, n) not in have:
+                con.execute(f"ALTER TABLE {ds.name} ADD COLUMN {n} {t}")
+
+
 class Warehouse:
     """The DuckDB file plus its lock file (``<file>.lock``)."""
 
@@ -87,6 +98,7 @@ class Warehouse:
             try:
                 for stmt in DDL:
                     con.execute(stmt)
+                _add_missing_columns(con)
                 yield con
             finally:
                 con.close()

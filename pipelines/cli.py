@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 
 from pipelines import cli_de
+from pipelines.cli_support import demo_refusal, intake_only, mark_demo, print_unassignable, run_months
 
 cli_de.install()
 
@@ -30,7 +31,7 @@ def _months_arg(values: tuple[str, ...]) -> list[str]:
 
     out = []
     for v in values:
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v):
+        if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", v):
             raise click.BadParameter(f"„{v}“ ist kein Monat im Format JJJJ-MM.")
         out.append(v)
     return out
@@ -94,6 +95,7 @@ def _run(paths, months: list[str]) -> int:
         err_console.print("Details: Dagster-Oberfläche (inobhut ui) → Runs.")
         return 1
     _print_summary(paths, months)
+    print_unassignable(console, paths)
     console.print(f"Tabellen: {paths.out / 'tabellen'}")
     console.print(f"Übersicht aller Berichte: [bold]{paths.out / 'berichte' / 'index.html'}[/bold]")
     return 0
@@ -129,14 +131,24 @@ def demo(out: Path | None, daten: Path, jugendaemter: tuple[str, ...], monate: i
         landing=daten / "landing", archive=daten / "archive", staging=daten / "staging",
         warehouse=daten / "warehouse.duckdb", out=out,
     )
+    refusal = demo_refusal(daten, paths.out.resolve())
+    if refusal:
+        err_console.print(f"[red]{refusal}[/red]")
+        sys.exit(2)
     os.environ["INOBHUT_PSEUDONYM_KEY"] = DEMO_PSEUDONYM_KEY
     console.print("[yellow]Demo: es wird ein fester, öffentlich bekannter Pseudonymisierungsschlüssel verwendet – nur für synthetische Daten.[/yellow]")
     bis = last_complete_month()
     von = add_months(bis, -(monate - 1))
     with console.status(f"Erzeuge synthetische Lieferungen {von} bis {bis} …"):
         summary = generate(paths.landing, von, bis, seed=DEMO_SEED, fehlerquote=DEMO_FEHLERQUOTE, jugendaemter=list(jugendaemter) or None)
+    mark_demo(daten, paths.out.resolve())
     console.print(f"{summary.get('files', summary.get('dateien', '?'))} Dateien in {paths.landing} erzeugt.")
-    sys.exit(_run(paths, [von, bis]))
+    rc = _run(paths, [von, bis])
+    if rc == 0:  # the demo's run covers every month it generated: a plain `inobhut run` after it is a no-op
+        from inobhut import uptodate
+
+        uptodate.record(paths, DEMO_PSEUDONYM_KEY.encode("utf-8"), paths.out / "manifest.json")
+    sys.exit(rc)
 
 
 @main.command(name="generate", options_metavar="[OPTIONEN]")
@@ -169,8 +181,7 @@ def generate_cmd(landing: Path, von: str | None, bis: str | None, seed: int, feh
 @click.option("--monat", "monate", multiple=True, metavar="JJJJ-MM", help="Berichtsmonat JJJJ-MM (mehrfach möglich; Vorgabe: jeder Monat mit Lieferungen).")
 def run(landing: Path | None, out: Path | None, monate: tuple[str, ...]) -> None:
     """Die Pipeline über Dagster für die angegebenen Monate in einem Lauf ausführen."""
-    from inobhut.archive import list_versions, pending_files
-    from inobhut.config import Paths, office_keys
+    from inobhut.config import Paths
     from inobhut.pseudonym import MissingKeyError, key_from_env
 
     try:
@@ -181,13 +192,25 @@ def run(landing: Path | None, out: Path | None, monate: tuple[str, ...]) -> None
     paths = Paths.from_env(landing=landing, out=out)
     months = _months_arg(monate)
     if not months:
-        months = sorted({dn.month for _, dn in pending_files(paths.landing, paths.archive, set(office_keys()))}
-                        | {v.month for v in list_versions(paths.archive)})
+        months, skipped = run_months(paths)
+        if skipped:
+            err_console.print(f"Archivierte Monate außerhalb des verarbeitbaren Zeitraums übersprungen: {', '.join(skipped)}.")
     if not months:
-        err_console.print(f"Keine Lieferungen in {paths.landing} und keine archivierten Versionen – nichts zu tun.")
+        intake_only(paths)
+        err_console.print(f"Keine verarbeitbaren Lieferungen in {paths.landing} und keine archivierten Versionen – nichts zu tun.")
+        print_unassignable(err_console, paths)
         sys.exit(0)
     _check_months(months)
-    sys.exit(_run(paths, months))
+    from inobhut import uptodate
+
+    if not monate and uptodate.is_up_to_date(paths, key_from_env()):
+        console.print("Nichts Neues: alle Lieferungen sind verarbeitet und alle Ausgaben aktuell "
+                      f"(geprüft gegen {paths.out / 'manifest.json'}); kein Lauf nötig.")
+        sys.exit(0)
+    rc = _run(paths, months)
+    if rc == 0 and not monate:  # a run over every month with deliveries
+        uptodate.record(paths, key_from_env(), paths.out / "manifest.json")
+    sys.exit(rc)
 
 
 @main.command(name="landesexport", options_metavar="[OPTIONEN]")
@@ -319,6 +342,8 @@ def ui(use_demo: bool) -> None:
 from pipelines.cli_meldung import meldung  # noqa: E402  (statutory outputs)
 
 main.add_command(meldung)
+from pipelines.cli_abruf import abrufen  # noqa: E402  (pull deliveries from the offices)
+main.add_command(abrufen)
 
 if __name__ == "__main__":
     main()

@@ -9,7 +9,9 @@ RANGE_END = "dagster/asset_partition_range_end"
 
 inobhut_job = dg.define_asset_job(
     "inobhut",
-    selection=dg.AssetSelection.all(),
+    # all but the yearly federal statistic (one job holds one partitions definition; it runs after, see
+    # assets/statutory/bund.py)
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("bundesstatistik"),
     description="Eingang → Prüfung → Warehouse → Statistik → Berichte für einen Monat oder einen Monatsbereich (ein Lauf).",
     # One process per run, as `inobhut run` executes it: the steps parallelise inside (fork
     # pools in inobhut.processing / report_run), and a step process per asset would import the

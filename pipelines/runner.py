@@ -69,9 +69,13 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             raise_on_error=False,
         )
-    failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        # what the sensor "bundesstatistik_nach_lauf" does under the daemon
+        followed = _run_bundesstatistik(defs, instance, first, last) if result.success else None
+    results = [r for r in (result, followed) if r is not None]
+    events = [e for r in results for e in r.all_events]
+    failed = [e.step_key for e in events if e.event_type_value == "STEP_FAILURE"]
     err = None
-    for e in result.all_events:
+    for e in events:
         if e.event_type_value == "STEP_FAILURE" and e.event_specific_data is not None:
             info = getattr(e.event_specific_data, "error", None)
             if info is not None:
@@ -80,4 +84,26 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
                     info = info.cause
                 err = info.message.strip()
                 break
-    return RunOutcome(result.success, result.run_id, [first, last], failed, err)
+    for r in results:
+        if not r.success:  # a successful run records its end itself (reports/index_and_manifest)
+            from pipelines.audit_sensors import record_run_failure
+
+            record_run_failure(paths.archive, r.run_id, err)
+    return RunOutcome(all(r.success for r in results), result.run_id, [first, last], failed, err)
+
+
+def _run_bundesstatistik(defs, instance, first: str, last: str):
+    """The federal statistic for the years of the months ``first``..``last`` as one run of the
+    yearly job (in-process runs have no sensor daemon); None when no year applies."""
+    from assets.statutory.bund import years_of_run
+    from pipelines.jobs import range_tags
+
+    years = years_of_run(range_tags(first, last))
+    if not years:
+        return None
+    return defs.resolve_job_def("bundesstatistik").execute_in_process(
+        instance=instance,
+        tags={**range_tags(years[0], years[-1]), "inobhut/ausloeser": "inobhut run"},
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        raise_on_error=False,
+    )

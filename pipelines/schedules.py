@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.raw.intake import RAW_INTAKE
 from assets.validated.freshness import freshness_check_keys
-from inobhut.archive import pending_files
+from inobhut.archive import pending_files, unregistered_unassignable
 from inobhut.config import Paths, office_keys
 from inobhut.status import last_due_month, reference_date
 from pipelines.jobs import inobhut_job, range_tags
@@ -27,6 +28,10 @@ def nightly_request(paths: Paths) -> dg.RunRequest | dg.SkipReason:
         last = max(months[-1], newest_month(paths) or months[-1])
         return dg.RunRequest(run_key=None, tags={**range_tags(months[0], last), TRIGGER_TAG: TRIGGER})
     if not paths.warehouse.exists():
+        bad = unregistered_unassignable(paths.landing, paths.archive, set(office_keys()))
+        if bad:  # nothing to report on yet: only the intake, it registers and keeps them
+            return dg.RunRequest(run_key=None, asset_selection=[RAW_INTAKE],
+                                 tags={TRIGGER_TAG: f"{len(bad)} nicht zuordenbare Datei(en)"})
         return dg.SkipReason("Keine Lieferungen in der Eingangsablage und noch kein Warehouse – nichts zu tun.")
     return dg.RunRequest(
         run_key=None,

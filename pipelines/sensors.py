@@ -92,6 +92,9 @@ def run_requests_for_changes(old: dict, new: dict, members: set[str], last_month
     depends on it later (the next month's cross-delivery checks, the year tables, the outlook,
     later reports; unchanged reports are not rewritten). When nothing else runs, one run for
     new or changed files that cannot be assigned."""
+    from inobhut.landing import processable_months
+
+    window = processable_months()  # a run for another month would not even start (no partition)
     months: set[str] = set()
     offices: set[str] = set()
     changed: dict[str, list[int]] = {}
@@ -100,7 +103,7 @@ def run_requests_for_changes(old: dict, new: dict, members: set[str], last_month
         if old.get(rel) == sig:
             continue
         dn = assign(rel, members)
-        if dn is None:
+        if dn is None or not (window[0] <= dn.month <= window[1]):  # misdated: intake reports it
             unassignable.append(rel)
         else:
             months.add(dn.month)

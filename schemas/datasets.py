@@ -106,6 +106,10 @@ MASSNAHMEN = Dataset(
         C("meldung_landesstelle", "Meldung_Landesstelle", "date", False, "Tag der Meldung an die Landesverteilstelle (§42a Abs. 4); nur Maßnahme 2"),
         C("verteilentscheidung", "Verteilentscheidung", "code", False, "Entscheidung über die Verteilung; nur Maßnahme 2", codelist="verteilentscheidung"),
         C("zuweisung_jugendamt", "Zuweisung_Jugendamt", "ags", False, "aufnehmendes Jugendamt; Pflicht bei Verteilentscheidung 1"),
+        # optional features of the federal statistic (§ 99 Abs. 2 SGB VIII), not collected by every office yet:
+        # files without these columns stay valid; the federal export marks them "nicht erhoben"
+        C("herkunft_eltern", "Herkunft_Eltern", "code", False, "ausländische Herkunft mindestens eines Elternteils (Bundesstatistik; freiwillig, leer = nicht erhoben)", codelist="herkunft_eltern"),
+        C("familiensprache", "Familiensprache", "code", False, "in der Familie vorrangig gesprochene Sprache (Bundesstatistik; freiwillig, leer = nicht erhoben)", codelist="familiensprache"),
     ),
 )
 

@@ -105,7 +105,7 @@ def _maxlen_check(n: int):
     return check
 
 
-_AGS = re.compile(r"^\d{5}(?:\d{3})?$")
+_AGS = re.compile(r"^[0-9]{5}(?:[0-9]{3})?$")
 
 
 def _ags_check(s: pd.Series) -> pd.Series:

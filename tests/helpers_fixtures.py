@@ -125,30 +125,35 @@ def read_fixture(path: Path, dataset: str, key: bytes = TEST_KEY) -> pd.DataFram
 def load_fixture_warehouse(db_path: Path, key: bytes = TEST_KEY) -> Warehouse:
     """A fresh warehouse holding the in-force versions of all fixture files after both
     rounds, and every version with its hand-decided verdict in ``deliveries``."""
+    return load_files(db_path, [(path, VERDICTS[(rnd, path.name)]) for rnd in ROUNDS
+                                for path in sorted((LIEFERUNGEN / rnd).glob("*/*.csv"))], key)
+
+
+def load_files(db_path: Path, files: list[tuple[Path, str]], key: bytes = TEST_KEY) -> Warehouse:
+    """A warehouse holding clean fixture files delivered in the given order with the given
+    verdicts (the same file name again = the next version; an accepted one is put in force)."""
     wh = Warehouse(db_path)
     versions: dict[tuple[str, str, str], int] = {}
     with wh.connect() as con:
-        for rnd in ROUNDS:
-            for path in sorted((LIEFERUNGEN / rnd).glob("*/*.csv")):
-                dn = parse_name(path.name)
-                verdict = VERDICTS[(rnd, path.name)]
-                k = (dn.ags, dn.dataset, dn.month)
-                versions[k] = versions.get(k, 0) + 1
-                v = versions[k]
-                accepted = verdict != X
-                con.execute("BEGIN")
-                if accepted:
-                    con.execute(
-                        "UPDATE deliveries SET in_force = FALSE WHERE ags=? AND dataset=? AND monat=?", list(k)
-                    )
-                    replace_partition(con, dn.dataset, dn.ags, dn.month, v, read_fixture(path, dn.dataset, key))
-                n_rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
+        for path, verdict in files:
+            dn = parse_name(path.name)
+            k = (dn.ags, dn.dataset, dn.month)
+            versions[k] = versions.get(k, 0) + 1
+            v = versions[k]
+            accepted = verdict != X
+            con.execute("BEGIN")
+            if accepted:
                 con.execute(
-                    "INSERT INTO deliveries (ags, dataset, monat, version, file_name, verdict, n_rows, in_force)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [dn.ags, dn.dataset, dn.month, v, path.name, verdict, n_rows, accepted],
+                    "UPDATE deliveries SET in_force = FALSE WHERE ags=? AND dataset=? AND monat=?", list(k)
                 )
-                con.execute("COMMIT")
+                replace_partition(con, dn.dataset, dn.ags, dn.month, v, read_fixture(path, dn.dataset, key))
+            n_rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
+            con.execute(
+                "INSERT INTO deliveries (ags, dataset, monat, version, file_name, verdict, n_rows, in_force)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [dn.ags, dn.dataset, dn.month, v, path.name, verdict, n_rows, accepted],
+            )
+            con.execute("COMMIT")
     return wh
 
 

@@ -23,7 +23,12 @@ def rendered(tmp_path_factory):
 
     with fixture_outputs(tmp_path_factory.mktemp("browser")) as (paths, wh):
         render_months(paths, wh, MONTHS)
-        yield render_index_page(paths, wh)
+        from tests.helpers_outputs import _bundesstatistik
+
+        _bundesstatistik(paths, wh)  # the index also lists the federal statistic of each office
+        index = render_index_page(paths, wh)
+        assert "bundesstatistik_" in index.read_text(encoding="utf-8")
+        yield index
 
 
 def _pages(index: Path) -> list[Path]:

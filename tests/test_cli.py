@@ -61,3 +61,8 @@ def test_demo_reduced_scope(tmp_path):
     wb = openpyxl.load_workbook(next((out / "berichte").rglob("landesbericht_SH-KOOP_*.xlsx")))
     assert "Deckblatt" in wb.sheetnames
     assert (out / "manifest.json").is_file()
+    # the federal statistic of the demo's year(s) for each office, listed on the index page
+    for ags in ("08221", "01062"):
+        books = list((out / "jugendaemter" / ags / "bundesstatistik").glob(f"*/bundesstatistik_{ags}_*.xlsx"))
+        assert books, ags
+        assert books[0].name in (out / "berichte" / "index.html").read_text(encoding="utf-8")

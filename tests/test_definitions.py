@@ -21,20 +21,27 @@ def test_definitions_shape():
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     for ags in office_keys():
         assert f"validated/office_{ags}" in keys
-    for k in ("raw/intake", "validated/gx_data_docs", "warehouse/monthly_load", "statistics/monthly_tables", "statistics/tidy_tables",
-              "reports/monthly_reports", "reports/index_and_manifest"):
+    for k in ("raw/fetch", "raw/intake", "validated/gx_data_docs", "warehouse/monthly_load", "statistics/monthly_tables",
+              "statistics/tidy_tables", "reports/monthly_reports", "reports/index_and_manifest", "statutory/bundesstatistik"):
         assert k in keys
     checks = {c.asset_key.to_user_string() for c in graph.asset_check_keys}
-    assert checks == {f"validated/office_{a}" for a in office_keys()}
-    # every partitioned asset uses the same monthly partitions and runs a range as one run
+    assert checks == {f"validated/office_{a}" for a in office_keys()} | {"raw/fetch"}
+    # every partitioned asset uses the same monthly partitions and runs a range as one run -- except
+    # the federal statistic: yearly partitions, in its own job (one job holds one partitions definition)
+    yearly = {"statutory/bundesstatistik"}
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         if node.partitions_def is not None:
-            assert node.partitions_def.get_partition_keys()[0] == "2020-01"
+            first = "2020" if key.to_user_string() in yearly else "2020-01"
+            assert node.partitions_def.get_partition_keys()[0] == first, key
             assert node.backfill_policy == dg.BackfillPolicy.single_run()
     assert defs.resolve_job_def("inobhut") is not None
-    assert {s.name for s in defs.schedules} == {"nightly"}
-    assert {s.name for s in defs.sensors} == {"landing_sensor", "run_failure_notice"}
+    assert {k.to_user_string() for k in defs.resolve_job_def("bundesstatistik").asset_layer.executable_asset_keys} == yearly
+    assert not yearly & {k.to_user_string() for k in defs.resolve_job_def("inobhut").asset_layer.executable_asset_keys}
+    assert {s.name for s in defs.schedules} == {"nightly", "abruf"}
+    assert {s.name for s in defs.sensors} == {"landing_sensor", "protokoll_lauf_fehlgeschlagen", "protokoll_lauf_beendet",
+                                              "bundesstatistik_nach_lauf",
+                                              "run_failure_notice"}
     due = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys if c.name == "lieferfrist"}
     assert due == {(f"validated/office_{a}", "lieferfrist") for a in office_keys()}
 

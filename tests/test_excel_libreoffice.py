@@ -1,7 +1,8 @@
 """Every kind of Excel workbook inobhut writes, opened by a real spreadsheet program.
 
 LibreOffice Calc (headless, Debian's ``libreoffice-calc-nogui``, installed by
-``scripts/test.sh``) converts one workbook of each kind -- the six reports and a Prüfbericht --
+``scripts/test.sh``) converts one workbook of each kind -- the six reports, a Prüfbericht and a
+Bundesstatistik --
 sheet by sheet to CSV, in one run. Each workbook must open, every sheet must come out, and in
 every sheet with a data table the title (A1), the header row and the number of data rows that
 Calc reads must equal what openpyxl reads from the same file. Fails, not skips, without
@@ -22,7 +23,7 @@ from openpyxl.utils import range_boundaries
 from tests.helpers_outputs import kind_of, render_every_kind
 
 KINDS = {"landesbericht", "jugendamtsbericht", "lieferstatus", "platzuebersicht", "jahresbericht",
-         "strategiebericht", "pruefbericht"}
+         "strategiebericht", "pruefbericht", "uma_tagesmeldung", "fristenliste", "protokoll", "bundesstatistik"}
 # CSV filter: comma, double quote, UTF-8, from line 1, text as shown, every sheet (-1) in its own file
 CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
 

@@ -44,7 +44,10 @@ def _vnu(files: list[Path]) -> list[dict]:
 @pytest.mark.htmlcheck
 def test_all_pages_pass_the_nu_html_checker(pages, tmp_path):
     assert {kind_of(p) for p in pages} == {"landesbericht", "jugendamtsbericht", "lieferstatus", "platzuebersicht",
-                                           "jahresbericht", "strategiebericht", "index", "pruefbericht"}
+                                           "jahresbericht", "strategiebericht", "index", "pruefbericht",
+                                           "uma_tagesmeldung", "fristenliste", "protokoll"}
+    index = next(p for p in pages if p.name == "index.html")
+    assert "bundesstatistik_" in index.read_text(encoding="utf-8")  # the index lists the federal statistic too
     broken = tmp_path / "kaputt.html"
     broken.write_text(BROKEN, encoding="utf-8")
     messages = _vnu([*pages, broken])

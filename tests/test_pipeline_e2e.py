@@ -98,7 +98,10 @@ def test_two_rounds_through_dagster(fixture_env, storage, tmp_path):
         mats = instance.get_materialized_partitions(dg.AssetKey(["validated", "office_08111"]))
         assert set(MONTHS) <= mats
         # every office-month of the three months ran in ONE run (no run per partition)
-        assert instance.get_runs_count() == 1
+        assert instance.get_runs_count(filters=dg.RunsFilter(job_name="inobhut")) == 1
+        # ... followed by ONE run of the yearly federal statistic (a job of its own: other partitions)
+        assert instance.get_runs_count(filters=dg.RunsFilter(job_name="bundesstatistik")) == 1
+        assert instance.get_runs_count() == 2
         run_ids = set()
         for ags in office_keys():
             for m in MONTHS:
@@ -162,6 +165,22 @@ def test_two_rounds_through_dagster(fixture_env, storage, tmp_path):
     for rel, digest in listed.items():
         assert hashlib.sha256((paths.out / rel).read_bytes()).hexdigest() == digest, rel
     assert {(x["jugendamt"], x["datensatz"], x["monat"], x["version"]) for x in manifest["lieferungen"]} == set(verdicts)
+    # statutory outputs of every run: UMA-Werktagsmeldung for the latest Werktag (Fr 31.05.2024),
+    # on the index page; the Fristenliste of every office only below jugendaemter/<ags>/, not on it
+    for v in ("BW", "SH-KOOP"):
+        name = f"uma_tagesmeldung_{v}_2024-05-31"
+        assert f"{name}.html" in html
+        assert {f"berichte/uma_tagesmeldung/{v}/{name}.{s}" for s in ("html", "xlsx", "csv")} <= set(listed)
+    for ags in office_keys():
+        assert f"jugendaemter/{ags}/fristen/fristenliste_{ags}_2024-05-31.csv" in listed
+    assert "fristenliste" not in html
+    konstanz = (paths.out / "jugendaemter" / "08335043" / "fristen" / "fristenliste_08335043_2024-05-31.csv")
+    assert "08335043_massnahmen_2024-04.csv,1,2," in konstanz.read_text(encoding="utf-8")  # K-101, 12 Werktage
+    # the federal statistic of 2024 followed the run (yearly job): every office, in manifest and index
+    for ags in office_keys():
+        for suffix in (".xlsx", ".csv", "_zurueckgewiesen.csv"):
+            assert f"jugendaemter/{ags}/bundesstatistik/2024/bundesstatistik_{ags}_2024{suffix}" in listed, (ags, suffix)
+        assert f"bundesstatistik_{ags}_2024.xlsx" in html or f"bundesstatistik_{ags}_2024.xlsx" in index.read_text(encoding="utf-8")
     pb = paths.out / "pruefberichte" / "01062" / "massnahmen_2024-03_v2.html"
     assert "abgelehnt" in pb.read_text(encoding="utf-8")
 
@@ -175,6 +194,12 @@ def test_two_rounds_through_dagster(fixture_env, storage, tmp_path):
                 assert raw not in data, (f, raw)
 
 
+def _reproducible(out):
+    """Every output file except the Protokoll (audit report), which shows the real times of
+    runs by design and lies outside the reproducible outputs (docs/entscheidungen.md)."""
+    return {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.relative_to(out).parts[0] != "protokoll"}
+
+
 @pytest.mark.slow
 def test_rerun_is_idempotent(fixture_env):
     """Same inputs, same outputs: a second run changes no output byte (manifest included)."""
@@ -184,9 +209,9 @@ def test_rerun_is_idempotent(fixture_env):
     paths = fixture_env
     _copy_round(ROUND1, paths.landing)
     assert run_pipeline(paths, MONTHS).success
-    before = {p: p.read_bytes() for p in paths.out.rglob("*") if p.is_file()}
+    before = _reproducible(paths.out)
     assert run_pipeline(paths, MONTHS).success
-    after = {p: p.read_bytes() for p in paths.out.rglob("*") if p.is_file()}
+    after = _reproducible(paths.out)
     assert before.keys() == after.keys()
     changed = [str(p) for p in before if before[p] != after[p]]
     assert changed == []

@@ -202,7 +202,7 @@ def test_rules_catalogue_is_complete_and_versioned():
     used = set(re.findall(r'"([DZS]\d{3})"', code)) | {n.split(":")[0] for ds in DATASETS for n in [c.name for c in schema_for(ds).checks]}
     assert used <= set(rules())
     for rid, r in rules().items():
-        assert r.meldung and r.hinweis and re.fullmatch(r"[DZS]\d{3}", rid)
+        assert r.meldung and r.hinweis and re.fullmatch(r"[DZSB]\d{3}", rid)
 
 
 def test_rule_catalogue_doc_is_up_to_date():

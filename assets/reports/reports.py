@@ -4,6 +4,7 @@
 import dagster as dg
 
 from assets.statistics.tables import MONTHLY_TABLES, TIDY_TABLES
+from assets.statutory.uma_fristen import FRISTENLISTEN, UMA_TAGESMELDUNG
 from pipelines.partitions import MONTHS, SINGLE_RUN
 from pipelines.resources import InobhutResource
 
@@ -30,7 +31,7 @@ def monthly_reports(context: dg.AssetExecutionContext, inobhut: InobhutResource)
 
 @dg.asset(
     key=INDEX_AND_MANIFEST,
-    deps=[MONTHLY_REPORTS, TIDY_TABLES],
+    deps=[MONTHLY_REPORTS, TIDY_TABLES, UMA_TAGESMELDUNG, FRISTENLISTEN],
     group_name="reports",
     pool="warehouse",
     description="Lieferstatus, Platzübersicht, Jahres- und Strategiebericht, die Übersichtsseite berichte/index.html "
@@ -38,6 +39,8 @@ def monthly_reports(context: dg.AssetExecutionContext, inobhut: InobhutResource)
     kinds={"html", "json"},
 )
 def index_and_manifest(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
+    from inobhut import audit
+    from inobhut.audit_report import write_audit_reports
     from inobhut.manifest import write_manifest
     from inobhut.report_run import render_all_other_reports, render_index_page
     from inobhut.status import reference_date
@@ -47,8 +50,12 @@ def index_and_manifest(context: dg.AssetExecutionContext, inobhut: InobhutResour
     # the Lieferstatus marks deliveries overdue as of the run's day (INOBHUT_STICHTAG pins it)
     others = render_all_other_reports(paths, inobhut.warehouse_db(), today=reference_date())
     index = render_index_page(paths, inobhut.warehouse_db())
-    manifest = write_manifest(paths, inobhut.warehouse_db())
+    with audit.lauf(context.run_id):  # the ausgabe events of write_manifest carry the run id
+        manifest = write_manifest(paths, inobhut.warehouse_db())
+    # the end of the run in the audit trail, then the Protokoll (outside the reproducible outputs)
+    audit.record_once(paths.archive, "lauf_ende", lauf=context.run_id, detail={"ergebnis": "erfolgreich"})
+    protokoll = write_audit_reports(paths, inobhut.warehouse_db())
     return dg.MaterializeResult(
         metadata={"index": dg.MetadataValue.path(str(index)), "manifest": dg.MetadataValue.path(str(manifest)),
-                  "weitere_berichte": len(others)}
+                  "weitere_berichte": len(others), "protokoll": len(protokoll)}
     )

@@ -25,6 +25,7 @@ import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 
 from assets.raw.intake import RAW_INTAKE
+from inobhut import audit
 from inobhut.config import office, office_keys
 from inobhut.processing import (
     LEVEL_DATASET,
@@ -144,7 +145,8 @@ def build_office_asset(ags: str) -> dg.AssetsDefinition:
         counts = {"angenommen": 0, "mit_hinweisen": 0, "abgelehnt": 0, "nichts_geliefert": 0}
         t0 = time.perf_counter()
         # Data Docs are built once per run by validated/gx_data_docs (one site), not per office
-        statuses, gx_run = validate_office_months(paths, ags, sorted(context.partition_keys), key_bytes, data_docs=False)
+        with audit.lauf(context.run_id):  # verdicts and confirmations go into the audit trail with the run id
+            statuses, gx_run = validate_office_months(paths, ags, sorted(context.partition_keys), key_bytes, data_docs=False)
         seconds = time.perf_counter() - t0
         docs = str(gx_docs_dir(paths) / "index.html")
         for st in statuses:

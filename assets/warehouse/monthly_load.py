@@ -4,6 +4,7 @@
 import dagster as dg
 
 from assets.validated.offices import office_asset_key
+from inobhut import audit
 from inobhut.config import office_keys
 from inobhut.load import load_month
 from pipelines.partitions import MONTHS, SINGLE_RUN
@@ -30,7 +31,8 @@ def build_monthly_load() -> dg.AssetsDefinition:
 def monthly_load(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
     paths, wh = inobhut.paths(), inobhut.warehouse_db()
     replaced = unchanged = versions = 0
-    for month in sorted(context.partition_keys):
-        s = load_month(paths, wh, month)
-        replaced, unchanged, versions = replaced + s.replaced, unchanged + s.unchanged, versions + s.versions
+    with audit.lauf(context.run_id):
+        for month in sorted(context.partition_keys):
+            s = load_month(paths, wh, month)
+            replaced, unchanged, versions = replaced + s.replaced, unchanged + s.unchanged, versions + s.versions
     return dg.MaterializeResult(metadata={"ersetzt": replaced, "unveraendert": unchanged, "versionen": versions})

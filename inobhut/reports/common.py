@@ -29,6 +29,7 @@ DISCLOSURE_LABELS = {
     "sperrung": "Sperrung kleiner Fallzahlen (primäre und sekundäre Geheimhaltung)",
     "rundung3": "Rundung auf Vielfache von 3",
     "keine": "keine Geheimhaltung (Bericht an das Jugendamt über die eigenen Daten)",
+    "keine_landesstelle": "keine Geheimhaltung (Meldung an die gesetzlich berechtigte Landesverteilstelle)",
 }
 
 STATUS_TABLE_ID = "datenstand"

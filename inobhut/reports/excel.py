@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 from copy import copy
-import tempfile
 import types
-import zipfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -31,6 +28,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
+
+from inobhut.xlsx_io import save_workbook
 
 from .common import DISCLOSURE_LABELS, report_tables, sheet_names
 from .fmt import fmt_datetime, fmt_value
@@ -60,30 +59,7 @@ def _style_objects() -> dict:
     }
 
 
-# ---------------------------------------------------------------- reproducible saving
-class _FixedTimeZip(zipfile.ZipFile):
-    """A zip writer that stamps every member with the same time (same inputs, same bytes)."""
-
-    def __init__(self, file, date_time: tuple[int, int, int, int, int, int]):
-        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-        self._date_time = date_time
-
-    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
-        if isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            zinfo = zinfo_or_arcname
-            zinfo.date_time = self._date_time
-        else:
-            zinfo = zipfile.ZipInfo(zinfo_or_arcname, date_time=self._date_time)
-            zinfo.compress_type = zipfile.ZIP_DEFLATED
-            zinfo.external_attr = 0o644 << 16
-        super().writestr(zinfo, data, compress_type, compresslevel)
-
-    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        with open(filename, "rb") as fh:
-            data = fh.read()
-        self.writestr(arcname or os.path.basename(filename), data)
-
-
+# ---------------------------------------------------------------- reproducible saving (inobhut.xlsx_io)
 def _chart_frame_with_alt_text(drawing: SpreadsheetDrawing, idx: int):
     """Like ``SpreadsheetDrawing._chart_frame``, plus the chart's title and alt text in cNvPr.
     (Bound per instance: a subclass would lose openpyxl's serialisation metadata.)"""
@@ -110,30 +86,9 @@ class _Writer(ExcelWriter):
         self.manifest.append(ws)
 
 
-def _utc_naive(t: dt.datetime) -> dt.datetime:
-    if t.tzinfo is not None:
-        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return t.replace(microsecond=0)
-
-
-def save_reproducible(wb: Workbook, path: Path, created_at: dt.datetime, *, plain: bool = False) -> Path:
-    """Save ``wb`` so that the bytes depend only on its content and ``created_at``.
-    ``plain``: openpyxl's own worksheet writer (tables), without the chart alt-text frame."""
-    t = _utc_naive(created_at)
-    wb.properties.created = t
-    wb.properties.modified = t
-    zip_time = (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        archive = _FixedTimeZip(tmp, zip_time)
-        (ExcelWriter if plain else _Writer)(wb, archive).save()  # closes the archive
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+def save_reproducible(wb: Workbook, path: Path, created_at: dt.datetime) -> Path:
+    """Save ``wb`` so that the bytes depend only on its content and ``created_at``."""
+    return save_workbook(wb, Path(path), created_at, writer=_Writer)
 
 
 # ---------------------------------------------------------------- layout helpers

@@ -129,9 +129,15 @@ def fmt_month(month: str) -> str:
 
 def fmt_period(key: str) -> str:
     """Period key of a report as German text: ``"2025-03"`` -> ``"März 2025"``, ``"2025"`` ->
-    ``"Jahr 2025"``, ``""`` (whole history or latest Stichtag) -> ``""``."""
+    ``"Jahr 2025"``, ``"2025-03-14"`` -> ``"14.03.2025"``, ``"2025-03-03_2025-03-14"`` ->
+    ``"03.03.2025 bis 14.03.2025"``, ``""`` (whole history or latest Stichtag) -> ``""``."""
     if not key:
         return ""
+    if "_" in key:
+        a, b = key.split("_", 1)
+        return f"{fmt_date(a)} bis {fmt_date(b)}"
+    if len(key) == 10:
+        return fmt_date(key)
     return f"Jahr {key}" if len(key) == 4 else fmt_month(key)
 
 

@@ -270,4 +270,6 @@ KIND_LABELS: Mapping[str, str] = {
     "strategiebericht": "Strategieberichte",
     "platzuebersicht": "Platzübersichten",
     "lieferstatus": "Lieferstatus",
+    "uma_tagesmeldung": "UMA-Werktagsmeldungen",
+    "bundesstatistik": "Bundesstatistik (Einzeldaten, nur für das jeweilige Jugendamt)",
 }

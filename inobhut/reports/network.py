@@ -80,13 +80,17 @@ STATUS_FORMATS = {**reg.columns("lieferstatus", ["version_in_kraft", "tage_versp
 
 
 def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.date, *,
-                       contact: str | None = None, today: dt.date | None = None) -> ReportModel:
+                       contact: str | None = None, unassignable: Sequence = (),
+                       today: dt.date | None = None) -> ReportModel:
     """Delivery status of a network's offices for a month (no case data, no disclosure control).
 
     ``status``: :func:`inobhut.status.delivery_status` for the month and network (columns ags,
     dataset, monat, status, version, in_kraft, erste_lieferung, letzte_lieferung, n_fehler,
-    n_hinweise, tage_verspaetet); ``due``: the due date of the month's deliveries; ``today``: the
-    day of the run -- after the due date a missing delivery is shown as „überfällig“."""
+    n_hinweise, tage_verspaetet); ``due``: the due date of the month's deliveries;
+    ``unassignable``: the files of the landing zone that could not be assigned
+    (:class:`inobhut.landing.Unassignable`) and belong to this report (see
+    :func:`inobhut.report_run.unassignable_for`); ``today``: the day of the run -- after the due
+    date a missing delivery is shown as „überfällig“."""
     from inobhut.status import OVERDUE
 
     overdue = today is not None and today > due
@@ -159,6 +163,8 @@ def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.d
                     data=pd.DataFrame(detail), number_formats=STATUS_FORMATS, sheet="Lieferungen",
                     notes=[*notes, late_note]),
     ]
+    if unassignable:
+        tables.append(_unassignable_table(unassignable, month))
     statuses = []
     for o in offices:
         for d in DATASETS:
@@ -184,6 +190,21 @@ def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.d
                      *([(OVERDUE, "Die Lieferfrist ist abgelaufen und die Lieferung fehlt noch.")] if overdue else [])],
         period_key=month, scope_key=verbund, network=verbund,
     )
+
+
+def _unassignable_table(items: Sequence, month: str) -> ReportTable:
+    from inobhut.landing import KINDS
+
+    rows = [{"Datei im Eingang": u.path, LS_JUGENDAMT: office_label(u.ags) if u.ags else "–",
+             "Art": KINDS.get(u.kind, u.kind), "Grund": u.reason, "Was zu tun ist": u.hinweis or "–"}
+            for u in sorted(items, key=lambda u: u.path)]
+    return ReportTable(
+        id="nicht_zuordenbar", title=f"Nicht zuordenbare Dateien im Eingang, Stand {fmt_month(month)}",
+        data=pd.DataFrame(rows), sheet="Nicht zuordenbar",
+        description="Diese Dateien wurden nicht als Lieferung verarbeitet. Sie liegen unverändert im Eingang; "
+                    "eine Kopie jeder Datei ist im Archiv (Bereich _nicht_zuordenbar) aufbewahrt.",
+        notes=["Dateien, deren Jugendamt oder Monat nicht erkennbar ist, erscheinen im Lieferstatus jedes Verbunds "
+               "bzw. des neuesten Monats."])
 
 
 # ================================================================ Platzübersicht

@@ -6,6 +6,7 @@ Belongs here: wording only. Does not belong here: numbers, layout.
 
 from __future__ import annotations
 
+from inobhut.naming import is_ascii_digits
 from schemas.datasets import codes, label
 
 SOURCE = ("Monatliche Lieferungen der Mitglieds-Jugendämter (Datensätze Maßnahmen, UMA, Plätze, Personal), "
@@ -84,10 +85,10 @@ def merkmal_values(merkmal: str) -> list[tuple[str, str]]:
 def normalise_code(merkmal: str, value: object) -> str:
     """Code as in the code list: restores a lost leading zero of two-digit codes."""
     s = str(value).strip()
-    if s.endswith(".0") and s[:-2].isdigit():
+    if s.endswith(".0") and is_ascii_digits(s[:-2]):
         s = s[:-2]
     lst = MERKMALE.get(merkmal, ("", None))[1]
-    if lst and s.isdigit():
+    if lst and is_ascii_digits(s):
         width = max(len(c) for c in codes(lst))
         s = s.zfill(width)
     return s

@@ -27,7 +27,8 @@ from inobhut.validation.checks import (
     verdict_of,
 )
 
-LEVEL_TITLES = {"Datei": "Dateiebene", "Zeile": "Zeilenebene", "Datensatz": "Datensatzebene"}
+LEVEL_TITLES = {"Datei": "Dateiebene", "Zeile": "Zeilenebene", "Datensatz": "Datensatzebene",
+                "Bundesstatistik": "Bundesstatistik (vor dem Export)"}
 
 
 def _cell(text: str) -> str:
@@ -55,9 +56,14 @@ def catalogue_markdown() -> str:
     from schemas.gx_suites import SUITE
 
     gx_text = {s.rule: s.beschreibung for s in SUITE}
-    for level in ("Datei", "Zeile", "Datensatz"):
-        lines += [f"## {LEVEL_TITLES[level]}", "",
-                  "| Kennung | Schwere | Prüfung | Umsetzung | Meldung | Korrekturhinweis |",
+    for level in ("Datei", "Zeile", "Datensatz", "Bundesstatistik"):
+        lines += [f"## {LEVEL_TITLES[level]}", ""]
+        if level == "Bundesstatistik":
+            lines += ["Diese Regeln prüfen nicht die Lieferung, sondern vor dem Export der Bundesstatistik jede im",
+                      "Berichtsjahr beendete Maßnahme aus dem Datenlager. Ein Fehler lehnt keine Lieferung ab: der",
+                      "Datensatz wird nicht exportiert, sondern dem Jugendamt mit Regel und Korrekturhinweis aufgelistet",
+                      "(siehe docs/meldungen.md).", ""]
+        lines += ["| Kennung | Schwere | Prüfung | Umsetzung | Meldung | Korrekturhinweis |",
                   "| --- | --- | --- | --- | --- | --- |"]
         for r in rules().values():
             if r.ebene == level:

@@ -154,24 +154,67 @@ class Prepared:
 def prepare(path: Path, *, ags: str, dataset: str, month: str, key: bytes, settings: dict | None = None) -> Prepared:
     """File level, row level (pandera and the checks that need month, office and calendar),
     pseudonymisation. Never raises for bad input."""
-    from inobhut.validation.expectations import Item
+    return prepare_many([(Path(path), month)], ags=ags, dataset=dataset, key=key, settings=settings)[0]
 
+
+@dataclass
+class _Read:
+    """A file after the file level, before the row level."""
+    month: str
+    rr: Any  # ingest.ReadResult with a frame
+    findings: list[Finding]
+    parse_failed: set
+
+
+def prepare_many(files: list[tuple[Path, str]], *, ags: str, dataset: str, key: bytes,
+                 settings: dict | None = None) -> list[Prepared]:
+    """:func:`prepare` for several files (path, month) of one office and dataset, with ONE
+    pandera pass over all of them instead of one per file (pandera's fixed cost per call and
+    column dominates the small monthly files); its failure cases are attributed back to file
+    and row. Every pandera check is row-local, so the findings are the same as file by file.
+    Never raises for bad input."""
     st = settings or config.settings()
     ds = DATASETS[dataset]
     pr = st["pruefung"]
+    out: list[Prepared | _Read] = []
+    for path, month in files:
+        try:
+            rr = ingest.read_delivery(Path(path), dataset, max_bytes=int(pr["max_dateigroesse_mb"] * 1024 * 1024),
+                                      max_rows=int(pr["max_zeilen"]))
+            findings = list(rr.findings)
+            if rr.frame is None:
+                if not any(f.severity == "Fehler" for f in findings):
+                    findings.append(make_finding("D024", detail="kein Inhalt gefunden"))
+                out.append(Prepared(ags, dataset, month, findings, None, 0, rr.encoding, rr.delimiter, settings=st))
+                continue
+            parse_failed = {(f.zeile, f.spalte) for f in findings if f.rule_id in ("Z003", "Z004")}
+            out.append(_Read(month, rr, findings, parse_failed))
+        except Exception as exc:  # noqa: BLE001
+            out.append(_internal_error(ags, dataset, month, exc, st))
+    reads = [r for r in out if isinstance(r, _Read) and len(r.rr.frame)]
     try:
-        rr = ingest.read_delivery(Path(path), dataset, max_bytes=int(pr["max_dateigroesse_mb"] * 1024 * 1024), max_rows=int(pr["max_zeilen"]))
-        findings = list(rr.findings)
-        if rr.frame is None:
-            if not any(f.severity == "Fehler" for f in findings):
-                findings.append(make_finding("D024", detail="kein Inhalt gefunden"))
-            return Prepared(ags, dataset, month, findings, None, 0, rr.encoding, rr.delimiter, settings=st)
-        df, raw = rr.frame, rr.raw
+        for r, found in zip(reads, _pandera_batched([(r.rr.frame, r.rr.raw, r.parse_failed) for r in reads], ds)):
+            r.findings += found
+    except Exception as exc:  # noqa: BLE001
+        return [r if isinstance(r, Prepared) else _internal_error(ags, dataset, r.month, exc, st) for r in out]
+    return [r if isinstance(r, Prepared) else _complete(r, ags, dataset, key, st) for r in out]
+
+
+def _internal_error(ags: str, dataset: str, month: str, exc: BaseException, st: dict) -> Prepared:
+    f = make_finding("D024", detail=f"interner Fehler bei der Prüfung: {type(exc).__name__}")
+    return Prepared(ags, dataset, month, [f], None, 0, None, None, settings=st)
+
+
+def _complete(r: _Read, ags: str, dataset: str, key: bytes, st: dict) -> Prepared:
+    """The checks that need month, office and calendar, and pseudonymisation."""
+    from inobhut.validation.expectations import Item
+
+    try:
+        ds = DATASETS[dataset]
+        df, raw = r.rr.frame, r.rr.raw
         n = len(df)
         if n:
-            parse_failed = {(f.zeile, f.spalte) for f in findings if f.rule_id in ("Z003", "Z004")}
-            findings += pandera_findings(df, raw, ds, parse_failed)
-            findings += context_findings(df, raw, ds, ags, month, st)
+            r.findings += context_findings(df, raw, ds, ags, r.month, st)
         if "fallnummer" in df.columns:
             fall_ids = [pseudonymise(ags, f, key) if f is not None else None
                         for f in df["fallnummer"].to_numpy(dtype=object, na_value=None)]
@@ -180,11 +223,10 @@ def prepare(path: Path, *, ags: str, dataset: str, month: str, key: bytes, setti
         else:
             out = df.copy()
         out.attrs.clear()
-        return Prepared(ags, dataset, month, findings, out, n, rr.encoding, rr.delimiter,
+        return Prepared(ags, dataset, r.month, r.findings, out, n, r.rr.encoding, r.rr.delimiter,
                         item=Item(ags, dataset, out, raw), settings=st)
     except Exception as exc:  # noqa: BLE001
-        f = make_finding("D024", detail=f"interner Fehler bei der Prüfung: {type(exc).__name__}")
-        return Prepared(ags, dataset, month, [f], None, 0, None, None, settings=st)
+        return _internal_error(ags, dataset, r.month, exc, st)
 
 
 def finish(prep: Prepared, ctx: ValidationContext | None = None) -> ValidationResult:
@@ -246,18 +288,56 @@ def _raw(raw: pd.DataFrame, col: str, idx: int) -> str:
     return "" if v is pd.NA or v is None else str(v)
 
 
-def pandera_findings(df: pd.DataFrame, raw: pd.DataFrame, ds: Dataset, parse_failed: set) -> list[Finding]:
+def _pandera_batched(parts: list[tuple[pd.DataFrame, pd.DataFrame, set]], ds: Dataset) -> list[list[Finding]]:
+    """One pandera pass per group of frames with the same column types (concatenated; a
+    frame whose types differ would be upcast and reported as wrong types), findings per frame."""
+    out: list[list[Finding]] = [[] for _ in parts]
+    groups: dict[tuple, list[int]] = {}
+    for i, (df, _, _) in enumerate(parts):
+        groups.setdefault(tuple((c, str(t)) for c, t in df.dtypes.items()), []).append(i)
+    for members in groups.values():
+        frames = [parts[i][0] for i in members]
+        big = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        if len(frames) == 1 and not isinstance(big.index, pd.RangeIndex):
+            big = big.reset_index(drop=True)
+        fc = _failure_cases(big, ds)
+        if fc is None:
+            continue
+        if len(members) > 1 and any(idx is None or (isinstance(idx, float) and np.isnan(idx)) for idx in fc["index"]):
+            for i in members:  # a check that could not run at all: attribute it file by file
+                out[i] = _pandera_batched([parts[i]], ds)[0]
+            continue
+        offsets = np.cumsum([0] + [len(f) for f in frames])
+        local = [[] for _ in members]
+        for row in zip(fc["schema_context"], fc["column"], fc["check"], fc["index"]):
+            idx = row[3]
+            if idx is None or (isinstance(idx, float) and np.isnan(idx)):
+                local[0].append(row)
+                continue
+            k = int(np.searchsorted(offsets, int(idx), side="right")) - 1
+            local[k].append((*row[:3], int(idx) - int(offsets[k])))
+        for k, i in enumerate(members):
+            df, raw, parse_failed = parts[i]
+            out[i] = _findings_from_failures(local[k], df.reset_index(drop=True), raw, ds, parse_failed)
+    return out
+
+
+def _failure_cases(df: pd.DataFrame, ds: Dataset) -> pd.DataFrame | None:
     import pandera.pandas as pa
 
     try:
         schema_for(ds.name).validate(df, lazy=True)
-        return []
+        return None
     except pa.errors.SchemaErrors as exc:
-        fc = exc.failure_cases
+        return exc.failure_cases
+
+
+def _findings_from_failures(cases: list[tuple], df: pd.DataFrame, raw: pd.DataFrame, ds: Dataset,
+                            parse_failed: set) -> list[Finding]:
     out: list[Finding] = []
     seen: set = set()
     zeilen = df["_zeile"].to_numpy(dtype="int64")
-    for ctx_name, column, check, idx in zip(fc["schema_context"], fc["column"], fc["check"], fc["index"]):
+    for ctx_name, column, check, idx in cases:
         if idx is None or (isinstance(idx, float) and np.isnan(idx)):
             out.append(make_finding("D024", detail=f"Prüfung {check} nicht ausführbar"))
             continue

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 SEVERITIES = ("Fehler", "Hinweis")
-LEVELS = ("Datei", "Zeile", "Datensatz")
+LEVELS = ("Datei", "Zeile", "Datensatz", "Bundesstatistik")  # the last: checks before the federal export
 
 
 @dataclass
