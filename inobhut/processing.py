@@ -219,8 +219,9 @@ def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes
     #     month or of the same month's plaetze changes the version in force): their checks run again
     changed = _context_changed(paths, ags, months, versions_of, pending)
     if changed:
-        more = dict(zip((k for k, _ in changed), _parallel(_prepare_job, [
-            (v.path(paths.archive), ags, k[1], k[0], key, st_settings) for k, v in changed])))
+        again = _prepare_chunks(changed, paths, ags, key, st_settings)
+        redone = [p for chunk in _parallel(_prepare_job, again, min_jobs=len(again) + 1) for p in chunk]
+        more = dict(zip((k for ch in again for k in ch[0]), redone))
         extra = [p.item for p in more.values() if p.item is not None]
         if extra:
             run_expectations(extra, st_settings, docs_dir=None, run_name=f"{ags} Kontext")
@@ -362,10 +363,6 @@ def _record_verdicts(paths: Paths, writes: list[tuple], before_confirmed: dict) 
                                detail={"bestaetigte_hinweise": len(confirmed), "neu": new,
                                        "regeln": sorted({result.findings[i].rule_id for i in confirmed})}))
     audit.record_many(paths.archive, events)
-
-
-def _prepare_job(job: tuple):
-    from inobhut.validation import prepare
 
 
 MAX_CHUNK = 120  # files per pandera pass: bounds the memory of one batch
