@@ -19,7 +19,7 @@ MANIFEST = "manifest.json"
 # Great Expectations' Data Docs carry run times and random ids, the audit report (protokoll/)
 # carries the real times of events: analyst and auditor aids outside the reproducible
 # outputs, so not listed (see docs/entscheidungen.md)
-EXCLUDED_DIRS = ("gx_data_docs", "protokoll")
+EXCLUDED_DIRS = ("gx_data_docs", "protokoll", ".eingaben")  # .eingaben: fingerprints of report inputs (inobhut.outputs)
 
 
 def output_files(out: Path) -> list[Path]:

@@ -2,7 +2,7 @@
 
 Belongs here: the fingerprint of a report's inputs (the whole report model the renderer gets,
 plus the renderer itself: product version, templates and rendering code), stored beside the
-output as ``.<name>.eingaben``; rendering a report only when that fingerprint changed; and
+output tree as ``<out>/.eingaben/<path>.eingaben``; rendering a report only when that fingerprint changed; and
 :func:`replace_if_changed` for outputs written as a whole (tables, index page, manifest): a new
 file replaces the old one only when its bytes differ. So after a correction of one office-month
 exactly the outputs that depend on it are rewritten, and a rerun on the same inputs touches
@@ -43,6 +43,8 @@ def _feed(h, obj) -> None:
         h.update(f"{type(obj).__name__}:{obj!r};".encode())
     elif isinstance(obj, float):
         h.update(f"f:{obj!r};".encode())
+    elif isinstance(obj, dt.datetime) and obj.tzinfo is not None:  # the instant, not the machine's zone
+        h.update(f"d:{obj.astimezone(dt.timezone.utc).isoformat()};".encode())
     elif isinstance(obj, (dt.date, dt.datetime, dt.time)):
         h.update(f"d:{obj.isoformat()};".encode())
     elif isinstance(obj, Path):
@@ -50,6 +52,12 @@ def _feed(h, obj) -> None:
     elif isinstance(obj, enum.Enum):
         _feed(h, obj.value)
     elif isinstance(obj, pd.DataFrame):
+        obj = obj.copy()
+        for c in obj.columns:  # zone-aware columns as UTC instants (the machine's zone must not matter)
+            if isinstance(obj[c].dtype, pd.DatetimeTZDtype):
+                obj[c] = obj[c].dt.tz_convert("UTC")
+            elif obj[c].dtype == object:
+                obj[c] = [x.astimezone(dt.timezone.utc) if isinstance(x, dt.datetime) and x.tzinfo else x for x in obj[c]]
         h.update(f"df:{list(map(str, obj.columns))}:{list(map(str, obj.dtypes))};".encode())
         h.update(obj.to_csv(index=True, lineterminator="\n").encode())
     elif isinstance(obj, pd.Series):
@@ -108,7 +116,16 @@ def model_fingerprint(model) -> str:
     return h.hexdigest()
 
 
+FINGERPRINT_DIR = ".eingaben"  # under <out>; not an output (manifest.EXCLUDED_DIRS)
+
+
 def fingerprint_path(base: Path) -> Path:
+    """``<out>/.eingaben/<path of the report below <out>>.eingaben`` (kept out of the outputs, so
+    output trees compare equal); beside the files when the report is not below a ``berichte``."""
+    for parent in base.parents:
+        if parent.name == "berichte":
+            out = parent.parent
+            return out / FINGERPRINT_DIR / f"{base.relative_to(out).as_posix()}{FINGERPRINT_SUFFIX}"
     return base.with_name(f".{base.name}{FINGERPRINT_SUFFIX}")
 
 
@@ -124,6 +141,7 @@ def render_if_changed(model, base: Path) -> tuple[list[Path], bool]:
     if all(f.exists() for f in files) and stored.exists() and stored.read_text(encoding="utf-8").strip() == fp:
         return files, False
     base.parent.mkdir(parents=True, exist_ok=True)
+    stored.parent.mkdir(parents=True, exist_ok=True)
     stored.unlink(missing_ok=True)  # a crash while rendering must not leave a stale "current"
     written = render_report(model, base)
     tmp = stored.with_name(stored.name + ".tmp")

@@ -117,7 +117,7 @@ def test_two_rounds_through_dagster(fixture_env, storage, tmp_path):
             import psycopg2
 
             with psycopg2.connect(storage) as con, con.cursor() as cur:
-                cur.execute("SELECT count(*) FROM runs")
+                cur.execute("SELECT count(*) FROM runs WHERE pipeline_name = 'inobhut'")
                 assert cur.fetchone()[0] == 1
                 cur.execute("SELECT execution_status FROM asset_check_executions WHERE check_name = 'zeilenpruefung' "
                             "AND asset_key LIKE '%office_01060063%' AND partition = '2024-04'")
