@@ -12,6 +12,7 @@ carries the pid-random tail).
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import os
 import re
 import secrets
@@ -40,15 +41,20 @@ def temp_path_for(target: Path) -> Path:
 
 
 @contextlib.contextmanager
-def replacing(target: Path) -> Iterator[Path]:
+def replacing(target: Path, *, keep_unchanged: bool = False) -> Iterator[Path]:
     """``with replacing(p) as tmp: write tmp`` -> ``tmp`` replaces ``p`` atomically on success and
-    is removed on any failure (a full disk included)."""
+    is removed on any failure (a full disk included). ``keep_unchanged``: when ``p`` already has
+    the same bytes, ``tmp`` is dropped and ``p`` stays untouched (its mtime too): outputs whose
+    inputs did not change are not rewritten (see ``inobhut.outputs``)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(target)
     try:
         yield tmp
-        os.replace(tmp, target)
+        if keep_unchanged and target.is_file() and filecmp.cmp(tmp, target, shallow=False):
+            tmp.unlink()
+        else:
+            os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -65,8 +71,9 @@ def write_bytes(target: Path, data: bytes, *, fsync: bool = False) -> Path:
     return Path(target)
 
 
-def write_text(target: Path, text: str, *, encoding: str = "utf-8", newline: str | None = None, fsync: bool = False) -> Path:
-    with replacing(target) as tmp:
+def write_text(target: Path, text: str, *, encoding: str = "utf-8", newline: str | None = None, fsync: bool = False,
+               keep_unchanged: bool = False) -> Path:
+    with replacing(target, keep_unchanged=keep_unchanged) as tmp:
         with open(tmp, "w", encoding=encoding, newline=newline) as fh:
             fh.write(text)
             if fsync:

@@ -20,7 +20,9 @@ MANIFEST = "manifest.json"
 # Great Expectations' Data Docs carry run times and random ids, the audit report (protokoll/)
 # carries the real times of events: analyst and auditor aids outside the reproducible
 # outputs, so not listed (see docs/entscheidungen.md)
-EXCLUDED_DIRS = ("gx_data_docs", "protokoll")
+# .eingaben: fingerprints of report inputs (inobhut.outputs); betrieb: the operator's log of failed
+# runs (real times, pipelines/run_failure.py)
+EXCLUDED_DIRS = ("gx_data_docs", "protokoll", ".eingaben", "betrieb")
 
 
 def output_files(out: Path) -> list[Path]:
@@ -59,7 +61,8 @@ def write_manifest(paths: Paths, wh: Warehouse) -> Path:
     target = paths.out / MANIFEST
     before = _previous_outputs(target)
     paths.out.mkdir(parents=True, exist_ok=True)
-    atomic.write_text(target, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    # unchanged outputs and inputs: the file stays untouched
+    atomic.write_text(target, json.dumps(doc, ensure_ascii=False, indent=1) + "\n", keep_unchanged=True)
     record_outputs(paths, [(o["datei"], o["sha256"], o["bytes"]) for o in outputs if before.get(o["datei"]) != o["sha256"]])
     from inobhut import audit
 

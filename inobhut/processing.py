@@ -232,13 +232,27 @@ def _validate_office_months(paths: Paths, ags: str, months: list[str], key: byte
         # 2. dataset level with Great Expectations: ONE run per dataset over all versions
         gx_run = run_expectations(items, st_settings, docs_dir=gx_docs_dir(paths) if data_docs else None,
                                   run_name=f"{ags} {months[0]}–{months[-1]}")
+    # 2b. versions whose cross-delivery context changes in this run (a correction of the previous
+    #     month or of the same month's plaetze changes the version in force): their checks run again
+    changed = _context_changed(paths, ags, months, versions_of, pending)
+    if changed:
+        again = _prepare_chunks(changed, paths, ags, key, st_settings)
+        redone = [p for chunk in _parallel(_prepare_job, again, min_jobs=len(again) + 1) for p in chunk]
+        more = dict(zip((k for ch in again for k in ch[0]), redone))
+        extra = [p.item for p in more.values() if p.item is not None]
+        if extra:
+            run_expectations(extra, st_settings, docs_dir=None, run_name=f"{ags} Kontext")
+        pending.update(more)
     # 3. month by month: cross-delivery checks; the in-force frames are kept in memory, the
     #    Prüfberichte and staging files are written afterwards (again on all cores)
     forced: dict[tuple[str, str], pd.DataFrame | None] = {}
+    forced_id: dict[tuple[str, str], str | None] = {}
 
     def force_frame(dataset: str, month: str) -> pd.DataFrame | None:
         if (dataset, month) not in forced:
-            forced[(dataset, month)] = in_force_frame(paths, ags, dataset, month)
+            hit = in_force(paths, ags, dataset, month)
+            forced[(dataset, month)] = None if hit is None else stg.read_frame(paths.staging, hit[0])
+            forced_id[(dataset, month)] = None if hit is None else version_id(hit[0])
         return forced[(dataset, month)]
 
     writes: list[tuple] = []
@@ -271,10 +285,15 @@ def _validate_office_months(paths: Paths, ags: str, months: list[str], key: byte
                         delimiter=result.delimiter, fehlanzeige=result.fehlanzeige,
                     )
                     side = _sidecar_data(result, fingerprint(keys))
+                    side["kontext"] = {"vormonat": forced_id.get((dataset, add_months(month, -1)))}
+                    if dataset == "massnahmen":
+                        force_frame("plaetze", month)
+                        side["kontext"]["plaetze"] = forced_id.get(("plaetze", month))
                     writes.append((paths, v, verdict, result, meta, side))
                     before_confirmed[(v.dataset, v.month, v.version)] = len((read_sidecar(paths, v) or {}).get("bestaetigt", []))
                     if verdict.accepted:
                         forced[(dataset, month)] = result.frame
+                        forced_id[(dataset, month)] = version_id(v)
                     ds.validated_now = True
                 else:
                     verdict = stg.read_verdict(paths.staging, v)
@@ -296,6 +315,52 @@ def _validate_office_months(paths: Paths, ags: str, months: list[str], key: byte
     _parallel(_write_job, writes)
     _record_verdicts(paths, writes, before_confirmed)
     return statuses, gx_run
+
+
+def version_id(v: arc.ArchivedVersion) -> str:
+    """Identity of a version as cross-delivery context (stored with the checks that used it)."""
+    return f"{v.version}:{v.sha256[:16]}"
+
+
+def _context_changed(paths: Paths, ags: str, months: list[str], versions_of: dict, pending: dict) -> list:
+    """Already validated versions whose cross-delivery context (previous month's version in force;
+    for massnahmen also the same month's plaetze in force) differs from the one they were checked
+    with -- judged by the versions in force AFTER this run (only Fehler decide acceptance, and
+    those are known once the file, row and GX levels of the pending versions have run).
+    Versions checked before the context was recorded are left alone."""
+    def accepted(v: arc.ArchivedVersion) -> bool:
+        prep = pending.get((v.month, v.dataset, v.version))
+        if prep is not None:
+            return not prep.has_fehler
+        verdict = stg.read_verdict(paths.staging, v)
+        return verdict is not None and verdict.accepted
+
+    cache: dict[tuple[str, str], str | None] = {}
+
+    def force_id(dataset: str, month: str) -> str | None:
+        if (dataset, month) not in cache:
+            versions = versions_of.get((month, dataset))
+            if versions is None:
+                versions = arc.list_versions(paths.archive, ags, dataset, month)
+            ok = [v for v in versions if accepted(v)]
+            cache[(dataset, month)] = version_id(ok[-1]) if ok else None
+        return cache[(dataset, month)]
+
+    out = []
+    for month in months:
+        for dataset in DATASET_ORDER:
+            for v in versions_of.get((month, dataset), []):
+                if (month, dataset, v.version) in pending:
+                    continue
+                ctx = (read_sidecar(paths, v) or {}).get("kontext")
+                if ctx is None:
+                    continue
+                now = {"vormonat": force_id(dataset, add_months(month, -1))}
+                if dataset == "massnahmen":
+                    now["plaetze"] = force_id("plaetze", month)
+                if ctx != now:
+                    out.append(((month, dataset, v.version), v))
+    return out
 
 
 def _record_verdicts(paths: Paths, writes: list[tuple], before_confirmed: dict) -> None:

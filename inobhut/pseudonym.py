@@ -67,7 +67,24 @@ def validate_key(text: str, var: str | None = None) -> bytes:
 
 
 def key_from_env(var: str | None = None) -> bytes:
-    return validate_key(os.environ.get(var or variable(), ""), var)
+    """The key from the variable named in the settings, else from the file named in
+    ``<variable>_FILE`` (e.g. a systemd credential; a trailing line break is ignored)."""
+    var = var or variable()
+    key = os.environ.get(var, "")
+    file_var = f"{var}_FILE"
+    if not key and os.environ.get(file_var):
+        path = os.environ[file_var]
+        try:
+            with open(path, encoding="utf-8") as fh:
+                key = fh.read().rstrip("\r\n")
+        except OSError as exc:
+            raise MissingKeyError(
+                f"Die Schlüsseldatei {path} (Umgebungsvariable {file_var}) ist nicht lesbar: {exc.strerror}. "
+                "Bitte Pfad und Rechte prüfen (lesbar nur für den Dienstbenutzer)."
+            ) from None
+        if not key:
+            raise MissingKeyError(f"Die Schlüsseldatei {path} (Umgebungsvariable {file_var}) ist leer.")
+    return validate_key(key, var)
 
 
 def pseudonymise(ags: str, fallnummer: str, key: bytes) -> str:

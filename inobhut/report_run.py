@@ -114,7 +114,8 @@ _JOB: dict | None = None
 
 
 def _render_task(task: tuple[str, str, str]) -> list[Path]:
-    from inobhut.reports import build_jugendamtsbericht, build_landesbericht, office_report_path, render_report, report_path
+    from inobhut.outputs import render_if_changed
+    from inobhut.reports import build_jugendamtsbericht, build_landesbericht, office_report_path, report_path
 
     kind, scope, month = task
     job = _JOB
@@ -127,8 +128,7 @@ def _render_task(task: tuple[str, str, str]) -> list[Path]:
     else:
         model = build_jugendamtsbericht(job["ix"], scope, month, job["statuses"])
         base = office_report_path(job["out"], kind, scope, month)  # the office's folder, not the Land's
-    base.parent.mkdir(parents=True, exist_ok=True)
-    written = render_report(model, base)
+    written = render_if_changed(model, base)[0]
     faultpoint.reached("reports")
     return written
 
@@ -227,25 +227,25 @@ def _outlook(con, verbund: str) -> pd.DataFrame | None:
 
 
 def _render(model, base: Path) -> list[Path]:
-    from inobhut.reports import render_report
+    """Render unless the report's inputs are unchanged (fingerprint beside the files)."""
+    from inobhut.outputs import render_if_changed
 
-    base.parent.mkdir(parents=True, exist_ok=True)
-    written = render_report(model, base)
+    written = render_if_changed(model, base)[0]
     faultpoint.reached("reports")
     return written
 
 
-def render_all_other_reports(paths: Paths, wh: Warehouse) -> list[Path]:
+def render_all_other_reports(paths: Paths, wh: Warehouse, today: dt.date | None = None) -> list[Path]:
     """Lieferstatus for every month with deliveries (per network), the Platzübersicht (per
     network, latest Stichtag), the Jahresbericht for every year with data and the
     Strategiebericht (per network). Landesebene reports pass the release check first."""
     written: list[Path] = []
-    for model, base in other_report_models(paths, wh):
+    for model, base in other_report_models(paths, wh, today):
         written += _render(model, base)
     return written
 
 
-def other_report_models(paths: Paths, wh: Warehouse):
+def other_report_models(paths: Paths, wh: Warehouse, today: dt.date | None = None):
     """The models of :func:`render_all_other_reports` with the base path of their files, one at
     a time (``(ReportModel, Path)``), built from the warehouse."""
     from inobhut.reports import report_path
@@ -274,7 +274,8 @@ def other_report_models(paths: Paths, wh: Warehouse):
     for v in config.networks():
         keys = {o.ags for o in config.network_offices(v)}
         for m in months:
-            yield (build_lieferstatus(status_df, v, m, due_date(m), unassignable=unassignable_for(unassignable, v, m, months)),
+            yield (build_lieferstatus(status_df, v, m, due_date(m), unassignable=unassignable_for(unassignable, v, m, months),
+                                      today=today),
                    report_path(berichte, "lieferstatus", v, m, v))
         yield build_platzuebersicht(facilities, v, statuses), report_path(berichte, "platzuebersicht", v, "", v)
         for y in years:

@@ -911,6 +911,6 @@ def export_tidy(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
     """Write ``df`` as the exports do (UTF-8, ``,``, ``\\n``, no index), atomically."""
-    with atomic.replacing(path) as tmp:
+    with atomic.replacing(path, keep_unchanged=True) as tmp:  # an unchanged table keeps its file (and mtime)
         df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
     return path

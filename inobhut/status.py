@@ -58,3 +58,43 @@ def delivery_status(con: duckdb.DuckDBPyConnection, months: list[str], verbund: 
     for c in ("version", "in_kraft", "n_fehler", "n_hinweise"):
         out[c] = out[c].astype("Int64")
     return out
+
+
+# ---------------------------------------------------------------- overdue deliveries (Lieferfrist)
+OVERDUE = "überfällig"
+REFERENCE_DATE_VAR = "INOBHUT_STICHTAG"  # YYYY-MM-DD: "today" for overdue deliveries (reruns, tests)
+
+
+def reference_date() -> dt.date:
+    """The day against which deliveries count as overdue: ``INOBHUT_STICHTAG`` if set, else
+    today in Europe/Berlin (the offices' time zone)."""
+    import os
+    from zoneinfo import ZoneInfo
+
+    text = os.environ.get(REFERENCE_DATE_VAR, "").strip()
+    if text:
+        return dt.date.fromisoformat(text)
+    return dt.datetime.now(ZoneInfo("Europe/Berlin")).date()
+
+
+def last_due_month(today: dt.date) -> str:
+    """The newest month whose delivery is due by ``today`` (due date strictly before today)."""
+    month = add_months(f"{today:%Y-%m}", -1)
+    while due_date(month) >= today:
+        month = add_months(month, -1)
+    return month
+
+
+def overdue_office_months(status: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """Office-months past their due date with at least one dataset that has no version in force
+    (nothing delivered, or only rejected versions). ``status``: :func:`delivery_status`.
+    Columns: ags, monat, faellig (date), offen (datasets, comma-separated)."""
+    rows = []
+    for (ags, month), g in status.groupby(["ags", "monat"], sort=True):
+        due = due_date(month)
+        if today <= due:
+            continue
+        open_ = [d for d, s, f in zip(g["dataset"], g["status"], g["in_kraft"]) if s == MISSING or pd.isna(f)]
+        if open_:
+            rows.append((ags, month, due, ", ".join(open_)))
+    return pd.DataFrame(rows, columns=["ags", "monat", "faellig", "offen"])

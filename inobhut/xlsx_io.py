@@ -66,7 +66,8 @@ def save_workbook(wb: Workbook, path: Path, created_at: dt.datetime | None, writ
     wb.properties.lastPrinted = None
     zip_time = (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second)
     path = Path(path)
-    with atomic.replacing(path) as tmp:  # unique per process; a leftover of a killed run is swept
+    # unique per process (a leftover of a killed run is swept); an unchanged workbook keeps its file
+    with atomic.replacing(path, keep_unchanged=True) as tmp:
         # write-only workbooks (the Prüfbericht) need openpyxl's own writer
         (ExcelWriter if wb.write_only else writer)(wb, FixedTimeZip(str(tmp), zip_time)).save()  # closes the archive
         os.chmod(tmp, 0o644)

@@ -100,6 +100,9 @@ def _run(paths, months: list[str]) -> int:
         err_console.print(f"[red]Der Lauf {outcome.run_id} ist fehlgeschlagen[/red] (Schritte: {', '.join(outcome.failed_steps)}).")
         if outcome.error:
             err_console.print(outcome.error)
+            from pipelines.run_failure import remedy  # the same advice as the run-failure sensor
+
+            err_console.print(f"Was tun: {remedy(outcome.error)}")
         err_console.print("Details: Dagster-Oberfläche (inobhut ui) → Runs.")
         return 1
     try:

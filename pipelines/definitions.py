@@ -22,6 +22,7 @@ from assets.statistics.tables import monthly_tables, tidy_tables  # noqa: E402
 from assets.statutory import bund as statutory_bund  # noqa: E402
 from assets.statutory.uma_fristen import fristenlisten, uma_tagesmeldung  # noqa: E402
 from assets.validated.data_docs import build_gx_data_docs  # noqa: E402
+from assets.validated.freshness import build_freshness_checks  # noqa: E402
 from assets.validated.offices import build_office_assets  # noqa: E402
 from assets.warehouse.monthly_load import build_monthly_load  # noqa: E402
 from pipelines.audit_sensors import audit_run_failure, audit_run_success  # noqa: E402
@@ -29,16 +30,17 @@ from pipelines.jobs import inobhut_job  # noqa: E402
 from pipelines.resources import InobhutResource  # noqa: E402
 from pipelines.schedule_abruf import abruf, abruf_job  # noqa: E402
 from pipelines.schedules import nightly  # noqa: E402
-from pipelines.sensors import landing_sensor  # noqa: E402
+from pipelines.sensors import landing_sensor, run_failure_notice  # noqa: E402
 
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions.merge(statutory_bund.definitions(), dg.Definitions(
         assets=[fetch, intake, *build_office_assets(), build_gx_data_docs(), build_monthly_load(), monthly_tables, tidy_tables,
                 monthly_reports, index_and_manifest, uma_tagesmeldung, fristenlisten],
+        asset_checks=[build_freshness_checks()],
         jobs=[inobhut_job, abruf_job],
         schedules=[nightly, abruf],
-        sensors=[landing_sensor, audit_run_failure, audit_run_success],
+        sensors=[landing_sensor, audit_run_failure, audit_run_success, run_failure_notice],
         resources={"inobhut": InobhutResource.from_env()},
     ))
 

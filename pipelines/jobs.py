@@ -13,6 +13,10 @@ inobhut_job = dg.define_asset_job(
     # assets/statutory/bund.py)
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups("bundesstatistik"),
     description="Eingang → Prüfung → Warehouse → Statistik → Berichte für einen Monat oder einen Monatsbereich (ein Lauf).",
+    # One process per run, as `inobhut run` executes it: the steps parallelise inside (fork
+    # pools in inobhut.processing / report_run), and a step process per asset would import the
+    # code location ~60 times per run (measured: a one-office sensor run 50 s → see test_automation).
+    executor_def=dg.in_process_executor,
 )
 
 

@@ -21,7 +21,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def dagster_yaml_source() -> Path:
-    return REPO_ROOT / "dagster.yaml"
+    """The instance settings put into ``$DAGSTER_HOME``: the file named in
+    ``INOBHUT_DAGSTER_YAML`` (production: ``deploy/dagster.yaml``), else the repository's."""
+    named = os.environ.get("INOBHUT_DAGSTER_YAML")
+    return Path(named) if named else REPO_ROOT / "dagster.yaml"
 
 
 def prepare_dagster_home(home: Path | None = None) -> Path:
@@ -29,6 +32,9 @@ def prepare_dagster_home(home: Path | None = None) -> Path:
     home = Path(home or os.environ.get("DAGSTER_HOME") or (Path.cwd() / ".dagster")).resolve()
     home.mkdir(parents=True, exist_ok=True)
     src, dst = dagster_yaml_source(), home / "dagster.yaml"
+    if not src.is_file():
+        raise FileNotFoundError(f"Die Dagster-Einstellungen {src} (INOBHUT_DAGSTER_YAML) gibt es nicht; "
+                                "bitte den Pfad in der Umgebungsdatei prüfen (z. B. <Installation>/deploy/dagster.yaml).")
     if src.exists() and (not dst.exists() or dst.read_bytes() != src.read_bytes()):
         atomic.write_bytes(dst, src.read_bytes())  # two runs starting at once never see half a file
     os.environ["DAGSTER_HOME"] = str(home)

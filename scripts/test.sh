@@ -38,6 +38,7 @@ apt_install unshare util-linux "Netz-Namensraum für den Test ohne Netz (tests/t
 apt_install pdftotext poppler-utils "prüft die Druckansicht der Excel-Dateien (PDF)"
 apt_install setpriv util-linux "Störungstests: ein Lauf ohne die Rechte-Ausnahmen von root (tests/test_faults_state.py)"
 apt_install mount mount "Störungstests: ein kleines tmpfs als volle Platte (braucht root)"
+apt_install systemd-analyze systemd "prüft die systemd-Units in deploy/"
 if [ ! -f .tools/node_modules/vnu-jar/build/dist/vnu.jar ] || \
    ! grep -q "\"version\": \"$VNU_VERSION\"" .tools/node_modules/vnu-jar/package.json 2>/dev/null; then
   echo "== Nu Html Checker (vnu-jar $VNU_VERSION) wird installiert"
@@ -64,6 +65,13 @@ fi
 
 echo "== Codeprüfung (ruff check)"
 .venv/bin/ruff check .
+
+# PostgreSQL for the end-to-end test on production-like Dagster storage (installed and started
+# if missing; the tests create a fresh database per session)
+if [ -z "${INOBHUT_TEST_PG_URL:-}" ]; then
+  INOBHUT_TEST_PG_URL=$(bash scripts/pg_test_server.sh)
+  export INOBHUT_TEST_PG_URL
+fi
 
 export GX_ANALYTICS_ENABLED=false
 exec .venv/bin/python -m pytest "$@"

@@ -40,7 +40,10 @@ def test_definitions_shape():
     assert not yearly & {k.to_user_string() for k in defs.resolve_job_def("inobhut").asset_layer.executable_asset_keys}
     assert {s.name for s in defs.schedules} == {"nightly", "abruf"}
     assert {s.name for s in defs.sensors} == {"landing_sensor", "protokoll_lauf_fehlgeschlagen", "protokoll_lauf_beendet",
-                                              "bundesstatistik_nach_lauf"}
+                                              "bundesstatistik_nach_lauf",
+                                              "run_failure_notice"}
+    due = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys if c.name == "lieferfrist"}
+    assert due == {(f"validated/office_{a}", "lieferfrist") for a in office_keys()}
 
 
 def test_code_location_loads_like_dagster_dev(tmp_path):
@@ -63,9 +66,30 @@ def test_sensor_requests_only_the_changed_office_month():
     new["08115/08115_uma_2024-04.csv"] = [5, 3]
     new["08115/unsinn.txt"] = [1, 1]
     reqs = run_requests_for_changes(old, new, set(office_keys()))
-    assert [r.partition_key for r in reqs] == ["2024-03", "2024-04"]
+    # ONE run from the earliest changed month on, only the changed offices; the misnamed file
+    # rides along (the run includes intake and the Lieferstatus)
+    assert len(reqs) == 1 and reqs[0].partition_key is None
+    assert (reqs[0].tags["dagster/asset_partition_range_start"], reqs[0].tags["dagster/asset_partition_range_end"]) == ("2024-03", "2024-04")
     sel = [k.to_user_string() for k in reqs[0].asset_selection]
-    assert "validated/office_08111" in sel and "validated/office_08115" not in sel
+    assert "validated/office_08111" in sel and "validated/office_08115" in sel and "validated/office_08116" not in sel
     assert "raw/intake" in sel and "warehouse/monthly_load" in sel
     assert run_requests_for_changes(new, new, set(office_keys())) == []
+    # one office-month changed: only that office, that month (a single partition) ...
+    one = dict(new)
+    one["08111/08111_massnahmen_2024-03.csv"] = [12, 3]
+    (req,) = run_requests_for_changes(new, one, set(office_keys()))
+    assert req.partition_key == "2024-03" and req.tags["inobhut/jugendaemter"] == "08111"
+    assert "validated/office_08115" not in [k.to_user_string() for k in req.asset_selection]
+    # ... up to the newest month with data when it is a correction of an earlier month
+    (req,) = run_requests_for_changes(new, one, set(office_keys()), "2024-06")
+    assert req.partition_key is None and req.tags["dagster/asset_partition_range_end"] == "2024-06"
+    # a misnamed or misplaced file on its own starts intake and the Lieferstatus, once per version
+    alone = dict(new)
+    alone["08115/unsinn.txt"] = [2, 9]
+    alone["08111_massnahmen_2024-03.csv"] = [3, 9]  # not in an office folder
+    reqs = run_requests_for_changes(new, alone, set(office_keys()))
+    assert len(reqs) == 1 and reqs[0].partition_key is None
+    assert [k.to_user_string() for k in reqs[0].asset_selection] == ["raw/intake", "reports/index_and_manifest"]
+    assert "08115/unsinn.txt" in reqs[0].tags["inobhut/dateien"]
+    assert run_requests_for_changes(alone, alone, set(office_keys())) == []
     json.dumps([r.run_key for r in reqs])

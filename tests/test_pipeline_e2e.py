@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.helpers_postgres import pg_env, pg_server, pg_url  # noqa: F401  (fixtures)
 
 MONTHS = ["2024-03", "2024-04", "2024-05"]
 ROUND1 = FIXTURES / "lieferungen" / "runde1"
@@ -44,8 +45,22 @@ def fixture_env(inobhut_env, monkeypatch):
     return inobhut_env
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def storage(request, monkeypatch):
+    """Dagster instance storage: the repository's dagster.yaml (SQLite) or the production
+    deploy/dagster.yaml on a real PostgreSQL server (fresh database)."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_url")
+        monkeypatch.setenv("INOBHUT_DAGSTER_YAML", str(FIXTURES.parent.parent / "deploy" / "dagster.yaml"))
+        for var, val in pg_env(url).items():
+            monkeypatch.setenv(var, val)
+        return url
+    monkeypatch.delenv("INOBHUT_DAGSTER_YAML", raising=False)
+    return None
+
+
 @pytest.mark.slow
-def test_two_rounds_through_dagster(fixture_env, tmp_path):
+def test_two_rounds_through_dagster(fixture_env, storage, tmp_path):
     warnings.filterwarnings("ignore")
     from inobhut.config import office_keys
     from inobhut.warehouse import Warehouse
@@ -95,6 +110,18 @@ def test_two_rounds_through_dagster(fixture_env, tmp_path):
                 ).records
                 run_ids.add(recs[0].run_id)
         assert run_ids == {outcome.run_id}
+        if storage:  # the runs and check results really live in PostgreSQL
+            from dagster_postgres import PostgresRunStorage
+
+            assert isinstance(instance.run_storage, PostgresRunStorage)
+            import psycopg2
+
+            with psycopg2.connect(storage) as con, con.cursor() as cur:
+                cur.execute("SELECT count(*) FROM runs WHERE pipeline_name = 'inobhut'")
+                assert cur.fetchone()[0] == 1
+                cur.execute("SELECT execution_status FROM asset_check_executions WHERE check_name = 'zeilenpruefung' "
+                            "AND asset_key LIKE '%office_01060063%' AND partition = '2024-04'")
+                assert [r[0] for r in cur.fetchall()] == ["FAILED"]
 
     # ---- round 2: corrections
     _copy_round(ROUND2, paths.landing)

@@ -43,10 +43,12 @@ def index_and_manifest(context: dg.AssetExecutionContext, inobhut: InobhutResour
     from inobhut.audit_report import write_audit_reports
     from inobhut.manifest import write_manifest
     from inobhut.report_run import render_all_other_reports, render_index_page
+    from inobhut.status import reference_date
 
     paths = inobhut.paths()
     # reports that are not per month: Lieferstatus, Platzübersicht, Jahres- and Strategiebericht
-    others = render_all_other_reports(paths, inobhut.warehouse_db())
+    # the Lieferstatus marks deliveries overdue as of the run's day (INOBHUT_STICHTAG pins it)
+    others = render_all_other_reports(paths, inobhut.warehouse_db(), today=reference_date())
     index = render_index_page(paths, inobhut.warehouse_db())
     with audit.lauf(context.run.run_id):  # the ausgabe events of write_manifest carry the run id
         manifest = write_manifest(paths, inobhut.warehouse_db())

@@ -53,7 +53,7 @@ def base_name(ags: str, jahr: str) -> str:
 # ---------------------------------------------------------------- writers per format
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
     """CSV for German spreadsheet programs: UTF-8 with BOM, ``;``, ``\\n``; atomic."""
-    with atomic.replacing(path) as tmp:
+    with atomic.replacing(path, keep_unchanged=True) as tmp:
         df.to_csv(tmp, index=False, sep=";", encoding="utf-8-sig", lineterminator="\n")
     return path
 

@@ -238,11 +238,15 @@ def _month_status(st: _Status, offices: Sequence[config.Office], month: str) -> 
     return out
 
 
-def _created_at(statuses: Sequence[DeliveryStatus], month: str) -> dt.datetime:
+def _created_at(statuses: Sequence[DeliveryStatus], month: str, verbund: str | None = None) -> dt.datetime:
     """Newest receipt among the deliveries up to the report month (later months do not change
-    an earlier report, so backfills reproduce it byte for byte); month end if none."""
+    an earlier report, so backfills reproduce it byte for byte) of the report's network (a
+    delivery in another network does not change the report, so it is not rewritten); month end
+    if none."""
     fallback = dt.datetime.combine(month_end(month), dt.time(0, 0))
-    return status_created_at([s for s in statuses if s.monat <= month], fallback)
+    keys = None if verbund is None else {o.ags for o in config.network_offices(verbund)}
+    return status_created_at([s for s in statuses if s.monat <= month and (keys is None or s.jugendamt in keys)],
+                             fallback)
 
 
 def _status_note(st: _Status, offices: Sequence[config.Office], month: str, prefix: str) -> str:
@@ -813,7 +817,7 @@ def build_landesbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, verbund
                          "Fallzahlen nach Jugendämtern sind nach § 103 SGB VIII geheim gehalten: kleine Fallzahlen "
                          "und Werte, aus denen sie sich errechnen ließen, sind durch „.“ ersetzt."),
         data_status=_month_status(st, offices, month), product_version=inobhut.__version__,
-        created_at=_created_at(data_status, month), source=texts.SOURCE, contact=_contact(contact),
+        created_at=_created_at(data_status, month, verbund), source=texts.SOURCE, contact=_contact(contact),
         tables=out, data_status_note=_status_note(st, offices, month, "Datenstand"),
         definitions=texts.definitions(*ALL_DEFINITIONS), period_key=month, scope_key=verbund, network=verbund,
         protected=released,
@@ -991,7 +995,7 @@ def build_jugendamtsbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, ags
         disclosure_note=("Der Bericht zeigt die eigenen Daten des Jugendamts ungesperrt; er ist nur für das "
                          "Jugendamt selbst bestimmt. Verbundwerte sind Summen über alle Jugendämter."),
         data_status=own_status, product_version=inobhut.__version__,
-        created_at=_created_at(data_status, month), source=texts.SOURCE, contact=_contact(contact),
+        created_at=_created_at(data_status, month, verbund), source=texts.SOURCE, contact=_contact(contact),
         tables=out,
         data_status_note=(_status_note(st, [off], month, "Eigene Lieferungen") + " "
                           + _status_note(st, offices, month, f"Verbund {net}")),

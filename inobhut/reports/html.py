@@ -108,7 +108,7 @@ def render_html_text(model: ReportModel) -> str:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    return atomic.write_text(path, text, newline="\n")
+    return atomic.write_text(path, text, newline="\n", keep_unchanged=True)  # an unchanged page keeps its file (and mtime)
 
 
 def write_html(model: ReportModel, path: Path) -> Path:

@@ -79,7 +79,8 @@ STATUS_FORMATS = {**reg.columns("lieferstatus", ["version_in_kraft", "tage_versp
 
 
 def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.date, *,
-                       contact: str | None = None, unassignable: Sequence = ()) -> ReportModel:
+                       contact: str | None = None, unassignable: Sequence = (),
+                       today: dt.date | None = None) -> ReportModel:
     """Delivery status of a network's offices for a month (no case data, no disclosure control).
 
     ``status``: :func:`inobhut.status.delivery_status` for the month and network (columns ags,
@@ -87,7 +88,14 @@ def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.d
     n_hinweise, tage_verspaetet); ``due``: the due date of the month's deliveries;
     ``unassignable``: the files of the landing zone that could not be assigned
     (:class:`inobhut.landing.Unassignable`) and belong to this report (see
-    :func:`inobhut.report_run.unassignable_for`)."""
+    :func:`inobhut.report_run.unassignable_for`); ``today``: the day of the run -- after the due
+    date a missing delivery is shown as „überfällig“."""
+    from inobhut.status import OVERDUE
+
+    overdue = today is not None and today > due
+
+    def shown(verdict: object) -> str:
+        return OVERDUE if overdue and verdict == "fehlt" else str(verdict)
     offices = config.network_offices(verbund)
     net = network_label(verbund)
     df = status[(status["monat"] == month) & status["ags"].isin([o.ags for o in offices])]
@@ -96,7 +104,7 @@ def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.d
     def get(ags: str, ds: str) -> dict:
         return by.get((ags, ds), {"status": "fehlt"})
 
-    matrix = [{LS_JUGENDAMT: office_label(o.ags), **{dataset_label(d): str(get(o.ags, d)["status"]) for d in DATASETS}}
+    matrix = [{LS_JUGENDAMT: office_label(o.ags), **{dataset_label(d): shown(get(o.ags, d)["status"]) for d in DATASETS}}
               for o in offices]
     late_rows = []
     for o in offices:
@@ -107,7 +115,7 @@ def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.d
         late_rows.append(row)
     summary = []
     for verdict in ("angenommen", "angenommen mit Hinweisen", "abgelehnt", "fehlt"):
-        row = {LS_STATUS: verdict}
+        row = {LS_STATUS: shown(verdict)}
         for d in DATASETS:
             row[dataset_label(d)] = _count(sum(1 for o in offices if get(o.ags, d)["status"] == verdict))
         summary.append(row)
@@ -119,7 +127,7 @@ def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.d
             first = r.get("erste_lieferung")
             late = _num(r.get("tage_verspaetet"))
             detail.append({
-                LS_JUGENDAMT: office_label(o.ags), LS_DATENSATZ: dataset_label(d), LS_STATUS: str(r["status"]),
+                LS_JUGENDAMT: office_label(o.ags), LS_DATENSATZ: dataset_label(d), LS_STATUS: shown(r["status"]),
                 "Gelieferte Versionen": _count(r.get("version")) if _num(r.get("version")) else "–",
                 LS_IN_KRAFT: int(_num(r.get("in_kraft"))) if _num(r.get("in_kraft")) else "–",
                 "Erste Lieferung": fmt_date(first) if _num(late) is not None and not pd.isna(first) else "–",
@@ -134,6 +142,9 @@ def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.d
     tables = [
         ReportTable(id="status", title=reg.title("lieferstatus", f" nach Jugendamt und Datensatz, {fmt_month(month)}"),
                     data=pd.DataFrame(matrix), sheet="Status",
+                    # no day in the text: the page changes when a delivery turns overdue, not every night
+                    description=(f"Die Lieferfrist ({fmt_date(due)}) ist abgelaufen; „{OVERDUE}“ = bis zum Lauf, "
+                                 "der diesen Bericht erzeugt hat, nicht geliefert.") if overdue else "",
                     notes=[*notes, "Eine abgelehnte Korrektur lässt die zuvor angenommene Version in Kraft (siehe "
                                    "Tabelle Lieferungen)."]),
         ReportTable(id="verspaetung",
@@ -174,7 +185,8 @@ def build_lieferstatus(status: pd.DataFrame, verbund: str, month: str, due: dt.d
         definitions=[("Lieferfrist", "Die Lieferung eines Monats ist bis zum eingestellten Tag des Folgemonats fällig."),
                      ("angenommen mit Hinweisen", "Die Lieferung ist gültig; die Prüfung hat Auffälligkeiten gemeldet, "
                       "die das Jugendamt prüfen sollte."),
-                     ("abgelehnt", "Die Lieferung enthält Fehler und wird nicht verwendet; eine Korrektur ist nötig.")],
+                     ("abgelehnt", "Die Lieferung enthält Fehler und wird nicht verwendet; eine Korrektur ist nötig."),
+                     *([(OVERDUE, "Die Lieferfrist ist abgelaufen und die Lieferung fehlt noch.")] if overdue else [])],
         period_key=month, scope_key=verbund, network=verbund,
     )
 

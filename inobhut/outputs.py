@@ -1,0 +1,137 @@
+"""Incremental outputs: an output whose inputs did not change keeps its file (bytes AND mtime).
+
+Belongs here: the fingerprint of a report's inputs (the whole report model the renderer gets,
+plus the renderer itself: product version, templates and rendering code), stored beside the
+output tree as ``<out>/.eingaben/<path>.eingaben``; rendering a report only when that fingerprint changed; and
+for outputs written as a whole (tables, index page, manifest, workbooks) ``atomic.replacing(…,
+keep_unchanged=True)``: a new file replaces the old one only when its bytes differ. So after a correction of one office-month
+exactly the outputs that depend on it are rewritten, and a rerun on the same inputs touches
+nothing (see docs/betrieb.md, "Korrekturen").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from inobhut import atomic
+
+FINGERPRINT_SUFFIX = ".eingaben"
+
+
+def _feed(h, obj) -> None:
+    """Deterministic serialisation of a report model into the hash."""
+    if obj is None or isinstance(obj, (bool, int, str)):
+        h.update(f"{type(obj).__name__}:{obj!r};".encode())
+    elif isinstance(obj, float):
+        h.update(f"f:{obj!r};".encode())
+    elif isinstance(obj, dt.datetime) and obj.tzinfo is not None:  # the instant, not the machine's zone
+        h.update(f"d:{obj.astimezone(dt.timezone.utc).isoformat()};".encode())
+    elif isinstance(obj, (dt.date, dt.datetime, dt.time)):
+        h.update(f"d:{obj.isoformat()};".encode())
+    elif isinstance(obj, Path):
+        h.update(f"p:{obj.as_posix()};".encode())
+    elif isinstance(obj, enum.Enum):
+        _feed(h, obj.value)
+    elif isinstance(obj, pd.DataFrame):
+        obj = obj.copy()
+        for c in obj.columns:  # zone-aware columns as UTC instants (the machine's zone must not matter)
+            if isinstance(obj[c].dtype, pd.DatetimeTZDtype):
+                obj[c] = obj[c].dt.tz_convert("UTC")
+            elif obj[c].dtype == object:
+                obj[c] = [x.astimezone(dt.timezone.utc) if isinstance(x, dt.datetime) and x.tzinfo else x for x in obj[c]]
+        h.update(f"df:{list(map(str, obj.columns))}:{list(map(str, obj.dtypes))};".encode())
+        h.update(obj.to_csv(index=True, lineterminator="\n").encode())
+    elif isinstance(obj, pd.Series):
+        _feed(h, obj.to_frame())
+    elif isinstance(obj, np.ndarray):
+        _feed(h, obj.tolist())
+    elif isinstance(obj, np.generic):
+        _feed(h, obj.item())
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        h.update(f"dc:{type(obj).__qualname__}(".encode())
+        for f in dataclasses.fields(obj):
+            h.update(f"{f.name}=".encode())
+            _feed(h, getattr(obj, f.name))
+        h.update(b")")
+    elif isinstance(obj, dict):
+        h.update(b"{")
+        for k in sorted(obj, key=repr):
+            _feed(h, k)
+            _feed(h, obj[k])
+        h.update(b"}")
+    elif isinstance(obj, (list, tuple)):
+        h.update(b"[")
+        for x in obj:
+            _feed(h, x)
+        h.update(b"]")
+    elif isinstance(obj, (set, frozenset)):
+        _feed(h, sorted(obj, key=repr))
+    elif hasattr(obj, "__dict__"):
+        _feed(h, {k: v for k, v in vars(obj).items() if not k.startswith("_")} | {"__class__": type(obj).__qualname__})
+    else:
+        text = repr(obj)
+        if " at 0x" in text:  # an address would make every run look new
+            raise TypeError(f"nicht reproduzierbar serialisierbar: {type(obj).__qualname__}")
+        h.update(f"r:{text};".encode())
+
+
+@lru_cache(maxsize=1)
+def renderer_fingerprint() -> str:
+    """Product version, report templates and the rendering code: a change re-renders everything."""
+    import inobhut
+    import report_templates
+
+    h = hashlib.sha256(inobhut.__version__.encode())
+    roots = [Path(report_templates.__file__).parent, Path(__file__).parent / "reports"]
+    for root in roots:
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and p.suffix in (".py", ".j2", ".css", ".yaml", ".js", ".svg"):
+                h.update(p.relative_to(root).as_posix().encode())
+                h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def model_fingerprint(model) -> str:
+    h = hashlib.sha256(renderer_fingerprint().encode())
+    _feed(h, model)
+    return h.hexdigest()
+
+
+FINGERPRINT_DIR = ".eingaben"  # under <out>; not an output (manifest.EXCLUDED_DIRS)
+
+
+def fingerprint_path(base: Path) -> Path:
+    """``<out>/.eingaben/<path of the report below <out>>.eingaben`` (kept out of the outputs, so
+    output trees compare equal); beside the files when the report is not below a ``berichte``."""
+    for parent in base.parents:
+        if parent.name == "berichte":
+            out = parent.parent
+            return out / FINGERPRINT_DIR / f"{base.relative_to(out).as_posix()}{FINGERPRINT_SUFFIX}"
+    return base.with_name(f".{base.name}{FINGERPRINT_SUFFIX}")
+
+
+def render_if_changed(model, base: Path) -> tuple[list[Path], bool]:
+    """``render_report(model, base)`` unless the stored fingerprint of the same inputs says the
+    files are current. Returns the files (HTML first) and whether they were written."""
+    from inobhut.reports import render_report
+
+    base = Path(base)
+    files = [base.with_name(base.name + ".html"), base.with_name(base.name + ".xlsx")]
+    fp = model_fingerprint(model)
+    stored = fingerprint_path(base)
+    if all(f.exists() for f in files) and stored.exists() and stored.read_text(encoding="utf-8").strip() == fp:
+        return files, False
+    base.parent.mkdir(parents=True, exist_ok=True)
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.unlink(missing_ok=True)  # a crash while rendering must not leave a stale "current"
+    written = render_report(model, base)
+    atomic.write_text(stored, fp + "\n")
+    return written, True
