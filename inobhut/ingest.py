@@ -114,6 +114,15 @@ def reader_detail(exc: BaseException) -> str:
         return f"ein Bestandteil der Arbeitsmappe fehlt ({exc})"
     if isinstance(exc, ET.ParseError) or name in ("ParseError", "ExpatError", "SAXParseException"):
         return "der XML-Inhalt der Arbeitsmappe ist fehlerhaft"
+    # python-calamine (the XLSX reader) has its own exception classes
+    if name == "XmlError":
+        return "der XML-Inhalt der Arbeitsmappe ist fehlerhaft"
+    if name == "ZipError":
+        return "kein gültiges Zip-Archiv, vermutlich abgeschnitten oder unvollständig übertragen"
+    if name == "PasswordError":
+        return "die Arbeitsmappe ist mit einem Kennwort geschützt"
+    if name in ("CalamineError", "WorksheetNotFound", "WorkbookClosed"):
+        return "der Inhalt der Arbeitsmappe ist fehlerhaft oder unvollständig"
     if name in ("EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden", "NotSupportedError"):
         return "die Arbeitsmappe enthält unzulässige XML-Bestandteile (Entitäten oder externe Verweise)"
     if isinstance(exc, csv.Error):

@@ -108,11 +108,15 @@ def model_fingerprint(model) -> str:
 FINGERPRINT_DIR = ".eingaben"  # under <out>; not an output (manifest.EXCLUDED_DIRS)
 
 
+OUTPUT_ROOTS = ("berichte", "jugendaemter")  # Land-level reports; one folder per office (inobhut.reports.OFFICE_DIR)
+
+
 def fingerprint_path(base: Path) -> Path:
     """``<out>/.eingaben/<path of the report below <out>>.eingaben`` (kept out of the outputs, so
-    output trees compare equal); beside the files when the report is not below a ``berichte``."""
+    output trees compare equal); beside the files when the report is below neither
+    ``berichte`` nor ``jugendaemter``."""
     for parent in base.parents:
-        if parent.name == "berichte":
+        if parent.name in OUTPUT_ROOTS:
             out = parent.parent
             return out / FINGERPRINT_DIR / f"{base.relative_to(out).as_posix()}{FINGERPRINT_SUFFIX}"
     return base.with_name(f".{base.name}{FINGERPRINT_SUFFIX}")

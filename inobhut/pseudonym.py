@@ -109,13 +109,21 @@ def staging_fingerprint(staging: Path) -> str | None:
 
 
 def warehouse_fingerprint(warehouse: Path) -> str | None:
-    if not Path(warehouse).exists():
+    """The fingerprint stored in the warehouse; None when there is none or the warehouse cannot
+    be read (damaged derived state is the run's repair step's business, inobhut.repair; the
+    staging fingerprint still guards the key)."""
+    if not Path(warehouse).is_file():
         return None
+    import duckdb
+
     from inobhut.warehouse import Warehouse
 
-    with Warehouse(warehouse).connect() as con:
-        con.execute(WAREHOUSE_DDL)
-        row = con.execute("SELECT fingerabdruck FROM schluessel ORDER BY seit DESC LIMIT 1").fetchone()
+    try:
+        with Warehouse(warehouse).connect() as con:
+            con.execute(WAREHOUSE_DDL)
+            row = con.execute("SELECT fingerabdruck FROM schluessel ORDER BY seit DESC LIMIT 1").fetchone()
+    except (duckdb.Error, OSError):
+        return None
     return row[0] if row else None
 
 
@@ -124,7 +132,11 @@ def _has_data(staging: Path) -> bool:
 
 
 def write_fingerprint(staging: Path, warehouse: Path, key: bytes) -> str:
-    """Store the key's fingerprint with the staging and in the warehouse (replacing any)."""
+    """Store the key's fingerprint with the staging and in the warehouse (replacing any). A
+    warehouse that cannot be opened (damaged derived state) is left to the run's repair step
+    (inobhut.repair); the next run stores the fingerprint in the rebuilt one."""
+    import duckdb
+
     from inobhut.warehouse import Warehouse
 
     fp = fingerprint(key)
@@ -134,10 +146,15 @@ def write_fingerprint(staging: Path, warehouse: Path, key: bytes) -> str:
                       json.dumps({"fingerabdruck": fp, "seit": now.isoformat(),
                                   "hinweis": "Fingerabdruck des Pseudonymisierungsschlüssels (nicht der Schlüssel)"},
                                  ensure_ascii=False, indent=1))
-    with Warehouse(warehouse).connect() as con:
-        con.execute(WAREHOUSE_DDL)
-        con.execute("DELETE FROM schluessel")
-        con.execute("INSERT INTO schluessel VALUES (?, ?)", [fp, now.replace(tzinfo=None)])
+    if Path(warehouse).exists() and not Path(warehouse).is_file():
+        return fp
+    try:
+        with Warehouse(warehouse).connect() as con:
+            con.execute(WAREHOUSE_DDL)
+            con.execute("DELETE FROM schluessel")
+            con.execute("INSERT INTO schluessel VALUES (?, ?)", [fp, now.replace(tzinfo=None)])
+    except (duckdb.Error, OSError):
+        pass
     return fp
 
 

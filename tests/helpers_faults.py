@@ -139,11 +139,15 @@ def assert_like_baseline(inst: Install, base: tuple) -> None:
 
 
 def output_digests(out: Path) -> dict[str, str]:
-    """sha256 of every file under ``out`` except the GX Data Docs (documented exception)."""
+    """sha256 of every file under ``out`` except the documented exceptions outside the
+    reproducible outputs (``manifest.EXCLUDED_DIRS``: GX Data Docs, Protokoll with real times,
+    fingerprints of report inputs, the operator's log of failed runs)."""
+    from inobhut.manifest import EXCLUDED_DIRS
+
     res = {}
     for p in sorted(out.rglob("*")):
         rel = p.relative_to(out).as_posix()
-        if p.is_file() and not rel.startswith("gx_data_docs/"):
+        if p.is_file() and rel.split("/")[0] not in EXCLUDED_DIRS:
             res[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
     return res
 

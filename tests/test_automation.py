@@ -260,8 +260,11 @@ def test_cli_run_failure_says_what_to_do(env, monkeypatch):
 
     paths = env
     _put(paths, ROUND1, "01062_uma_2024-05.csv")
-    paths.warehouse.mkdir(parents=True)  # a directory where the warehouse file belongs: the load step fails
-    monkeypatch.setenv("INOBHUT_WAREHOUSE", str(paths.warehouse))
+    # a file where the output directory belongs: writing the reports fails (a directory in place
+    # of the warehouse file no longer does: the run's repair step puts it aside and rebuilds)
+    paths.out.parent.mkdir(parents=True, exist_ok=True)
+    paths.out.write_text("kein Verzeichnis", encoding="utf-8")
+    monkeypatch.setenv("INOBHUT_OUT", str(paths.out))
     res = CliRunner().invoke(main, ["run", "--monat", "2024-05"])
     assert res.exit_code == 1, res.output
     assert "ist fehlgeschlagen" in res.output and "Was tun:" in res.output

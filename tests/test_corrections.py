@@ -96,7 +96,7 @@ def test_correction_rewrites_exactly_what_depends_on_it(fixture_env, tmp_path, m
     # nothing is rewritten that did not change, except the re-checked Prüfbericht
     assert rewritten - changed <= rechecked, sorted(rewritten - changed)
     # what must change did change ...
-    for rel in ("berichte/jugendamtsbericht/SH-KOOP/2024-04/jugendamtsbericht_01060063_2024-04.html",
+    for rel in ("jugendaemter/01060063/jugendamtsbericht/jugendamtsbericht_01060063_2024-04.html",
                 "berichte/landesbericht/SH-KOOP/2024-04/landesbericht_SH-KOOP_2024-04.html",
                 "berichte/lieferstatus/SH-KOOP/2024-04/lieferstatus_SH-KOOP_2024-04.html",
                 "pruefberichte/01060063/massnahmen_2024-04_v2.html", "manifest.json", "tabellen/bewegung.csv"):

@@ -72,3 +72,18 @@ def test_a_cell_at_the_sheet_end_is_streamed_not_loaded(tmp_path, monkeypatch):
     res = read_delivery(path, "massnahmen", max_bytes=50 << 20, max_rows=200_000)
     assert res.frame is not None and len(res.frame) == 1
     assert "D028" in {f.rule_id for f in res.findings}
+
+
+def test_a_damaged_sheet_part_is_a_german_finding(tmp_path):
+    """Found by the fuzzer: an empty worksheet XML part makes calamine raise its own XmlError; the
+    finding must say in German what is wrong (not "unerwarteter Fehler")."""
+    good = write_xlsx(tmp_path / "gut.xlsx", "massnahmen", [as_list("massnahmen", massnahme())])
+    bad = tmp_path / "08335_massnahmen_2025-03.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = b"" if info.filename.startswith("xl/worksheets/") else zin.read(info.filename)
+            zout.writestr(info.filename, data)
+    res = read_delivery(bad, "massnahmen", max_bytes=50 << 20, max_rows=200_000)
+    assert res.frame is None
+    (f,) = res.findings
+    assert f.rule_id == "D007" and "XML-Inhalt" in f.meldung and "unerwarteter Fehler" not in f.meldung, f.meldung
