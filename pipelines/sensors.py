@@ -21,6 +21,7 @@ import dagster as dg
 from assets.raw.intake import RAW_INTAKE
 from assets.reports.reports import INDEX_AND_MANIFEST, MONTHLY_REPORTS
 from assets.statistics.tables import MONTHLY_TABLES, TIDY_TABLES
+from assets.statutory.uma_fristen import FRISTENLISTEN, UMA_TAGESMELDUNG
 from assets.validated.data_docs import GX_DATA_DOCS
 from assets.validated.offices import office_asset_key
 from assets.warehouse.monthly_load import WAREHOUSE_LOAD
@@ -30,7 +31,11 @@ from inobhut.naming import NameError_, parse_name
 from pipelines.jobs import inobhut_job, range_tags
 from pipelines.run_failure import run_failure_notice  # noqa: F401  (re-exported for the definitions)
 
-NETWORK_ASSETS = [GX_DATA_DOCS, WAREHOUSE_LOAD, MONTHLY_TABLES, TIDY_TABLES, MONTHLY_REPORTS, INDEX_AND_MANIFEST]
+# everything downstream of an office-month that a correction can change: the statutory outputs
+# too (the UMA working-day report, the deadline lists); the yearly federal statistic follows
+# through its own sensor
+NETWORK_ASSETS = [GX_DATA_DOCS, WAREHOUSE_LOAD, MONTHLY_TABLES, TIDY_TABLES, MONTHLY_REPORTS, UMA_TAGESMELDUNG,
+                  FRISTENLISTEN, INDEX_AND_MANIFEST]
 # what registers an unassignable file and shows it: intake (the finding) and the Lieferstatus
 UNASSIGNABLE_ASSETS = [RAW_INTAKE, INDEX_AND_MANIFEST]
 TRIGGER_TAG = "inobhut/ausloeser"

@@ -27,8 +27,8 @@ def _copy_round(src, landing):
 
 
 # outside this mechanism: the GX Data Docs (an analyst aid with run times), the Protokoll (real
-# run times by design) and the statutory outputs per office (written by their own assets)
-NOT_COMPARED = ("gx_data_docs/", "protokoll/", "jugendaemter/", "berichte/uma_tagesmeldung/")
+# run times by design) and the operator's log of failed runs
+NOT_COMPARED = ("gx_data_docs/", "protokoll/", "betrieb/")
 
 
 def _outputs(out):
@@ -81,9 +81,16 @@ def test_correction_rewrites_exactly_what_depends_on_it(fixture_env, tmp_path, m
     assert req.tags["dagster/asset_partition_range_end"] == "2024-05"
     prepare_dagster_home()
     with dg.DagsterInstance.get() as instance:
-        result = build_definitions().resolve_job_def("inobhut").execute_in_process(
+        defs = build_definitions()
+        result = defs.resolve_job_def("inobhut").execute_in_process(
             instance=instance, asset_selection=list(req.asset_selection), tags=dict(req.tags), raise_on_error=False)
-    assert result.success
+        assert result.success
+        # what the sensor "bundesstatistik_nach_lauf" starts under the daemon: the year of the run
+        from pipelines.runner import _run_bundesstatistik
+
+        yearly = _run_bundesstatistik(defs, instance, req.tags["dagster/asset_partition_range_start"],
+                                      req.tags["dagster/asset_partition_range_end"])
+        assert yearly is None or yearly.success
 
     after = _outputs(paths.out)
     rewritten = {k for k, v in after.items() if k not in before or v[1:] != before[k][1:]}
@@ -116,13 +123,20 @@ def test_correction_rewrites_exactly_what_depends_on_it(fixture_env, tmp_path, m
         monkeypatch.setenv(var, os.environ.get(var, ""))  # run_pipeline exports the fresh paths: restored after the test
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "fresh_dagster"))
     assert run_pipeline(fresh, MONTHS).success
-    got = {k: v[0] for k, v in after.items() if k != "manifest.json"}
-    want = {k: v[0] for k, v in _outputs(fresh.out).items() if k != "manifest.json"}
+    # (the front page's section "Änderungen seit dem vorigen Datenstand" depends on the previous data
+    # state by design -- a fresh run has none --, so berichte/index.html is left out here; the rerun
+    # and reproducibility tests compare it)
+    history = ("manifest.json", "berichte/index.html")
+    got = {k: v[0] for k, v in after.items() if k not in history}
+    want = {k: v[0] for k, v in _outputs(fresh.out).items() if k not in history}
     # the manifest agrees on every compared output and on every delivery version
     mine, theirs = (json.loads((p / "manifest.json").read_text(encoding="utf-8")) for p in (paths.out, fresh.out))
-    compared = [lambda d: {(o["datei"], o["sha256"]) for o in d["ausgaben"] if not o["datei"].startswith(NOT_COMPARED)},
+    compared = [lambda d: {(o["datei"], o["sha256"]) for o in d["ausgaben"]
+                           if not o["datei"].startswith(NOT_COMPARED) and o["datei"] not in history},
                 lambda d: d["lieferungen"]]
-    assert all(f(mine) == f(theirs) for f in compared)
+    for f in compared:
+        a, b = f(mine), f(theirs)
+        assert a == b, sorted(set(map(str, a)) ^ set(map(str, b)))[:12] if isinstance(a, set) else "lieferungen"
     assert got.keys() == want.keys()
     differ = sorted(k for k in got if got[k] != want[k])
     assert differ == [], differ

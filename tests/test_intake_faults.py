@@ -378,7 +378,6 @@ def test_outputs_are_byte_identical_across_directories_times_and_time_zones(tmp_
     files with new modification times, landing copied with its receipt times, another process,
     time zone and locale, minutes later): every output file and the manifest are byte-identical."""
     from inobhut.config import Paths
-    from pipelines.runner import run_pipeline
 
     monkeypatch.setenv("INOBHUT_PSEUDONYM_KEY", TEST_ENV_KEY)
     monkeypatch.delenv("INOBHUT_CONFIG", raising=False)
@@ -391,11 +390,23 @@ def test_outputs_are_byte_identical_across_directories_times_and_time_zones(tmp_
 
     a = paths_at(tmp_path / "a")
     generate(a.landing, VON, BIS, seed=21, fehlerquote=0.3, jugendaemter=OFFICES)  # rejected versions too
-    months = [VON, BIS]
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
+
+    def cli_run(p: Paths, home: Path, **extra: str) -> subprocess.CompletedProcess:
+        """``inobhut run`` in a process of its own (state of this test process cannot leak in)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INOBHUT_")}
+        env.update(DAGSTER_HOME=str(home), INOBHUT_PSEUDONYM_KEY=TEST_ENV_KEY, INOBHUT_ARCHIVE=str(p.archive),
+                   INOBHUT_STAGING=str(p.staging), INOBHUT_WAREHOUSE=str(p.warehouse),
+                   PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH", "")]),
+                   **extra)
+        return subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--landing", str(p.landing), "--out",
+                               str(p.out), "--monat", VON, "--monat", BIS], cwd=p.landing.parent, env=env,
+                              capture_output=True, text=True, timeout=1200)
+
     try:
-        assert run_pipeline(a, months, dagster_home=tmp_path / "a" / "dagster").success
+        proc = cli_run(a, tmp_path / "a" / "dagster", TZ="UTC")
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         first = _outputs(a.out)
         assert any(k.startswith("pruefberichte/") and k.endswith(".xlsx") for k in first)
 
@@ -407,14 +418,8 @@ def test_outputs_are_byte_identical_across_directories_times_and_time_zones(tmp_
             os.utime(p, (later, later))
         # the second installation: another process (another hash seed: set and dict order of
         # strings), another time zone (UTC+14) and locale, through the command line
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INOBHUT_")}
-        env.update(TZ="Pacific/Kiritimati", PYTHONHASHSEED="4242", LC_ALL="C.UTF-8", LANG="C.UTF-8",
-                   DAGSTER_HOME=str(tmp_path / "b_dagster"), INOBHUT_PSEUDONYM_KEY=TEST_ENV_KEY,
-                   INOBHUT_ARCHIVE=str(b.archive), INOBHUT_STAGING=str(b.staging), INOBHUT_WAREHOUSE=str(b.warehouse),
-                   PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH", "")]))
-        proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--landing", str(b.landing), "--out",
-                               str(b.out), "--monat", VON, "--monat", BIS], cwd=b.landing.parent, env=env,
-                              capture_output=True, text=True, timeout=1200)
+        proc = cli_run(b, tmp_path / "b_dagster", TZ="Pacific/Kiritimati", PYTHONHASHSEED="4242",
+                       LC_ALL="C.UTF-8", LANG="C.UTF-8")
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         second = _outputs(b.out)
     finally:
