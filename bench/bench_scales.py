@@ -159,6 +159,9 @@ def bookkeeping_alone(n_events: int, storage_home: Path) -> float:
     from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData  # private: bench only
     from dagster._core.events.log import EventLogEntry
 
+    from pipelines import sqlite_tuning
+
+    sqlite_tuning.install()  # as in the pipeline's processes
     storage_home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ROOT / "dagster.yaml", storage_home / "dagster.yaml")
     n = max(1, min(n_events, 20_000))
@@ -408,10 +411,10 @@ def write_docs(results: dict, page: Path) -> None:
                   "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
         for r in results["skalen"]:
             lauf = r["lauf"]
-            lines.append(f"| {r['skala']} ({r['monate']} Monate × {r['jugendaemter']} Ämter) | {r['dateien']:,} | {r['zeilen']:,} "
-                         f"| {_de(lauf['sekunden'])} s | {_de(lauf['spitze_mb'], 0)} MB | {_de(r['dateien_je_s'])} "
-                         f"| {_de(r['zeilen_je_s'], 0)} | {_de(r['boden']['sekunden'], 2)} s | {_de(r['verhaeltnis_zum_boden'])}× "
-                         f"| {TARGETS.get(r['skala'], '')} |".replace(",", "."))
+            lines.append(f"| {r['skala']} ({r['monate']} Monate × {r['jugendaemter']} Ämter) | {_de(r['dateien'], 0)} "
+                         f"| {_de(r['zeilen'], 0)} | {_de(lauf['sekunden'])} s | {_de(lauf['spitze_mb'], 0)} MB "
+                         f"| {_de(r['dateien_je_s'])} | {_de(r['zeilen_je_s'], 0)} | {_de(r['boden']['sekunden'], 2)} s "
+                         f"| {_de(r['verhaeltnis_zum_boden'])}× | {TARGETS.get(r['skala'], '')} |")
             for extra, label, target in (("wiederholung", "unveränderte Wiederholung", "< 10 % von M"),
                                          ("inkrement", "ein neuer Monat nach L", "≤ 1,3 × S")):
                 if extra in r:
@@ -426,7 +429,7 @@ def write_docs(results: dict, page: Path) -> None:
         for r in results["skalen"]:
             st = r["lauf"]["stufen"]
             cells = [f"{_de(st[k]['sekunden'])} s / {_de(st[k]['spitze_mb'], 0)}" if k in st else "–" for k in stages]
-            lines.append(f"| {r['skala']} | " + " | ".join(cells) + f" | {r['lauf']['ereignisse']:,}".replace(",", ".") +
+            lines.append(f"| {r['skala']} | " + " | ".join(cells) + f" | {_de(r['lauf']['ereignisse'], 0)}"
                          f" | {_de(r['buchfuehrung_allein_s'])} s |")
     if "vergleich" in results:
         v = results["vergleich"]
