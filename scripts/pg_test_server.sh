@@ -7,6 +7,9 @@
 # database per session with this role (tests/conftest.py, fixture `pg_url`).
 # Messages for people go to stderr (German); stdout carries only the URL.
 set -euo pipefail
+# Everything the tools print (pg_ctlcluster says e.g. "Removed stale pid file." on stdout) goes to
+# stderr; only the final URL is written to the original stdout (fd 3).
+exec 3>&1 1>&2
 
 ROLE=inobhut_test
 PASS=inobhut_test   # a test role on loopback only; never used for real data
@@ -59,4 +62,4 @@ cd /  # runuser keeps the working directory; postgres may not be allowed to read
 if [ "$(as_postgres psql -p "$PORT" -XtAc "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'")" != "1" ]; then
   as_postgres psql -p "$PORT" -Xq -c "CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASS'"
 fi
-echo "postgresql://$ROLE:$PASS@127.0.0.1:$PORT/postgres"
+echo "postgresql://$ROLE:$PASS@127.0.0.1:$PORT/postgres" >&3

@@ -126,3 +126,38 @@ def test_key_from_file(tmp_path, monkeypatch):
     monkeypatch.setenv("INOBHUT_PSEUDONYM_KEY_FILE", str(f))
     with pytest.raises(MissingKeyError, match="leer"):
         key_from_env()
+
+
+def test_pg_test_server_prints_only_the_url_even_when_the_tools_talk(tmp_path):
+    """scripts/pg_test_server.sh is read with $(…) by scripts/test.sh: whatever pg_ctlcluster,
+    psql or apt print (a CI run failed on pg_ctlcluster's "Removed stale pid file." on stdout)
+    must go to stderr, so stdout is exactly one connection URL. The PostgreSQL tools are replaced
+    by chatty stand-ins on PATH (and `id` reports root), so the script's own plumbing is tested."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # free once closed: the script sees the cluster's port free
+    fakes = {
+        "id": "echo 0",
+        "apt-get": "echo 'Reading package lists... Done'",
+        "pg_lsclusters": f"echo '16  main {port} down   postgres /var/lib/postgresql/16/main log'",
+        "pg_createcluster": "echo 'Creating new PostgreSQL cluster 16/main ...'",
+        "pg_conftool": "echo 'port = 1'",
+        "pg_ctlcluster": "echo 'Removed stale pid file.'; echo 'waiting for server to start.... done'",
+        "pg_isready": "echo '127.0.0.1:5432 - accepting connections'",
+        # runuser -u postgres -- psql …: the role query answers "1", anything else chats
+        "runuser": 'case "$*" in *"SELECT 1 FROM pg_roles"*) echo 1;; *) echo CREATE ROLE;; esac',
+    }
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for name, body in fakes.items():
+        f = bindir / name
+        f.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+        f.chmod(0o755)
+    env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run(["bash", str(REPO / "scripts" / "pg_test_server.sh")], capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"postgresql://inobhut_test:inobhut_test@127.0.0.1:{port}/postgres\n", proc.stdout
+    assert "Removed stale pid file." in proc.stderr
