@@ -8,8 +8,9 @@ Does not belong here: the checks themselves (``inobhut.validation``) or loading 
 
 Policy: a version is validated once per rule-catalogue version (``RULES_VERSION``) and set of
 confirmations of its office, dataset and month; a rerun with unchanged rules and confirmations
-reuses the stored verdict, so reruns are cheap and idempotent. Great Expectations runs once per
-dataset over all versions validated in one call (:func:`validate_office_months`), not per file.
+reuses the stored verdict, so reruns are cheap and idempotent. How pending versions are found
+and validated in batches (one Great Expectations run per dataset over all versions of all offices
+of a call) is :mod:`inobhut.office_validation`.
 Beside the staging files of a version this module keeps ``v0001.pruefung.json`` (rules version,
 confirmations fingerprint, counts per level, positions of confirmed findings).
 """
@@ -17,9 +18,6 @@ confirmations fingerprint, counts per level, positions of confirmed findings).
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,10 +25,9 @@ from typing import Any
 import pandas as pd
 
 from inobhut import archive as arc
-from inobhut import atomic, faultpoint
+from inobhut import atomic
 from inobhut import staging as stg
-from inobhut.calendar import add_months
-from inobhut.config import Paths, office, settings
+from inobhut.config import Paths, settings
 from inobhut.warehouse import VERDICT_REJECTED
 
 # plaetze first: massnahmen checks its Einrichtung references against the same month's plaetze
@@ -183,283 +180,15 @@ def office_lock(paths: Paths, ags: str):
 def validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes, *,
                            data_docs: bool = True) -> tuple[list[OfficeMonthStatus], Any]:
     """Validate and stage every not yet validated version of the office in ``months`` (under
-    the office's lock, see :func:`office_lock`)."""
-    with office_lock(paths, ags):
-        return _validate_office_months(paths, ags, months, key, data_docs=data_docs)
+    the office's lock, see :func:`office_lock`); see :mod:`inobhut.office_validation`."""
+    from inobhut.office_validation import validate_offices
 
-
-def _validate_office_months(paths: Paths, ags: str, months: list[str], key: bytes, *,
-                            data_docs: bool = True) -> tuple[list[OfficeMonthStatus], Any]:
-    """Validate and stage every not yet validated version of the office in ``months``.
-
-    A version is (re)validated when it has no verdict, was validated with another rule
-    catalogue or with other confirmations. Order: file and row level of every pending
-    version; ONE Great Expectations run per dataset over all of them; then month by month
-    (plaetze first) the cross-delivery checks, whose context (previous month's version in
-    force, same month's facilities) is known by then, because only Fehler decide acceptance
-    and the cross-delivery checks raise Hinweise only. Returns the statuses and the GX run."""
-    from inobhut.confirmations import confirmation_keys, fingerprint, read_confirmations
-    from inobhut.validation import RULES_VERSION, ValidationContext, finish, run_expectations
-
-    st_settings = settings()
-    confs = read_confirmations(paths.landing, ags)
-    months = sorted(set(months))
-    keys_of: dict[tuple[str, str], set] = {}
-    versions_of: dict[tuple[str, str], list[arc.ArchivedVersion]] = {}
-    todo: list[tuple[tuple[str, str, int], arc.ArchivedVersion]] = []
-    for month in months:
-        for dataset in DATASET_ORDER:
-            versions = arc.list_versions(paths.archive, ags, dataset, month)
-            versions_of[(month, dataset)] = versions
-            if not versions:
-                continue
-            keys = confirmation_keys(confs, ags=ags, dataset=dataset, month=month, key=key)
-            keys_of[(month, dataset)] = keys
-            fp = fingerprint(keys)
-            for v in versions:
-                verdict = stg.read_verdict(paths.staging, v)
-                side = read_sidecar(paths, v)
-                if (verdict is None or verdict.rules_version != RULES_VERSION or side is None
-                        or side.get("bestaetigungen") != fp or side.get("rules_version") != RULES_VERSION):
-                    todo.append(((month, dataset, v.version), v))
-    # 1. file and row level: per dataset in chunks (one pandera pass per chunk), on all cores
-    chunks = _prepare_chunks(todo, paths, ags, key, st_settings)
-    done = [p for chunk in _parallel(_prepare_job, chunks, min_jobs=2 if len(todo) >= 8 else len(chunks) + 1) for p in chunk]
-    pending: dict[tuple[str, str, int], Any] = dict(zip((k for ch in chunks for k in ch[0]), done))
-    items = [p.item for p in pending.values() if p.item is not None]
-    gx_run = None
-    if items:
-        # 2. dataset level with Great Expectations: ONE run per dataset over all versions
-        gx_run = run_expectations(items, st_settings, docs_dir=gx_docs_dir(paths) if data_docs else None,
-                                  run_name=f"{ags} {months[0]}–{months[-1]}")
-    # 2b. versions whose cross-delivery context changes in this run (a correction of the previous
-    #     month or of the same month's plaetze changes the version in force): their checks run again
-    changed = _context_changed(paths, ags, months, versions_of, pending)
-    if changed:
-        again = _prepare_chunks(changed, paths, ags, key, st_settings)
-        redone = [p for chunk in _parallel(_prepare_job, again, min_jobs=len(again) + 1) for p in chunk]
-        more = dict(zip((k for ch in again for k in ch[0]), redone))
-        extra = [p.item for p in more.values() if p.item is not None]
-        if extra:
-            run_expectations(extra, st_settings, docs_dir=None, run_name=f"{ags} Kontext")
-        pending.update(more)
-    # 3. month by month: cross-delivery checks; the in-force frames are kept in memory, the
-    #    Prüfberichte and staging files are written afterwards (again on all cores)
-    forced: dict[tuple[str, str], pd.DataFrame | None] = {}
-    forced_id: dict[tuple[str, str], str | None] = {}
-
-    def force_frame(dataset: str, month: str) -> pd.DataFrame | None:
-        if (dataset, month) not in forced:
-            hit = in_force(paths, ags, dataset, month)
-            forced[(dataset, month)] = None if hit is None else stg.read_frame(paths.staging, hit[0])
-            forced_id[(dataset, month)] = None if hit is None else version_id(hit[0])
-        return forced[(dataset, month)]
-
-    writes: list[tuple] = []
-    before_confirmed: dict[tuple[str, str, int], int] = {}
-    statuses = []
-    for month in months:
-        status = OfficeMonthStatus(ags, month)
-        plaetze_ids: set[str] | None = None
-        for dataset in DATASET_ORDER:
-            ds = DatasetStatus(dataset, MISSING)
-            keys = keys_of.get((month, dataset), set())
-            for v in versions_of[(month, dataset)]:
-                prep = pending.get((month, dataset, v.version))
-                if prep is not None:
-                    prev = force_frame(dataset, add_months(month, -1))
-                    context = ValidationContext(
-                        previous=prev, previous_rows=None if prev is None else len(prev),
-                        plaetze_ids=plaetze_ids if dataset == "massnahmen" else None,
-                        confirmations=keys, settings=st_settings,
-                    )
-                    result = finish(prep, context)
-                    meta = {
-                        "ags": ags, "office_name": office(ags).label, "dataset": dataset, "month": month,
-                        "version": v.version, "file_name": v.file_name, "sha256": v.sha256,
-                        "received_at": v.received_at, "base_name": pruefbericht_name(v),
-                    }
-                    verdict = stg.Verdict(
-                        verdict=result.verdict, n_rows=int(result.n_rows), n_fehler=result.n_fehler,
-                        n_hinweise=result.n_hinweise, rules_version=RULES_VERSION, encoding=result.encoding,
-                        delimiter=result.delimiter, fehlanzeige=result.fehlanzeige,
-                    )
-                    side = _sidecar_data(result, fingerprint(keys))
-                    side["kontext"] = {"vormonat": forced_id.get((dataset, add_months(month, -1)))}
-                    if dataset == "massnahmen":
-                        force_frame("plaetze", month)
-                        side["kontext"]["plaetze"] = forced_id.get(("plaetze", month))
-                    writes.append((paths, v, verdict, result, meta, side))
-                    before_confirmed[(v.dataset, v.month, v.version)] = len((read_sidecar(paths, v) or {}).get("bestaetigt", []))
-                    if verdict.accepted:
-                        forced[(dataset, month)] = result.frame
-                        forced_id[(dataset, month)] = version_id(v)
-                    ds.validated_now = True
-                else:
-                    verdict = stg.read_verdict(paths.staging, v)
-                    side = read_sidecar(paths, v) or {}
-                ds.status = verdict.verdict
-                ds.newest_version = v.version
-                ds.n_rows, ds.n_fehler, ds.n_hinweise = verdict.n_rows, verdict.n_fehler, verdict.n_hinweise
-                ds.levels = side.get("ebenen", {})
-                ds.rules = side.get("regeln", {})
-                ds.n_bestaetigt = len(side.get("bestaetigt", []))
-                ds.pruefbericht = f"pruefberichte/{ags}/{pruefbericht_name(v)}.html"
-                if verdict.accepted:
-                    ds.in_force_version = v.version
-            if dataset == "plaetze":
-                frame = force_frame("plaetze", month)
-                plaetze_ids = None if frame is None else set(frame["einrichtung"].dropna().astype(str))
-            status.datasets.append(ds)
-        statuses.append(status)
-    _parallel(_write_job, writes)
-    _record_verdicts(paths, writes, before_confirmed)
-    return statuses, gx_run
+    return validate_offices(paths, [ags], months, key, data_docs=data_docs)[ags]
 
 
 def version_id(v: arc.ArchivedVersion) -> str:
     """Identity of a version as cross-delivery context (stored with the checks that used it)."""
     return f"{v.version}:{v.sha256[:16]}"
-
-
-def _context_changed(paths: Paths, ags: str, months: list[str], versions_of: dict, pending: dict) -> list:
-    """Already validated versions whose cross-delivery context (previous month's version in force;
-    for massnahmen also the same month's plaetze in force) differs from the one they were checked
-    with -- judged by the versions in force AFTER this run (only Fehler decide acceptance, and
-    those are known once the file, row and GX levels of the pending versions have run).
-    Versions checked before the context was recorded are left alone."""
-    def accepted(v: arc.ArchivedVersion) -> bool:
-        prep = pending.get((v.month, v.dataset, v.version))
-        if prep is not None:
-            return not prep.has_fehler
-        verdict = stg.read_verdict(paths.staging, v)
-        return verdict is not None and verdict.accepted
-
-    cache: dict[tuple[str, str], str | None] = {}
-
-    def force_id(dataset: str, month: str) -> str | None:
-        if (dataset, month) not in cache:
-            versions = versions_of.get((month, dataset))
-            if versions is None:
-                versions = arc.list_versions(paths.archive, ags, dataset, month)
-            ok = [v for v in versions if accepted(v)]
-            cache[(dataset, month)] = version_id(ok[-1]) if ok else None
-        return cache[(dataset, month)]
-
-    out = []
-    for month in months:
-        for dataset in DATASET_ORDER:
-            for v in versions_of.get((month, dataset), []):
-                if (month, dataset, v.version) in pending:
-                    continue
-                ctx = (read_sidecar(paths, v) or {}).get("kontext")
-                if ctx is None:
-                    continue
-                now = {"vormonat": force_id(dataset, add_months(month, -1))}
-                if dataset == "massnahmen":
-                    now["plaetze"] = force_id("plaetze", month)
-                if ctx != now:
-                    out.append(((month, dataset, v.version), v))
-    return out
-
-
-def _record_verdicts(paths: Paths, writes: list[tuple], before_confirmed: dict) -> None:
-    """Audit events once the staging files are written: the verdict of every (re)validated
-    version, and confirmations that newly took effect (rule ids and counts only, no keys)."""
-    from inobhut import audit
-
-    events = []
-    for _, v, verdict, result, _, side in writes:
-        events.append(dict(ereignis="urteil", ags=v.ags, dataset=v.dataset, monat=v.month, version=v.version, sha256=v.sha256,
-                           detail={"ergebnis": verdict.verdict, "zeilen": verdict.n_rows, "fehler": verdict.n_fehler,
-                                   "hinweise": verdict.n_hinweise, "regelwerk": verdict.rules_version}))
-        confirmed = side.get("bestaetigt", [])
-        new = len(confirmed) - before_confirmed.get((v.dataset, v.month, v.version), 0)
-        if new > 0:
-            events.append(dict(ereignis="bestaetigung", ags=v.ags, dataset=v.dataset, monat=v.month, version=v.version,
-                               detail={"bestaetigte_hinweise": len(confirmed), "neu": new,
-                                       "regeln": sorted({result.findings[i].rule_id for i in confirmed})}))
-    audit.record_many(paths.archive, events)
-
-
-MAX_CHUNK = 120  # files per pandera pass: bounds the memory of one batch
-
-
-def _prepare_chunks(todo: list, paths: Paths, ags: str, key: bytes, st_settings: dict) -> list[tuple]:
-    """The pending versions grouped by dataset and cut into about one chunk per core:
-    ``(keys, files, ags, dataset, key, settings, sha256s)``."""
-    by_dataset: dict[str, list] = {}
-    for k, v in todo:
-        by_dataset.setdefault(k[1], []).append((k, (v.path(paths.archive), k[0]), v.sha256))
-    workers = _workers()
-    chunks = []
-    for dataset, items in by_dataset.items():
-        size = min(MAX_CHUNK, max(1, -(-len(items) // workers)))
-        for i in range(0, len(items), size):
-            part = items[i:i + size]
-            chunks.append(([k for k, _, _ in part], [f for _, f, _ in part], ags, dataset, key, st_settings,
-                           [sha for _, _, sha in part]))
-    return chunks
-
-
-class ArchiveDamaged(Exception):
-    """An archived file whose bytes no longer match its checksum (German message)."""
-
-
-def _prepare_job(job: tuple):
-    """File and row level of a chunk of archived versions. Each archived file is read and
-    checked against its sha256 first: a file that cannot be read (no permission, I/O error) or
-    was changed fails the run with an OSError / :class:`ArchiveDamaged` -- it is never turned
-    into a finding of the delivery (that verdict would be stored and outlive the repair of the
-    disk)."""
-    from inobhut.validation.checks import prepare_many
-
-    _, files, ags, dataset, key, st_settings, shas = job
-    for (path, _), sha in zip(files, shas):
-        if arc.sha256_file(path) != sha:
-            raise ArchiveDamaged(f"Die Archivdatei {path} stimmt nicht mehr mit ihrer Prüfsumme überein; inobhut ändert das "
-                                 "Archiv nie – bitte die Datei aus der Datensicherung zurückspielen, dann „inobhut run“ erneut starten.")
-    return prepare_many(files, ags=ags, dataset=dataset, key=key, settings=st_settings)
-
-
-def _write_job(job: tuple) -> None:
-    """Prüfbericht (HTML, Excel, JSON), the per-version check summary and the staging files;
-    the verdict JSON is written last, so a version counts as validated only when complete."""
-    from inobhut.pruefbericht import write_pruefbericht
-
-    paths, v, verdict, result, meta, side = job
-    write_pruefbericht(result, meta, pruefbericht_dir(paths, v.ags))
-    _write_sidecar_data(paths, v, side)
-    stg.write_version(paths.staging, v, verdict, result.frame, result.findings)
-    faultpoint.reached("validation")
-
-
-_JOBS: list | None = None
-
-
-def _run_global(args: tuple):
-    fn, i = args
-    return fn(_JOBS[i])
-
-
-def _workers() -> int:
-    return min(os.cpu_count() or 1, 4)
-
-
-def _parallel(fn, jobs: list, min_jobs: int = 8) -> list:
-    """``[fn(j) for j in jobs]``, on all cores for larger batches (fork: the workers inherit the
-    inputs, only results travel back). The work is CPU-bound pure Python (parsing, pandera),
-    so threads would not help."""
-    global _JOBS
-    workers = _workers()
-    if workers < 2 or len(jobs) < min_jobs or "fork" not in mp.get_all_start_methods():
-        return [fn(j) for j in jobs]
-    _JOBS = jobs
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
-            return list(pool.map(_run_global, [(fn, i) for i in range(len(jobs))], chunksize=1 if min_jobs < 8 else 4))
-    finally:
-        _JOBS = None
 
 
 def build_network_data_docs(paths: Paths, months: list[str]):

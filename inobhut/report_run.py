@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import multiprocessing as mp
-import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +18,7 @@ import pandas as pd
 
 from inobhut import __version__, config, disclosure, faultpoint
 from inobhut.config import Paths
+from inobhut.parallel import parallel
 from inobhut.warehouse import Warehouse
 
 FIXED_TABLES = ("bewegung", "beendete", "uma_quote", "plaetze", "fristen_42a")
@@ -97,15 +95,9 @@ def render_months(paths: Paths, wh: Warehouse, months: list[str]) -> list[Path]:
     shutil.rmtree(paths.out / "berichte" / "jugendamtsbericht", ignore_errors=True)
     tasks = [("landesbericht", v, m) for m in months for v in config.networks()]
     tasks += [("jugendamtsbericht", o.ags, m) for m in months for o in config.offices()]
-    workers = min(os.cpu_count() or 1, 4)
-    if workers > 1 and len(tasks) >= 16 and "fork" in mp.get_all_start_methods():
-        # Rendering is CPU-bound pure Python (openpyxl, Jinja2): spread it over the cores.
-        # fork: the workers inherit the prepared statistics instead of re-reading them.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
-            chunks = pool.map(_render_task, tasks, chunksize=8)
-            written = [p for chunk in chunks for p in chunk]
-    else:
-        written = [p for t in tasks for p in _render_task(t)]
+    # Rendering is CPU-bound pure Python (openpyxl, Jinja2): spread it over the cores.
+    # fork: the workers inherit the prepared statistics instead of re-reading them.
+    written = [p for chunk in parallel(_render_task, tasks, min_jobs=16, chunksize=8) for p in chunk]
     _JOB = None
     return written
 

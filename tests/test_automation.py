@@ -185,7 +185,7 @@ def test_failed_run_leaves_a_german_message(env, monkeypatch):
         run_failure_notice(ctx)
         msg = instance.get_run_by_id(run.run_id).tags[MESSAGE_TAG]
         logged = [e.message for e in instance.all_logs(run.run_id, of_type=DagsterEventType.ENGINE_EVENT)]
-    assert f"Der Lauf {run.run_id}" in msg and "office_01062" in msg
+    assert f"Der Lauf {run.run_id}" in msg and "pruefung_sh_koop" in msg  # the step of 01062's network
     assert "MissingKeyError" in msg and "Pseudonymisierungsschlüssel" in msg and "Was tun:" in msg
     assert "Wiederholung 1 von 2" in msg  # dagster.yaml: run_retries max_retries 2
     assert msg in logged

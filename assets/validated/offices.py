@@ -1,10 +1,12 @@
-"""Validated layer: one monthly-partitioned asset per member office (built by a factory).
+"""Validated layer: one monthly-partitioned asset per member office, materialised per network.
 
 Each partition is one office-month: every new delivery version of the four datasets is read,
 checked (file, row and dataset level), pseudonymised and staged; a Prüfbericht is written per
-version. Two per-partition asset checks carry the result, so the UI shows each office's month:
+version. The offices of a network are ONE multi-asset (step ``pruefung_<verbund>``) that
+validates all selected offices at once; each office keeps its own asset and checks. Two
+per-partition asset checks carry the result, so the UI shows each office's month:
 ``zeilenpruefung`` (file and row level: reading, pandera) and ``datensatzpruefung`` (dataset
-level: Great Expectations, run ONCE per dataset over all versions of the run, plus the custom
+level: Great Expectations, run ONCE per dataset over all versions of the step, plus the custom
 cross-delivery checks): passed (angenommen), failed with severity WARN (Hinweise, or a dataset
 missing), failed with severity ERROR (Fehler: abgelehnt), not evaluated (nothing delivered).
 Metadata: counts per dataset and rule, links to the Prüfberichte and to the GX Data Docs.
@@ -25,14 +27,13 @@ import dagster as dg
 
 from assets.raw.intake import RAW_INTAKE
 from inobhut import audit
-from inobhut.config import office, office_keys
+from inobhut.config import network_offices, networks, office
 from inobhut.processing import (
     LEVEL_DATASET,
     LEVEL_ROW,
     OfficeMonthStatus,
     gx_docs_dir,
     level_of,
-    validate_office_months,
 )
 from inobhut.pseudonym import check_and_record, key_from_env
 from pipelines.dagster_compat import AssetCheckEvaluation, partitioned_check_spec
@@ -106,72 +107,94 @@ def check_evaluations(key: dg.AssetKey, st: OfficeMonthStatus, out_dir: str, gx_
     return out
 
 
-def build_office_asset(ags: str) -> dg.AssetsDefinition:
-    key = office_asset_key(ags)
-    o = office(ags)
-    specs = [
-        partitioned_check_spec(
-            CHECK_ROWS, key, MONTHS,
-            description="Datei- und Zeilenebene (Einlesen, pandera) der Lieferungen dieses Monats: "
-                        "Fehler = abgelehnt (ERROR), Hinweise = Warnung (WARN).",
-        ),
-        partitioned_check_spec(
-            CHECK_DATASET, key, MONTHS,
-            description="Datensatzebene (Great Expectations: Eindeutigkeit, Verteilungen; eigene Prüfungen: "
-                        "Vormonat, Plätze): Fehler = abgelehnt (ERROR), Hinweise oder fehlende Datensätze = Warnung (WARN).",
-        ),
-    ]
+def network_step_name(verbund: str) -> str:
+    """The op (step) that validates the offices of a network, e.g. ``pruefung_bw``."""
+    return "pruefung_" + verbund.lower().replace("-", "_")
+
+
+def build_network_offices_asset(verbund: str) -> dg.AssetsDefinition:
+    """The office assets of one network as ONE multi-asset (one step per run, not one per office).
+
+    Each office keeps its own asset ``validated/office_<ags>``, partitions and two checks, so the
+    UI shows every office-month as before; ``can_subset``: a run (the landing sensor, the UI) may
+    select single offices. The step validates all selected offices at once
+    (:func:`inobhut.office_validation.validate_offices`: one GX run per dataset over all pending
+    versions, file chunks across offices on all cores) -- a step per office paid those fixed costs
+    50 times per run (issue 12, docs/leistung.md)."""
+    members = [o.ags for o in network_offices(verbund)]
+    specs, check_specs = [], []
+    for ags in members:
+        key, o = office_asset_key(ags), office(ags)
+        specs.append(dg.AssetSpec(
+            key,
+            deps=[RAW_INTAKE],
+            partitions_def=MONTHS,
+            group_name="validated",
+            description=f"Geprüfte Lieferungen von {o.label} ({ags}, {o.verbund}) je Berichtsmonat.",
+            tags={"verbund": o.verbund.lower().replace("-", "_")},
+            kinds={"python", "parquet"},
+        ))
+        check_specs += [
+            partitioned_check_spec(
+                CHECK_ROWS, key, MONTHS,
+                description="Datei- und Zeilenebene (Einlesen, pandera) der Lieferungen dieses Monats: "
+                            "Fehler = abgelehnt (ERROR), Hinweise = Warnung (WARN).",
+            ),
+            partitioned_check_spec(
+                CHECK_DATASET, key, MONTHS,
+                description="Datensatzebene (Great Expectations: Eindeutigkeit, Verteilungen; eigene Prüfungen: "
+                            "Vormonat, Plätze): Fehler = abgelehnt (ERROR), Hinweise oder fehlende Datensätze = Warnung (WARN).",
+            ),
+        ]
 
     @dg.multi_asset(
-        name=f"office_{ags}",
-        specs=[
-            dg.AssetSpec(
-                key,
-                deps=[RAW_INTAKE],
-                partitions_def=MONTHS,
-                group_name="validated",
-                description=f"Geprüfte Lieferungen von {o.label} ({ags}, {o.verbund}) je Berichtsmonat.",
-                tags={"verbund": o.verbund.lower().replace("-", "_")},
-                kinds={"python", "parquet"},
-            )
-        ],
-        check_specs=specs,
+        name=network_step_name(verbund),
+        specs=specs,
+        check_specs=check_specs,
         backfill_policy=SINGLE_RUN,
         can_subset=True,
     )
-    def _office(context: dg.AssetExecutionContext, inobhut: InobhutResource):
+    def _offices(context: dg.AssetExecutionContext, inobhut: InobhutResource):
+        from inobhut.office_validation import validate_offices
+
         paths = inobhut.paths()
         key_bytes = key_from_env()
         check_and_record(paths.staging, paths.warehouse, key_bytes)  # another key's data: refuse (German message)
-        counts = {"angenommen": 0, "mit_hinweisen": 0, "abgelehnt": 0, "nichts_geliefert": 0}
+        selected = [a for a in members if office_asset_key(a) in context.selected_asset_keys]
+        months = sorted(context.partition_keys)
         t0 = time.perf_counter()
-        # Data Docs are built once per run by validated/gx_data_docs (one site), not per office
+        # Data Docs are built once per run by validated/gx_data_docs (one site), not here
         with audit.lauf(context.run.run_id):  # verdicts and confirmations go into the audit trail with the run id
-            statuses, gx_run = validate_office_months(paths, ags, sorted(context.partition_keys), key_bytes, data_docs=False)
-        seconds = time.perf_counter() - t0
+            results = validate_offices(paths, selected, months, key_bytes)
+        seconds = round(time.perf_counter() - t0, 2)
         docs = str(gx_docs_dir(paths) / "index.html")
-        for st in statuses:
-            evs = check_evaluations(key, st, str(paths.out), docs)
-            if not evs:
-                counts["nichts_geliefert"] += 1
-                continue
-            if st.rejected:
-                counts["abgelehnt"] += 1
-            elif st.with_warnings:
-                counts["mit_hinweisen"] += 1
-            else:
-                counts["angenommen"] += 1
-            for ev in evs:
-                context.log_event(ev)
-        meta = {"monate": len(context.partition_keys), **counts, "pruefdauer_s": round(seconds, 2)}
-        if gx_run is not None:
-            meta.update({"gx_validierungen": gx_run.validations, "gx_lieferversionen": gx_run.versions})
-            meta["gx_data_docs"] = dg.MetadataValue.path(docs)
-        yield dg.MaterializeResult(asset_key=key, metadata=meta)
+        for ags in selected:
+            key = office_asset_key(ags)
+            statuses, gx_run = results[ags]
+            counts = {"angenommen": 0, "mit_hinweisen": 0, "abgelehnt": 0, "nichts_geliefert": 0}
+            for st in statuses:
+                evs = check_evaluations(key, st, str(paths.out), docs)
+                if not evs:
+                    counts["nichts_geliefert"] += 1
+                    continue
+                if st.rejected:
+                    counts["abgelehnt"] += 1
+                elif st.with_warnings:
+                    counts["mit_hinweisen"] += 1
+                else:
+                    counts["angenommen"] += 1
+                for ev in evs:
+                    context.log_event(ev)
+            meta = {"monate": len(months), **counts, "pruefdauer_verbund_s": seconds,
+                    "jugendaemter_im_schritt": len(selected)}
+            if gx_run is not None:
+                meta.update({"gx_validierungen": gx_run.validations, "gx_lieferversionen": gx_run.versions})
+                meta["gx_data_docs"] = dg.MetadataValue.path(docs)
+            yield dg.MaterializeResult(asset_key=key, metadata=meta)
 
-    return _office
+    return _offices
 
 
 def build_office_assets() -> list[dg.AssetsDefinition]:
-    return [build_office_asset(ags) for ags in office_keys()]
-
+    """One multi-asset per network (see :func:`build_network_offices_asset`)."""
+    return [build_network_offices_asset(v) for v in networks()]

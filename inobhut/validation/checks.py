@@ -161,6 +161,7 @@ def prepare(path: Path, *, ags: str, dataset: str, month: str, key: bytes, setti
 @dataclass
 class _Read:
     """A file after the file level, before the row level."""
+    ags: str
     month: str
     rr: Any  # ingest.ReadResult with a frame
     findings: list[Finding]
@@ -168,18 +169,21 @@ class _Read:
     numbers: set  # the raw case numbers of the delivery (for scrubbing messages)
 
 
-def prepare_many(files: list[tuple[Path, str]], *, ags: str, dataset: str, key: bytes,
+def prepare_many(files: list[tuple], *, dataset: str, key: bytes, ags: str | None = None,
                  settings: dict | None = None) -> list[Prepared]:
-    """:func:`prepare` for several files (path, month) of one office and dataset, with ONE
-    pandera pass over all of them instead of one per file (pandera's fixed cost per call and
-    column dominates the small monthly files); its failure cases are attributed back to file
-    and row. Every pandera check is row-local, so the findings are the same as file by file.
-    Never raises for bad input."""
+    """:func:`prepare` for several files of one dataset -- ``(path, month)`` of the office
+    ``ags`` or ``(path, month, ags)`` of any offices -- with ONE pandera pass over all of them
+    instead of one per file (pandera's fixed cost per call and column dominates the small
+    monthly files); its failure cases are attributed back to file and row. Every pandera check
+    is row-local, so the findings are the same as file by file. Never raises for bad input."""
     st = settings or config.settings()
     ds = DATASETS[dataset]
     pr = st["pruefung"]
+    default_ags = ags
     out: list[Prepared | _Read] = []
-    for path, month in files:
+    for entry in files:
+        path, month = entry[0], entry[1]
+        ags = entry[2] if len(entry) > 2 else default_ags
         try:
             rr = ingest.read_delivery(Path(path), dataset, max_bytes=int(pr["max_dateigroesse_mb"] * 1024 * 1024),
                                       max_rows=int(pr["max_zeilen"]))
@@ -193,7 +197,7 @@ def prepare_many(files: list[tuple[Path, str]], *, ags: str, dataset: str, key: 
             if len(rr.frame) and numbers:  # masks them in frame and raw before any check sees them
                 findings += privacy.case_number_elsewhere(rr.frame, rr.raw, ds)
             parse_failed = {(f.zeile, f.spalte) for f in findings if f.rule_id in ("Z003", "Z004")}
-            out.append(_Read(month, rr, findings, parse_failed, numbers))
+            out.append(_Read(ags, month, rr, findings, parse_failed, numbers))
         except Exception as exc:  # noqa: BLE001
             out.append(_internal_error(ags, dataset, month, exc, st))
     reads = [r for r in out if isinstance(r, _Read) and len(r.rr.frame)]
@@ -201,8 +205,8 @@ def prepare_many(files: list[tuple[Path, str]], *, ags: str, dataset: str, key: 
         for r, found in zip(reads, _pandera_batched([(r.rr.frame, r.rr.raw, r.parse_failed) for r in reads], ds)):
             r.findings += found
     except Exception as exc:  # noqa: BLE001
-        return [r if isinstance(r, Prepared) else _internal_error(ags, dataset, r.month, exc, st) for r in out]
-    return [r if isinstance(r, Prepared) else _complete(r, ags, dataset, key, st) for r in out]
+        return [r if isinstance(r, Prepared) else _internal_error(r.ags, dataset, r.month, exc, st) for r in out]
+    return [r if isinstance(r, Prepared) else _complete(r, r.ags, dataset, key, st) for r in out]
 
 
 def _internal_error(ags: str, dataset: str, month: str, exc: BaseException, st: dict) -> Prepared:

@@ -1,0 +1,39 @@
+"""Running CPU-bound pure-Python work (parsing, pandera, openpyxl, Jinja2) on all cores.
+
+``parallel(fn, jobs)`` is ``[fn(j) for j in jobs]`` in a pool of forked worker processes when
+the batch is large enough to pay for the pool; the workers inherit the jobs (and anything the
+caller prepared in module globals) through fork, only the results travel back. Threads would
+not help: the work holds the GIL. Without fork (not Linux) or with one core it runs in order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+_JOBS: list | None = None
+
+
+def workers() -> int:
+    return min(os.cpu_count() or 1, 4)
+
+
+def _run_global(args: tuple):
+    fn, i = args
+    return fn(_JOBS[i])
+
+
+def parallel(fn, jobs: list, min_jobs: int = 8, chunksize: int | None = None) -> list:
+    """``[fn(j) for j in jobs]``, on all cores when there are at least ``min_jobs`` jobs."""
+    global _JOBS
+    n = workers()
+    if n < 2 or len(jobs) < min_jobs or "fork" not in mp.get_all_start_methods():
+        return [fn(j) for j in jobs]
+    _JOBS = jobs
+    try:
+        with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork")) as pool:
+            size = chunksize or (1 if min_jobs < 8 else 4)
+            return list(pool.map(_run_global, [(fn, i) for i in range(len(jobs))], chunksize=size))
+    finally:
+        _JOBS = None
