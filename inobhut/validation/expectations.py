@@ -83,6 +83,18 @@ def _context(docs_dir: Path | None):
     return gx, gx.get_context(project_config=cfg, mode="ephemeral")
 
 
+_SHARED: tuple | None = None
+_CALLS = 0
+
+
+def _shared_context():
+    """The process's ephemeral GX context without Data Docs (created on first use)."""
+    global _SHARED
+    if _SHARED is None:
+        _SHARED = _context(None)
+    return _SHARED
+
+
 def _shares(it: Item) -> dict[str, float]:
     df, n = it.frame, len(it.frame)
     out = {"anteil_geschlecht_o": 0.0, "anteil_anlass_14": 0.0, "anteil_fremdes_jugendamt": 0.0}
@@ -173,9 +185,18 @@ def run_expectations(items: Sequence[Item], settings: dict, *, docs_dir: Path | 
         by_ds.setdefault(it.dataset, []).append(it)
     if not any(len(it.frame) for it in items):
         return run
-    gx, ctx = _context(docs_dir)
+    if docs_dir is None:
+        # one ephemeral context per process, reused (creating one costs about a second); each
+        # call gets its own data source and names, so calls never see each other's objects
+        global _CALLS
+        _CALLS += 1
+        gx, ctx = _shared_context()
+        suffix = f"_{_CALLS}"
+    else:  # a Data Docs site: its own context with file stores, and stable names for the pages
+        gx, ctx = _context(docs_dir)
+        suffix = ""
     pr = settings["pruefung"]
-    source = ctx.data_sources.add_pandas("inobhut")
+    source = ctx.data_sources.add_pandas(f"inobhut{suffix}")
     for dataset, group in sorted(by_ds.items()):
         specs = specs_for(dataset)
         if not specs or not any(len(it.frame) for it in group):
@@ -188,13 +209,13 @@ def run_expectations(items: Sequence[Item], settings: dict, *, docs_dir: Path | 
                 continue
             asset = source.add_dataframe_asset(f"{dataset}_{fname}")
             bd = asset.add_batch_definition_whole_dataframe(f"{dataset}_{fname}")
-            suite = gx.ExpectationSuite(name=f"{suite_name(dataset)}_{fname}")
+            suite = gx.ExpectationSuite(name=f"{suite_name(dataset)}_{fname}{suffix}")
             suite = ctx.suites.add_or_update(suite) if docs_dir is not None else ctx.suites.add(suite)
             for s in mine:
                 exp = getattr(gx.expectations, s.expectation)(**s.kwargs(dataset, pr), meta={"regel": s.rule})
                 suite.add_expectation(exp)
             suite.save()
-            vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{dataset}_{fname}", data=bd, suite=suite))
+            vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{dataset}_{fname}{suffix}", data=bd, suite=suite))
             vds.append((vd, frame))
             run.validations += 1
         for vd, frame in vds:
