@@ -284,12 +284,20 @@ def summary(b: Bundesstatistik, merkmal: str) -> pd.DataFrame:
         long = c.assign(_cat=[label(merkmal, v, table=True) for v in c[merkmal]]) if len(c) else c.assign(_cat=[])
     sex = [label("geschlecht", v, table=True) for v in long["geschlecht"]] if len(long) else []
     long = long.assign(_sex=sex)
-    rows = []
-    for cat in cats:
-        sel = long[long["_cat"] == cat]
-        rows.append({"Kategorie": cat, "insgesamt": len(sel), "§ 42": int((sel["massnahme"] == "1").sum()),
-                     "§ 42a": int((sel["massnahme"] == "2").sum()), "männlich": int((sel["_sex"] == "männlich").sum()),
-                     "weiblich": int((sel["_sex"] == "weiblich").sum())})
+    # counted in one pass over the rows (a boolean selection per category cost ~8 ms per table)
+    counts: dict[str, list[int]] = {cat: [0, 0, 0, 0, 0] for cat in cats}
+    texts = lambda col: [v if isinstance(v, str) else None for v in long[col]]  # noqa: E731 (NA-safe)
+    for cat, mass, sx in zip(texts("_cat"), texts("massnahme"), texts("_sex")):
+        n = counts.get(cat)
+        if n is None:
+            continue
+        n[0] += 1
+        n[1] += mass == "1"
+        n[2] += mass == "2"
+        n[3] += sx == "männlich"
+        n[4] += sx == "weiblich"
+    rows = [{"Kategorie": cat, "insgesamt": n[0], "§ 42": n[1], "§ 42a": n[2], "männlich": n[3], "weiblich": n[4]}
+            for cat, n in counts.items()]
     if not spec.get("mehrfach"):
         sx = [label("geschlecht", v, table=True) for v in c["geschlecht"]] if len(c) else []
         rows.append({"Kategorie": "insgesamt", "insgesamt": len(c), "§ 42": int((c["massnahme"] == "1").sum()),

@@ -200,28 +200,48 @@ def write_office_year(con: duckdb.DuckDBPyConnection, out: Path, ags: str, jahr:
     """Compute, check and write the federal statistic of ``ags`` for ``jahr``; returns the result
     and the written files (workbook, record file, refused records). With ``archive`` an audit event
     ``ausgabe`` (sha256, counts, no case data) is recorded per file."""
-    b = bund.compute(con, ags, str(jahr))
-    model = build_model(b, data_status(con, ags, str(jahr)))
-    target = folder(out, ags, str(jahr)) / base_name(ags, str(jahr))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    return write_year(con, out, jahr, [ags], archive=archive, lauf=lauf)[ags]
+
+
+def _write_files(job: tuple) -> tuple[list[Path], dict[Path, str]]:
+    """Worker: the files of one office-year (workbook, record file, refused records) and the
+    checksums of what was there before."""
     from inobhut.archive import sha256_file
 
+    b, status, target = job
+    target.parent.mkdir(parents=True, exist_ok=True)
     before = {p: sha256_file(p) for p in target.parent.glob(f"{target.name}*") if p.is_file()}
-    files = [WRITERS[k](b, model, target) for k in ("excel", "satzdatei", "zurueckgewiesen")]
-    if archive is not None:  # an event for every file that is new or changed, not for a rewrite with equal bytes
-        from inobhut import audit
-
-        detail = {"meldung": KIND, "beendet": b.beendet, "exportiert": b.exportiert,
-                  "zurueckgewiesen": b.n_zurueckgewiesen}
-        audit.record_many(archive, [dict(ereignis="ausgabe", lauf=lauf, ags=ags, dataset="massnahmen", monat=str(jahr),
-                                         datei=p.relative_to(out).as_posix(), sha256=h, detail=detail)
-                                    for p in files if (h := sha256_file(p)) != before.get(p)])
-    return b, files
+    model = build_model(b, status)
+    return [WRITERS[k](b, model, target) for k in ("excel", "satzdatei", "zurueckgewiesen")], before
 
 
 def write_year(con: duckdb.DuckDBPyConnection, out: Path, jahr: str, offices: list[str] | None = None, *,
                archive: Path | None = None, lauf: str | None = None) -> dict[str, tuple[bund.Bundesstatistik, list[Path]]]:
     """The federal statistic of every office (default: each member office with a delivery of
-    ``massnahmen`` in the year)."""
-    keys = offices if offices is not None else bund.offices_with_ended(con, str(jahr))
-    return {a: write_office_year(con, out, a, str(jahr), archive=archive, lauf=lauf) for a in keys}
+    ``massnahmen`` in the year). The warehouse is read here; the files are written on all cores
+    (openpyxl is CPU-bound). With ``archive`` an audit event ``ausgabe`` is recorded for every
+    file that is new or changed (not for a rewrite with equal bytes)."""
+    from inobhut.archive import sha256_file
+    from inobhut.parallel import parallel
+
+    jahr = str(jahr)
+    keys = offices if offices is not None else bund.offices_with_ended(con, jahr)
+    computed = {a: bund.compute(con, a, jahr) for a in keys}
+    jobs = [(computed[a], data_status(con, a, jahr), folder(out, a, jahr) / base_name(a, jahr)) for a in keys]
+    written = parallel(_write_files, jobs, min_jobs=8, chunksize=2)
+    result = {}
+    events = []
+    for a, (files, before) in zip(keys, written):
+        b = computed[a]
+        result[a] = (b, files)
+        if archive is not None:
+            detail = {"meldung": KIND, "beendet": b.beendet, "exportiert": b.exportiert,
+                      "zurueckgewiesen": b.n_zurueckgewiesen}
+            events += [dict(ereignis="ausgabe", lauf=lauf, ags=a, dataset="massnahmen", monat=jahr,
+                            datei=p.relative_to(out).as_posix(), sha256=h, detail=detail)
+                       for p in files if (h := sha256_file(p)) != before.get(p)]
+    if archive is not None:
+        from inobhut import audit
+
+        audit.record_many(archive, events)
+    return result
