@@ -189,9 +189,22 @@ def _ends_with_newline(path: Path) -> bool:
         return fh.read(1) == b"\n"
 
 
-def read(archive: Path) -> list[dict]:
-    """All complete events of the journal, oldest first. A torn last line (power loss while
-    appending) is skipped, never raised."""
+_SEQ_PREFIX = '{"seq": '
+
+
+def _seq_of_line(line: str) -> int | None:
+    """The sequence number of a journal line without decoding it (every line starts with it)."""
+    if not line.startswith(_SEQ_PREFIX):
+        return None
+    end = line.find(",", len(_SEQ_PREFIX))
+    digits = line[len(_SEQ_PREFIX):end] if end > 0 else ""
+    return int(digits) if digits.isdigit() else None
+
+
+def read(archive: Path, after: int = 0) -> list[dict]:
+    """All complete events of the journal with ``seq > after``, oldest first. A torn last line
+    (power loss while appending) is skipped, never raised. Lines up to ``after`` are skipped
+    without decoding (the warehouse mirror reads only what it does not have yet)."""
     path = journal_path(archive)
     if not path.exists():
         return []
@@ -200,10 +213,16 @@ def read(archive: Path) -> list[dict]:
         for line in fh:
             if not line.endswith("\n"):
                 break
+            if after:
+                seq = _seq_of_line(line)
+                if seq is not None and seq <= after:
+                    continue
             try:
-                out.append(json.loads(line))
+                ev = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if not after or ev.get("seq", 0) > after:
+                out.append(ev)
     return out
 
 
@@ -214,7 +233,7 @@ def sync_to_warehouse(con, archive: Path) -> int:
 
     con.execute(DDL)
     have = con.execute("SELECT coalesce(max(seq), 0) FROM audit").fetchall()[0][0]
-    new = [e for e in read(archive) if e["seq"] > have]
+    new = read(archive, after=have)
     if not new:
         return 0
     df = pd.DataFrame(new, columns=COLUMNS)

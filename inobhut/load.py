@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -18,8 +19,8 @@ from inobhut import archive as arc
 from inobhut import audit, faultpoint
 from inobhut import staging as stg
 from inobhut.config import Paths, office_keys
-from inobhut.processing import confirmed_flags
-from inobhut.warehouse import Warehouse, replace_partitions
+from inobhut.processing import confirmed_rows
+from inobhut.warehouse import Warehouse, replace_partitions_from_files
 
 from schemas.datasets import DATASET_NAMES
 
@@ -53,8 +54,8 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
             for a, d, ver in con.execute("SELECT ags, dataset, version FROM deliveries WHERE monat = ? AND in_force", [month]).fetchall()
         }
     delivery_rows: list[list] = []
-    finding_frames: list[pd.DataFrame] = []
-    replace: dict[str, list[tuple[str, int, pd.DataFrame]]] = {}
+    finding_files: list[tuple[str, str, str, str, int, list[int]]] = []  # path, ags, dataset, month, version, confirmed rows
+    replace: dict[str, list[tuple[str, int, Path]]] = {}
     sha_of: dict[tuple[str, str], str] = {}
     for (ags, dataset), items in sorted(by_key.items()):
         force = None
@@ -70,16 +71,15 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
                  verdict.n_fehler if verdict else None, verdict.n_hinweise if verdict else None,
                  verdict.rules_version if verdict else None, force is not None and v.version == force.version])
             if verdict is not None:
-                fdf = stg.read_findings(paths.staging, v)
-                if len(fdf):
-                    finding_frames.append(fdf.assign(ags=v.ags, dataset=v.dataset, monat=v.month, version=v.version,
-                                                     bestaetigt=confirmed_flags(paths.staging, v, len(fdf))))
+                fp = stg.findings_path(paths.staging, v)
+                if fp.exists():
+                    finding_files.append((str(fp), v.ags, v.dataset, v.month, v.version, confirmed_rows(paths.staging, v)))
         if force is None:
             continue  # nothing accepted yet: no data (a rejected version never enters)
         if loaded.get((ags, dataset)) == force.version:
             summary.unchanged += 1
             continue
-        replace.setdefault(dataset, []).append((ags, force.version, stg.read_frame(paths.staging, force)))
+        replace.setdefault(dataset, []).append((ags, force.version, stg.frame_path(paths.staging, force)))
         sha_of[(ags, dataset)] = force.sha256
         summary.replaced += 1
     deliveries = pd.DataFrame(delivery_rows, columns=DELIVERY_COLUMNS)
@@ -92,15 +92,10 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
                 con.register("_d", deliveries)
                 con.execute(f"INSERT INTO deliveries ({', '.join(DELIVERY_COLUMNS)}) SELECT * FROM _d")
                 con.unregister("_d")
-            if finding_frames:
-                con.register("_f", pd.concat(finding_frames, ignore_index=True))
-                con.execute(
-                    "INSERT INTO findings SELECT ags, dataset, monat, version, rule_id, severity, "
-                    "CAST(zeile AS INTEGER), spalte, wert, meldung, hinweis, bestaetigt FROM _f"
-                )
-                con.unregister("_f")
+            if finding_files:
+                _insert_findings(con, finding_files)
             for dataset, parts in sorted(replace.items()):
-                replace_partitions(con, dataset, month, parts)
+                replace_partitions_from_files(con, dataset, month, parts)
             con.execute("DELETE FROM load_state WHERE monat = ?", [month])
             con.execute("INSERT INTO load_state VALUES (?, ?)", [month, signature])
             con.execute("COMMIT")
@@ -115,6 +110,29 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
         audit.sync_to_warehouse(con, paths.archive)
     faultpoint.reached("warehouse")
     return summary
+
+
+def _insert_findings(con, files: list[tuple[str, str, str, str, int, list[int]]]) -> None:
+    """The findings of the month's versions, read by DuckDB from their Parquet files in one
+    statement (in file order, rows in file order); ``bestaetigt`` from the confirmed row
+    positions of each version's check summary."""
+    meta = pd.DataFrame({"_datei": [f[0] for f in files], "_ags": [f[1] for f in files], "_dataset": [f[2] for f in files],
+                         "_monat": [f[3] for f in files], "_version": [f[4] for f in files], "_ord": range(len(files))})
+    conf = pd.DataFrame({"_datei": [f[0] for f in files for _ in f[5]], "_pos": [i for f in files for i in f[5]]},
+                        columns=["_datei", "_pos"]).astype({"_pos": "int64"})
+    con.register("_fdateien", meta)
+    con.register("_fbestaetigt", conf)
+    try:
+        con.execute(
+            "INSERT INTO findings SELECT m._ags, m._dataset, m._monat, m._version, f.rule_id, f.severity, "
+            "CAST(f.zeile AS INTEGER), f.spalte, f.wert, f.meldung, f.hinweis, b._pos IS NOT NULL "
+            "FROM read_parquet(?, filename = true, file_row_number = true, union_by_name = true) f "
+            "JOIN _fdateien m ON f.filename = m._datei "
+            "LEFT JOIN _fbestaetigt b ON b._datei = f.filename AND b._pos = f.file_row_number "
+            "ORDER BY m._ord, f.file_row_number", [[f[0] for f in files]])
+    finally:
+        con.unregister("_fdateien")
+        con.unregister("_fbestaetigt")
 
 
 def _signature(paths: Paths, versions: list[arc.ArchivedVersion]) -> str:

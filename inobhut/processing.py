@@ -127,16 +127,16 @@ def read_sidecar(paths: Paths, v: arc.ArchivedVersion) -> dict | None:
         return None
 
 
-def confirmed_flags(staging: Path, v: arc.ArchivedVersion, n: int) -> list[bool]:
-    """``bestaetigt`` for each row of the version's findings file (used by the warehouse load)."""
+def confirmed_rows(staging: Path, v: arc.ArchivedVersion) -> list[int]:
+    """Positions of the confirmed rows in the version's findings file (used by the warehouse load)."""
     p = stg.version_dir(staging, v) / f"v{v.version:04d}.pruefung.json"
-    idx: set[int] = set()
-    if p.exists():
-        try:
-            idx = set(json.loads(p.read_text(encoding="utf-8")).get("bestaetigt", []))
-        except (OSError, ValueError):
-            idx = set()
-    return [i in idx for i in range(n)]
+    if not p.exists():
+        return []
+    try:
+        return sorted({int(i) for i in json.loads(p.read_text(encoding="utf-8")).get("bestaetigt", [])})
+    except (OSError, ValueError, TypeError):
+        return []
+
 
 
 def _sidecar_data(result, fp: str) -> dict:

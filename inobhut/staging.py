@@ -55,12 +55,20 @@ def read_verdict(staging: Path, v: ArchivedVersion) -> Verdict | None:
     return Verdict(**{k: val for k, val in data.items() if k in names})
 
 
+def frame_path(staging: Path, v: ArchivedVersion) -> Path:
+    return version_dir(staging, v) / f"{_stem(v)}.parquet"
+
+
+def findings_path(staging: Path, v: ArchivedVersion) -> Path:
+    return version_dir(staging, v) / f"{_stem(v)}.findings.parquet"
+
+
 def read_frame(staging: Path, v: ArchivedVersion) -> pd.DataFrame:
-    return pd.read_parquet(version_dir(staging, v) / f"{_stem(v)}.parquet")
+    return pd.read_parquet(frame_path(staging, v))
 
 
 def read_findings(staging: Path, v: ArchivedVersion) -> pd.DataFrame:
-    p = version_dir(staging, v) / f"{_stem(v)}.findings.parquet"
+    p = findings_path(staging, v)
     if not p.exists():
         return pd.DataFrame(columns=FINDING_COLUMNS)
     return pd.read_parquet(p)

@@ -152,3 +152,39 @@ def replace_partitions(con: duckdb.DuckDBPyConnection, dataset: str, monat: str,
         con.execute(f"INSERT INTO {dataset} ({collist}) SELECT {select} FROM _incoming")
     finally:
         con.unregister("_incoming")
+
+
+def replace_partitions_from_files(con: duckdb.DuckDBPyConnection, dataset: str, monat: str,
+                                  parts: list[tuple[str, int, Path]]) -> None:
+    """:func:`replace_partitions` with the staged Parquet files read by DuckDB itself (one
+    ``read_parquet`` over all files of the dataset and month instead of a pandas frame per
+    file; measured at 24 months × 50 offices: the month's load 2.2 s → see docs/leistung.md).
+    ``parts``: (ags, version, parquet path). Same rows, same order, same casts."""
+    if not parts:
+        return
+    ds = DATASETS[dataset]
+    cols = data_columns(ds)
+    con.execute(f"DELETE FROM {dataset} WHERE monat = ? AND jugendamt IN (SELECT unnest(?))", [monat, [a for a, _, _ in parts]])
+    files = [str(p) for _, _, p in parts]
+    have = {r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)", [files]).fetchall()}
+    meta = pd.DataFrame({"_datei": files, "_ags": [a for a, _, _ in parts], "_version": [v for _, v, _ in parts],
+                         "_ord": range(len(parts))})
+    con.register("_teile", meta)
+    try:
+        select = []
+        for n, t in cols:
+            if n == "jugendamt":
+                select.append(f"CAST(m._ags AS {t})")
+            elif n == "monat":
+                select.append(f"CAST(? AS {t})")
+            elif n == "version":
+                select.append(f"CAST(m._version AS {t})")
+            else:
+                select.append(f'CAST(f."{n}" AS {t})' if n in have else f"CAST(NULL AS {t})")
+        con.execute(
+            f"INSERT INTO {dataset} ({', '.join(n for n, _ in cols)}) SELECT {', '.join(select)} "
+            "FROM read_parquet(?, filename = true, file_row_number = true, union_by_name = true) f "
+            "JOIN _teile m ON f.filename = m._datei ORDER BY m._ord, f.file_row_number",
+            [monat, files])
+    finally:
+        con.unregister("_teile")

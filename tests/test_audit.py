@@ -50,6 +50,26 @@ def test_torn_last_line_is_skipped_and_closed_by_the_next_append(tmp_path):
     assert path.read_bytes().count(b"\n") == 4  # the torn line got its own (skipped) line
 
 
+def test_read_after_a_sequence_number_skips_the_older_lines_and_mirrors_only_the_new(tmp_path):
+    """The warehouse mirror reads only events it does not have yet (it ran once per loaded
+    month over the whole journal: quadratic in the history); a torn line stays skipped."""
+    a = tmp_path / "archive"
+    for i in range(5):
+        audit.record(a, "archiviert", ags="08111", version=i + 1)
+    with open(audit.journal_path(a), "ab") as fh:
+        fh.write(b'{"seq": 6, "zeit": "2026-01-01T00:00:00+00:00", "ereig')
+    assert [e["seq"] for e in audit.read(a, after=3)] == [4, 5]
+    assert [e["version"] for e in audit.read(a, after=3)] == [4, 5]
+    assert audit.read(a, after=5) == []
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert audit.sync_to_warehouse(con, a) == 5
+    audit.record(a, "urteil", ags="08111")
+    assert audit.sync_to_warehouse(con, a) == 1
+    assert con.execute("SELECT list(seq ORDER BY seq) FROM audit").fetchone()[0] == [1, 2, 3, 4, 5, 6]  # the torn line never got a number
+
+
 def test_sequence_continues_after_a_line_longer_than_the_tail_window(tmp_path):
     a = tmp_path / "archive"
     audit.record(a, "lauf_start", lauf="r")
