@@ -179,11 +179,80 @@ def run_expectations(items: Sequence[Item], settings: dict, *, docs_dir: Path | 
     """Validate ``items`` with one GX checkpoint per dataset; findings are appended to each item.
 
     ``docs_dir``: update the one Data Docs site there (validation results are kept beside it)."""
-    run = GxRun(versions=len(items))
     by_ds: dict[str, list[Item]] = {}
     for it in items:
         by_ds.setdefault(it.dataset, []).append(it)
     if not any(len(it.frame) for it in items):
+        return GxRun(versions=len(items))
+    frames = {ds: _frames(group, ds) for ds, group in by_ds.items() if specs_for(ds) and any(len(it.frame) for it in group)}
+    return run_frames(frames, settings, groups=by_ds, versions=len(items), docs_dir=docs_dir, run_name=run_name,
+                      run_time=run_time)
+
+
+def frames_from_files(dataset: str, files: list[tuple[str, str]], con=None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The two GX frames of ``dataset`` (see :func:`_frames`) straight from staged Parquet files
+    ``(path, ags)``, read by DuckDB in one pass and labelled in file order (files without rows are
+    skipped, as :func:`run_expectations` skips empty items). For runs that need no findings (the
+    Data Docs site): the shares are computed exactly as :func:`_shares` does."""
+    import duckdb
+
+    ds = DATASETS[dataset]
+    keycols = ["fall_id" if c == "fallnummer" else c for c in ds.key]
+    if not files:
+        return None
+    con = con or duckdb.connect()
+    meta = pd.DataFrame({"_datei": [f for f, _ in files], "_ags": [a for _, a in files], "_ord": range(len(files))})
+    con.register("_gx_dateien", meta)
+    try:
+        have = {r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)",
+                                          [[f for f, _ in files]]).fetchall()}
+        extra = [c for c in ("geschlecht", "anlaesse") if c in have]
+        cols = ", ".join(f'f."{c}"' for c in dict.fromkeys([*keycols, "_zeile", "jugendamt", *extra]))
+        big = con.execute(
+            f"SELECT m._ord, m._ags, {cols} FROM read_parquet(?, filename = true, file_row_number = true, union_by_name = true) f "
+            "JOIN _gx_dateien m ON f.filename = m._datei ORDER BY m._ord, f.file_row_number",
+            [[f for f, _ in files]]).df()
+    finally:
+        con.unregister("_gx_dateien")
+    if big.empty:
+        return None
+    ords = pd.unique(big["_ord"])  # files with rows, in file order
+    label = {int(o): str(i) for i, o in enumerate(ords)}
+    lief = big["_ord"].map(label)
+    keep = big[keycols].notna().all(axis=1)
+    zeilen = big.loc[keep, [*keycols, "_zeile"]].assign(_lieferung=lief[keep])
+    zeilen = zeilen.reset_index(drop=True)
+    zeilen = zeilen.astype({c: object for c in zeilen.columns if c != "_zeile"})
+    zeilen["_zeile"] = zeilen["_zeile"].astype("int64")
+    grp = big.groupby("_ord", sort=False)
+    n = grp.size()
+    o_count = (big["geschlecht"] == "o").fillna(False).groupby(big["_ord"], sort=False).sum() if "geschlecht" in big else None
+    if "anlaesse" in big:
+        a14 = pd.Series([bool(v) and isinstance(v, str) and bool(_ANLASS_14.search(v)) for v in big["anlaesse"]], index=big.index)
+        a_count = a14.groupby(big["_ord"], sort=False).sum()
+    else:
+        a_count = None
+    ja_ok = big["jugendamt"].notna()
+    ja_n = ja_ok.groupby(big["_ord"], sort=False).sum()
+    ja_other = (ja_ok & (big["jugendamt"] != big["_ags"])).groupby(big["_ord"], sort=False).sum()
+    kz = []
+    for o in ords:
+        k = int(n[o])
+        row = {"_lieferung": label[int(o)], "_zeile": 0, "zeilen": k,
+               "anteil_geschlecht_o": 100.0 * float(o_count[o]) / k if o_count is not None else 0.0,
+               "anteil_anlass_14": 100.0 * int(a_count[o]) / k if a_count is not None else 0.0,
+               "anteil_fremdes_jugendamt": 100.0 * float(int(ja_other[o])) / int(ja_n[o]) if int(ja_n[o]) else 0.0}
+        kz.append(row)
+    return zeilen, pd.DataFrame(kz, columns=["_lieferung", "_zeile", "zeilen", "anteil_geschlecht_o",
+                                             "anteil_anlass_14", "anteil_fremdes_jugendamt"])
+
+
+def run_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: dict, *, groups: dict | None = None,
+               versions: int = 0, docs_dir: Path | None = None, run_name: str | None = None, run_time=None) -> GxRun:
+    """The GX part of :func:`run_expectations` on prebuilt frames per dataset; with ``groups``
+    (the items per dataset, in label order) the unexpected rows become findings of the items."""
+    run = GxRun(versions=versions)
+    if not frames:
         return run
     if docs_dir is None:
         # one ephemeral context per process, reused (creating one costs about a second); each
@@ -197,13 +266,12 @@ def run_expectations(items: Sequence[Item], settings: dict, *, docs_dir: Path | 
         suffix = ""
     pr = settings["pruefung"]
     source = ctx.data_sources.add_pandas(f"inobhut{suffix}")
-    for dataset, group in sorted(by_ds.items()):
+    for dataset, pair in sorted(frames.items()):
         specs = specs_for(dataset)
-        if not specs or not any(len(it.frame) for it in group):
-            continue
-        frames = dict(zip(("zeilen", "kennzahlen"), _frames(group, dataset)))
+        group = (groups or {}).get(dataset)
+        frames_ds = dict(zip(("zeilen", "kennzahlen"), pair))
         vds = []
-        for fname, frame in frames.items():
+        for fname, frame in frames_ds.items():
             mine = [s for s in specs if s.frame == fname]
             if not mine:
                 continue
@@ -241,6 +309,8 @@ def run_expectations(items: Sequence[Item], settings: dict, *, docs_dir: Path | 
                     for h in hits:
                         per_item.setdefault(int(h["_lieferung"]), []).append(int(h["_zeile"]))
                     for i, zeilen in sorted(per_item.items()):
+                        if group is None:
+                            continue  # frames without items (Data Docs): no findings to attribute
                         it = group[i]
                         if rule == "S001":
                             new = _duplicate_findings(it, zeilen)
