@@ -75,13 +75,10 @@ def read_findings(staging: Path, v: ArchivedVersion) -> pd.DataFrame:
 
 
 def findings_frame(findings) -> pd.DataFrame:
-    rows = [{c: getattr(f, c) for c in FINDING_COLUMNS} for f in findings]
-    df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
-    df["zeile"] = df["zeile"].astype("Int64")
-    for c in FINDING_COLUMNS:
-        if c != "zeile":
-            df[c] = df[c].astype("string")
-    return df
+    findings = list(findings)
+    # column by column (a frame from a list of dicts plus a cast per column cost ~6 ms per version)
+    return pd.DataFrame({c: pd.array([getattr(f, c) for f in findings], dtype="Int64" if c == "zeile" else "string")
+                         for c in FINDING_COLUMNS}, columns=FINDING_COLUMNS)
 
 
 def write_version(staging: Path, v: ArchivedVersion, verdict: Verdict, frame: pd.DataFrame | None, findings) -> None:
