@@ -711,6 +711,20 @@ def _parse_cell_date(v, style: DeliveryStyle) -> dt.date | None:
     return dt.datetime.strptime(v, "%d.%m.%Y" if style.kind == "csv_de" else "%Y-%m-%d").date()
 
 
+def _int_cell(v) -> int | None:
+    """The integer in a generated cell (int in XLSX, text in CSV); None for a blank or anything
+    an earlier injected mistake left there (e.g. "3,5")."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return None
+
+
 def _inject(kind: str, ds: str, rows: list[list], style: DeliveryStyle, month: str, r: np.random.Generator,
             o: Office) -> list[tuple[int, str]] | None:
     """Apply one mistake to ``rows`` (in place). Returns [(row index, column header)] or None if
@@ -770,11 +784,17 @@ def _inject(kind: str, ds: str, rows: list[list], style: DeliveryStyle, month: s
     if kind == "dezimalkomma_in_ganzzahl":
         name = "plaetze_belegt" if ds == "plaetze" else "faelle"
         k = _col(ds, name)
-        rows[i][k] = f"{int(rows[i][k])},5"
+        v = _int_cell(rows[i][k])
+        if v is None:  # blank, or changed by an earlier mistake: does not fit this row
+            return None
+        rows[i][k] = f"{v},5"
         return [(i, _header(ds, name))]
     if kind == "plaetze_frei_inkonsistent":
         k = _col(ds, "plaetze_frei")
-        g, b, s = (int(rows[i][_col(ds, c)]) for c in ("plaetze_genehmigt", "plaetze_belegt", "plaetze_gesperrt"))
+        vals = [_int_cell(rows[i][_col(ds, c)]) for c in ("plaetze_genehmigt", "plaetze_belegt", "plaetze_gesperrt")]
+        if None in vals:  # blank, or changed by an earlier mistake: does not fit this row
+            return None
+        g, b, s = vals
         wrong = g - b - s + int(r.choice([-2, -1, 1, 2, 3]))
         rows[i][k] = wrong if style.kind == "xlsx" else str(wrong)
         return [(i, _header(ds, "plaetze_frei"))]

@@ -355,3 +355,29 @@ def test_never_dated_in_the_future(tmp_path):
     for f in s["paths"]:
         assert os.stat(tmp_path / "b" / f).st_mtime <= now.timestamp(), f
         assert os.stat(tmp_path / "b" / f).st_mtime >= dt.datetime.fromisoformat(f"{last}-01T00:00+00:00").timestamp()
+
+
+def test_injected_mistakes_that_compute_from_a_cell_skip_blank_or_already_changed_cells():
+    """XL (560 offices, seed 20240101) stopped the generator: 'plaetze_frei_inkonsistent' did
+    int('') on a blank Plaetze_gesperrt. A mistake that computes from cells must not fit a row
+    whose cells are blank or were changed by an earlier mistake (e.g. "3,5"): None, no crash."""
+    import numpy as np
+
+    from inobhut.config import office
+    from inobhut.generate import DeliveryStyle, _col, _inject
+    from schemas.datasets import DATASETS
+
+    ncols = len(DATASETS["plaetze"].column_names)
+    for kind, blank in (("csv_de", ""), ("xlsx", None)):
+        style = DeliveryStyle(kind=kind, encoding="utf-8", anlass_sep=",", lineterminator="\n",
+                              frei_leer=False, tagessatz_leer=False)
+        rng = np.random.default_rng(1)
+        rows = [[blank] * ncols]
+        for k in ("plaetze_frei_inkonsistent", "dezimalkomma_in_ganzzahl"):
+            assert _inject(k, "plaetze", rows, style, "2024-01", rng, office("08111")) is None
+        full = [[blank] * ncols]
+        for c, v in (("plaetze_genehmigt", 10), ("plaetze_belegt", 7), ("plaetze_gesperrt", 1)):
+            full[0][_col("plaetze", c)] = v if kind == "xlsx" else str(v)
+        assert _inject("dezimalkomma_in_ganzzahl", "plaetze", full, style, "2024-01", rng, office("08111"))
+        assert full[0][_col("plaetze", "plaetze_belegt")] == "7,5"
+        assert _inject("plaetze_frei_inkonsistent", "plaetze", full, style, "2024-01", rng, office("08111")) is None
