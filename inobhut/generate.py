@@ -711,6 +711,19 @@ def _parse_cell_date(v, style: DeliveryStyle) -> dt.date | None:
     return dt.datetime.strptime(v, "%d.%m.%Y" if style.kind == "csv_de" else "%Y-%m-%d").date()
 
 
+def inject_if_fits(kind: str, ds: str, rows: list[list], style: DeliveryStyle, month: str, r: np.random.Generator,
+                   o: Office) -> list[tuple[int, str]] | None:
+    """:func:`_inject`, all or nothing: a mistake that cannot be applied to the rows as they are
+    (a cell an earlier mistake of the same file changed: "3,5", 31.02., a blank) does not fit --
+    the rows are restored and None is returned, as for any mistake that does not fit."""
+    before = [list(row) for row in rows]
+    try:
+        return _inject(kind, ds, rows, style, month, r, o)
+    except (ValueError, TypeError, AttributeError):  # int(""), strptime("31.02."), None.year …
+        rows[:] = before
+        return None
+
+
 def _int_cell(v) -> int | None:
     """The integer in a generated cell (int in XLSX, text in CSV); None for a blank or anything
     an earlier injected mistake left there (e.g. "3,5")."""
@@ -775,7 +788,7 @@ def _inject(kind: str, ds: str, rows: list[list], style: DeliveryStyle, month: s
         cols = DATASETS[ds].columns
         for k, c in enumerate(cols):
             if c.kind == "int" and c.name not in ("alter_von", "alter_bis"):
-                vals = [int(x) for x in (row[k] for row in rows) if x not in (None, "")]
+                vals = [v for v in (_int_cell(row[k]) for row in rows) if v is not None]  # "3,5" of an earlier mistake: left out
                 total[k] = sum(vals) if style.kind == "xlsx" else str(sum(vals))
         if ds in ("massnahmen", "uma"):
             total[1] = n if style.kind == "xlsx" else str(n)
@@ -832,15 +845,22 @@ def _inject(kind: str, ds: str, rows: list[list], style: DeliveryStyle, month: s
     if kind == "negative_anzahl":
         name = "plaetze_gesperrt" if ds == "plaetze" else "stellen_unbesetzt"
         k = _col(ds, name)
+        fix_frei = ds == "plaetze" and rows[i][_col(ds, "plaetze_frei")] not in (None, "")
+        if fix_frei:
+            g, b = _int_cell(rows[i][_col(ds, "plaetze_genehmigt")]), _int_cell(rows[i][_col(ds, "plaetze_belegt")])
+            if g is None or b is None:  # changed by an earlier mistake: does not fit this row
+                return None
         rows[i][k] = -1 if style.kind == "xlsx" else "-1"
-        if ds == "plaetze" and rows[i][_col(ds, "plaetze_frei")] not in (None, ""):
-            g, b = int(rows[i][_col(ds, "plaetze_genehmigt")]), int(rows[i][_col(ds, "plaetze_belegt")])
+        if fix_frei:
             rows[i][_col(ds, "plaetze_frei")] = (g - b + 1) if style.kind == "xlsx" else str(g - b + 1)
         return [(i, _header(ds, name))]
     if kind == "alter_von_groesser_bis":
         kv, kb = _col(ds, "alter_von"), _col(ds, "alter_bis")
+        von, bis = _int_cell(rows[i][kv]), _int_cell(rows[i][kb])
+        if von is None or bis is None:  # blank, or changed by an earlier mistake: does not fit
+            return None
         rows[i][kv], rows[i][kb] = rows[i][kb], rows[i][kv]
-        if int(rows[i][kv]) <= int(rows[i][kb]):
+        if bis <= von:
             return None
         return [(i, _header(ds, "alter_von"))]
     if kind == "jugendamt_ohne_fuehrende_null":
@@ -878,7 +898,7 @@ def _maybe_inject(ds: str, rows: list[list], style: DeliveryStyle, month: str, o
             continue
         if "summenzeile" in used:
             break
-        hits = _inject(kind, ds, rows, style, month, r, o)
+        hits = inject_if_fits(kind, ds, rows, style, month, r, o)
         if not hits:
             continue
         used.add(kind)

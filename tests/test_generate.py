@@ -381,3 +381,38 @@ def test_injected_mistakes_that_compute_from_a_cell_skip_blank_or_already_change
         assert _inject("dezimalkomma_in_ganzzahl", "plaetze", full, style, "2024-01", rng, office("08111"))
         assert full[0][_col("plaetze", "plaetze_belegt")] == "7,5"
         assert _inject("plaetze_frei_inkonsistent", "plaetze", full, style, "2024-01", rng, office("08111")) is None
+
+
+def test_any_two_injected_mistakes_on_the_same_row_never_crash_the_generator(tmp_path):
+    """The class behind the XL stop: with two mistakes per file, the second one may meet a cell
+    the first one changed ("3,5", a swapped age, a blank). Every ordered pair of mistakes that
+    the generator can combine is applied to the same row of real generated rows: each returns
+    its hits, or None ("does not fit") and leaves the rows as they were; none raises."""
+    import copy
+
+    import numpy as np
+
+    from inobhut.config import office
+    from inobhut.generate import DeliveryStyle, inject_if_fits
+
+    generate(tmp_path, "2024-03", "2024-03", seed=42, fehlerquote=0.0, jugendaemter=["08111"], workers=1)  # read_back: seed 42
+    style = DeliveryStyle(kind="csv_iso", encoding="utf-8", anlass_sep=",", lineterminator="\n",
+                          frei_leer=False, tagessatz_leer=False)
+    tried = 0
+    for path in sorted(tmp_path.rglob("08111_*")):
+        ds = parse_name(path.name).dataset
+        base = read_back(path).fillna("").astype(str).values.tolist()
+        kinds = [k for k, (dss, _, _) in ERROR_KINDS.items() if ds in dss]
+        for first in kinds:
+            if first == "summenzeile":  # the generator applies nothing after a total row
+                continue
+            for second in kinds:
+                if second == first:
+                    continue
+                rows = copy.deepcopy(base)
+                for kind in (first, second):  # the same seed picks the same row for both
+                    before = copy.deepcopy(rows)
+                    hits = inject_if_fits(kind, ds, rows, style, "2024-03", np.random.default_rng(11), office("08111"))
+                    assert hits or rows == before or kind == "alter_von_groesser_bis", (first, second)
+                tried += 1
+    assert tried > 100
