@@ -226,12 +226,41 @@ def audit_pattern(x: np.ndarray, sup: np.ndarray, primary: np.ndarray, total_row
     return AuditResult(passed=bool(ranges["ok"].all()) if len(ranges) else True, ranges=ranges)
 
 
+def _with_hidden_rest(x: np.ndarray, total_row: bool) -> tuple[np.ndarray, bool]:
+    """The table as the reader can reason about it when its total row is MORE than the sum of
+    the rows shown (rows left out, e.g. offices listed as "noch nicht geliefert" whose earlier
+    cases still count in the network total): a hidden rest row (total minus the rows) is
+    inserted before the total -- unknown to the reader, so it is modelled as suppressed and
+    never primary. Without it the equations contradict each other, every linear program fails
+    and no pattern can pass. Returns (x, whether a rest row was inserted)."""
+    if not total_row or x.shape[0] < 2:
+        return x, False
+    rest = x[-1] - x[:-1].sum(axis=0)
+    if not (rest > 1e-9).any() or (rest < -1e-9).any():
+        return x, False
+    return np.vstack([x[:-1], np.clip(rest, 0, None), x[-1:]]), True
+
+
+def _insert_rest(a: np.ndarray, value: bool) -> np.ndarray:
+    return np.vstack([a[:-1], np.full((1, a.shape[1]), value), a[-1:]])
+
+
+def _consistent_total(x: np.ndarray, total_row: bool) -> bool:
+    """Whether the total row may be used as a sum: rows adding up to MORE than the total cannot
+    be modelled (the total is then an ordinary row for the audit)."""
+    return not total_row or not (x[-1] - x[:-1].sum(axis=0) < -1e-9).any()
+
+
 def audit(pt: ProtectedTable) -> AuditResult:
     """Audit the suppression pattern of a protected table (``rundung3``/``keine`` suppress
     nothing and always pass)."""
     x = pt.original.to_numpy(dtype=float)
-    return audit_pattern(x, pt.suppressed.to_numpy(), pt.primary.to_numpy(), pt.total_row, pt.total_col,
-                         pt.min_cases, pt.groups, primary_only=True)
+    sup, primary = pt.suppressed.to_numpy(), pt.primary.to_numpy()
+    total_row = pt.total_row and _consistent_total(x, pt.total_row)
+    x, rest = _with_hidden_rest(x, total_row)
+    if rest:
+        sup, primary = _insert_rest(sup, True), _insert_rest(primary, False)
+    return audit_pattern(x, sup, primary, total_row, pt.total_col, pt.min_cases, pt.groups, primary_only=True)
 
 
 def _extend(x: np.ndarray, sup: np.ndarray, primary: np.ndarray, total_row: bool, total_col: bool,
@@ -303,8 +332,15 @@ def protect(df: pd.DataFrame, method: str, *, value_cols: list[str], total_row: 
         sup = primary.copy()
         if forced is not None:  # hidden in another table of the same report: hidden here too
             sup |= np.asarray(forced, dtype=bool) & (x > 0)
-        _secondary(x, sup, _lines(x.shape, total_row, total_col, group_ix))
-        extended = _extend(x, sup, primary, total_row, total_col, min_cases, group_ix)
+        # rows left out of a total (see _with_hidden_rest): the suppression works on the table
+        # with the hidden rest row, which is dropped again afterwards
+        sums = total_row and _consistent_total(x, total_row)
+        xs, rest = _with_hidden_rest(x, sums)
+        sup_s, primary_s = (_insert_rest(sup, True), _insert_rest(primary, False)) if rest else (sup, primary)
+        _secondary(xs, sup_s, _lines(xs.shape, sums, total_col, group_ix))
+        extended = _extend(xs, sup_s, primary_s, sums, total_col, min_cases, group_ix)
+        sup = np.delete(sup_s, -2, axis=0) if rest else sup_s
+        total_row = sums
         shown = np.where(sup, np.nan, x)
     elif method == "rundung3":
         shown = 3 * np.floor(x / 3 + 0.5)

@@ -334,3 +334,32 @@ def test_forced_cells_stay_hidden_and_the_pattern_survives_the_audit(spec, data)
     assert not sup[x == 0].any()
     assert not np.isin(pt.display[cols].to_numpy(), ["1", "2"]).any()
     assert audit(pt).passed
+
+
+def test_a_total_larger_than_its_rows_is_protected_not_a_stop():
+    """XL stopped every report: in the Landesbericht "Fristen §42a nach Jugendamt" the network
+    total also counts offices listed as "noch nicht geliefert", so it is MORE than the rows shown
+    (here 11 against 3). The equations contradicted each other, every linear program failed and
+    protect() raised "Prüfung nicht erfüllbar". The left-out rows are an unknown rest: the table
+    is protected, the release check passes, no 1 or 2 is shown."""
+    from inobhut.disclosure import audit, protect, release_check
+
+    heads = ["begonnen", "fristgerecht gemeldet", "verspätet gemeldet", "noch nicht gemeldet"]
+    rows = [{"Jugendamt": f"Amt {i}", "begonnen": 0.0, "fristgerecht gemeldet": 0.0, "verspätet gemeldet": 0.0,
+             "noch nicht gemeldet": 0.0} for i in range(6)]
+    for i in (1, 3, 4):
+        rows[i].update({"begonnen": 1.0, "fristgerecht gemeldet": 1.0})
+    rows.append({"Jugendamt": "insgesamt", "begonnen": 11.0, "fristgerecht gemeldet": 10.0, "verspätet gemeldet": 1.0,
+                 "noch nicht gemeldet": 0.0})
+    df = pd.DataFrame(rows)
+    pt = protect(df, "sperrung", value_cols=heads, total_row=True, groups=[(heads[1:], heads[0])])
+    assert len(pt.display) == len(df) and pt.total_row
+    assert audit(pt).passed and release_check({"Fristen": pt}) == []
+    shown = pt.display[heads].to_numpy()
+    assert not np.isin(shown, ["1", "2"]).any()
+    assert pt.display.at[6, "begonnen"] == "11"  # the total itself is safe to show
+    # rows adding up to MORE than the total cannot be a sum: the total is an ordinary row then
+    df2 = df.copy()
+    df2.loc[6, heads] = [2.0, 2.0, 0.0, 0.0]
+    pt2 = protect(df2, "sperrung", value_cols=heads, total_row=True, groups=[(heads[1:], heads[0])])
+    assert release_check({"Fristen": pt2}) == [] and not pt2.total_row
