@@ -14,7 +14,7 @@ Scales (generated with inobhut.generate, fixed seed, fehlerquote 1 %):
               marked synthetic; ten years are projected from XL and L)
 
 Per stage (from the Dagster event log of the run: STEP_START … STEP_SUCCESS of each step, mapped
-to stages) wall time and peak memory (RSS of the run's process tree, sampled every 0.2 s, taken
+to stages) wall time and peak memory (PSS of the run's process tree, sampled every 0.2 s, taken
 over the stage's interval); "Dagster-Buchführung" is measured alone: writing the run's number of
 events into a fresh instance of the same storage kind. The floor ("Boden") is measured in the
 same invocation: reading the same delivery files with plain pandas and loading them into DuckDB,
@@ -59,13 +59,15 @@ SCALES = {"S": (1, 50), "M": (24, 50), "L": (120, 50), "XL": (12, 560)}
 # --- process-tree memory sampling -------------------------------------------------------------
 
 def _tree_rss_kb(pid: int) -> int:
+    """Memory of the process tree as PSS (proportional set size): pages shared by forked
+    workers with their parent are counted once, not once per process as RSS would."""
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
         try:
-            with open(f"/proc/{p}/status") as fh:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
                 for line in fh:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith("Pss:"):
                         total += int(line.split()[1])
                         break
             for t in os.listdir(f"/proc/{p}/task"):
@@ -356,7 +358,12 @@ def measure(name: str, base: Path) -> dict:
     if name == "L":  # leave the last month for the increment
         from inobhut.calendar import add_months, last_complete_month
 
-        von, bis = generate(work, months, config, bis=add_months(last_complete_month(), -1))
+        bis = add_months(last_complete_month(), -1)
+        # ten years reach before the default first processed month (zeitraum.erster_monat): without
+        # this setting the older months would be reported as unassignable, not processed
+        config = work / "einstellungen_zehn_jahre.toml"
+        config.write_text(f'[zeitraum]\nerster_monat = "{add_months(bis, -(months - 1))}"\n', encoding="utf-8")
+        von, bis = generate(work, months, config, bis=bis)
     else:
         von, bis = generate(work, months, config)
     env = _env(work, config)
