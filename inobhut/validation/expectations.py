@@ -200,7 +200,8 @@ def frames_from_files(dataset: str, files: list[tuple[str, str]], con=None) -> t
     keycols = ["fall_id" if c == "fallnummer" else c for c in ds.key]
     if not files:
         return None
-    con = con or duckdb.connect()
+    own = con is None
+    con = duckdb.connect() if own else con
     meta = pd.DataFrame({"_datei": [f for f, _ in files], "_ags": [a for _, a in files], "_ord": range(len(files))})
     con.register("_gx_dateien", meta)
     try:
@@ -214,6 +215,8 @@ def frames_from_files(dataset: str, files: list[tuple[str, str]], con=None) -> t
             [[f for f, _ in files]]).df()
     finally:
         con.unregister("_gx_dateien")
+        if own:
+            con.close()
     if big.empty:
         return None
     ords = pd.unique(big["_ord"])  # files with rows, in file order
