@@ -8,9 +8,11 @@
 # Messages for people go to stderr (German); stdout carries only the URL.
 set -euo pipefail
 # Everything the tools print (pg_ctlcluster says e.g. "Removed stale pid file." on stdout) goes to
-# stderr; only the final URL is written to the original stdout (fd 3).
-exec 3>&1 1>&2
+# stderr: the body runs as `main >&2`, and only the final URL is echoed to stdout afterwards. No
+# extra descriptor may hold the caller's stdout: the server started here inherits every open
+# descriptor above 2 and lives on, so `$(…)` would wait for it forever (a CI run hung so).
 
+main() {
 ROLE=inobhut_test
 PASS=inobhut_test   # a test role on loopback only; never used for real data
 
@@ -62,4 +64,9 @@ cd /  # runuser keeps the working directory; postgres may not be allowed to read
 if [ "$(as_postgres psql -p "$PORT" -XtAc "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'")" != "1" ]; then
   as_postgres psql -p "$PORT" -Xq -c "CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASS'"
 fi
-echo "postgresql://$ROLE:$PASS@127.0.0.1:$PORT/postgres" >&3
+URL="postgresql://$ROLE:$PASS@127.0.0.1:$PORT/postgres"
+}
+
+URL=
+main >&2
+echo "$URL"

@@ -132,7 +132,10 @@ def test_pg_test_server_prints_only_the_url_even_when_the_tools_talk(tmp_path):
     """scripts/pg_test_server.sh is read with $(…) by scripts/test.sh: whatever pg_ctlcluster,
     psql or apt print (a CI run failed on pg_ctlcluster's "Removed stale pid file." on stdout)
     must go to stderr, so stdout is exactly one connection URL. The PostgreSQL tools are replaced
-    by chatty stand-ins on PATH (and `id` reports root), so the script's own plumbing is tested."""
+    by chatty stand-ins on PATH (and `id` reports root), so the script's own plumbing is tested.
+    The stand-in pg_ctlcluster leaves a daemon behind as the real one does (its stdin/stdout/stderr
+    redirected, every other inherited descriptor kept): the script must not hand it the caller's
+    stdout under another number, or `$(…)` waits for the server to exit (a CI run hung so)."""
     import socket
 
     with socket.socket() as s:
@@ -144,7 +147,8 @@ def test_pg_test_server_prints_only_the_url_even_when_the_tools_talk(tmp_path):
         "pg_lsclusters": f"echo '16  main {port} down   postgres /var/lib/postgresql/16/main log'",
         "pg_createcluster": "echo 'Creating new PostgreSQL cluster 16/main ...'",
         "pg_conftool": "echo 'port = 1'",
-        "pg_ctlcluster": "echo 'Removed stale pid file.'; echo 'waiting for server to start.... done'",
+        "pg_ctlcluster": ("echo 'Removed stale pid file.'; echo 'waiting for server to start.... done';"
+                          f" sleep 30 </dev/null >/dev/null 2>&1 & echo $! > {tmp_path}/daemon.pid"),
         "pg_isready": "echo '127.0.0.1:5432 - accepting connections'",
         # runuser -u postgres -- psql …: the role query answers "1", anything else chats
         "runuser": 'case "$*" in *"SELECT 1 FROM pg_roles"*) echo 1;; *) echo CREATE ROLE;; esac',
@@ -156,8 +160,13 @@ def test_pg_test_server_prints_only_the_url_even_when_the_tools_talk(tmp_path):
         f.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
         f.chmod(0o755)
     env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    proc = subprocess.run(["bash", str(REPO / "scripts" / "pg_test_server.sh")], capture_output=True,
-                          text=True, timeout=60, env=env)
+    try:
+        proc = subprocess.run(["bash", str(REPO / "scripts" / "pg_test_server.sh")], capture_output=True,
+                              text=True, timeout=15, env=env)
+    finally:
+        pid_file = tmp_path / "daemon.pid"
+        if pid_file.exists():
+            subprocess.run(["kill", pid_file.read_text().strip()], capture_output=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"postgresql://inobhut_test:inobhut_test@127.0.0.1:{port}/postgres\n", proc.stdout
     assert "Removed stale pid file." in proc.stderr
