@@ -10,7 +10,6 @@ the checks (:mod:`inobhut.validation`), deciding where reports live (the caller'
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +17,6 @@ from typing import Any
 
 from inobhut import atomic
 from inobhut.validation import Finding, ValidationResult, rules
-from inobhut.xlsx_io import save_workbook
 from inobhut.warehouse import VERDICT_ACCEPTED, VERDICT_REJECTED
 from schemas.datasets import DATASETS
 
@@ -147,32 +145,35 @@ def _row(f: Finding) -> tuple:
 
 
 def write_excel(result: ValidationResult, meta: dict, path: Path) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.filters import AutoFilter
-    from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
-
-    from inobhut.xlsx_print import setup_print
+    """The workbook: sheet "Übersicht" (the delivery, the verdict, findings per rule) and sheet
+    "Befunde" (every finding, an Excel table with filters). Written with XlsxWriter (one
+    Prüfbericht per delivery version: openpyxl took three times as long, docs/leistung.md); every
+    text, a delivered value included, is written as text, never as a formula."""
+    from inobhut.xlsx_io import xlsxwriter_workbook
+    from inobhut.xlsx_print import setup_print_xlsxwriter
 
     mv = _meta_view(result, meta)
-    wb = Workbook(write_only=True)
-    ov = wb.create_sheet("Übersicht")
-    ov.column_dimensions["A"].width = 28
-    ov.column_dimensions["B"].width = 70
-    ov.column_dimensions["C"].width = 40
-    ov.column_dimensions["D"].width = 10
+    wb = xlsxwriter_workbook(path, _created_at(meta))
+    bold = wb.add_format({"bold": True})
+
+    def put(ws, r: int, values: tuple | list, fmt=None) -> None:
+        for c, v in enumerate(values):
+            if v is None or v == "":
+                continue
+            if isinstance(v, str):
+                ws.write_string(r, c, v, fmt)
+            else:
+                ws.write_number(r, c, v, fmt)
+
+    ov = wb.add_worksheet("Übersicht")
+    ov_widths = [28, 70, 40, 10]
+    for i, w in enumerate(ov_widths):
+        ov.set_column(i, i, w)
     doc_title = f"Prüfbericht {mv['office_name']} ({mv['ags']}), {mv['dataset']}, {mv['month_label']}, Version {mv['version']}"
-    setup_print(ov, doc_title, 4)  # write-only: before the first row
-    bold = Font(bold=True)
-    from openpyxl.cell import WriteOnlyCell
-
-    def b(text):
-        c = WriteOnlyCell(ov, value=text)
-        c.font = bold
-        return c
-
-    ov.append([b("Prüfbericht"), f"{mv['office_name']} ({mv['ags']}) · {mv['dataset']} · {mv['month_label']}"])
-    ov.append([])
+    setup_print_xlsxwriter(ov, doc_title, ov_widths)
+    ov.write_string(0, 0, "Prüfbericht", bold)
+    ov.write_string(0, 1, f"{mv['office_name']} ({mv['ags']}) · {mv['dataset']} · {mv['month_label']}")
+    r = 2
     for label, value in (("Urteil", result.verdict), ("Zusammenfassung", _summary(result)),
                          ("Fehlanzeige", "ja" if result.fehlanzeige else "nein"),
                          ("Jugendamt", f"{mv['office_name']} ({mv['ags']})"), ("Datensatz", mv["dataset"]),
@@ -181,34 +182,32 @@ def write_excel(result: ValidationResult, meta: dict, path: Path) -> None:
                          ("Datenzeilen", result.n_rows), ("Zeichensatz / Trennzeichen", mv["encoding_label"]),
                          ("Stand der Prüfregeln", result.rules_version),
                          *([("Merkmale der Bundesstatistik", mv["bund_optional"])] if mv["bund_optional"] else [])):
-        ov.append([b(label), value])
-    ov.append([])
-    ov.append([b("Regel"), b("Prüfung"), b("Schwere"), b("Anzahl")])
+        ov.write_string(r, 0, label, bold)
+        put(ov, r, (None, value))
+        r += 1
+    r += 1
+    put(ov, r, ("Regel", "Prüfung", "Schwere", "Anzahl"), bold)
     for g in _groups(result.findings, 0):
-        ov.append([g.rule_id, g.titel, g.severity, g.count])
+        r += 1
+        put(ov, r, (g.rule_id, g.titel, g.severity, g.count))
 
-    ws = wb.create_sheet("Befunde")
+    ws = wb.add_worksheet("Befunde")
     rows = [_row(f) for f in result.findings] or [("", "", None, "", "", "Keine Befunde.", "")]
     widths = [len(h) + 4 for h in COLUMNS]  # room for the filter button
-    for r in rows:
-        for i, v in enumerate(r):
+    for row in rows:
+        for i, v in enumerate(row):
             if v is not None:
                 widths[i] = max(widths[i], min(len(str(v)) + 2, MAX_WIDTH))
     for i, w in enumerate(widths):
-        ws.column_dimensions[chr(65 + i)].width = w
-    ws.freeze_panes = "A2"
-    setup_print(ws, doc_title, len(COLUMNS), header_rows=(1, 1))
-    ws.append(list(COLUMNS))
-    for r in rows:
-        ws.append(r)
-    ref = f"A1:G{len(rows) + 1}"
-    table = Table(displayName="Befunde", ref=ref, autoFilter=AutoFilter(ref=ref),
-                  tableColumns=[TableColumn(id=i + 1, name=h) for i, h in enumerate(COLUMNS)])
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-    with warnings.catch_warnings():  # columns are given explicitly above
-        warnings.simplefilter("ignore", UserWarning)
-        ws.add_table(table)
-    save_workbook(wb, path, _created_at(meta))
+        ws.set_column(i, i, w)
+    ws.freeze_panes(1, 0)
+    setup_print_xlsxwriter(ws, doc_title, widths, header_row=1)
+    ws.add_table(0, 0, len(rows), len(COLUMNS) - 1, {
+        "name": "Befunde", "style": "Table Style Medium 2", "autofilter": True,
+        "columns": [{"header": h} for h in COLUMNS]})
+    for i, row in enumerate(rows, start=1):
+        put(ws, i, row)
+    wb.close()
 
 
 def _created_at(meta: dict) -> dt.datetime | None:

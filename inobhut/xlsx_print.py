@@ -5,8 +5,9 @@ template): A4, landscape where the sheet is wider than a portrait page, scaled t
 (never split column-wise), the table's header rows repeated on every page, a footer with the
 document title (left), the sheet name and "Seite x von y" (right). Not here: what the sheets contain.
 
-Works for normal and write-only worksheets (call it before the first row of a write-only sheet
-is appended: its properties are written first).
+Works for normal and write-only openpyxl worksheets (call it before the first row of a write-only
+sheet is appended: its properties are written first) and, with :func:`setup_print_xlsxwriter`,
+for XlsxWriter worksheets (the Prüfbericht) -- the same layout from the same constants.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ PAPER_A4 = "9"  # ECMA-376 paper size code (openpyxl: Worksheet.PAPERSIZE_A4)
 DEFAULT_WIDTH = 8.43  # Excel's default column width
 FOOTER_TITLE_MAX = 80  # left and right footer part share one line even on A4 portrait (7 pt)
 FOOTER_SIZE = 7  # pt
+MARGINS = {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.75, "header": 0.3, "footer": 0.3}  # inches
+FOOTER_RIGHT = "Blatt „&A“, Seite &P von &N"
 
 
 def _escape(text: str) -> str:
@@ -54,14 +57,34 @@ def setup_print(ws, title: str, ncols: int, header_rows: tuple[int, int] | None 
         ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     else:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.75, header=0.3, footer=0.3)
+    ws.page_margins = PageMargins(**MARGINS)
     ws.print_options.gridLines = False
     if header_rows:
         ws.print_title_rows = f"{header_rows[0]}:{header_rows[1]}"
-    short = title if len(title) <= FOOTER_TITLE_MAX else title[:FOOTER_TITLE_MAX - 1] + "…"
     footer = ws.HeaderFooter.oddFooter  # (write-only sheets have no oddFooter shortcut)
-    footer.left.text, footer.left.size = _escape(short), FOOTER_SIZE
-    footer.right.text, footer.right.size = "Blatt „&A“, Seite &P von &N", FOOTER_SIZE
+    footer.left.text, footer.left.size = _escape(_short(title)), FOOTER_SIZE
+    footer.right.text, footer.right.size = FOOTER_RIGHT, FOOTER_SIZE
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= FOOTER_TITLE_MAX else title[:FOOTER_TITLE_MAX - 1] + "…"
+
+
+def setup_print_xlsxwriter(ws, title: str, widths: list[float], header_row: int | None = None) -> None:
+    """:func:`setup_print` for an XlsxWriter worksheet whose columns have ``widths``:
+    ``header_row`` (1-based) repeated on every page."""
+    ws.set_paper(int(PAPER_A4))
+    if sum(widths) > PORTRAIT_MAX_WIDTH:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=MARGINS["left"], right=MARGINS["right"], top=MARGINS["top"], bottom=MARGINS["bottom"])
+    ws.set_header("", {"margin": MARGINS["header"]})
+    ws.set_footer(f"&L&{FOOTER_SIZE}{_escape(_short(title))}&R&{FOOTER_SIZE}{FOOTER_RIGHT}",
+                  {"margin": MARGINS["footer"]})
+    if header_row:
+        ws.repeat_rows(header_row - 1)
 
 
 def wrapped_row_height(texts: list[str], widths: list[float], line_pt: float = 15.0) -> float | None:

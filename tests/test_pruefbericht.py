@@ -135,3 +135,18 @@ def test_ten_thousand_findings_stay_readable(tmp_path):
     assert html_path.stat().st_size < 200_000
     ws = openpyxl.load_workbook(xlsx_path, read_only=True)["Befunde"]
     assert sum(1 for _ in ws.iter_rows(values_only=True)) == 10_001
+
+
+def test_delivered_values_stay_text_in_the_workbook(tmp_path):
+    """A delivered value that looks like a formula ("=HYPERLINK(…)", "=1+1", "+1", "@SUM(…)",
+    "-2+3") appears in the Prüfbericht as the text the steward delivered: never as a live
+    formula that a spreadsheet program would evaluate (or follow) on opening."""
+    res = rejected_result(tmp_path)
+    values = ['=HYPERLINK("http://example.invalid/x","klick")', "=1+1", "+1", "@SUM(A1:A2)", "-2+3"]
+    res.findings = [make_finding("Z002", i + 2, "Geschlecht", v) for i, v in enumerate(values)]
+    _, xlsx_path, _ = write_pruefbericht(res, META, tmp_path / "out")
+    ws = openpyxl.load_workbook(xlsx_path)["Befunde"]
+    cells = [ws.cell(row=i + 2, column=5) for i in range(len(values))]
+    assert [c.value for c in cells] == values
+    assert {c.data_type for c in cells} == {"s"}
+    assert ws.cell(row=2, column=3).value == 2  # row numbers stay numbers

@@ -793,6 +793,22 @@ def test_sheet_names_are_valid_and_unique_and_bar_chart(tmp_path):
     assert any(t == "rect" and "svg" in s for t, a, s in p.tags)
 
 
+def test_report_text_that_looks_like_a_formula_stays_text(tmp_path):
+    """Report cells never hold formulas: a label taken from the data that starts with "=" is
+    written as text (openpyxl would otherwise store it as a formula)."""
+    df = pd.DataFrame({"Einrichtung": ['=HYPERLINK("http://example.invalid","x")', "Haus am See"], "Anzahl": [3, 4]})
+    t = ReportTable("a", "=Titel", df, number_formats={"Anzahl": "#,##0"})
+    _, xlsx = render_report(_generic_model([t]), tmp_path / "f")
+    wb = openpyxl.load_workbook(xlsx)
+    formulas = [(ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+                if c.data_type == "f"]
+    assert formulas == []
+    ws = wb[wb.sheetnames[3]]
+    rows = _table_cells(ws, list(ws.tables.values())[0].ref)
+    assert rows[1][0].value == '=HYPERLINK("http://example.invalid","x")' and rows[1][0].data_type == "s"
+    assert rows[1][1].value == 3
+
+
 def test_model_rejects_duplicate_ids_and_protect_changing_shape(tables):
     t = ReportTable("a", "A", pd.DataFrame({"X": ["y"]}))
     with pytest.raises(ReportModelError, match="eindeutig"):

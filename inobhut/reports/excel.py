@@ -93,6 +93,16 @@ def save_reproducible(wb: Workbook, path: Path, created_at: dt.datetime) -> Path
 
 
 # ---------------------------------------------------------------- layout helpers
+def _cell(ws, row: int, column: int, value):
+    """``ws.cell(row, column, value)``, but text stays text: openpyxl would store a string
+    starting with "=" as a formula (report cells never hold formulas; a label taken from the data
+    must not become one)."""
+    c = ws.cell(row=row, column=column, value=value)
+    if c.data_type == "f":
+        c.data_type = "s"
+    return c
+
+
 def _width(texts: list[str], header: str) -> float:
     cw = styles()["column_width"]
     longest = max((len(t) for t in texts), default=0)
@@ -161,7 +171,7 @@ def _write_table(ws, top: int, headers: list[str], rows: list[list], formats: di
         return setter
 
     for j, h in enumerate(headers, 1):
-        styler.apply(ws.cell(row=top, column=j, value=h), ("head",), head)
+        styler.apply(_cell(ws, top, j, h), ("head",), head)
     texts: list[list[str]] = [[] for _ in headers]
     col_fmt = [formats.get(h) for h in headers]
     col_wrap = [h in wrap_cols for h in headers]
@@ -170,7 +180,7 @@ def _write_table(ws, top: int, headers: list[str], rows: list[list], formats: di
         is_total = i in total_rows
         for j, v in enumerate(row):
             fmt = col_fmt[j]
-            c = ws.cell(row=r, column=j + 1, value=v)
+            c = _cell(ws, r, j + 1, v)
             if fmt is not None:
                 kind = "sym" if isinstance(v, str) else "num"
             else:
@@ -248,7 +258,7 @@ def _add_chart(ws, table: ReportTable, top: int, n: int) -> None:
 # ---------------------------------------------------------------- sheets
 def _cover(ws, model: ReportModel) -> None:
     st = _style_objects()
-    ws["A1"] = model.title
+    _cell(ws, 1, 1, model.title)
     ws["A1"].font = st["title"]
     method = DISCLOSURE_LABELS.get(model.disclosure_method, model.disclosure_method)
     lines = [
@@ -267,10 +277,10 @@ def _cover(ws, model: ReportModel) -> None:
     ]
     widths = [20, 75]  # labels and values print side by side on A4 portrait
     for i, (k, v) in enumerate(lines, 3):
-        a = ws.cell(row=i, column=1, value=k)
+        a = _cell(ws, i, 1, k)
         a.font = st["bold"]
         a.alignment = st["wrap"]
-        b = ws.cell(row=i, column=2, value=v)
+        b = _cell(ws, i, 2, v)
         b.alignment = st["wrap"]
         height = wrapped_row_height([k, v], widths)
         if height:
@@ -310,7 +320,7 @@ def _explanations(ws, model: ReportModel, notes: list[str], tables: list[ReportT
 
     def section(title: str, headers: list[str], rows: list[list], name: str, wrap: set[str]) -> None:
         nonlocal row
-        ws.cell(row=row, column=1, value=title).font = st["subtitle"]
+        _cell(ws, row, 1, title).font = st["subtitle"]
         _, texts = _write_table(ws, row + 1, headers, rows, {}, set(), _table_name(name, used), wrap)
         for j, col in enumerate(texts):
             texts_all[j].extend(col)
@@ -336,7 +346,7 @@ def _explanations(ws, model: ReportModel, notes: list[str], tables: list[ReportT
 def _table_sheet(ws, table: ReportTable, note_nums: list[int], used: set[str]) -> int:
     """Write the sheet of one table; returns the row of its header."""
     st = _style_objects()
-    ws["A1"] = table.title
+    _cell(ws, 1, 1, table.title)
     ws["A1"].font = st["title"]
     lines = []
     if note_nums:
@@ -347,7 +357,7 @@ def _table_sheet(ws, table: ReportTable, note_nums: list[int], used: set[str]) -
     if table.description:
         lines.append(table.description)
     for i, text in enumerate(lines, 2):
-        ws.cell(row=i, column=1, value=text)
+        _cell(ws, i, 1, text)
     top = 2 + len(lines)
     headers = list(table.data.columns)
     rows = table.data.astype(object).values.tolist()
