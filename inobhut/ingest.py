@@ -593,7 +593,10 @@ def _display(v: Any) -> str:
 
 
 def _is_blank(cells: list) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in cells)
+    try:  # all text (every CSV row): blank when the joined cells are only whitespace
+        return not "".join(cells).strip()
+    except TypeError:  # a number, date or empty cell of a workbook
+        return all(v is None or (isinstance(v, str) and not v.strip()) for v in cells)
 
 
 def _map_header(cells: list, hmap: dict[str, Column]) -> list[Column | None]:
@@ -882,26 +885,28 @@ def _code_normaliser(col: Column):
 
 
 def _parse(ds: Dataset, raw_cols: dict[str, list], zeilen: list[int], findings: list[Finding]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Type every column; a cell that does not fit its column's kind becomes a finding with its
+    row and delivered value. Text cells (all of a CSV file) take fast paths: their display form
+    is the stripped text, and each distinct text is parsed once per column."""
     n = len(zeilen)
     index = pd.RangeIndex(n)
     out: dict[str, Any] = {}
     raw_out: dict[str, Any] = {}
     for col in ds.columns:
         values = raw_cols[col.name]
-        disp = [_display(v) for v in values]
+        disp = [v.strip() if v.__class__ is str else _display(v) for v in values]
         raw_out[col.name] = disp
         parsed: list[Any] = [None] * n
         kind = col.kind
         bad: list[int] = []
         serial: list[int] = []
         cache: dict[Any, Any] = {}
+        # the text of each cell as _text() gives it (the display form of a text cell, or None)
+        texts = [(d or None) if v.__class__ is str else _text(v) for v, d in zip(values, disp)]
         if kind in ("text", "iso3"):
-            for i, v in enumerate(values):
-                t = _text(v)
-                parsed[i] = t.upper() if (t and kind == "iso3") else t
+            parsed = [t.upper() if t else t for t in texts] if kind == "iso3" else texts
         elif kind == "ags":
-            for i, v in enumerate(values):
-                t = _text(v)
+            for i, t in enumerate(texts):
                 if t is None:
                     continue
                 t = restore_ags(t)
@@ -911,8 +916,7 @@ def _parse(ds: Dataset, raw_cols: dict[str, list], zeilen: list[int], findings: 
                     bad.append(i)
         elif kind in ("code", "codes"):
             norm = _code_normaliser(col)
-            for i, v in enumerate(values):
-                t = _text(v)
+            for i, t in enumerate(texts):
                 if t is None:
                     continue
                 if t not in cache:
@@ -922,33 +926,29 @@ def _parse(ds: Dataset, raw_cols: dict[str, list], zeilen: list[int], findings: 
                         parts = sorted({norm(p) for p in _CODE_SPLIT.split(t) if p})
                         cache[t] = ",".join(parts) if parts else None
                 parsed[i] = cache[t]
-        elif kind in ("date", "month"):
-            fn = _parse_date if kind == "date" else _parse_month
+        else:
+            fn = {"date": _parse_date, "month": _parse_month, "bool": _parse_bool, "int": _parse_int,
+                  "decimal": _parse_decimal}[kind]
+            dated = kind in ("date", "month")
             for i, v in enumerate(values):
-                if v is None or (isinstance(v, str) and not v.strip()):
-                    continue
-                key = v if not isinstance(v, str) else v.strip()
-                if key not in cache:
+                if texts[i] is None if v.__class__ is str else v is None:
+                    continue  # empty: a missing value, checked by the rules
+                # text is parsed once per distinct stripped text; other cells by type and value
+                # (1, 1.0 and True are equal keys but parse differently)
+                key = texts[i] if v.__class__ is str else (v.__class__, v)
+                res = cache.get(key, cache)
+                if res is cache:
                     try:
-                        cache[key] = fn(v)
+                        res = fn(v) if dated else (fn(v), False)
                     except (_Bad, ValueError, OverflowError):
-                        cache[key] = None
-                res = cache[key]
+                        res = None
+                    cache[key] = res
                 if res is None:
                     bad.append(i)
                 else:
                     parsed[i] = res[0]
                     if res[1]:
                         serial.append(i)
-        else:
-            fn = {"bool": _parse_bool, "int": _parse_int, "decimal": _parse_decimal}[kind]
-            for i, v in enumerate(values):
-                if v is None or (isinstance(v, str) and not v.strip()):
-                    continue
-                try:
-                    parsed[i] = fn(v)
-                except (_Bad, ValueError, OverflowError):
-                    bad.append(i)
             if kind == "bool":
                 _x_style(values, parsed, disp)
         for i in bad:
@@ -959,8 +959,8 @@ def _parse(ds: Dataset, raw_cols: dict[str, list], zeilen: list[int], findings: 
             findings.append(make_finding("D023", zeile=zeilen[i0], spalte=col.header, wert=disp[i0], anzahl=len(serial)))
         out[col.name] = _typed(kind, parsed)
     frame = pd.DataFrame(out, index=index)
-    frame["_zeile"] = pd.array(zeilen, dtype="Int64")
-    raw = pd.DataFrame(raw_out, index=index, dtype="string") if n else pd.DataFrame({c: pd.array([], dtype="string") for c in raw_out}, index=index)
+    frame["_zeile"] = pd.array(zeilen, dtype=_INT64)
+    raw = pd.DataFrame({c: pd.array(v, dtype=_STRING) for c, v in raw_out.items()}, index=index)
     return frame, raw
 
 
@@ -973,13 +973,18 @@ def _x_style(values: list, parsed: list, disp: list) -> None:
                 parsed[i] = False
 
 
+# dtype objects, not their names: looking a name up costs more than the conversion of a small column
+_STRING, _INT64, _FLOAT64, _BOOLEAN = pd.StringDtype(), pd.Int64Dtype(), pd.Float64Dtype(), pd.BooleanDtype()
+_NS = np.dtype("datetime64[ns]")
+
+
 def _typed(kind: str, parsed: list) -> Any:
     if kind in ("date", "month"):
-        return pd.array([pd.Timestamp(v) if v is not None else pd.NaT for v in parsed], dtype="datetime64[ns]")
+        return pd.array([pd.Timestamp(v) if v is not None else pd.NaT for v in parsed], dtype=_NS)
     if kind == "bool":
-        return pd.array(parsed, dtype="boolean")
+        return pd.array(parsed, dtype=_BOOLEAN)
     if kind == "int":
-        return pd.array(parsed, dtype="Int64")
+        return pd.array(parsed, dtype=_INT64)
     if kind == "decimal":
-        return pd.array(parsed, dtype="Float64")
-    return pd.array(parsed, dtype="string")
+        return pd.array(parsed, dtype=_FLOAT64)
+    return pd.array(parsed, dtype=_STRING)
