@@ -160,10 +160,10 @@ def write_excel(result: ValidationResult, meta: dict, path: Path) -> None:
         for c, v in enumerate(values):
             if v is None or v == "":
                 continue
-            if isinstance(v, str):
-                ws.write_string(r, c, v, fmt)
-            else:
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
                 ws.write_number(r, c, v, fmt)
+            else:
+                ws.write_string(r, c, str(v), fmt)
 
     ov = wb.add_worksheet("Übersicht")
     ov_widths = [28, 70, 40, 10]
