@@ -5,9 +5,10 @@ template): A4, landscape where the sheet is wider than a portrait page, scaled t
 (never split column-wise), the table's header rows repeated on every page, a footer with the
 document title (left), the sheet name and "Seite x von y" (right). Not here: what the sheets contain.
 
-Works for normal and write-only openpyxl worksheets (call it before the first row of a write-only
-sheet is appended: its properties are written first) and, with :func:`setup_print_xlsxwriter`,
-for XlsxWriter worksheets (the Prüfbericht) -- the same layout from the same constants.
+Works for normal and write-only openpyxl worksheets (the delivery template; call it before the
+first row of a write-only sheet is appended: its properties are written first) and, with
+:func:`setup_print_xlsxwriter`, for XlsxWriter worksheets (reports, statutory outputs, Prüfbericht)
+-- the same layout from the same constants.
 """
 
 from __future__ import annotations
@@ -70,11 +71,12 @@ def _short(title: str) -> str:
     return title if len(title) <= FOOTER_TITLE_MAX else title[:FOOTER_TITLE_MAX - 1] + "…"
 
 
-def setup_print_xlsxwriter(ws, title: str, widths: list[float], header_row: int | None = None) -> None:
+def setup_print_xlsxwriter(ws, title: str, widths: list[float], header_row: int | None = None,
+                           landscape: bool | None = None) -> None:
     """:func:`setup_print` for an XlsxWriter worksheet whose columns have ``widths``:
-    ``header_row`` (1-based) repeated on every page."""
+    ``header_row`` (1-based) repeated on every page; ``landscape`` None: chosen from ``widths``."""
     ws.set_paper(int(PAPER_A4))
-    if sum(widths) > PORTRAIT_MAX_WIDTH:
+    if (sum(widths) > PORTRAIT_MAX_WIDTH if landscape is None else landscape):
         ws.set_landscape()
     else:
         ws.set_portrait()

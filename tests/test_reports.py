@@ -243,6 +243,14 @@ def _table_cells(ws, ref: str):
     return [[ws.cell(row=r, column=c) for c in range(min_col, max_col + 1)] for r in range(min_row, max_row + 1)]
 
 
+def _chart_kinds(chart_xml: str) -> list[str]:
+    """The plot kinds in a chart part (``lineChart``, ``barChart``), whatever namespace prefix."""
+    import xml.etree.ElementTree as ET
+
+    plot = next(e for e in ET.fromstring(chart_xml).iter() if e.tag.endswith("}plotArea"))
+    return [e.tag.split("}")[1] for e in plot if e.tag.endswith("Chart")]
+
+
 def _check_workbook(path: Path, created: dt.datetime) -> openpyxl.Workbook:
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:3] == ["Deckblatt", "Inhalt", "Erläuterungen"]
@@ -413,7 +421,7 @@ def test_landesbericht_excel(landes):
         drawings = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/drawings/drawing")]
         charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert len(drawings) == 1 and 'descr="Liniendiagramm: Zugänge und Bestand' in drawings[0]
-    assert len(charts) == 1 and "Zugänge und Bestand" in charts[0] and "<lineChart>" in charts[0]
+    assert len(charts) == 1 and "Zugänge und Bestand" in charts[0] and _chart_kinds(charts[0]) == ["lineChart"]
 
 
 def test_landesbericht_html(landes):
@@ -787,7 +795,7 @@ def test_sheet_names_are_valid_and_unique_and_bar_chart(tmp_path):
     assert rows[2][2].value == "x" and rows[2][2].alignment.horizontal == "right"
     with zipfile.ZipFile(xlsx) as z:
         chart = z.read("xl/charts/chart1.xml").decode()
-    assert "<barChart>" in chart
+    assert _chart_kinds(chart) == ["barChart"] and 'barDir val="col"' in chart  # columns, not bars
     p = _assert_accessible_html(html)
     assert "1.234" in "".join(p.text) and "12,5" in "".join(p.text)
     assert any(t == "rect" and "svg" in s for t, a, s in p.tags)
