@@ -41,14 +41,9 @@ def _feed(h, obj) -> None:
     elif isinstance(obj, enum.Enum):
         _feed(h, obj.value)
     elif isinstance(obj, pd.DataFrame):
-        obj = obj.copy()
-        for c in obj.columns:  # zone-aware columns as UTC instants (the machine's zone must not matter)
-            if isinstance(obj[c].dtype, pd.DatetimeTZDtype):
-                obj[c] = obj[c].dt.tz_convert("UTC")
-            elif obj[c].dtype == object:
-                obj[c] = [x.astimezone(dt.timezone.utc) if isinstance(x, dt.datetime) and x.tzinfo else x for x in obj[c]]
-        h.update(f"df:{list(map(str, obj.columns))}:{list(map(str, obj.dtypes))};".encode())
-        h.update(obj.to_csv(index=True, lineterminator="\n").encode())
+        h.update(f"df:{list(map(str, obj.columns))}:{_column_text(obj.index)};".encode())
+        for _, col in obj.items():
+            h.update(_column_text(col).encode())
     elif isinstance(obj, pd.Series):
         _feed(h, obj.to_frame())
     elif isinstance(obj, np.ndarray):
@@ -81,6 +76,24 @@ def _feed(h, obj) -> None:
         if " at 0x" in text:  # an address would make every run look new
             raise TypeError(f"nicht reproduzierbar serialisierbar: {type(obj).__qualname__}")
         h.update(f"r:{text};".encode())
+
+
+def _utc(x):
+    return x.astimezone(dt.timezone.utc) if isinstance(x, dt.datetime) and x.tzinfo else x
+
+
+def _column_text(col: pd.Series | pd.Index) -> str:
+    """One column's values as text: zone-aware times as UTC instants (the machine's zone must
+    not matter), everything else by its ``repr`` (exact for numbers, kinds kept apart)."""
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        col = col.tz_convert("UTC") if isinstance(col, pd.Index) else col.dt.tz_convert("UTC")
+    values = col.tolist()
+    if col.dtype == object:
+        values = [_utc(x) for x in values]
+    text = f"{col.dtype}[{len(values)}]{values!r};"
+    if " at 0x" in text:  # an address would make every run look new
+        raise TypeError("nicht reproduzierbar serialisierbar: Spalte mit Objekten ohne festen Text")
+    return text
 
 
 @lru_cache(maxsize=1)

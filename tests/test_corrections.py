@@ -164,3 +164,26 @@ def test_pruefbericht_excel_is_reproducible(tmp_path):
     time.sleep(1.1)  # a zip member time or a workbook property from the clock would differ now
     b = [p.read_bytes() for p in write_pruefbericht(res, META, tmp_path / "b")]
     assert a == b
+
+
+def test_report_fingerprint_follows_every_cell_and_not_the_time_zone():
+    """The input fingerprint of a report (it decides whether a report is re-rendered) changes with
+    any cell, also a value of another type that prints alike (1 vs 1.0 vs "1"), with the order of
+    rows and with column names; a zone-aware time counts as an instant, in any zone."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from inobhut.outputs import model_fingerprint
+
+    base = pd.DataFrame({"Jugendamt": ["A", "B"], "Anzahl": [1, 2], "Stand": pd.to_datetime(["2024-05-01 10:00"] * 2, utc=True)})
+    fp = model_fingerprint({"t": base})
+    assert model_fingerprint({"t": base.copy()}) == fp
+    variants = [base.assign(Anzahl=[1.0, 2.0]), base.assign(Anzahl=["1", "2"]), base.assign(Anzahl=[1, 3]),
+                base.iloc[::-1], base.rename(columns={"Anzahl": "Zahl"}), base.set_index("Jugendamt")]
+    assert len({fp, *(model_fingerprint({"t": v}) for v in variants)}) == len(variants) + 1
+    berlin = base.assign(Stand=base["Stand"].dt.tz_convert("Europe/Berlin"))
+    assert model_fingerprint({"t": berlin}) == fp
+    objs = base.assign(Stand=[dt.datetime(2024, 5, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2))), "–"])
+    utc = base.assign(Stand=[dt.datetime(2024, 5, 1, 10, tzinfo=dt.timezone.utc), "–"])
+    assert objs["Stand"].dtype == object and model_fingerprint({"t": objs}) == model_fingerprint({"t": utc})
