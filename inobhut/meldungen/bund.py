@@ -227,11 +227,22 @@ def table_categories(merkmal: str) -> list[str]:
     return out
 
 
+def code_rows(b: Bundesstatistik) -> list[dict]:
+    """``b.codes`` as one dict per exported measure, built once per object (the record file and
+    some twenty summary tables all walk these rows; a pandas operation per table cost more than
+    the counting)."""
+    rows = b.__dict__.get("_code_rows")
+    if rows is None or rows[0] is not b.codes:
+        rows = (b.codes, b.codes.to_dict("records"))
+        b.__dict__["_code_rows"] = rows
+    return rows[1]
+
+
 def records(b: Bundesstatistik) -> pd.DataFrame:
     """The record file: one row per exported measure, federal labels, German headers."""
     spec = merkmale()
     rows = []
-    for r in b.codes.to_dict("records"):
+    for r in code_rows(b):
         row = {KENN_NUMMER: r["fall_id"], "Berichtsjahr": b.jahr, "Jugendamt": b.ags}
         row["Beginn"] = r["beginn"].strftime("%d.%m.%Y")
         row["Ende"] = r["ende"].strftime("%d.%m.%Y")
@@ -272,35 +283,33 @@ def summary(b: Bundesstatistik, merkmal: str) -> pd.DataFrame:
     """Summary table of one feature in the federal layout: one row per federal category (mapping
     order, plus "insgesamt" for single-choice features), columns insgesamt, § 42, § 42a, männlich,
     weiblich. Multiple-choice features (Anlass) count once per mentioned category."""
+    return pd.DataFrame(summary_rows(b, merkmal), columns=["Kategorie", *SUMMARY_COLUMNS])
+
+
+def summary_rows(b: Bundesstatistik, merkmal: str) -> list[dict]:
+    """The rows of :func:`summary` (column -> value)."""
     spec = merkmale()[merkmal]
-    cats = table_categories(merkmal)
-    c = b.codes
-    if spec.get("mehrfach"):
-        long = c.assign(_v=c[merkmal].fillna("").str.split(",")).explode("_v")
-        long["_v"] = long["_v"].str.strip()
-        long = long[long["_v"] != ""]
-        long["_cat"] = [label(merkmal, v, table=True) for v in long["_v"]]
-    else:
-        long = c.assign(_cat=[label(merkmal, v, table=True) for v in c[merkmal]]) if len(c) else c.assign(_cat=[])
-    sex = [label("geschlecht", v, table=True) for v in long["geschlecht"]] if len(long) else []
-    long = long.assign(_sex=sex)
+    many = bool(spec.get("mehrfach"))
     # counted in one pass over the rows (a boolean selection per category cost ~8 ms per table)
-    counts: dict[str, list[int]] = {cat: [0, 0, 0, 0, 0] for cat in cats}
-    texts = lambda col: [v if isinstance(v, str) else None for v in long[col]]  # noqa: E731 (NA-safe)
-    for cat, mass, sx in zip(texts("_cat"), texts("massnahme"), texts("_sex")):
-        n = counts.get(cat)
-        if n is None:
-            continue
-        n[0] += 1
-        n[1] += mass == "1"
-        n[2] += mass == "2"
-        n[3] += sx == "männlich"
-        n[4] += sx == "weiblich"
+    counts: dict[str, list[int]] = {cat: [0, 0, 0, 0, 0] for cat in table_categories(merkmal)}
+    total = [0, 0, 0, 0, 0]
+    for r in code_rows(b):
+        mass = r["massnahme"] if isinstance(r["massnahme"], str) else None
+        sx = label("geschlecht", r["geschlecht"], table=True)
+        flags = (1, mass == "1", mass == "2", sx == "männlich", sx == "weiblich")
+        if many:
+            cats = [label(merkmal, v.strip(), table=True) for v in (r[merkmal] or "").split(",") if v.strip()]
+        else:
+            cats = [label(merkmal, r[merkmal], table=True)]
+            total = [t + f for t, f in zip(total, flags)]
+        for cat in cats:
+            n = counts.get(cat)
+            if n is not None:
+                for k, f in enumerate(flags):
+                    n[k] += f
     rows = [{"Kategorie": cat, "insgesamt": n[0], "§ 42": n[1], "§ 42a": n[2], "männlich": n[3], "weiblich": n[4]}
             for cat, n in counts.items()]
-    if not spec.get("mehrfach"):
-        sx = [label("geschlecht", v, table=True) for v in c["geschlecht"]] if len(c) else []
-        rows.append({"Kategorie": "insgesamt", "insgesamt": len(c), "§ 42": int((c["massnahme"] == "1").sum()),
-                     "§ 42a": int((c["massnahme"] == "2").sum()), "männlich": sx.count("männlich"),
-                     "weiblich": sx.count("weiblich")})
-    return pd.DataFrame(rows, columns=["Kategorie", *SUMMARY_COLUMNS])
+    if not many:
+        rows.append({"Kategorie": "insgesamt", "insgesamt": total[0], "§ 42": total[1], "§ 42a": total[2],
+                     "männlich": total[3], "weiblich": total[4]})
+    return rows

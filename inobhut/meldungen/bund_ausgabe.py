@@ -98,10 +98,12 @@ def _refused_frame(b: bund.Bundesstatistik, empty_row: bool) -> pd.DataFrame:
 
 
 def _zero_dash(df: pd.DataFrame, cols: Iterable[str]) -> pd.DataFrame:
-    df = df.astype(object)
-    for c in cols:
-        df[c] = ["–" if v == 0 else int(v) for v in df[c]]
-    return df
+    """``df`` as objects, with "–" for a zero count in ``cols`` (built column by column at once:
+    an assignment per column cost more than the counting of a summary)."""
+    cols = set(cols)
+    data = {c: ["–" if v == 0 else int(v) for v in df[c].tolist()] if c in cols else pd.Series(df[c], dtype=object)
+            for c in df.columns}
+    return pd.DataFrame(data, columns=df.columns, index=df.index)
 
 
 def build_model(b: bund.Bundesstatistik, data_status: list[DeliveryStatus]) -> ReportModel:
@@ -134,7 +136,10 @@ def build_model(b: bund.Bundesstatistik, data_status: list[DeliveryStatus]) -> R
         notes=[KENN_NOTE, NICHT_ERHOBEN_NOTE, ANLASS_NOTE], row_header=bund.KENN_NUMMER,
     ))
     for m, spec in bund.merkmale().items():
-        df = _zero_dash(bund.summary(b, m), bund.SUMMARY_COLUMNS)
+        # built from the rows at once, the feature's title as the first header, "–" for a zero count
+        rows = bund.summary_rows(b, m)
+        df = pd.DataFrame({spec["titel"]: [r["Kategorie"] for r in rows],
+                           **{c: ["–" if r[c] == 0 else r[c] for r in rows] for c in bund.SUMMARY_COLUMNS}})
         notes = [SEX_NOTE]  # every summary has the columns männlich/weiblich
         if spec.get("mehrfach"):
             notes.append(ANLASS_NOTE)
@@ -145,7 +150,7 @@ def build_model(b: bund.Bundesstatistik, data_status: list[DeliveryStatus]) -> R
         total = None if spec.get("mehrfach") else [len(df) - 1]
         tables.append(ReportTable(
             id=f"t_{m}", title=f"Beendete Schutzmaßnahmen nach {spec['titel']}, {where}",
-            data=df.rename(columns={"Kategorie": spec["titel"]}), number_formats={c: "#,##0" for c in bund.SUMMARY_COLUMNS},
+            data=df, number_formats={c: "#,##0" for c in bund.SUMMARY_COLUMNS},
             total_rows=total, sheet=_sheet(spec), notes=notes,
         ))
     tables.append(ReportTable(
