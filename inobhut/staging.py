@@ -3,7 +3,9 @@
 Belongs here: reading and writing the per-version files that the validated layer produces and
 the warehouse layer loads: ``v0001.json`` (verdict and counts; written last, so its presence
 means the version is completely validated), ``v0001.parquet`` (accepted versions only; canonical
-columns with ``fall_id`` instead of ``fallnummer``) and ``v0001.findings.parquet``.
+columns with ``fall_id`` instead of ``fallnummer``) and ``v0001.findings.parquet`` (versions with at
+least one finding only: four of five versions have none, and an empty Parquet file cost as much to
+write as a full one; an absent file reads as no findings).
 Layout: ``<staging>/<ags>/<dataset>/<YYYY-MM>/``. No raw case number is ever written here.
 """
 
@@ -88,13 +90,17 @@ def write_version(staging: Path, v: ArchivedVersion, verdict: Verdict, frame: pd
     stem = _stem(v)
     if "fallnummer" in (frame.columns if frame is not None else []):
         raise ValueError("raw Fallnummer must not be staged")
+    findings = list(findings)
     targets = []
     if verdict.accepted and frame is not None:
         targets.append((d / f"{stem}.parquet", frame))
-    targets.append((d / f"{stem}.findings.parquet", findings_frame(findings)))
+    if findings:
+        targets.append((d / f"{stem}.findings.parquet", findings_frame(findings)))
     for path, df in targets:
         with atomic.replacing(path) as tmp:
             df.to_parquet(tmp, index=False)
     if not verdict.accepted:
         (d / f"{stem}.parquet").unlink(missing_ok=True)
+    if not findings:  # a re-validation without findings leaves none from before
+        (d / f"{stem}.findings.parquet").unlink(missing_ok=True)
     atomic.write_text(d / f"{stem}.json", json.dumps(asdict(verdict), ensure_ascii=False, indent=1))

@@ -187,3 +187,21 @@ def test_report_fingerprint_follows_every_cell_and_not_the_time_zone():
     objs = base.assign(Stand=[dt.datetime(2024, 5, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2))), "–"])
     utc = base.assign(Stand=[dt.datetime(2024, 5, 1, 10, tzinfo=dt.timezone.utc), "–"])
     assert objs["Stand"].dtype == object and model_fingerprint({"t": objs}) == model_fingerprint({"t": utc})
+
+
+def test_staging_keeps_findings_only_where_there_are_some(tmp_path):
+    """A version without findings has no findings file (it reads as none); a re-validation that
+    no longer finds anything removes the file from before, so no old finding reaches the warehouse."""
+    from inobhut import staging as stg
+    from inobhut.archive import ArchivedVersion
+    from inobhut.validation.rules import make_finding
+
+    v = ArchivedVersion("08335", "massnahmen", "2025-03", 1, "m.csv", "0" * 64, 10, "2025-04-01T08:00:00",
+                        "08335/massnahmen/2025-03/v0001_000000000000.csv")
+    verdict = stg.Verdict("angenommen mit Hinweisen", n_rows=1, n_fehler=0, n_hinweise=1, rules_version="1")
+    stg.write_version(tmp_path, v, verdict, None, [make_finding("Z001", 2, "Beginn", None)])
+    assert list(stg.read_findings(tmp_path, v)["rule_id"]) == ["Z001"]
+    clean = stg.Verdict("angenommen", n_rows=1, n_fehler=0, n_hinweise=0, rules_version="2")
+    stg.write_version(tmp_path, v, clean, None, [])
+    assert not stg.findings_path(tmp_path, v).exists()
+    assert stg.read_findings(tmp_path, v).empty and stg.read_verdict(tmp_path, v).verdict == "angenommen"
