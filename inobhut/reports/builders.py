@@ -19,6 +19,7 @@ the last one prepared is reused while the same DataFrame objects are passed).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections import defaultdict
@@ -35,7 +36,7 @@ from . import registry as reg
 from . import texts
 from .common import dataset_label, network_label, office_label
 from .fmt import fmt_date, fmt_month, fmt_month_short
-from .model import ChartSpec, DeliveryStatus, ReportModel, ReportTable, in_force, status_created_at
+from .model import ChartSpec, DeliveryStatus, ReportModel, ReportTable, in_force
 
 Protect = Callable[[pd.DataFrame, list[str], "str | None"], tuple[pd.DataFrame, str]]
 
@@ -199,18 +200,23 @@ def prepare(tables: Mapping[str, pd.DataFrame] | StatsIndex) -> StatsIndex:
 class _Status:
     """Delivery status look-up for one report month."""
 
-    _cache: tuple[object, int, list[DeliveryStatus]] | None = None  # last (statuses, len, in force)
+    #: last (statuses, len, in force, by key, months): the look-ups of a run's statuses are built
+    #: once, not once per report (they grow with the history: quadratic over a backfill otherwise)
+    _cache: tuple[object, int, list[DeliveryStatus], dict, set, dict] | None = None
 
     def __init__(self, statuses: Sequence[DeliveryStatus], month: str):
         c = _Status._cache
-        if c is not None and c[0] is statuses and c[1] == len(statuses):
-            self.all = c[2]
-        else:
-            self.all = in_force(statuses)
-            _Status._cache = (statuses, len(statuses), self.all)
+        if c is None or c[0] is not statuses or c[1] != len(statuses):
+            in_force_ = in_force(statuses)
+            by_office: dict[str, list[DeliveryStatus]] = defaultdict(list)
+            for s in in_force_:
+                by_office[s.jugendamt].append(s)
+            c = _Status._cache = (statuses, len(statuses), in_force_,
+                                  {(s.jugendamt, s.dataset, s.monat): s for s in in_force_}, {s.monat for s in in_force_},
+                                  dict(by_office))
+        self.all, self.by_key, self.by_office = c[2], c[3], c[5]
         self.month = month
-        self.by_key = {(s.jugendamt, s.dataset, s.monat): s for s in self.all}
-        self.known = any(s.monat == month for s in self.all)
+        self.known = month in c[4]
 
     def verdict(self, ags: str, dataset: str, month: str | None = None) -> str:
         month = month or self.month
@@ -238,15 +244,34 @@ def _month_status(st: _Status, offices: Sequence[config.Office], month: str) -> 
     return out
 
 
+_NEWEST: tuple[object, int, dict] | None = None  # (statuses, len, network -> (months, newest receipt up to each))
+
+
 def _created_at(statuses: Sequence[DeliveryStatus], month: str, verbund: str | None = None) -> dt.datetime:
     """Newest receipt among the deliveries up to the report month (later months do not change
     an earlier report, so backfills reproduce it byte for byte) of the report's network (a
     delivery in another network does not change the report, so it is not rewritten); month end
-    if none."""
+    if none. The running maximum per month is built once per run's statuses, not per report."""
+    global _NEWEST
     fallback = dt.datetime.combine(month_end(month), dt.time(0, 0))
-    keys = None if verbund is None else {o.ags for o in config.network_offices(verbund)}
-    return status_created_at([s for s in statuses if s.monat <= month and (keys is None or s.jugendamt in keys)],
-                             fallback)
+    if _NEWEST is None or _NEWEST[0] is not statuses or _NEWEST[1] != len(statuses):
+        _NEWEST = (statuses, len(statuses), {})
+    per_network = _NEWEST[2]
+    if verbund not in per_network:
+        keys = None if verbund is None else {o.ags for o in config.network_offices(verbund)}
+        newest: dict[str, dt.datetime] = {}
+        for s in statuses:
+            if s.eingegangen is not None and (keys is None or s.jugendamt in keys):
+                t = newest.get(s.monat)
+                newest[s.monat] = s.eingegangen if t is None else max(t, s.eingegangen)
+        months = sorted(newest)
+        running: list[dt.datetime] = []
+        for m in months:
+            running.append(newest[m] if not running else max(running[-1], newest[m]))
+        per_network[verbund] = (months, running)
+    months, running = per_network[verbund]
+    i = bisect.bisect_right(months, month) - 1
+    return running[i] if i >= 0 else fallback
 
 
 def _status_note(st: _Status, offices: Sequence[config.Office], month: str, prefix: str) -> str:
@@ -985,7 +1010,7 @@ def build_jugendamtsbericht(tables: Mapping[str, pd.DataFrame] | StatsIndex, ags
         ))
 
     first = add_months(month, -(STATUS_MONTHS - 1))
-    own_status = ([s for s in st.all if s.jugendamt == ags and first <= s.monat < month]
+    own_status = ([s for s in st.by_office.get(ags, []) if first <= s.monat < month]
                   + _month_status(st, [off], month))
     rank_ds = {d: i for i, d in enumerate(DATASETS)}
     own_status.sort(key=lambda s: (s.monat, -rank_ds.get(s.dataset, 9)), reverse=True)

@@ -116,9 +116,9 @@ class ReportTable:
         allowed = set(self.symbols)
         if not allowed <= set(SYMBOLS):
             raise ReportModelError(f"{where}: unbekannte Symbole {sorted(allowed - set(SYMBOLS))}")
-        for c in cols:
+        for c, col in self.data.items():
             numeric = c in self.number_formats
-            for i, v in enumerate(self.data[c].tolist()):
+            for i, v in enumerate(col.tolist()):
                 if _empty(v):
                     raise ReportModelError(f"{where}, Zeile {i + 1}, Spalte „{c}“: leere Zelle – bitte ein Symbol setzen")
                 if numeric:
@@ -148,8 +148,10 @@ def _empty(v: object) -> bool:
         return True
     if isinstance(v, str):
         return v.strip() == ""
-    if isinstance(v, float) and math.isnan(v):
-        return True
+    if isinstance(v, float):
+        return math.isnan(v)
+    if isinstance(v, int):  # the common cases first: pd.isna costs more than the rest together
+        return False
     try:
         return bool(pd.isna(v))
     except (TypeError, ValueError):
