@@ -16,6 +16,8 @@ Tables
                  columns of the dataset, ``fallnummer`` replaced by ``fall_id``, plus
                  ``monat`` (YYYY-MM of the delivery), ``version`` and ``_zeile``.
 ``stat_<table>`` the statistics tables (see :mod:`inobhut.statistics`).
+``stat_eingaben`` per month the input signature its statistics tables were computed from
+                 (:mod:`inobhut.stat_refresh`; a month whose signature changed is recomputed).
 """
 
 from __future__ import annotations

@@ -24,22 +24,20 @@ TIDY_TABLES = dg.AssetKey(["statistics", "tidy_tables"])
     kinds={"duckdb"},
 )
 def monthly_tables(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
-    from inobhut.statistics import compute_month, write_month
+    from inobhut.stat_refresh import refresh
 
     rows: dict[str, int] = {}
     selected = sorted(context.partition_keys)
     with inobhut.warehouse_db().connect() as con:
-        # Every month with data is recomputed, not only the selected ones: a later delivery can
-        # change an earlier month's table (fristen_42a shows each §42a case in its latest known
-        # state, e.g. a Meldung made after the month's end). One month costs ~0.2 s.
-        months = sorted({m for (m,) in con.execute("SELECT DISTINCT monat FROM deliveries").fetchall()} | set(selected))
-        for month in months:
-            tables = compute_month(con, month)
-            write_month(con, month, tables)
-            if month in selected:
-                for name, df in tables.items():
-                    rows[name] = rows.get(name, 0) + len(df)
-    return dg.MaterializeResult(metadata={"neu_berechnete_monate": len(months), **{f"zeilen_{k}": v for k, v in rows.items()}})
+        # The selected months and every month whose inputs changed: a later delivery can change an
+        # earlier month's table (fristen_42a shows each §42a case in its latest known state), so
+        # the inputs of every month with data are compared with those of its last computation
+        # (inobhut.stat_refresh); unchanged months keep their tables.
+        recomputed, tables_of = refresh(con, selected)
+        for tables in tables_of.values():
+            for name, df in tables.items():
+                rows[name] = rows.get(name, 0) + len(df)
+    return dg.MaterializeResult(metadata={"neu_berechnete_monate": len(recomputed), **{f"zeilen_{k}": v for k, v in rows.items()}})
 
 
 @dg.asset(
