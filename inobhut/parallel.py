@@ -24,16 +24,24 @@ def _run_global(args: tuple):
     return fn(_JOBS[i])
 
 
-def parallel(fn, jobs: list, min_jobs: int = 8, chunksize: int | None = None) -> list:
-    """``[fn(j) for j in jobs]``, on all cores when there are at least ``min_jobs`` jobs."""
+def parallel(fn, jobs: list, min_jobs: int = 8, chunksize: int | None = None, meanwhile=None) -> list:
+    """``[fn(j) for j in jobs]``, on all cores when there are at least ``min_jobs`` jobs.
+    ``meanwhile()``: work of the calling process done while the workers run (after they are
+    forked, so it never forks with a half-done import; e.g. importing a large library the caller
+    needs next); without a pool it runs first."""
     global _JOBS
     n = workers()
     if n < 2 or len(jobs) < min_jobs or "fork" not in mp.get_all_start_methods():
+        if meanwhile is not None:
+            meanwhile()
         return [fn(j) for j in jobs]
     _JOBS = jobs
     try:
         with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork")) as pool:
             size = chunksize or (1 if min_jobs < 8 else 4)
-            return list(pool.map(_run_global, [(fn, i) for i in range(len(jobs))], chunksize=size))
+            results = pool.map(_run_global, [(fn, i) for i in range(len(jobs))], chunksize=size)  # workers forked now
+            if meanwhile is not None:
+                meanwhile()
+            return list(results)
     finally:
         _JOBS = None

@@ -36,3 +36,27 @@ def test_batched_row_level_equals_file_by_file(tmp_path):
                 assert frb.equals(frs)
             n_findings += len(fs)
     assert n_findings > 20  # the generated errors are really there (the comparison is not empty)
+
+
+_FLAG = {"meanwhile": False}
+
+
+def _seen_by_worker(job: int) -> tuple[int, bool]:
+    return job * 2, _FLAG["meanwhile"]
+
+
+def test_parallel_runs_the_callers_work_while_the_workers_run():
+    """``parallel(..., meanwhile=f)``: f runs in the calling process after the workers were
+    forked (so a worker never inherits a half-done import), the results are unchanged."""
+    from inobhut.parallel import parallel, workers
+
+    _FLAG["meanwhile"] = False
+
+    def meanwhile():
+        _FLAG["meanwhile"] = True
+
+    res = parallel(_seen_by_worker, list(range(20)), min_jobs=2, meanwhile=meanwhile)
+    assert [r[0] for r in res] == [2 * j for j in range(20)]
+    assert _FLAG["meanwhile"]
+    if workers() >= 2:
+        assert not any(r[1] for r in res)  # forked before meanwhile ran

@@ -95,6 +95,12 @@ def _shared_context():
     return _SHARED
 
 
+def warm_up() -> None:
+    """Import Great Expectations and create the shared context now (about 2.5 s of imports), e.g.
+    while worker processes read the deliveries (:func:`inobhut.parallel.parallel`'s ``meanwhile``)."""
+    _shared_context()
+
+
 def _shares(it: Item) -> dict[str, float]:
     df, n = it.frame, len(it.frame)
     out = {"anteil_geschlecht_o": 0.0, "anteil_anlass_14": 0.0, "anteil_fremdes_jugendamt": 0.0}
