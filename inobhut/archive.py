@@ -166,18 +166,24 @@ def intake(landing: Path, archive: Path, members: set[str], *, lauf: str | None 
     with FileLock(str(archive / ".archive.lock"), timeout=600):
         found, summary.unassignable = scan(landing, members)
         digests: dict[str, str] = {}
+        new = []
         for c in found:
-            src, dn = c.path, c.name
             try:
-                digest = digests[c.rel] = sha256_file(src)
+                digest = digests[c.rel] = sha256_file(c.path)
             except FileNotFoundError:  # removed while the intake ran (a full disk etc. still fails loudly)
                 continue
-            vdir = _version_dir(archive, dn.ags, dn.dataset, dn.month)
-            existing = list_versions(archive, dn.ags, dn.dataset, dn.month)
+            existing = list_versions(archive, c.name.ags, c.name.dataset, c.name.month)
             if existing and existing[-1].sha256 == digest:
                 summary.unchanged += 1
                 continue
-            held = quarantine.intake_hook(src, dn, digest, archive)  # identifying data: quarantine, not archive
+            new.append((c, digest, existing))
+        # identifying data goes to the quarantine, not the archive: every new file is screened
+        # first, on all cores (reading them is the largest cost of an intake of many files)
+        screenings = quarantine.screen_many([(c.path, c.name.dataset) for c, _, _ in new])
+        for (c, digest, existing), screening in zip(new, screenings):
+            src, dn = c.path, c.name
+            vdir = _version_dir(archive, dn.ags, dn.dataset, dn.month)
+            held = quarantine.intake_hook(src, dn, digest, archive, screening)
             if held is not None:
                 summary.quarantined += [held] if held else []
                 continue

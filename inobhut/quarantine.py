@@ -67,14 +67,28 @@ def _sha256(path: Path) -> str:
     return sha256_file(path)
 
 
-def intake_hook(src: Path, dn, digest: str, archive: Path) -> QuarantinedFile | bool | None:
+def _screen(job: tuple[Path, str]):
+    from inobhut.privacy import screen_file
+
+    return screen_file(*job)
+
+
+def screen_many(files: list[tuple[Path, str]]) -> list:
+    """The privacy screening (:func:`inobhut.privacy.screen_file`) of ``(path, dataset)`` each, on
+    all cores (each file is read far enough to see header and cells: the largest cost of an
+    intake of many new files)."""
+    from inobhut.parallel import parallel
+
+    return parallel(_screen, files, min_jobs=8, chunksize=8)
+
+
+def intake_hook(src: Path, dn, digest: str, archive: Path, screening=None) -> QuarantinedFile | bool | None:
     """Called by :func:`inobhut.archive.intake` for a new version before it is archived:
     a file with identifying data is moved to the quarantine (returns its record; False if the
     file changed while being copied: it stays in the landing zone and is not archived either),
-    any other file is left alone (returns None)."""
-    from inobhut.privacy import screen_file
-
-    screening = screen_file(src, dn.dataset)
+    any other file is left alone (returns None). ``screening``: done before (:func:`screen_many`)."""
+    if screening is None:
+        screening = _screen((src, dn.dataset))
     if not screening.identifying:
         return None
     return put(src, dn, digest, archive, screening.findings) or False

@@ -227,3 +227,27 @@ def test_quarantine_directory_is_configurable(tmp_path, monkeypatch):
     write_csv(landing / "08335" / "08335_uma_2025-03.csv", "uma", [uma(EMail="a@b.de")], header=headers("uma") + ["EMail"])
     summary = archive.intake(landing, arch, set(office_keys()))
     assert len(summary.quarantined) == 1 and (tmp_path / "q" / summary.quarantined[0].quarantine_file).exists()
+
+
+def test_intake_of_many_files_screens_them_all_and_quarantines_only_the_identifying(tmp_path, monkeypatch):
+    """With many new files the screening runs on all cores before anything is archived: the one
+    file with identifying data (among twelve, and a second month of it) still goes to the
+    quarantine, every other file into the archive, each with its version."""
+    landing, arch = tmp_path / "landing", tmp_path / "data" / "archive"
+    monkeypatch.delenv(quarantine.ENV, raising=False)
+    (landing / "08335").mkdir(parents=True)
+    bad = None
+    for m in range(1, 13):
+        month = f"2025-{m:02d}"
+        if m == 7:
+            bad = write_csv(landing / "08335" / f"08335_uma_{month}.csv", "uma", [uma(Name="Rahimi")],
+                            header=headers("uma") + ["Name"])
+        write_csv(landing / "08335" / f"08335_massnahmen_{month}.csv", "massnahmen", [massnahme()])
+    summary = archive.intake(landing, arch, set(office_keys()))
+    assert [(q.dataset, q.month) for q in summary.quarantined] == [("uma", "2025-07")]
+    assert sorted(v.month for v in summary.new_versions) == [f"2025-{m:02d}" for m in range(1, 13)]
+    assert {v.dataset for v in summary.new_versions} == {"massnahmen"} and not bad.exists()
+    assert archive.list_versions(arch, "08335", "uma") == []
+    # a second intake of the same landing zone adds nothing
+    again = archive.intake(landing, arch, set(office_keys()))
+    assert again.new_versions == [] and again.quarantined == [] and again.unchanged == 12
