@@ -116,22 +116,44 @@ def _shares(it: Item) -> dict[str, float]:
 
 
 def _frames(items: Sequence[Item], dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The two GX frames of a batch: the key rows of every version (labelled ``_lieferung`` = its
+    position in ``items``) and one row of counts and shares per version. Built on all versions at
+    once (a pandas selection per version cost more than GX itself at M)."""
     ds = DATASETS[dataset]
     keycols = ["fall_id" if c == "fallnummer" else c for c in ds.key]
-    parts, kz = [], []
-    for i, it in enumerate(items):
-        if not len(it.frame):
-            continue  # a nil return (Fehlanzeige) has neither keys nor shares
-        sub = it.frame[[*keycols, "_zeile"]]
-        sub = sub[sub[keycols].notna().all(axis=1)]  # missing keys are Z001 already
-        parts.append(sub.assign(_lieferung=str(i)))
-        kz.append({"_lieferung": str(i), "_zeile": 0, "zeilen": len(it.frame), **_shares(it)})
-    zeilen = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["_lieferung", *keycols, "_zeile"])
+    kz_cols = ["_lieferung", "_zeile", "zeilen", "anteil_geschlecht_o", "anteil_anlass_14", "anteil_fremdes_jugendamt"]
+    used = [(i, it) for i, it in enumerate(items) if len(it.frame)]  # a nil return (Fehlanzeige) has neither keys nor shares
+    if not used:
+        zeilen = pd.DataFrame(columns=["_lieferung", *keycols, "_zeile"])
+        return zeilen.astype({c: object for c in zeilen.columns if c != "_zeile"}).astype({"_zeile": "int64"}), \
+            pd.DataFrame(columns=kz_cols)
+    wanted = [*keycols, "_zeile", "jugendamt", "geschlecht", "anlaesse"]
+    big = pd.concat([it.frame[[c for c in wanted if c in it.frame.columns]] for _, it in used], ignore_index=True)
+    for c in ("geschlecht", "anlaesse"):
+        if c not in big.columns:
+            big[c] = None
+    lengths = np.array([len(it.frame) for _, it in used])
+    pos = np.repeat(np.arange(len(used)), lengths)  # row -> position in used
+    labels = np.array([str(i) for i, _ in used], dtype=object)
+    keep = big[keycols].notna().all(axis=1).to_numpy()  # missing keys are Z001 already
+    zeilen = big.loc[keep, [*keycols, "_zeile"]].assign(_lieferung=labels[pos[keep]]).reset_index(drop=True)
     # GX works on plain object/number columns; the nullable pandas dtypes are not needed here
     zeilen = zeilen.astype({c: object for c in zeilen.columns if c != "_zeile"})
     zeilen["_zeile"] = zeilen["_zeile"].astype("int64")
-    return zeilen, pd.DataFrame(kz, columns=["_lieferung", "_zeile", "zeilen", "anteil_geschlecht_o",
-                                             "anteil_anlass_14", "anteil_fremdes_jugendamt"])
+    # shares per version, counted in one pass over all rows
+    o = (big["geschlecht"] == "o").fillna(False).to_numpy(dtype=bool)
+    a14 = np.array([bool(v) and bool(_ANLASS_14.search(v)) for v in big["anlaesse"].to_numpy(dtype=object, na_value=None)],
+                   dtype=bool)
+    ja_ok = big["jugendamt"].notna().to_numpy()
+    ags_of_row = np.array([it.ags for _, it in used], dtype=object)[pos]
+    ja_other = ja_ok & (big["jugendamt"].to_numpy(dtype=object, na_value=None) != ags_of_row)
+    n_o, n_a14 = np.bincount(pos, weights=o, minlength=len(used)), np.bincount(pos, weights=a14, minlength=len(used))
+    n_ja, n_other = np.bincount(pos, weights=ja_ok, minlength=len(used)), np.bincount(pos, weights=ja_other, minlength=len(used))
+    kz = [{"_lieferung": labels[k], "_zeile": 0, "zeilen": int(lengths[k]),
+           "anteil_geschlecht_o": 100.0 * float(n_o[k]) / lengths[k], "anteil_anlass_14": 100.0 * int(n_a14[k]) / lengths[k],
+           "anteil_fremdes_jugendamt": 100.0 * float(int(n_other[k])) / int(n_ja[k]) if n_ja[k] else 0.0}
+          for k in range(len(used))]
+    return zeilen, pd.DataFrame(kz, columns=kz_cols)
 
 
 def _pct(x: float) -> str:
