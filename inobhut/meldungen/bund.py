@@ -168,15 +168,22 @@ def _codes_of(r: dict) -> dict:
     return out
 
 
-def ended(con: duckdb.DuckDBPyConnection, ags: str, jahr: str) -> pd.DataFrame:
-    """The measures of ``ags`` whose Ende lies in ``jahr`` (one row each, as in ``beendete``)."""
-    m = ended_measures(con, zeitraum(jahr), _COLUMNS)
+def ended(con: duckdb.DuckDBPyConnection, ags: str, jahr: str, of_all: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The measures of ``ags`` whose Ende lies in ``jahr`` (one row each, as in ``beendete``);
+    ``of_all``: those of every office, read before (:func:`compute_all`)."""
+    m = ended_measures(con, zeitraum(jahr), _COLUMNS) if of_all is None else of_all
     return m[m["jugendamt"] == ags].sort_values(["ende", "beginn", "fall_id"], kind="stable").reset_index(drop=True)
 
 
-def compute(con: duckdb.DuckDBPyConnection, ags: str, jahr: str) -> Bundesstatistik:
+def compute_all(con: duckdb.DuckDBPyConnection, offices: list[str], jahr: str) -> dict[str, Bundesstatistik]:
+    """:func:`compute` for each of ``offices``, the year's ended measures read once (not once per office)."""
+    of_all = ended_measures(con, zeitraum(jahr), _COLUMNS)
+    return {a: compute(con, a, jahr, of_all) for a in offices}
+
+
+def compute(con: duckdb.DuckDBPyConnection, ags: str, jahr: str, of_all: pd.DataFrame | None = None) -> Bundesstatistik:
     """Check every measure of the office that ended in the year; the ones that pass become records."""
-    m = ended(con, ags, jahr)
+    m = ended(con, ags, jahr, of_all)
     rows, refused, findings = [], [], {}
     for r in m.to_dict("records"):
         fs = check_measure(r, jahr)

@@ -231,7 +231,7 @@ def write_year(con: duckdb.DuckDBPyConnection, out: Path, jahr: str, offices: li
 
     jahr = str(jahr)
     keys = offices if offices is not None else bund.offices_with_ended(con, jahr)
-    computed = {a: bund.compute(con, a, jahr) for a in keys}
+    computed = bund.compute_all(con, keys, jahr)
     jobs = [(computed[a], data_status(con, a, jahr), folder(out, a, jahr) / base_name(a, jahr)) for a in keys]
     written = parallel(_write_files, jobs, min_jobs=8, chunksize=2)
     result = {}
