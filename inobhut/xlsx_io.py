@@ -142,10 +142,12 @@ def restamp_zip(data: bytes, when: dt.datetime | None) -> bytes:
         pos = z.start_dir
     for info in infos:  # local file headers: signature, version, flags, method, time, date
         off = info.header_offset
-        assert out[off:off + 4] == b"PK\x03\x04", "kein lokaler Zip-Kopf"
+        if out[off:off + 4] != b"PK\x03\x04":
+            raise ValueError("restamp_zip: no local file header where the directory says")
         out[off + 10:off + 14] = stamp
     for _ in infos:  # central directory entries: time and date at offset 12
-        assert out[pos:pos + 4] == b"PK\x01\x02", "kein Eintrag des Zip-Verzeichnisses"
+        if out[pos:pos + 4] != b"PK\x01\x02":
+            raise ValueError("restamp_zip: central directory entry expected")
         out[pos + 12:pos + 16] = stamp
         n, m, k = struct.unpack("<HHH", out[pos + 28:pos + 34])
         pos += 46 + n + m + k
