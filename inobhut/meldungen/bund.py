@@ -286,15 +286,11 @@ def counts(b: Bundesstatistik) -> pd.DataFrame:
     return out.sort_values(["merkmal", "auspraegung"]).reset_index(drop=True)
 
 
-def summary(b: Bundesstatistik, merkmal: str) -> pd.DataFrame:
-    """Summary table of one feature in the federal layout: one row per federal category (mapping
-    order, plus "insgesamt" for single-choice features), columns insgesamt, § 42, § 42a, männlich,
-    weiblich. Multiple-choice features (Anlass) count once per mentioned category."""
-    return pd.DataFrame(summary_rows(b, merkmal), columns=["Kategorie", *SUMMARY_COLUMNS])
-
-
 def summary_rows(b: Bundesstatistik, merkmal: str) -> list[dict]:
-    """The rows of :func:`summary` (column -> value)."""
+    """Summary table of one feature in the federal layout, as rows (column -> value): one row per
+    federal category (mapping order, plus "insgesamt" for single-choice features), columns
+    Kategorie, insgesamt, § 42, § 42a, männlich, weiblich. Multiple-choice features (Anlass) count
+    once per mentioned category."""
     spec = merkmale()[merkmal]
     many = bool(spec.get("mehrfach"))
     # counted in one pass over the rows (a boolean selection per category cost ~8 ms per table)
