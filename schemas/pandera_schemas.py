@@ -73,34 +73,34 @@ def _col_fails(s: pd.Series, bad: np.ndarray) -> pd.Series:
     return pd.Series(~np.asarray(bad, dtype=bool), index=s.index)
 
 
+def _per_value(s: pd.Series, bad) -> np.ndarray:
+    """``bad(value)`` for every element, evaluated once per distinct value (a delivery's text
+    columns hold few distinct values, so this costs a hash per row instead of a Python call);
+    missing values never fail here (required columns are checked as not nullable)."""
+    codes_, uniques = pd.factorize(s, use_na_sentinel=True)
+    if not len(uniques):
+        return np.zeros(len(s), bool)
+    bad_u = np.fromiter((bad(v) for v in uniques), bool, len(uniques))
+    return np.where(codes_ >= 0, bad_u[codes_], False)
+
+
 def _codes_check(allowed: frozenset[str]):
     def check(s: pd.Series) -> pd.Series:
-        cache: dict[str, bool] = {}
-
-        def bad(v) -> bool:
-            if v is None:
-                return False
-            if v not in cache:
-                cache[v] = not all(p in allowed for p in v.split(","))
-            return cache[v]
-
-        return _col_fails(s, np.fromiter((bad(v) for v in s.to_numpy(dtype=object, na_value=None)), bool, len(s)))
+        return _col_fails(s, _per_value(s, lambda v: not all(p in allowed for p in v.split(","))))
 
     return check
 
 
 def _isin_check(allowed: frozenset[str]):
     def check(s: pd.Series) -> pd.Series:
-        vals = s.to_numpy(dtype=object, na_value=None)
-        return _col_fails(s, np.fromiter((v is not None and v not in allowed for v in vals), bool, len(vals)))
+        return _col_fails(s, _per_value(s, lambda v: v not in allowed))
 
     return check
 
 
 def _maxlen_check(n: int):
     def check(s: pd.Series) -> pd.Series:
-        vals = s.to_numpy(dtype=object, na_value=None)
-        return _col_fails(s, np.fromiter((v is not None and len(v) > n for v in vals), bool, len(vals)))
+        return _col_fails(s, _per_value(s, lambda v: len(v) > n))
 
     return check
 
@@ -109,8 +109,7 @@ _AGS = re.compile(r"^[0-9]{5}(?:[0-9]{3})?$")
 
 
 def _ags_check(s: pd.Series) -> pd.Series:
-    vals = s.to_numpy(dtype=object, na_value=None)
-    return _col_fails(s, np.fromiter((v is not None and not _AGS.match(v) for v in vals), bool, len(vals)))
+    return _col_fails(s, _per_value(s, lambda v: not _AGS.match(v)))
 
 
 def _range_check(lo: float | None, hi: float | None):
@@ -186,8 +185,8 @@ def _cross_massnahmen() -> list[pa.Check]:
         chk("Z017:anschluss", lambda df: has(df, "ende") & _isna(df, "anschluss")),
         chk("Z017:zuweisung_jugendamt", lambda df: (_a(df, "verteilentscheidung") == "1") & _isna(df, "zuweisung_jugendamt")),
         chk("Z103:angeregt_durch", lambda df: (_a(df, "angeregt_durch") == "1") & (np.nan_to_num(age(df), nan=99) < 1)),
-        chk("Z107:anlaesse", lambda df: np.fromiter(
-            (v is not None and "08" in v.split(",") for v in _a(df, "anlaesse")), bool, len(df)) & (_a(df, "unbegleitet") == False)),  # noqa: E712
+        chk("Z107:anlaesse", lambda df: _per_value(df["anlaesse"], lambda v: "08" in v.split(","))
+            & (_a(df, "unbegleitet") == False)),  # noqa: E712
     ]
 
 

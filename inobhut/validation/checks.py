@@ -308,9 +308,7 @@ def _pandera_batched(parts: list[tuple[pd.DataFrame, pd.DataFrame, set]], ds: Da
         groups.setdefault(tuple((c, str(t)) for c, t in df.dtypes.items()), []).append(i)
     for members in groups.values():
         frames = [parts[i][0] for i in members]
-        big = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        if len(frames) == 1 and not isinstance(big.index, pd.RangeIndex):
-            big = big.reset_index(drop=True)
+        big = _stack(frames)
         fc = _failure_cases(big, ds)
         if fc is None:
             continue
@@ -328,9 +326,27 @@ def _pandera_batched(parts: list[tuple[pd.DataFrame, pd.DataFrame, set]], ds: Da
             k = int(np.searchsorted(offsets, int(idx), side="right")) - 1
             local[k].append((*row[:3], int(idx) - int(offsets[k])))
         for k, i in enumerate(members):
-            df, raw, parse_failed = parts[i]
-            out[i] = _findings_from_failures(local[k], df.reset_index(drop=True), raw, ds, parse_failed)
+            if local[k]:
+                df, raw, parse_failed = parts[i]
+                out[i] = _findings_from_failures(local[k], df.reset_index(drop=True), raw, ds, parse_failed)
     return out
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames with equal columns and dtypes one below the other, with a fresh row index.
+
+    Column by column through the arrays' ``_concat_same_type`` (part of pandas' extension
+    array interface): ``pd.concat`` inspects every block of every frame for missing values
+    first, which took half of a batch's pandera time (600 files: 0.64 of 1.34 s)."""
+    if len(frames) == 1:
+        df = frames[0]
+        return df if isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1 \
+            else df.reset_index(drop=True)
+    cols = {}
+    for c in frames[0].columns:
+        arrays = [f[c].array for f in frames]
+        cols[c] = type(arrays[0])._concat_same_type(arrays)
+    return pd.DataFrame(cols, copy=False)
 
 
 def _failure_cases(df: pd.DataFrame, ds: Dataset) -> pd.DataFrame | None:
