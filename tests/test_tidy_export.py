@@ -1,0 +1,120 @@
+"""Tidy CSV exports from cached blocks (inobhut.tidy_export): byte-identical to a full export of
+the same tables, and an export after a correction recomputes only the changed periods and years."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from tests.helpers_fixtures import generated_warehouse_cached
+
+OFFICES = ("01053", "01056")
+VON, BIS = "2023-11", "2024-02"  # two years: yearly rows of 2023 and 2024
+
+
+@pytest.fixture
+def wh_copy(tmp_path):
+    wh, _, _ = generated_warehouse_cached(OFFICES, VON, BIS, seed=8)
+    target = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(wh.path, target)
+    from inobhut.warehouse import Warehouse
+
+    return Warehouse(target)
+
+
+def _full_export(con) -> dict[str, str]:
+    """Every table as one frame (stored periods + the yearly rows of every year), sorted and
+    formatted at once: what the exports were before they were cut into blocks."""
+    from inobhut import statistics as st
+
+    out = {}
+    for name in st.TABLE_NAMES:
+        df = st.read_table(con, name)
+        if name in st.FLOW_TABLES:
+            years = [st.PERIOD_FUNCTIONS[name](con, y) for y in st._years_with_data(con)]
+            df = st._finish(pd.concat([df[df["zeitraum"].str.len() != 4], *years], ignore_index=True), name)
+        out[name] = st.format_tidy(st.sort_tidy(df, name), name).to_csv(index=False, lineterminator="\n")
+    return out
+
+
+def _files(d) -> dict[str, str]:
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(d.glob("*.csv"))}
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    """Counts of sorted frames (one per table with changed blocks) and of yearly computations."""
+    from inobhut import statistics as st
+
+    calls = {"sort": 0, "jahr": []}
+    sort = st.sort_tidy
+
+    def counted_sort(df, name):
+        calls["sort"] += 1
+        return sort(df, name)
+
+    monkeypatch.setattr(st, "sort_tidy", counted_sort)
+    for name, fn in list(st.PERIOD_FUNCTIONS.items()):
+        def counted(con, y, _fn=fn, _name=name):
+            calls["jahr"].append((_name, y))
+            return _fn(con, y)
+        monkeypatch.setitem(st.PERIOD_FUNCTIONS, name, counted)
+    return calls
+
+
+def test_blocks_equal_a_full_export_and_only_changes_are_recomputed(wh_copy, tmp_path, counting):
+    from inobhut import statistics as st
+    from inobhut.stat_refresh import refresh
+    from inobhut.warehouse import replace_partition
+
+    out = tmp_path / "tabellen"
+    with wh_copy.connect() as con:
+        refresh(con, [])
+        st.export_tidy(con, out)
+        assert 0 < counting["sort"] <= len(st.TABLE_NAMES)  # the missing blocks of a table sorted at once
+        assert {y for _, y in counting["jahr"]} == {"2023", "2024"}
+        assert _files(out) == _full_export(con)
+
+        # nothing changed: every block and year comes from the cache
+        counting["sort"], counting["jahr"] = 0, []
+        st.export_tidy(con, out)
+        assert counting == {"sort": 0, "jahr": []}
+        assert _files(out) == _full_export(con)
+
+        # a correction of February 2024 (one office): its month and the year 2024 again, not 2023
+        feb = con.execute("SELECT * FROM massnahmen WHERE jugendamt = '01056' AND monat = '2024-02' ORDER BY _zeile").df()
+        # a case begun in 2024 (its signature touches no month of 2023), ended in February if any
+        begun = feb[feb["beginn"] >= pd.Timestamp("2024-01-01")]
+        ended = begun.index[begun["ende"].notna()]
+        row = ended[0] if len(ended) else begun.index[0]
+        feb.loc[row, "geschlecht"] = "w" if feb.loc[row, "geschlecht"] != "w" else "m"
+        con.execute("BEGIN")
+        replace_partition(con, "massnahmen", "01056", "2024-02", 9,
+                          feb.drop(columns=[c for c in ("jugendamt", "monat", "version") if c in feb.columns]))
+        con.execute("UPDATE load_state SET signatur = signatur || '+' WHERE monat = '2024-02'")
+        con.execute("COMMIT")
+        done = refresh(con, [])[0]
+        assert "2024-02" in done and set(done) <= {"2024-01", "2024-02"}
+        counting["sort"], counting["jahr"] = 0, []
+        st.export_tidy(con, out)
+        assert {y for _, y in counting["jahr"]} == {"2024"}
+        assert counting["sort"] <= len(st.TABLE_NAMES)
+        assert _files(out) == _full_export(con)
+
+
+def test_a_removed_period_leaves_the_export_and_the_cache(wh_copy, tmp_path):
+    from inobhut import statistics as st
+    from inobhut.stat_refresh import refresh
+
+    out = tmp_path / "tabellen"
+    with wh_copy.connect() as con:
+        refresh(con, [])
+        st.export_tidy(con, out)
+        con.execute("DELETE FROM stat_bewegung WHERE monat = '2023-11'")
+        st.export_tidy(con, out)
+        assert "2023-11" not in _files(out)["bewegung"]
+        assert _files(out) == _full_export(con)
+        left = con.execute("SELECT count(*) FROM stat_export_bloecke WHERE tabelle = 'bewegung' AND periode = '2023-11'")
+        assert left.fetchone()[0] == 0
