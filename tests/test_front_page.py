@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +127,36 @@ def test_a_new_output_kind_is_one_registry_entry(run, monkeypatch):
     assert 'aria-label="CSV: Probemeldung Stuttgart Jahr 2024"' in archive
     for f in folder.iterdir():
         f.unlink()
+
+
+def test_links_resolve_symbolic_links_like_path_resolve(tmp_path):
+    """The front page resolves directories once per page; links must stay what Path.resolve gives
+    (a linked output directory, a linked file, a directory moved and linked between two pages)."""
+    import os
+    from urllib.parse import quote
+
+    from inobhut.reports.html import _href, forget_resolved_dirs
+
+    real = tmp_path / "echt" / "berichte"
+    real.mkdir(parents=True)
+    (real / "a b.html").write_text("x")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "berichte").symlink_to(real)
+    (tmp_path / "anderswo").mkdir()
+    (tmp_path / "anderswo" / "ziel.xlsx").write_text("x")
+    (real / "verweis.xlsx").symlink_to(tmp_path / "anderswo" / "ziel.xlsx")
+
+    def expected(t):
+        return quote(os.path.relpath(Path(t).resolve(), out.resolve()))
+
+    for t in (out / "berichte" / "a b.html", out / "berichte" / "verweis.xlsx", real / "a b.html"):
+        assert _href(t, out) == expected(t)
+    # between two pages the directory becomes a link to somewhere else
+    moved = tmp_path / "neu"
+    moved.mkdir()
+    (moved / "a b.html").write_text("x")
+    (out / "berichte").unlink()
+    (out / "berichte").symlink_to(moved)
+    forget_resolved_dirs()
+    assert _href(out / "berichte" / "a b.html", out) == expected(out / "berichte" / "a b.html")

@@ -25,7 +25,7 @@ from inobhut import config
 
 from .common import dataset_label, network_label, office_label
 from .fmt import fmt_date, fmt_datetime, fmt_month, fmt_period
-from .html import _css, _href, _write_text, environment
+from .html import _css, _href, _write_text, environment, forget_resolved_dirs
 from . import kinds as _kinds
 from .kinds import FILE_KINDS, output_kind
 from .model import IndexEntry
@@ -61,7 +61,8 @@ def _css_index() -> Markup:
 
 
 def _file_kind(p: Path) -> str:
-    return FILE_KINDS.get(Path(p).suffix.lower(), Path(p).suffix)
+    suffix = p.suffix if isinstance(p, Path) else Path(p).suffix
+    return FILE_KINDS.get(suffix.lower(), suffix)
 
 
 def period_text(key: str, periodless: str = "") -> str:
@@ -225,6 +226,7 @@ def render_index(entries: Sequence[IndexEntry], out_dir: Path, meta: IndexMeta |
     out_dir = Path(out_dir)
     if isinstance(meta, Mapping):
         meta = IndexMeta(**meta)
+    forget_resolved_dirs()
     text = environment().get_template("index.html.j2").render(
         meta=meta, css=_css(), css_index=_css_index(), created=fmt_datetime(meta.created_at), count=len(entries),
         status=_status_view(overview, out_dir) if overview else None,
