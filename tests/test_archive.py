@@ -94,3 +94,24 @@ def test_confirmations_file_is_not_a_delivery(inobhut_env):
     _write(landing / "08111" / "bestaetigungen.csv", b"Regel;Monat\n")
     s = intake(landing, archive, MEMBERS)
     assert s.new_versions == [] and s.unassignable == []
+
+
+def test_newest_version_is_the_last_listed_beyond_nine_versions(inobhut_env):
+    """An intake compares a landing file with the newest version only (newest_version reads one
+    sidecar): after ten corrections and back to an earlier content, the version numbers go on and
+    the newest is what list_versions lists last (v0010 after v0009)."""
+    from inobhut.archive import newest_version
+
+    landing, archive = inobhut_env.landing, inobhut_env.archive
+    src = landing / "08111" / "08111_massnahmen_2024-03.csv"
+    assert newest_version(archive, "08111", "massnahmen", "2024-03") is None
+    for i in range(11):
+        _write(src, f"Fallnummer;Jugendamt\nA{i};08111\n".encode())
+        intake(landing, archive, MEMBERS)
+        assert newest_version(archive, "08111", "massnahmen", "2024-03") == list_versions(archive, "08111", "massnahmen", "2024-03")[-1]
+    _write(src, b"Fallnummer;Jugendamt\nA0;08111\n")  # the first content again: a new version
+    s = intake(landing, archive, MEMBERS)
+    assert [v.version for v in s.new_versions] == [12]
+    assert newest_version(archive, "08111", "massnahmen", "2024-03").version == 12
+    assert pending_files(landing, archive, MEMBERS) == []
+    assert newest_version(archive, "08111", "massnahmen", "2024-04") is None
