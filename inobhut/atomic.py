@@ -146,6 +146,8 @@ def clean_leftovers(dirs: list[Path], *, now: float | None = None) -> Cleanup:
             continue
         for root, subdirs, names in os.walk(base, followlinks=False):
             for n in names:
+                if not (n.endswith(".tmp") or n.startswith(".tmp-")):  # every temporary name does (below)
+                    continue
                 m = TEMP_RE.match(n)
                 legacy = m is None and any(r.match(n) for r in LEGACY_TEMP_RES)
                 if m is None and not legacy:

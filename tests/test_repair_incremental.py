@@ -1,0 +1,132 @@
+"""The start-of-run check of the staging area reads only what changed since the last check that
+found nothing (inobhut.repair: ``.unversehrt``), and still finds every damage a write can leave:
+a torn file, a removed file of an accepted version, a file replaced by another."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pandas as pd
+import pytest
+
+from inobhut import repair
+from inobhut.archive import intake, list_versions
+from inobhut.config import office_keys
+from inobhut.staging import Verdict, version_dir
+
+MEMBERS = set(office_keys())
+
+
+@pytest.fixture
+def staged(inobhut_env):
+    """Three archived versions, each with complete staging files (verdict accepted)."""
+    from dataclasses import asdict
+
+    for i, ags in enumerate(("08111", "08115", "08116")):
+        p = inobhut_env.landing / ags / f"{ags}_massnahmen_2024-03.csv"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(f"Fallnummer;Jugendamt\nA{i};{ags}\n".encode())
+    intake(inobhut_env.landing, inobhut_env.archive, MEMBERS)
+    versions = list_versions(inobhut_env.archive)
+    assert len(versions) == 3
+    for v in versions:
+        d = version_dir(inobhut_env.staging, v)
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "v0001.json").write_text(json.dumps(asdict(Verdict("angenommen", 1, 0, 0, "r1"))), encoding="utf-8")
+        (d / "v0001.pruefung.json").write_text("{}", encoding="utf-8")
+        pd.DataFrame({"a": [1]}).to_parquet(d / "v0001.parquet")
+    return inobhut_env, versions
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    calls = []
+    real = repair._json_ok
+
+    def counting(p):
+        calls.append(p)
+        return real(p)
+
+    monkeypatch.setattr(repair, "_json_ok", counting)
+    return calls
+
+
+def _checked_now(paths) -> None:
+    """As if the last clean check had begun just now, after the files were written (the marker
+    otherwise lies CHECK_MARGIN_NS before the check, which re-reads files written just before it);
+    later writes get later times than the marker (the pause covers the kernel's coarse clock)."""
+    time.sleep(0.05)
+    (paths.staging / repair.CLEAN_MARKER).write_text(f"{time.time_ns()}\n")
+    time.sleep(0.05)
+
+
+def test_unchanged_versions_are_not_read_again(staged, counted):
+    paths, _ = staged
+    assert repair.repair_derived_state(paths).damages == []
+    assert len(counted) == 6  # first check: every JSON of every version
+    counted.clear()
+    assert repair.repair_derived_state(paths).damages == []
+    assert len(counted) == 6  # written within the margin before the last check: read again
+    _checked_now(paths)
+    counted.clear()
+    assert repair.repair_derived_state(paths).damages == []
+    assert counted == []  # nothing changed since: nothing read (fails without the marker)
+
+
+@pytest.mark.parametrize("damage", ["torn_parquet", "torn_json", "removed_parquet", "replaced_json"])
+def test_damage_after_the_last_check_is_found(staged, damage):
+    paths, versions = staged
+    assert repair.repair_derived_state(paths).damages == []
+    _checked_now(paths)
+    d = version_dir(paths.staging, versions[1])
+    if damage == "torn_parquet":
+        data = (d / "v0001.parquet").read_bytes()
+        (d / "v0001.parquet").write_bytes(data[: len(data) // 2])
+    elif damage == "torn_json":
+        (d / "v0001.pruefung.json").write_text("{\"unvollst", encoding="utf-8")
+    elif damage == "removed_parquet":
+        (d / "v0001.parquet").unlink()
+    else:  # renamed over the verdict, old times kept by the copy
+        bad = d / "neu.json"
+        bad.write_text("kein json", encoding="utf-8")
+        st = (d / "v0001.json").stat()
+        os.utime(bad, ns=(st.st_atime_ns, st.st_mtime_ns))
+        os.replace(bad, d / "v0001.json")
+    rep = repair.repair_derived_state(paths)
+    assert [dm.version for dm in rep.damages] == [versions[1]]
+    assert rep.months == {"2024-03"}
+
+
+def test_a_clock_set_back_or_a_broken_marker_means_a_full_check(staged, counted):
+    paths, versions = staged
+    repair.repair_derived_state(paths)
+    counted.clear()
+    (paths.staging / repair.CLEAN_MARKER).write_text(f"{time.time_ns() + 3600 * 10**9}\n")  # in the future
+    repair.repair_derived_state(paths)
+    assert len(counted) == 6
+    counted.clear()
+    (paths.staging / repair.CLEAN_MARKER).write_text("kaputt")
+    repair.repair_derived_state(paths)
+    assert len(counted) == 6
+
+
+def test_only_versions_written_after_the_marker_are_read(staged, counted):
+    paths, versions = staged
+    repair.repair_derived_state(paths)
+    _checked_now(paths)
+    d = version_dir(paths.staging, versions[2])
+    (d / "v0001.pruefung.json").write_text("{\"neu\": 1}", encoding="utf-8")
+    counted.clear()
+    assert repair.repair_derived_state(paths).damages == []
+    assert sorted({p.parent for p in counted}) == [d]
+
+
+def test_every_temporary_name_passes_the_quick_filter():
+    """clean_leftovers looks at a name only if it ends with .tmp or starts with .tmp-: every
+    pattern of a temporary name must imply that."""
+    from inobhut.atomic import LEGACY_TEMP_RES, TEMP_RE
+
+    for r in (TEMP_RE, *LEGACY_TEMP_RES):
+        assert r.pattern.endswith(r"\.tmp$") or r.pattern.startswith(r"^\.tmp-"), r.pattern
