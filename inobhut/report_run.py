@@ -230,24 +230,66 @@ def _render(model, base: Path) -> list[Path]:
 def render_all_other_reports(paths: Paths, wh: Warehouse, today: dt.date | None = None) -> list[Path]:
     """Lieferstatus for every month with deliveries (per network), the Platzübersicht (per
     network, latest Stichtag), the Jahresbericht for every year with data and the
-    Strategiebericht (per network). Landesebene reports pass the release check first."""
+    Strategiebericht (per network). Landesebene reports pass the release check first.
+
+    A Lieferstatus or Jahresbericht whose input key (every input of its builder call, see
+    :func:`_other_reports`) equals the one stored at its last render is not even built
+    (:func:`inobhut.outputs.render_if_inputs_changed`): a nightly run on a long history builds
+    the reports of the changed months and years only. Returns every file, written or not."""
+    from inobhut.outputs import render_if_inputs_changed
+
     written: list[Path] = []
-    for model, base in other_report_models(paths, wh, today):
-        written += _render(model, base)
+    for base, build, key in _other_reports(paths, wh, today, keys=True):
+        if key is None:
+            written += _render(build(), base)
+        else:
+            written += render_if_inputs_changed(key, build, base)[0]
+            faultpoint.reached("reports")
     return written
 
 
 def other_report_models(paths: Paths, wh: Warehouse, today: dt.date | None = None):
     """The models of :func:`render_all_other_reports` with the base path of their files, one at
-    a time (``(ReportModel, Path)``), built from the warehouse."""
+    a time (``(ReportModel, Path)``), built from the warehouse (all of them, no input keys)."""
+    for base, build, _ in _other_reports(paths, wh, today, keys=False):
+        yield build(), base
+
+
+def _other_reports(paths: Paths, wh: Warehouse, today: dt.date | None, *, keys: bool):
+    """``(base path, build, input key)`` of every report of :func:`render_all_other_reports`:
+    ``build()`` returns the model; the key (only with ``keys``; None for the Platzübersicht and
+    the Strategiebericht, built every time) is a digest of everything the build reads:
+
+    * both: the program's sources, schemas, settings and member offices
+      (``stat_refresh.program_signature``), the renderer, templates and library versions
+      (``outputs.input_key``), network and period;
+    * Lieferstatus: the rows of ``delivery_status`` of the network's offices and the month (all
+      the builder looks at), the due date, whether ``today`` is past it (the builder's only use
+      of the day), the unassignable files shown;
+    * Jahresbericht: the in-force Maßnahmen deliveries of the year (data status), the disclosure
+      method, and -- instead of ``beendete`` of the year and the previous year and Alter ×
+      Geschlecht of the year, which cost a statistics computation per year -- what those are
+      computed from: every ``massnahmen`` row of the network's offices in the months of the year
+      and of the previous year (:func:`_massnahmen_digests`; a measure counts in the year of its
+      Ende from the file of that month, ``statistics._ended_measures``). So only the years whose
+      reports are built have their statistics computed.
+    """
+    from functools import partial
+
+    from inobhut.outputs import frame_digest, input_key, inputs_unchanged, row_hashes
     from inobhut.reports import report_path
     from inobhut.reports.network import (build_jahresbericht, build_lieferstatus, build_platzuebersicht,
                                          build_strategiebericht)
+    from inobhut.stat_refresh import program_signature
     from inobhut.statistics import read_table
     from inobhut.status import delivery_status, due_date
 
     berichte = paths.out / "berichte"
     settings = config.settings()["geheimhaltung"]
+    jahr_method = settings.get("jahresbericht", "sperrung")
+    program = program_signature() if keys else ""
+    networks = config.networks()
+    members = {v: {o.ags for o in config.network_offices(v)} for v in networks}
     with wh.connect() as con:
         months = [r[0] for r in con.execute("SELECT DISTINCT monat FROM deliveries ORDER BY 1").fetchall()]
         if not months:
@@ -256,30 +298,86 @@ def other_report_models(paths: Paths, wh: Warehouse, today: dt.date | None = Non
         status_df = delivery_status(con, months)
         facilities = read_facilities(con)
         years = sorted({r[0][:4] for r in con.execute("SELECT DISTINCT monat FROM massnahmen").fetchall()})
-        beendete = {y: read_beendete(con, y) for y in years}
-        ag = _alter_geschlecht(con, years)
         history = {n: read_table(con, n) for n in ("bewegung", "uma_quote", "kapazitaet", "personal")}
-        outlooks = {v: _outlook(con, v) for v in config.networks()}
+        outlooks = {v: _outlook(con, v) for v in networks}
+        # the Jahresbericht's data status: the in-force Maßnahmen deliveries of the network and year
+        data_status: dict[tuple[str, str], list] = {(v, y): [] for v in networks for y in years}
+        network_of = {a: v for v in networks for a in members[v]}
+        for s in _in_force(statuses):
+            if s.dataset == "massnahmen" and (network_of.get(s.jugendamt), s.monat[:4]) in data_status:
+                data_status[(network_of[s.jugendamt], s.monat[:4])].append(s)
+        jahr_keys: dict[tuple[str, str], str | None] = {(v, y): None for v in networks for y in years}
+        wanted = years
+        if keys:
+            sources = _massnahmen_digests(con)
+
+            def source(v: str, y: str):
+                return [(a, sources.get((y, a), "-")) for a in sorted(members[v])] if y in years else None
+
+            for v, y in jahr_keys:
+                prev = str(int(y) - 1)
+                jahr_keys[(v, y)] = input_key(program, "jahresbericht", v, y, jahr_method, data_status[(v, y)],
+                                              source(v, y), source(v, prev))
+            wanted = sorted({y for (v, y), k in jahr_keys.items()
+                             if not inputs_unchanged(k, report_path(berichte, "jahresbericht", v, y, v))})
+        needed = sorted(set(wanted) | {str(int(y) - 1) for y in wanted if str(int(y) - 1) in years})
+        beendete = {y: read_beendete(con, y) for y in needed}
+        ag = {y: _alter_geschlecht(con, [y]) for y in wanted}
+
+    def statistics_of(table: dict, read, y: str) -> pd.DataFrame:
+        """``table[y]``, read now if a report turned out to need it after the check above (e.g.
+        a file deleted meanwhile)."""
+        if y not in table:
+            with wh.connect() as con:
+                table[y] = read(con, y)
+        return table[y]
+
+    def jahresbericht(v: str, y: str):
+        rows_v = members[v] | {v}  # the builder reads the rows of the network and of its offices only
+        prev = str(int(y) - 1)
+        cur = statistics_of(beendete, read_beendete, y)
+        before = statistics_of(beendete, read_beendete, prev) if prev in years else None
+        ag_y = statistics_of(ag, lambda con, y: _alter_geschlecht(con, [y]), y)
+        # Alter × Geschlecht of the network; the builder reads the rows of the year only
+        a = ag_y[ag_y["jugendamt"].isin(members[v])].groupby(["jahr", "altersgruppe", "geschlecht"],
+                                                             as_index=False)["anzahl"].sum()
+        return build_jahresbericht(cur[cur["jugendamt"].isin(rows_v)],
+                                   None if before is None else before[before["jugendamt"].isin(rows_v)],
+                                   a[a["jahr"].astype(str) == y], v, y, data_status[(v, y)], make_protect(jahr_method))
+
     from inobhut.landing import load_state
 
     unassignable = load_state(paths.staging)
-    for v in config.networks():
-        keys = {o.ags for o in config.network_offices(v)}
+    status_rows = row_hashes(status_df) if keys else None
+    for v in networks:
+        # the builder reads only the rows of the network's offices and the month (same rows, same order)
+        status_v = status_df[status_df["ags"].isin(members[v])]
+        by_month = {m: g for m, g in status_v.groupby("monat", sort=False)}
         for m in months:
-            yield (build_lieferstatus(status_df, v, m, due_date(m), unassignable=unassignable_for(unassignable, v, m, months),
-                                      today=today),
-                   report_path(berichte, "lieferstatus", v, m, v))
-        yield build_platzuebersicht(facilities, v, statuses), report_path(berichte, "platzuebersicht", v, "", v)
+            status_m = by_month.get(m, status_v.iloc[:0])
+            due = due_date(m)
+            items = unassignable_for(unassignable, v, m, months)
+            build = partial(build_lieferstatus, status_m, v, m, due, unassignable=items, today=today)
+            # build_lieferstatus uses today only as "today > due"
+            key = input_key(program, "lieferstatus", v, m, due, today is not None and today > due,
+                            frame_digest(status_m, status_rows), items) if keys else None
+            yield report_path(berichte, "lieferstatus", v, m, v), build, key
+        yield (report_path(berichte, "platzuebersicht", v, "", v),
+               partial(build_platzuebersicht, facilities, v, statuses), None)
         for y in years:
-            prev = str(int(y) - 1)
-            ds = [s for s in _in_force(statuses) if s.dataset == "massnahmen" and s.monat[:4] == y and s.jugendamt in keys]
-            a = ag[ag["jugendamt"].isin(keys)].groupby(["jahr", "altersgruppe", "geschlecht"], as_index=False)["anzahl"].sum()
-            model = build_jahresbericht(beendete[y], beendete.get(prev), a, v, y, ds,
-                                        make_protect(settings.get("jahresbericht", "sperrung")))
-            yield model, report_path(berichte, "jahresbericht", v, y, v)
-        model = build_strategiebericht(history, v, statuses, make_protect(settings.get("strategiebericht", "sperrung")),
-                                       outlook=outlooks.get(v))
-        yield model, report_path(berichte, "strategiebericht", v, "", v)
+            yield report_path(berichte, "jahresbericht", v, y, v), partial(jahresbericht, v, y), jahr_keys[(v, y)]
+        yield (report_path(berichte, "strategiebericht", v, "", v),
+               partial(build_strategiebericht, history, v, statuses,
+                       make_protect(settings.get("strategiebericht", "sperrung")), outlook=outlooks.get(v)), None)
+
+
+def _massnahmen_digests(con) -> dict[tuple[str, str], str]:
+    """(year, office) -> count and order-independent sum of the hashes of every ``massnahmen``
+    row (all columns) of the office in the months of the year: what ``beendete`` and Alter ×
+    Geschlecht of the year are computed from (one query over the table, no statistics)."""
+    rows = con.execute("SELECT substr(monat, 1, 4), jugendamt, count(*), sum(hash(m)::HUGEINT) "
+                       "FROM massnahmen m GROUP BY ALL").fetchall()
+    return {(y, a): f"{n}:{s}" for y, a, n, s in rows}
 
 
 def unassignable_for(items, verbund: str, month: str, months: list[str]) -> list:
