@@ -211,8 +211,8 @@ def drop_staging_version(staging: Path, v: arc.ArchivedVersion) -> None:
     """Remove a version's staging files, the verdict first (so it counts as not validated)."""
     d = stg.version_dir(staging, v)
     stem = f"v{v.version:04d}"
-    for name in (f"{stem}.json", f"{stem}.pruefung.json", f"{stem}.parquet", f"{stem}.findings.parquet"):
-        (d / name).unlink(missing_ok=True)
+    for name in STAGING_FILES:  # the verdict first
+        (d / name.format(stem=stem)).unlink(missing_ok=True)
 
 
 @dataclass

@@ -6,13 +6,12 @@ then equal a fresh full render of the same data."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import warnings
 from collections import Counter
 
 import pytest
 
-from tests.helpers_fixtures import generated_warehouse_cached
+from tests.helpers_fixtures import generated_warehouse_copy
 
 OFFICES = ("01053", "01056")  # SH-KOOP; BW's reports show its offices' deliveries as missing
 VON, BIS = "2023-11", "2024-02"  # two years: the Jahresbericht 2024 compares with 2023 (data set of test_tidy_export)
@@ -30,9 +29,7 @@ def setup(tmp_path, monkeypatch):
     warnings.filterwarnings("ignore")
     monkeypatch.delenv("INOBHUT_CONFIG", raising=False)  # the settings the warehouse was made with
     office_label.cache_clear()  # labels depend on the member list of the settings (duplicate names)
-    wh, _, _ = generated_warehouse_cached(OFFICES, VON, BIS, seed=8)
-    target = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(wh.path, target)
+    target = generated_warehouse_copy(tmp_path / "warehouse.duckdb", OFFICES, VON, BIS, seed=8).path
     paths = Paths(tmp_path / "landing", tmp_path / "archive", tmp_path / "staging", target, tmp_path / "out")
     builds: Counter = Counter()
 

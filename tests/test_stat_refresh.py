@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.helpers_fixtures import generated_warehouse_cached
+from tests.helpers_fixtures import generated_warehouse_copy
 
 OFFICES = ("01053", "01056")
 VON, BIS = "2024-01", "2024-04"
@@ -18,12 +18,7 @@ VON, BIS = "2024-01", "2024-04"
 
 @pytest.fixture
 def wh_copy(tmp_path):
-    wh, _, _ = generated_warehouse_cached(OFFICES, VON, BIS, seed=5)
-    target = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(wh.path, target)
-    from inobhut.warehouse import Warehouse
-
-    return Warehouse(target)
+    return generated_warehouse_copy(tmp_path / "warehouse.duckdb", OFFICES, VON, BIS, seed=5)
 
 
 def _stat_tables(con) -> dict[str, pd.DataFrame]:

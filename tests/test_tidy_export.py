@@ -3,12 +3,11 @@ the same tables, and an export after a correction recomputes only the changed pe
 
 from __future__ import annotations
 
-import shutil
 
 import pandas as pd
 import pytest
 
-from tests.helpers_fixtures import generated_warehouse_cached
+from tests.helpers_fixtures import generated_warehouse_copy
 
 OFFICES = ("01053", "01056")
 VON, BIS = "2023-11", "2024-02"  # two years: yearly rows of 2023 and 2024
@@ -16,12 +15,7 @@ VON, BIS = "2023-11", "2024-02"  # two years: yearly rows of 2023 and 2024
 
 @pytest.fixture
 def wh_copy(tmp_path):
-    wh, _, _ = generated_warehouse_cached(OFFICES, VON, BIS, seed=8)
-    target = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(wh.path, target)
-    from inobhut.warehouse import Warehouse
-
-    return Warehouse(target)
+    return generated_warehouse_copy(tmp_path / "warehouse.duckdb", OFFICES, VON, BIS, seed=8)
 
 
 def _full_export(con) -> dict[str, str]:
