@@ -94,16 +94,20 @@ def list_versions(archive: Path, ags: str | None = None, dataset: str | None = N
     for d_ags in _subdirs(str(archive), ags):
         for d_ds in _subdirs(d_ags, dataset):
             for d_m in _subdirs(d_ds, month):
-                try:
-                    with os.scandir(d_m) as entries:
-                        names = [e.name for e in entries if _SIDECAR.fullmatch(e.name)]
-                except (FileNotFoundError, NotADirectoryError):
-                    continue
-                for n in names:
+                for n in _sidecars(d_m):
                     with open(os.path.join(d_m, n), encoding="utf-8") as fh:
                         out.append(ArchivedVersion(**json.load(fh)))
     out.sort(key=lambda v: (v.ags, v.dataset, v.month, v.version))
     return out
+
+
+def _sidecars(folder: str | Path) -> list[str]:
+    """The names of the version sidecars (``vNNNN.json``) in a version folder; none if absent."""
+    try:
+        with os.scandir(folder) as entries:
+            return [e.name for e in entries if _SIDECAR.fullmatch(e.name)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def _subdirs(parent: str, name: str | None) -> list[str]:
@@ -123,11 +127,7 @@ def newest_version(archive: Path, ags: str, dataset: str, month: str) -> Archive
     :func:`list_versions` for the same filters, reading only its sidecar (an intake compares every
     landing file with it; reading every version of every file took 10 s on ten years of history)."""
     d = _version_dir(archive, ags, dataset, month)
-    try:
-        with os.scandir(d) as entries:
-            names = [e.name for e in entries if _SIDECAR.fullmatch(e.name)]
-    except (FileNotFoundError, NotADirectoryError):
-        return None
+    names = _sidecars(d)
     if not names:
         return None
     return ArchivedVersion(**json.loads((d / max(names)).read_text(encoding="utf-8")))
