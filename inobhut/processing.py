@@ -243,8 +243,3 @@ def _update_data_docs(paths: Paths, months: list[str], files: dict, received: li
                      run_name=f"Verbünde {months[0]}–{months[-1]}", run_time=run_time)
     atomic.write_text(marker, stand)
     return run
-
-
-def validate_office_month(paths: Paths, ags: str, month: str, key: bytes) -> OfficeMonthStatus:
-    """Validate and stage every not yet validated version of one office-month."""
-    return validate_office_months(paths, ags, [month], key)[0][0]

@@ -175,7 +175,7 @@ def generated_warehouse(base: Path, jugendaemter: list[str], von: str, bis: str,
     from inobhut.config import Paths, office_keys
     from inobhut.generate import generate
     from inobhut.load import load_month
-    from inobhut.processing import validate_office_month
+    from inobhut.office_validation import validate_offices
 
     base = Path(base)
     paths = Paths.from_env(base, landing=base / "landing", archive=base / "archive", staging=base / "staging",
@@ -183,9 +183,9 @@ def generated_warehouse(base: Path, jugendaemter: list[str], von: str, bis: str,
     summary = generate(paths.landing, von, bis, seed=seed, fehlerquote=fehlerquote, jugendaemter=jugendaemter)
     archive.intake(paths.landing, paths.archive, set(office_keys()))
     months = month_range(von, bis)
-    for ags in jugendaemter:
-        for m in months:
-            validate_office_month(paths, ags, m, GENERATED_KEY)
+    # as the pipeline's validation step: all offices and months in one batch (the Data Docs
+    # site is the pipeline's separate step and not needed here)
+    validate_offices(paths, list(jugendaemter), months, GENERATED_KEY)
     wh = Warehouse(paths.warehouse)
     for m in months:
         load_month(paths, wh, m)
