@@ -3,6 +3,7 @@ version, agreement with the single-file path, the one Data Docs site, and the ti
 
 from __future__ import annotations
 
+import re
 
 from inobhut.config import settings
 from inobhut.validation import prepare, run_expectations, validate_delivery
@@ -48,6 +49,34 @@ def test_other_office_and_data_docs(tmp_path):
     for p in docs.rglob("*"):  # unexpected values in the docs are pseudonyms, never case numbers
         if p.is_file():
             assert b"GEHEIM" not in p.read_bytes(), p
+
+
+def test_same_run_name_replaces_its_earlier_results(tmp_path):
+    """The pipeline names a run of the site by its month range; validating a range again (new
+    versions in force, a later run time) replaces that range's results and pages instead of adding
+    eight more with every nightly run, and leaves other ranges alone."""
+    import datetime as dt
+
+    docs = tmp_path / "gx_data_docs"
+    t0 = dt.datetime(2026, 11, 5, 8, tzinfo=dt.timezone.utc)
+    a = _prep(tmp_path, "a.csv", [massnahme(Fallnummer="A1")])
+    run_expectations([a.item], settings(), docs_dir=docs, run_name="Verbünde 2026-10–2026-10", run_time=t0)
+    b = _prep(tmp_path, "b.csv", [massnahme(Fallnummer="B1")])
+    run_expectations([b.item], settings(), docs_dir=docs, run_name="Verbünde 2026-11–2026-11", run_time=t0)
+    c = _prep(tmp_path, "c.csv", [massnahme(Fallnummer="C1"), massnahme(Fallnummer="C2")])
+    run_expectations([c.item], settings(), docs_dir=docs, run_name="Verbünde 2026-11–2026-11",
+                     run_time=t0 + dt.timedelta(days=1))
+
+    def stamps(sub: str, suffix: str) -> list[str]:
+        return sorted(f"{p.parent.parent.name}/{p.parent.name}" for p in (docs / sub).rglob(f"*{suffix}"))
+
+    want = ["Verbünde 2026-10–2026-10/20261105T080000.000000Z"] * 2 + ["Verbünde 2026-11–2026-11/20261106T080000.000000Z"] * 2
+    assert stamps(".ergebnisse", ".json") == want  # (zeilen, kennzahlen) per range, the newest of 2026-11
+    assert stamps("validations", ".html") == want
+    index = (docs / "index.html").read_text(encoding="utf-8")  # the rows of the site's index
+    rows = re.findall(r"'run_name': '([^']*)'", index), re.findall(r"'run_time': '([^']*)'", index)
+    assert sorted(zip(*rows)) == [("Verbünde 2026-10–2026-10", "2026-11-05 08:00:00 UTC")] * 2 + \
+        [("Verbünde 2026-11–2026-11", "2026-11-06 08:00:00 UTC")] * 2
 
 
 def test_batch_finds_the_same_as_one_run_per_file(tmp_path):

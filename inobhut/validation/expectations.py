@@ -278,6 +278,21 @@ def frames_from_files(dataset: str, files: list[tuple[str, str]], con=None) -> t
                                              "anteil_anlass_14", "anteil_fremdes_jugendamt"])
 
 
+def _drop_results(docs_dir: Path, run_name: str) -> None:
+    """Remove the site's earlier results and pages of ``run_name`` (the pipeline names a run by its
+    month range): a range validated again has new versions in force, and its earlier results
+    describe versions no longer in force. Without this the site grew by eight results and pages
+    with every nightly run that brought a delivery, and GX reads every result for the index."""
+    import shutil
+
+    for sub in (RESULTS_DIRNAME, "validations"):
+        base = docs_dir / sub
+        if base.is_dir():
+            for suite in base.iterdir():
+                if (suite / run_name).is_dir():
+                    shutil.rmtree(suite / run_name)
+
+
 def run_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: dict, *, groups: dict | None = None,
                versions: int = 0, docs_dir: Path | None = None, run_name: str | None = None, run_time=None) -> GxRun:
     """The GX part of :func:`run_expectations` on prebuilt frames per dataset; with ``groups``
@@ -293,6 +308,7 @@ def run_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: d
         gx, ctx = _shared_context()
         suffix = f"_{_CALLS}"
     else:  # a Data Docs site: its own context with file stores, and stable names for the pages
+        _drop_results(docs_dir, run_name or "inobhut")
         gx, ctx = _context(docs_dir)
         suffix = ""
     pr = settings["pruefung"]
