@@ -77,5 +77,6 @@ export GX_ANALYTICS_ENABLED=false
 # on all cores (pytest-xdist; most tests are whole pipeline runs that wait on subprocesses, disk and
 # the database in parts): 14 min 31 s on 2 cores, 27 min 38 s in one process before the Data Docs
 # site was built once per validation call. `-n 0` in the arguments runs it
-# in one process; the 15 slowest tests are named at the end
-exec .venv/bin/python -m pytest -n auto --durations=15 "$@"
+# in one process; at most 4 workers (each runs whole pipelines with their own worker pools:
+# memory); the 15 slowest tests are named at the end
+exec .venv/bin/python -m pytest -n auto --maxprocesses=4 --durations=15 "$@"
