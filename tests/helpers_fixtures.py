@@ -217,7 +217,6 @@ def generated_warehouse_cached(jugendaemter: tuple[str, ...], von: str, bis: str
     return _GENERATED_CACHE[key]
 
 
-
 def generated_warehouse_copy(target: Path, jugendaemter: tuple[str, ...], von: str, bis: str, *, seed: int = 7):
     """A private copy (at ``target``) of :func:`generated_warehouse_cached`'s warehouse, for a
     test that changes it."""
@@ -228,6 +227,7 @@ def generated_warehouse_copy(target: Path, jugendaemter: tuple[str, ...], von: s
     wh, _, _ = generated_warehouse_cached(jugendaemter, von, bis, seed=seed)
     shutil.copyfile(wh.path, target)
     return Warehouse(target)
+
 
 # SH-KOOP complete (UMA quota with Soll) plus one BW office (BW incomplete: Soll stays empty);
 # December to January crosses a year; with delivery mistakes (rejected versions).

@@ -3,7 +3,6 @@ the same tables, and an export after a correction recomputes only the changed pe
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 

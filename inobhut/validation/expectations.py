@@ -32,6 +32,7 @@ from schemas.gx_suites import specs_for, suite_name
 
 DOCS_DIRNAME = "gx_data_docs"
 RESULTS_DIRNAME = ".ergebnisse"  # validation results (JSON) of the Data Docs site
+PAGES_DIRNAME = "validations"  # GX's folder of the rendered result pages in the site
 _ANLASS_14 = re.compile(r"(?:^|,)14(?:,|$)")
 
 
@@ -285,7 +286,7 @@ def _drop_results(docs_dir: Path, run_name: str) -> None:
     with every nightly run that brought a delivery, and GX reads every result for the index."""
     import shutil
 
-    for sub in (RESULTS_DIRNAME, "validations"):
+    for sub in (RESULTS_DIRNAME, PAGES_DIRNAME):
         base = docs_dir / sub
         if base.is_dir():
             for suite in base.iterdir():
@@ -300,6 +301,7 @@ def run_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: d
     run = GxRun(versions=versions)
     if not frames:
         return run
+    name = run_name or "inobhut"
     if docs_dir is None:
         # one ephemeral context per process, reused (creating one costs about a second); each
         # call gets its own data source and names, so calls never see each other's objects
@@ -308,11 +310,11 @@ def run_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: d
         gx, ctx = _shared_context()
         suffix = f"_{_CALLS}"
     else:  # a Data Docs site: its own context with file stores, and stable names for the pages
-        _drop_results(docs_dir, run_name or "inobhut")
+        _drop_results(docs_dir, name)
         gx, ctx = _context(docs_dir)
         suffix = ""
     pr = settings["pruefung"]
-    built: list = []  # validation results and suites for the Data Docs site
+    built: list = []  # validation results and suites of the call (the Data Docs site's pages)
     source = ctx.data_sources.add_pandas(f"inobhut{suffix}")
     for dataset, pair in sorted(frames.items()):
         specs = specs_for(dataset)
@@ -339,15 +341,11 @@ def run_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: d
                 name=f"cp_{vd.name}", validation_definitions=[vd], actions=[],
                 result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_lieferung", "_zeile"]}))
             from great_expectations.core.run_identifier import RunIdentifier
+            from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
             # run_time from the data (not the clock) keeps Data Docs reproducible across reruns
-            res = cp.run(batch_parameters={"dataframe": frame},
-                         run_id=RunIdentifier(run_name=run_name or "inobhut", run_time=run_time))
-            if docs_dir is not None:
-                from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
-
-                built.extend(res.run_results)
-                built.extend(ExpectationSuiteIdentifier(name=r.suite_name) for r in res.run_results.values())
+            res = cp.run(batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=name, run_time=run_time))
+            built += [*res.run_results, *(ExpectationSuiteIdentifier(name=r.suite_name) for r in res.run_results.values())]
             for vres in res.run_results.values():
                 for er in vres.results:
                     if er.exception_info and er.exception_info.get("raised_exception"):
