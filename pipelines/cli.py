@@ -340,7 +340,7 @@ def bestaetigen(ags: str, dataset: str, monat: str, regel: str, schluessel: str,
 def ui(use_demo: bool, port: int) -> None:
     """Die Dagster-Oberfläche starten (dagster dev mit DAGSTER_HOME=./.dagster)."""
     from inobhut.config import Paths
-    from pipelines.runner import REPO_ROOT, prepare_dagster_home
+    from pipelines.runner import REPO_ROOT, open_instance, prepare_dagster_home
 
     if use_demo:
         d = Path("demo").resolve()
@@ -351,6 +351,8 @@ def ui(use_demo: bool, port: int) -> None:
     else:
         Paths.from_env().export_env()
     prepare_dagster_home()
+    with open_instance():  # creates a fresh home's storage under inobhut's lock, before dagster dev's processes open it
+        pass
     from pipelines.recovery import supervise
 
     console.print(f"Dagster-Oberfläche: http://127.0.0.1:{port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']}); beenden mit Strg+C oder SIGTERM.")

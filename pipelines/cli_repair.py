@@ -31,21 +31,19 @@ def reparieren(out: Path | None, laeufe: tuple[str, ...]) -> None:
     Für ein beschädigtes Warehouse oder Staging (Meldung „beschädigt“ beim Lauf). Exit 0: neu
     aufgebaut, 1: Neuaufbau fehlgeschlagen oder Archiv nicht unversehrt, 2: Aufruf unbrauchbar
     (kein Schlüssel, kein Archiv, ein anderer Lauf ist aktiv)."""
-    import dagster as dg
-
     from inobhut import archive as arc
     from inobhut import audit, repair
     from inobhut.config import Paths
     from inobhut.faults import describe_exception
     from inobhut.pseudonym import MissingKeyError, key_from_env
     from pipelines.recovery import fail_run, live_runs, release_dead_runs
-    from pipelines.runner import prepare_dagster_home, run_pipeline
+    from pipelines.runner import open_instance, prepare_dagster_home, run_pipeline
 
     paths = Paths.from_env(out=out)
     try:
         if laeufe:
             prepare_dagster_home()
-            with dg.DagsterInstance.get() as instance:
+            with open_instance() as instance:
                 unknown = [r for r in laeufe if not fail_run(instance, r, "Von Hand freigegeben (inobhut reparieren --lauf).")]
             if unknown:
                 err_console.print(f"Unbekannte Lauf-ID: {', '.join(unknown)} (siehe inobhut ui → Runs).")
@@ -63,7 +61,7 @@ def reparieren(out: Path | None, laeufe: tuple[str, ...]) -> None:
                               "Staging und Warehouse aufgebaut werden könnten.")
             sys.exit(2)
         prepare_dagster_home()
-        with dg.DagsterInstance.get() as instance:
+        with open_instance() as instance:
             for r in release_dead_runs(instance):
                 console.print(r.message())
             active = live_runs(instance)

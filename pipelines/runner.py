@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,29 @@ def prepare_dagster_home(home: Path | None = None) -> Path:
     return home
 
 
+INSTANCE_LOCK = ".inobhut-instanz.lock"
+
+
+@contextmanager
+def open_instance() -> Iterator:
+    """The Dagster instance of ``$DAGSTER_HOME`` (set by :func:`prepare_dagster_home`).
+
+    Opening an instance creates its storage on first use (SQLite: ``runs.db``, ``index.db``,
+    ``schedules.db``, each stamped with its schema version); Dagster does that without
+    coordination between processes, and two ``inobhut`` commands opening a fresh home at the
+    same moment collide on it (``UNIQUE constraint failed: alembic_version``). Every opening
+    therefore holds a file lock in the home until the storages exist; afterwards the instance
+    is used unlocked (its databases handle concurrent writers themselves)."""
+    import dagster as dg
+    from filelock import FileLock
+
+    home = Path(os.environ["DAGSTER_HOME"])
+    with FileLock(str(home / INSTANCE_LOCK), timeout=600):
+        instance = dg.DagsterInstance.get()  # builds run, event log and schedule storage
+    with instance:
+        yield instance
+
+
 @dataclass
 class RunOutcome:
     success: bool
@@ -68,7 +92,6 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
     paths.export_env()
     prepare_dagster_home(dagster_home)
     warnings.filterwarnings("ignore", module="dagster")
-    import dagster as dg
 
     from inobhut.faults import describe
     from inobhut.repair import repair_derived_state
@@ -89,7 +112,7 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
     run_id = str(uuid.uuid4())  # Dagster's run ids are UUID4 strings
     tags = {**range_tags(first, last), "inobhut/ausloeser": "inobhut run", **process_tags()}
     followed = None
-    with dg.DagsterInstance.get() as instance:
+    with open_instance() as instance:
         for released in release_dead_runs(instance):
             notify(released.message())
         try:

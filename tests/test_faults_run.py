@@ -5,7 +5,8 @@
   and every output is byte-identical to an uninterrupted run on a copy of the same data;
 - a run that waits for the warehouse says in German for which run, and stops on SIGTERM;
   when the holder's process is gone, the next run frees the warehouse itself;
-- two ``inobhut run`` at the same time on the same data both end correctly.
+- two ``inobhut run`` at the same time on the same data both end correctly, also when they
+  are the first commands on a fresh Dagster home (which they both create).
 """
 
 from __future__ import annotations
@@ -126,3 +127,41 @@ def test_two_runs_at_the_same_time(tmp_path, landing_template, baseline):
         assert p.returncode == 0, out[-3000:] + err[-3000:]
         no_traceback(out, err)
     _assert_like_baseline(inst, baseline)
+
+
+
+_OPEN_ON_GO = """
+import os, sys, time
+from pipelines.runner import open_instance
+ready, go = sys.argv[1], sys.argv[2]
+open(ready, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.001)
+with open_instance() as instance:
+    instance.get_runs(limit=1)
+"""
+
+
+def test_commands_opening_a_fresh_dagster_home_at_the_same_instant(tmp_path):
+    """The class behind a CI failure of the test above: two commands on a fresh home both
+    created Dagster's SQLite storage and one failed with ``UNIQUE constraint failed:
+    alembic_version``. Six processes open the instance at the same instant (after their
+    imports); without the lock in ``open_instance`` most rounds lose at least one."""
+    from pipelines.runner import REPO_ROOT
+
+    for round_ in range(2):
+        home = tmp_path / f"home{round_}"
+        home.mkdir()
+        (home / "dagster.yaml").write_bytes((REPO_ROOT / "dagster.yaml").read_bytes())
+        env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(REPO_ROOT)}
+        go = tmp_path / f"go{round_}"
+        ready = [tmp_path / f"ready{round_}-{k}" for k in range(6)]
+        procs = [subprocess.Popen([sys.executable, "-c", _OPEN_ON_GO, str(r), str(go)], env=env, cwd=REPO_ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in ready]
+        deadline = time.monotonic() + 120
+        while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        go.touch()
+        for p in procs:
+            out, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err[-2000:]
