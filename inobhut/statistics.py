@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from inobhut import atomic, config, faultpoint
-from inobhut.calendar import month_end, month_key, month_range, parse_month, workdays_between
+from inobhut.calendar import month_end, month_key, month_range, parse_month, workdays_between, workdays_between_many
 from inobhut.naming import is_ascii_digits
 from inobhut.warehouse import ACCEPTED_VERDICTS
 from schemas.datasets import DATASET_NAMES, codes
@@ -531,10 +531,15 @@ def faelle_42a(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date,
         [first, last],
     ).df()
     df = _member_rows(df).reset_index(drop=True)
-    wt = pd.Series(np.nan, index=df.index, dtype="float64")
-    for i in df.index[df["meldung_landesstelle"].notna()]:
-        wt[i] = werktage(df.at[i, "beginn"], df.at[i, "meldung_landesstelle"], df.at[i, "jugendamt"])
-    return df.assign(werktage=wt)
+    wt = np.full(len(df), np.nan)
+    reported = df["meldung_landesstelle"].notna().to_numpy()
+    lands = df["jugendamt"].map(lambda a: config.office(a).land).to_numpy()
+    beginn = pd.to_datetime(df["beginn"]).to_numpy(dtype="datetime64[D]")
+    meldung = pd.to_datetime(df["meldung_landesstelle"]).to_numpy(dtype="datetime64[D]")
+    for land in set(lands[reported]):
+        rows = reported & (lands == land)
+        wt[rows] = workdays_between_many(beginn[rows], meldung[rows], land)
+    return df.assign(werktage=pd.Series(wt, index=df.index, dtype="float64"))
 
 
 def compute_fristen_42a(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:

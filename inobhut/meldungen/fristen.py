@@ -74,7 +74,13 @@ def cases(con: duckdb.DuckDBPyConnection, ags: str, stichtag: dt.date, faelle: p
     Cases whose Beginn lies in the Stichtag's calendar year, and overdue open cases of any year."""
     frist = st.meldefrist_werktage()
     df = all_cases(con, stichtag) if faelle is None else faelle
-    df = df[(df["jugendamt"] == ags) & (pd.to_datetime(df["beginn"]) <= pd.Timestamp(stichtag))].reset_index(drop=True)
+    df = df[df["jugendamt"] == ags]
+    # only the cases the loop below can list: begun by the Stichtag, and either in its year or
+    # neither reported nor ended by then (overdue); a long history is not walked row by row
+    day = pd.Timestamp(stichtag)
+    beginn = pd.to_datetime(df["beginn"])
+    closed = (pd.to_datetime(df["meldung_landesstelle"]) <= day) | (pd.to_datetime(df["ende"]) <= day)
+    df = df[(beginn <= day) & ((beginn.dt.year == stichtag.year) | ~closed)].reset_index(drop=True)
     rows = []
     for r in df.to_dict("records"):
         beginn = pd.Timestamp(r["beginn"]).date()
@@ -201,4 +207,6 @@ def write_all(con: duckdb.DuckDBPyConnection, out: Path, *, archive: Path | None
     if not ends:
         return {}
     faelle = all_cases(con, max(ends.values()))
-    return {a: write(con, a, out, e, archive=archive, lauf=lauf, faelle=faelle) for a, e in ends.items()}
+    by_office = dict(tuple(faelle.groupby("jugendamt", sort=False)))
+    return {a: write(con, a, out, e, archive=archive, lauf=lauf, faelle=by_office.get(a, faelle.iloc[:0]))
+            for a, e in ends.items()}

@@ -477,22 +477,21 @@ def _deadline_findings(df, raw, ags, last, first, zeilen, st) -> list[Finding]:
     if not m2.any():
         return out
     beginn, ende, meldung = _dates(df, "beginn"), _dates(df, "ende"), _dates(df, "meldung_landesstelle")
-    for i in np.flatnonzero(m2 & ~np.isnat(beginn)):
-        b = beginn[i].astype(dt.date)
-        if not np.isnat(meldung[i]):
-            if meldung[i] < first or meldung[i] < beginn[i]:
-                continue  # reported before this month: raised in that month's delivery
-            wd = calendar.workdays_between(b, meldung[i].astype(dt.date), land)
-            if wd > frist:
-                out.append(make_finding("Z105", int(zeilen[i]), "Meldung_Landesstelle", _raw(raw, "meldung_landesstelle", int(i)),
-                                        werktage=wd, frist=frist))
+    started = m2 & ~np.isnat(beginn)
+    # reported in this month or later (reported before it: raised in that month's delivery)
+    reported = started & ~np.isnat(meldung) & ~((meldung < first) | (meldung < beginn))
+    # not reported: Werktage up to the month's end, or up to an earlier Ende
+    ref = np.where(np.isnat(ende), last, np.minimum(ende, last))
+    pending = started & np.isnat(meldung) & (ref > beginn)
+    counted = reported | pending
+    wd = np.zeros(len(beginn), dtype=np.int64)
+    wd[counted] = calendar.workdays_between_many(beginn[counted], np.where(reported, meldung, ref)[counted], land)
+    for i in np.flatnonzero(counted & (wd > frist)):
+        if reported[i]:
+            out.append(make_finding("Z105", int(zeilen[i]), "Meldung_Landesstelle", _raw(raw, "meldung_landesstelle", int(i)),
+                                    werktage=int(wd[i]), frist=frist))
         else:
-            ref = last if np.isnat(ende[i]) else min(ende[i], last)
-            if ref <= beginn[i]:
-                continue
-            wd = calendar.workdays_between(b, ref.astype(dt.date), land)
-            if wd > frist:
-                out.append(make_finding("Z106", int(zeilen[i]), "Meldung_Landesstelle", None, werktage=wd, frist=frist))
+            out.append(make_finding("Z106", int(zeilen[i]), "Meldung_Landesstelle", None, werktage=int(wd[i]), frist=frist))
     return out
 
 
