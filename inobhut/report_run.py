@@ -161,6 +161,21 @@ def render_index_page(paths: Paths, wh: Warehouse) -> Path:
                         overview=data)
 
 
+def finish_outputs(paths: Paths, wh: Warehouse, run_id: str) -> tuple[Path, Path, list[Path]]:
+    """The end of a successful run: the index page, ``manifest.json`` (its ``ausgabe`` events for
+    new or changed outputs carry ``run_id``), the run's end in the audit trail, then the Protokoll
+    (outside the reproducible outputs). Returns index page, manifest and Protokoll files."""
+    from inobhut import audit
+    from inobhut.audit_report import write_audit_reports
+    from inobhut.manifest import write_manifest
+
+    index = render_index_page(paths, wh)
+    with audit.lauf(run_id):
+        manifest = write_manifest(paths, wh)
+    audit.record_once(paths.archive, "lauf_ende", lauf=run_id, detail={"ergebnis": "erfolgreich"})
+    return index, manifest, write_audit_reports(paths, wh)
+
+
 def _period_text(period: str) -> str:
     from inobhut.reports.index_page import period_text
 

@@ -6,6 +6,10 @@ import dagster as dg
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+# set by `inobhut run` on its runs: the index page, manifest.json, the run's end in the audit trail
+# and the Protokoll are written once after all runs of the invocation (main run and federal
+# statistic), by the invocation itself (pipelines/runner.py), not by each run
+OVERVIEW_BY_CALLER = "inobhut/uebersicht_durch_aufruf"
 
 inobhut_job = dg.define_asset_job(
     "inobhut",

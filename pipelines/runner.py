@@ -96,7 +96,7 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
     from inobhut.faults import describe
     from inobhut.repair import repair_derived_state
     from pipelines.definitions import build_definitions
-    from pipelines.jobs import range_tags
+    from pipelines.jobs import OVERVIEW_BY_CALLER, range_tags
     from pipelines.recovery import RunAborted, execute_guarded, process_tags, release_dead_runs
 
     removed = atomic.clean_leftovers([paths.out, paths.staging, paths.archive]).removed
@@ -110,7 +110,8 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
     defs = build_definitions()
     job = defs.resolve_job_def("inobhut")
     run_id = str(uuid.uuid4())  # Dagster's run ids are UUID4 strings
-    tags = {**range_tags(first, last), "inobhut/ausloeser": "inobhut run", **process_tags()}
+    # index page, manifest, the run's end and the Protokoll: once, after all runs (finish_outputs below)
+    tags = {**range_tags(first, last), "inobhut/ausloeser": "inobhut run", OVERVIEW_BY_CALLER: run_id, **process_tags()}
     followed = None
     with open_instance() as instance:
         for released in release_dead_runs(instance):
@@ -127,7 +128,7 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
                 if entry.dagster_event is None and entry.level >= logging.WARNING:
                     notify(entry.user_message)
             if result.success:
-                followed = _run_bundesstatistik(defs, instance, first, last)
+                followed = _run_bundesstatistik(defs, instance, first, last, run_id)
         except RunAborted as exc:
             return RunOutcome(False, run_id, [first, last], error=(
                 f"Der Lauf wurde auf {exc.signame} abgebrochen und als fehlgeschlagen markiert; das Warehouse ist "
@@ -148,26 +149,50 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
                     info = info.cause
                 err = describe(info.cls_name or "Fehler", info.message.strip())
                 break
-    for r in results:
-        if not r.success:  # a successful run records its end itself (reports/index_and_manifest)
-            from pipelines.audit_sensors import record_run_failure
+    main_ok = result.success
+    if main_ok:  # after the federal statistic's run (its files are listed), also when that one failed
+        try:
+            _finish_outputs(paths, run_id)
+        except Exception as exc:  # noqa: BLE001 -- reported in German, the run counts as failed
+            from inobhut.faults import describe_exception
 
-            record_run_failure(paths.archive, r.run_id, err)
-    return RunOutcome(all(r.success for r in results), result.run_id, [first, last], failed, err)
+            main_ok, err = False, err or describe_exception(exc)
+            failed.append("reports__index_and_manifest")
+    from pipelines.audit_sensors import record_run_failure
+
+    if not main_ok:  # a successful main run has its end from finish_outputs
+        record_run_failure(paths.archive, run_id, err)
+    if followed is not None and not followed.success:
+        record_run_failure(paths.archive, followed.run_id, err)
+    return RunOutcome(main_ok and (followed is None or followed.success), result.run_id, [first, last], failed, err)
 
 
-def _run_bundesstatistik(defs, instance, first: str, last: str):
+def _finish_outputs(paths: Paths, run_id: str) -> None:
+    """Index page, manifest, the main run's end and the Protokoll, once per invocation (the
+    runs carry ``OVERVIEW_BY_CALLER``). Two invocations at the same time finish one after the
+    other (a lock in the staging folder): each manifest lists a complete set of outputs."""
+    from filelock import FileLock
+
+    from inobhut.report_run import finish_outputs
+    from inobhut.warehouse import Warehouse
+
+    paths.staging.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(paths.staging / ".uebersicht.lock"), timeout=3600):
+        finish_outputs(paths, Warehouse(paths.warehouse), run_id)
+
+
+def _run_bundesstatistik(defs, instance, first: str, last: str, main_run: str):
     """The federal statistic for the years of the months ``first``..``last`` as one run of the
     yearly job (in-process runs have no sensor daemon); None when no year applies."""
     from assets.statutory.bund import years_of_run
-    from pipelines.jobs import range_tags
+    from pipelines.jobs import OVERVIEW_BY_CALLER, range_tags
 
     years = years_of_run(range_tags(first, last))
     if not years:
         return None
     return defs.resolve_job_def("bundesstatistik").execute_in_process(
         instance=instance,
-        tags={**range_tags(years[0], years[-1]), "inobhut/ausloeser": "inobhut run"},
+        tags={**range_tags(years[0], years[-1]), "inobhut/ausloeser": "inobhut run", OVERVIEW_BY_CALLER: main_run},
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         raise_on_error=False,
     )

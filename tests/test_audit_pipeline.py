@@ -60,6 +60,12 @@ def test_audit_trail_of_pipeline_runs(fixture_env):
     assert {e["datei"] for e in ev if e["ereignis"] == "ausgabe"} >= {
         o["datei"] for o in manifest["ausgaben"] if "/bundesstatistik/" not in o["datei"]}
     assert not any(o["datei"].startswith("protokoll/") for o in manifest["ausgaben"])
+    # index page and manifest are written once per `inobhut run`, after the federal statistic's
+    # run (before: by both runs, the second write unattributed): one event for the index page,
+    # under the main run's id, and the manifest lists the federal statistic's files
+    index_events = [e for e in audit.read(paths.archive) if e["ereignis"] == "ausgabe" and e["datei"] == "berichte/index.html"]
+    assert [e["lauf"] for e in index_events] == [out1.run_id]
+    assert any("/bundesstatistik/" in o["datei"] for o in manifest["ausgaben"])
     # mirrored into the warehouse, up to the run's end (synced again before the Protokoll)
     assert n_audit == len(audit.read(paths.archive))
     # no case data in the journal: no Fallnummer of the fixtures appears in it

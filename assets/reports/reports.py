@@ -5,6 +5,7 @@ import dagster as dg
 
 from assets.statistics.tables import MONTHLY_TABLES, TIDY_TABLES
 from assets.statutory.uma_fristen import FRISTENLISTEN, UMA_TAGESMELDUNG
+from pipelines.jobs import OVERVIEW_BY_CALLER
 from pipelines.partitions import MONTHS, SINGLE_RUN
 from pipelines.resources import InobhutResource
 
@@ -39,22 +40,19 @@ def monthly_reports(context: dg.AssetExecutionContext, inobhut: InobhutResource)
     kinds={"html", "json"},
 )
 def index_and_manifest(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
-    from inobhut import audit
-    from inobhut.audit_report import write_audit_reports
-    from inobhut.manifest import write_manifest
-    from inobhut.report_run import render_all_other_reports, render_index_page
+    from inobhut.report_run import finish_outputs, render_all_other_reports
     from inobhut.status import reference_date
 
     paths = inobhut.paths()
     # reports that are not per month: Lieferstatus, Platzübersicht, Jahres- and Strategiebericht
     # the Lieferstatus marks deliveries overdue as of the run's day (INOBHUT_STICHTAG pins it)
     others = render_all_other_reports(paths, inobhut.warehouse_db(), today=reference_date())
-    index = render_index_page(paths, inobhut.warehouse_db())
-    with audit.lauf(context.run.run_id):  # the ausgabe events of write_manifest carry the run id
-        manifest = write_manifest(paths, inobhut.warehouse_db())
-    # the end of the run in the audit trail, then the Protokoll (outside the reproducible outputs)
-    audit.record_once(paths.archive, "lauf_ende", lauf=context.run.run_id, detail={"ergebnis": "erfolgreich"})
-    protokoll = write_audit_reports(paths, inobhut.warehouse_db())
+    if context.run.tags.get(OVERVIEW_BY_CALLER):
+        # `inobhut run` writes index page, manifest, the run's end and the Protokoll once, after the
+        # federal statistic's run that follows this one (pipelines/runner.py)
+        return dg.MaterializeResult(metadata={"weitere_berichte": len(others),
+                                              "uebersicht": "nach dem Aufruf (inobhut run)"})
+    index, manifest, protokoll = finish_outputs(paths, inobhut.warehouse_db(), context.run.run_id)
     return dg.MaterializeResult(
         metadata={"index": dg.MetadataValue.path(str(index)), "manifest": dg.MetadataValue.path(str(manifest)),
                   "weitere_berichte": len(others), "protokoll": len(protokoll)}

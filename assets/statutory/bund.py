@@ -5,7 +5,8 @@ after every successful pipeline run for the years that run touched.
 Why a job and a sensor of its own: an asset job may only hold assets of one partitions
 definition, and the pipeline job ``inobhut`` is partitioned by month. So the nightly run (a range
 of months) is followed by one run of this job per touched year; the asset then refreshes the index
-page and ``manifest.json`` so that they list the new files. Registered in
+page and ``manifest.json`` so that they list the new files (not under ``inobhut run``: the invocation
+writes them once after both runs, see ``OVERVIEW_BY_CALLER``). Registered in
 ``pipelines/definitions.py`` through :func:`definitions`.
 """
 
@@ -15,7 +16,7 @@ import dagster as dg
 
 from assets.statistics.tables import MONTHLY_TABLES
 from inobhut.config import settings
-from pipelines.jobs import RANGE_END, RANGE_START, inobhut_job
+from pipelines.jobs import OVERVIEW_BY_CALLER, RANGE_END, RANGE_START, inobhut_job
 from pipelines.resources import InobhutResource
 
 GROUP = "bundesstatistik"
@@ -58,11 +59,13 @@ def bundesstatistik(context: dg.AssetExecutionContext, inobhut: InobhutResource)
                 if b.n_zurueckgewiesen:
                     context.log.warning(f"Bundesstatistik {ags} {year}: {b.n_zurueckgewiesen} Datensätze zurückgewiesen "
                                         "(Prüfregeln B001–B008; Liste für das Jugendamt geschrieben)")
+    counts = {"jugendaemter": offices, "dateien": files, "zurueckgewiesen": refused}
+    if context.run.tags.get(OVERVIEW_BY_CALLER):  # written once after this run by `inobhut run`
+        return dg.MaterializeResult(metadata={**counts, "uebersicht": "nach dem Aufruf (inobhut run)"})
     index = render_index_page(paths, wh)
     manifest = write_manifest(paths, wh)
     return dg.MaterializeResult(metadata={
-        "jugendaemter": offices, "dateien": files, "zurueckgewiesen": refused,
-        "index": dg.MetadataValue.path(str(index)), "manifest": dg.MetadataValue.path(str(manifest)),
+        **counts, "index": dg.MetadataValue.path(str(index)), "manifest": dg.MetadataValue.path(str(manifest)),
     })
 
 
