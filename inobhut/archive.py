@@ -94,11 +94,31 @@ def list_versions(archive: Path, ags: str | None = None, dataset: str | None = N
     for d_ags in _subdirs(str(archive), ags):
         for d_ds in _subdirs(d_ags, dataset):
             for d_m in _subdirs(d_ds, month):
-                for n in _sidecars(d_m):
-                    with open(os.path.join(d_m, n), encoding="utf-8") as fh:
-                        out.append(ArchivedVersion(**json.load(fh)))
+                out += [read_sidecar(os.path.join(d_m, n)) for n in _sidecars(d_m)]
     out.sort(key=lambda v: (v.ags, v.dataset, v.month, v.version))
     return out
+
+
+def version_slots(archive: Path) -> list[tuple[str, str, str, int, str]]:
+    """(ags, dataset, month, version, sidecar path) of every archived version, from the folder
+    and file names alone: for a check that reads a version only when its files changed (ten years
+    of 50 offices: reading all 24,000 sidecars took 1.6 s of every run's start)."""
+    out = []
+    if not archive.exists():
+        return out
+    for d_ags in _subdirs(str(archive), None):
+        for d_ds in _subdirs(d_ags, None):
+            for d_m in _subdirs(d_ds, None):
+                ags, ds, month = d_ags.rsplit(os.sep, 1)[1], d_ds.rsplit(os.sep, 1)[1], d_m.rsplit(os.sep, 1)[1]
+                out += [(ags, ds, month, int(n[1:5]), os.path.join(d_m, n)) for n in _sidecars(d_m)]
+    out.sort()
+    return out
+
+
+def read_sidecar(path: str | Path) -> ArchivedVersion:
+    """One version's sidecar (``vNNNN.json``)."""
+    with open(path, encoding="utf-8") as fh:
+        return ArchivedVersion(**json.load(fh))
 
 
 def _sidecars(folder: str | Path) -> list[str]:

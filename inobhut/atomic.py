@@ -121,6 +121,27 @@ def _writer_alive(pid: int, mtime: float) -> bool:
     return started is None or started <= mtime + 1.0
 
 
+def _temp_like_files(base: str) -> Iterator[tuple[str, str]]:
+    """(folder, name) of every entry below ``base`` that is not a directory and whose name ends
+    in ``.tmp`` or starts with ``.tmp-`` (every temporary name does, see above). One ``scandir``
+    per folder and no further system call per entry (``os.walk`` stats every folder once more:
+    three sweeps over ten years of outputs, staging and archive took 3.3 s of a nightly run);
+    symbolic links to folders are not followed."""
+    stack = [base]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for e in entries:
+                    n = e.name
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+                    elif n.endswith(".tmp") or n.startswith(".tmp-"):
+                        yield folder, n
+        except OSError:  # vanished or unreadable meanwhile: as os.walk, skipped
+            continue
+
+
 def is_temp_name(name: str) -> bool:
     return bool(TEMP_RE.match(name)) or any(r.match(name) for r in LEGACY_TEMP_RES)
 
@@ -144,31 +165,28 @@ def clean_leftovers(dirs: list[Path], *, now: float | None = None) -> Cleanup:
         base = Path(base)
         if not base.is_dir():
             continue
-        for root, subdirs, names in os.walk(base, followlinks=False):
-            for n in names:
-                if not (n.endswith(".tmp") or n.startswith(".tmp-")):  # every temporary name does (below)
-                    continue
-                m = TEMP_RE.match(n)
-                legacy = m is None and any(r.match(n) for r in LEGACY_TEMP_RES)
-                if m is None and not legacy:
-                    continue
-                p = Path(root) / n
-                try:
-                    st = p.lstat()
-                except OSError:
-                    continue
-                if not os.path.isfile(p) or os.path.islink(p):
-                    continue
-                age = now - st.st_mtime
-                if m is not None:
-                    pid = int(m.group("pid"))
-                    if _writer_alive(pid, st.st_mtime):
-                        res.kept_live += 1
-                        continue
-                elif age < LEGACY_MIN_AGE_S:
+        for root, n in _temp_like_files(str(base)):
+            m = TEMP_RE.match(n)
+            legacy = m is None and any(r.match(n) for r in LEGACY_TEMP_RES)
+            if m is None and not legacy:
+                continue
+            p = Path(root) / n
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            if not os.path.isfile(p) or os.path.islink(p):
+                continue
+            age = now - st.st_mtime
+            if m is not None:
+                pid = int(m.group("pid"))
+                if _writer_alive(pid, st.st_mtime):
                     res.kept_live += 1
                     continue
-                with contextlib.suppress(FileNotFoundError):
-                    p.unlink()
-                    res.removed.append(p)
+            elif age < LEGACY_MIN_AGE_S:
+                res.kept_live += 1
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+                res.removed.append(p)
     return res

@@ -178,8 +178,15 @@ def _mark_clean(staging: Path, started_ns: int) -> None:
 
 
 def check_staging(paths: Paths, since_ns: int | None = None) -> list[Damage]:
-    """Damaged staging files of every archived version (of those changed since ``since_ns``)."""
-    return [dmg for v in arc.list_versions(paths.archive) if (dmg := check_staging_version(paths.staging, v, since_ns))]
+    """Damaged staging files of every archived version (of those changed since ``since_ns``;
+    an unchanged version's sidecar is not even read)."""
+    if since_ns is None:
+        versions = arc.list_versions(paths.archive)
+    else:
+        staging = str(paths.staging)
+        versions = [arc.read_sidecar(sidecar) for ags, ds, month, version, sidecar in arc.version_slots(paths.archive)
+                    if not _unchanged_since(os.path.join(staging, ags, ds, month), f"v{version:04d}", since_ns)]
+    return [dmg for v in versions if (dmg := check_staging_version(paths.staging, v, since_ns))]
 
 
 def check_archive(paths: Paths) -> ArchiveCheck:

@@ -201,6 +201,28 @@ def test_leftover_temporary_files_are_removed_and_nothing_else(tmp_path):
     assert all(p.exists() for p in [*keep, fresh_legacy])
 
 
+def test_leftover_sweep_does_not_follow_symbolic_links(tmp_path):
+    """Outside inobhut's folders nothing is removed, also when a link inside points there."""
+    from inobhut import atomic
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    elsewhere = tmp_path / "fremd"
+    elsewhere.mkdir()
+    foreign = elsewhere / f".fremd.xlsx.{dead.pid}-0a1b2c3d.tmp"
+    foreign.write_text("x")
+    out = tmp_path / "out" / "tief" / "unten"
+    out.mkdir(parents=True)
+    (out / "verweis").symlink_to(elsewhere, target_is_directory=True)
+    link = out / f".link.xlsx.{dead.pid}-0a1b2c3d.tmp"
+    link.symlink_to(foreign)
+    mine = out / f".bericht.xlsx.{dead.pid}-0a1b2c3d.tmp"
+    mine.write_text("x")
+    res = atomic.clean_leftovers([tmp_path / "out"])
+    assert res.removed == [mine]
+    assert foreign.exists() and link.is_symlink()
+
+
 def test_temporary_names_are_unique_per_process_and_call(tmp_path):
     from inobhut import atomic
 

@@ -123,6 +123,26 @@ def test_only_versions_written_after_the_marker_are_read(staged, counted):
     assert sorted({p.parent for p in counted}) == [d]
 
 
+def test_sidecars_of_unchanged_versions_are_not_read(staged, monkeypatch):
+    """The archive's sidecars are read only for versions whose staging files changed (ten years:
+    24,000 sidecars, 1.6 s of every start)."""
+    from inobhut import archive
+
+    paths, versions = staged
+    repair.repair_derived_state(paths)
+    _checked_now(paths)
+    reads = []
+    real = archive.read_sidecar
+    monkeypatch.setattr(archive, "read_sidecar", lambda p: reads.append(os.fspath(p)) or real(p))
+    assert repair.repair_derived_state(paths).damages == []
+    assert reads == []  # fails when the check lists every version with its sidecar
+    _checked_now(paths)
+    d = version_dir(paths.staging, versions[2])
+    (d / "v0001.pruefung.json").write_text("{\"neu\": 1}", encoding="utf-8")
+    assert repair.repair_derived_state(paths).damages == []
+    assert reads == [os.fspath(versions[2].path(paths.archive).with_name("v0001.json"))]
+
+
 def test_every_temporary_name_passes_the_quick_filter():
     """clean_leftovers looks at a name only if it ends with .tmp or starts with .tmp-: every
     pattern of a temporary name must imply that."""
