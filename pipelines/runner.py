@@ -181,9 +181,11 @@ def _finish_outputs(paths: Paths, run_id: str) -> None:
         finish_outputs(paths, Warehouse(paths.warehouse), run_id)
 
 
-def _run_bundesstatistik(defs, instance, first: str, last: str, main_run: str):
+def _run_bundesstatistik(defs, instance, first: str, last: str, main_run: str | None = None):
     """The federal statistic for the years of the months ``first``..``last`` as one run of the
-    yearly job (in-process runs have no sensor daemon); None when no year applies."""
+    yearly job (in-process runs have no sensor daemon); None when no year applies. With
+    ``main_run`` the run leaves index page and manifest to the caller (``OVERVIEW_BY_CALLER``),
+    without it writes them itself, as when the daemon's sensor starts it."""
     from assets.statutory.bund import years_of_run
     from pipelines.jobs import OVERVIEW_BY_CALLER, range_tags
 
@@ -192,7 +194,8 @@ def _run_bundesstatistik(defs, instance, first: str, last: str, main_run: str):
         return None
     return defs.resolve_job_def("bundesstatistik").execute_in_process(
         instance=instance,
-        tags={**range_tags(years[0], years[-1]), "inobhut/ausloeser": "inobhut run", OVERVIEW_BY_CALLER: main_run},
+        tags={**range_tags(years[0], years[-1]), "inobhut/ausloeser": "inobhut run",
+              **({OVERVIEW_BY_CALLER: main_run} if main_run else {})},
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         raise_on_error=False,
     )
