@@ -164,16 +164,24 @@ def render_index_page(paths: Paths, wh: Warehouse) -> Path:
 def finish_outputs(paths: Paths, wh: Warehouse, run_id: str) -> tuple[Path, Path, list[Path]]:
     """The end of a successful run: the index page, ``manifest.json`` (its ``ausgabe`` events for
     new or changed outputs carry ``run_id``), the run's end in the audit trail, then the Protokoll
-    (outside the reproducible outputs). Returns index page, manifest and Protokoll files."""
+    (outside the reproducible outputs). Returns index page, manifest and Protokoll files.
+
+    Two runs finishing at the same time (``inobhut run`` finishes outside Dagster's pool) do so
+    one after the other (``<staging>/.uebersicht.lock``): each manifest is compared with the one
+    before it, and no output is recorded twice."""
+    from filelock import FileLock
+
     from inobhut import audit
     from inobhut.audit_report import write_audit_reports
     from inobhut.manifest import write_manifest
 
-    index = render_index_page(paths, wh)
-    with audit.lauf(run_id):
-        manifest = write_manifest(paths, wh)
-    audit.record_once(paths.archive, "lauf_ende", lauf=run_id, detail={"ergebnis": "erfolgreich"})
-    return index, manifest, write_audit_reports(paths, wh)
+    paths.staging.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(paths.staging / ".uebersicht.lock"), timeout=3600):
+        index = render_index_page(paths, wh)
+        with audit.lauf(run_id):
+            manifest = write_manifest(paths, wh)
+        audit.record_once(paths.archive, "lauf_ende", lauf=run_id, detail={"ergebnis": "erfolgreich"})
+        return index, manifest, write_audit_reports(paths, wh)
 
 
 def _period_text(period: str) -> str:

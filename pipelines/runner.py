@@ -169,16 +169,11 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
 
 def _finish_outputs(paths: Paths, run_id: str) -> None:
     """Index page, manifest, the main run's end and the Protokoll, once per invocation (the
-    runs carry ``OVERVIEW_BY_CALLER``). Two invocations at the same time finish one after the
-    other (a lock in the staging folder): each manifest lists a complete set of outputs."""
-    from filelock import FileLock
-
+    runs carry ``OVERVIEW_BY_CALLER``)."""
     from inobhut.report_run import finish_outputs
     from inobhut.warehouse import Warehouse
 
-    paths.staging.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(paths.staging / ".uebersicht.lock"), timeout=3600):
-        finish_outputs(paths, Warehouse(paths.warehouse), run_id)
+    finish_outputs(paths, Warehouse(paths.warehouse), run_id)
 
 
 def _run_bundesstatistik(defs, instance, first: str, last: str, main_run: str | None = None):
