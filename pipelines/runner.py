@@ -79,7 +79,9 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
                  notify: Callable[[str], None] | None = None) -> RunOutcome:
     """Run the whole pipeline for ``months`` (one run over min..max) and wait for it; after a
     successful run, the federal statistic of the run's years (what the sensor
-    ``bundesstatistik_nach_lauf`` does under the daemon).
+    ``bundesstatistik_nach_lauf`` does under the daemon), then once the index page, manifest, the
+    run's end in the audit trail and the Protokoll (``report_run.finish_outputs``; under the daemon
+    each run writes them itself).
 
     Before the run (see ``pipelines.recovery`` and ``inobhut.repair``): leftovers of killed runs
     are removed, damaged derived state is put aside (the run then covers the months needed to
