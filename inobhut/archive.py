@@ -84,33 +84,29 @@ _SIDECAR = re.compile(r"v[0-9]{4}\.json")
 
 
 def list_versions(archive: Path, ags: str | None = None, dataset: str | None = None, month: str | None = None) -> list[ArchivedVersion]:
-    """All archived versions matching the filters, sorted by (ags, dataset, month, version).
+    """All archived versions matching the filters, sorted by (ags, dataset, month, version)."""
+    out = [read_sidecar(p) for *_, p in version_slots(archive, ags, dataset, month)]
+    out.sort(key=lambda v: (v.ags, v.dataset, v.month, v.version))
+    return out
+
+
+def version_slots(archive: Path, ags: str | None = None, dataset: str | None = None,
+                  month: str | None = None) -> list[tuple[str, str, str, int, str]]:
+    """(ags, dataset, month, version, sidecar path) of every archived version matching the
+    filters, from the folder and file names alone, sorted: for a check that reads a version only
+    when its files changed (ten years of 50 offices: reading all 24,000 sidecars took 1.6 s of
+    every run's start).
 
     Walks ``<ags>/<dataset>/<month>/vNNNN.json`` with ``os.scandir`` (what ``Path.glob`` of that
-    pattern matches, at half the cost: ten years of 50 offices, 24,000 versions, 2.6 s before)."""
+    pattern matches, at half the cost: 2.6 s before for the ten years)."""
     out = []
     if not archive.exists():
         return out
     for d_ags in _subdirs(str(archive), ags):
         for d_ds in _subdirs(d_ags, dataset):
             for d_m in _subdirs(d_ds, month):
-                out += [read_sidecar(os.path.join(d_m, n)) for n in _sidecars(d_m)]
-    out.sort(key=lambda v: (v.ags, v.dataset, v.month, v.version))
-    return out
-
-
-def version_slots(archive: Path) -> list[tuple[str, str, str, int, str]]:
-    """(ags, dataset, month, version, sidecar path) of every archived version, from the folder
-    and file names alone: for a check that reads a version only when its files changed (ten years
-    of 50 offices: reading all 24,000 sidecars took 1.6 s of every run's start)."""
-    out = []
-    if not archive.exists():
-        return out
-    for d_ags in _subdirs(str(archive), None):
-        for d_ds in _subdirs(d_ags, None):
-            for d_m in _subdirs(d_ds, None):
-                ags, ds, month = d_ags.rsplit(os.sep, 1)[1], d_ds.rsplit(os.sep, 1)[1], d_m.rsplit(os.sep, 1)[1]
-                out += [(ags, ds, month, int(n[1:5]), os.path.join(d_m, n)) for n in _sidecars(d_m)]
+                keys = (d_ags.rsplit(os.sep, 1)[1], d_ds.rsplit(os.sep, 1)[1], d_m.rsplit(os.sep, 1)[1])
+                out += [(*keys, int(n[1:5]), os.path.join(d_m, n)) for n in _sidecars(d_m)]
     out.sort()
     return out
 

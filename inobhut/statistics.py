@@ -533,7 +533,7 @@ def faelle_42a(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date,
     df = _member_rows(df).reset_index(drop=True)
     wt = np.full(len(df), np.nan)
     reported = df["meldung_landesstelle"].notna().to_numpy()
-    lands = df["jugendamt"].map(lambda a: config.office(a).land).to_numpy()
+    lands = df["jugendamt"].map({a: config.office(a).land for a in df["jugendamt"].unique()}).to_numpy()
     beginn = pd.to_datetime(df["beginn"]).to_numpy(dtype="datetime64[D]")
     meldung = pd.to_datetime(df["meldung_landesstelle"]).to_numpy(dtype="datetime64[D]")
     for land in set(lands[reported]):

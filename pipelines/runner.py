@@ -97,6 +97,8 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
 
     from inobhut.faults import describe
     from inobhut.repair import repair_derived_state
+    from inobhut.report_run import finish_outputs
+    from inobhut.warehouse import Warehouse
     from pipelines.definitions import build_definitions
     from pipelines.jobs import OVERVIEW_BY_CALLER, range_tags
     from pipelines.recovery import RunAborted, execute_guarded, process_tags, release_dead_runs
@@ -154,7 +156,7 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
     main_ok = result.success
     if main_ok:  # after the federal statistic's run (its files are listed), also when that one failed
         try:
-            _finish_outputs(paths, run_id)
+            finish_outputs(paths, Warehouse(paths.warehouse), run_id)
         except Exception as exc:  # noqa: BLE001 -- reported in German, the run counts as failed
             from inobhut.faults import describe_exception
 
@@ -167,15 +169,6 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
     if followed is not None and not followed.success:
         record_run_failure(paths.archive, followed.run_id, err)
     return RunOutcome(main_ok and (followed is None or followed.success), result.run_id, [first, last], failed, err)
-
-
-def _finish_outputs(paths: Paths, run_id: str) -> None:
-    """Index page, manifest, the main run's end and the Protokoll, once per invocation (the
-    runs carry ``OVERVIEW_BY_CALLER``)."""
-    from inobhut.report_run import finish_outputs
-    from inobhut.warehouse import Warehouse
-
-    finish_outputs(paths, Warehouse(paths.warehouse), run_id)
 
 
 def _run_bundesstatistik(defs, instance, first: str, last: str, main_run: str | None = None):
