@@ -19,6 +19,12 @@ function must keep to it or extend the signature):
 * settings, member offices, holidays, the program and the schemas: a change there recomputes
   every month (``program_signature``).
 
+The signature has two parts: the month's own data (program + load signature) and the later
+rows of its cases (program + case digest). When only the second part changed -- the usual case
+of a nightly run: the new month's delivery brings further rows of cases still open that began
+in earlier months -- only the tables in ``statistics.LATEST_STATE_TABLES`` are recomputed for
+that month; the other tables read nothing but the month's own rows.
+
 A month whose signature is missing (first run, rebuilt warehouse, older version) is recomputed.
 The signature is written after the month's tables (a crash in between only recomputes again).
 Tested against a full recomputation after late and corrected deliveries
@@ -81,15 +87,28 @@ def _cases_by_month(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def input_signatures(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, str]:
-    """The input signature of each of ``months`` (see the module docstring)."""
+    """The input signature of each of ``months``: ``<own data>.<later rows of its cases>``
+    (see the module docstring)."""
     program = program_signature()
     loads = dict(con.execute("SELECT monat, signatur FROM load_state").fetchall())
     cases = _cases_by_month(con)
     out = {}
     for m in months:
-        h = hashlib.sha256(f"{program}|{m}|{loads.get(m, '-')}|{cases.get(m, '-')}".encode())
-        out[m] = h.hexdigest()
+        own = hashlib.sha256(f"{program}|{m}|{loads.get(m, '-')}".encode()).hexdigest()
+        later = hashlib.sha256(f"{program}|{m}|{cases.get(m, '-')}".encode()).hexdigest()
+        out[m] = f"{own}.{later}"
     return out
+
+
+def _tables_to_recompute(have: str | None, wanted: str) -> tuple[str, ...] | None:
+    """None: every table; ``()``: none; otherwise only the tables reading later rows."""
+    from inobhut.statistics import LATEST_STATE_TABLES
+
+    if have == wanted:
+        return ()
+    if have is None or have.partition(".")[0] != wanted.partition(".")[0]:
+        return None
+    return LATEST_STATE_TABLES
 
 
 def stored_signatures(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -106,18 +125,20 @@ def months_with_data(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def refresh(con: duckdb.DuckDBPyConnection, selected: list[str]) -> tuple[list[str], dict[str, dict]]:
-    """Recompute the tables of every month with data whose inputs changed, and of ``selected``
-    (always). Returns the recomputed months and the tables of the selected ones."""
+    """Recompute the tables of every month with data whose inputs changed (only the tables that
+    read later rows when nothing else changed), and every table of ``selected`` (always).
+    Returns the recomputed months and the tables of the selected ones."""
     from inobhut.statistics import compute_month, write_month
 
     months = sorted(set(months_with_data(con)) | set(selected))
     wanted = input_signatures(con, months)
     have = stored_signatures(con)
-    todo = [m for m in months if m in selected or have.get(m) != wanted[m]]
+    names = {m: None if m in selected else _tables_to_recompute(have.get(m), wanted[m]) for m in months}
+    todo = [m for m in months if names[m] != ()]
     tables_of: dict[str, dict] = {}
     for month in todo:
-        tables = compute_month(con, month)
-        write_month(con, month, tables)
+        tables = compute_month(con, month, names[month])
+        write_month(con, month, tables, names[month])
         _store(con, month, wanted[month])  # after the tables: present = the tables are current
         if month in selected:
             tables_of[month] = tables

@@ -797,16 +797,21 @@ MONTHLY: dict[str, object] = {
     "verteilung_42a": compute_verteilung_42a, "zuweisungen_42a": compute_zuweisungen_42a, "dauer": compute_dauer,
     "personal": compute_personal, "kapazitaet": compute_kapazitaet, "lieferstatus": compute_lieferstatus,
 }
+# the monthly tables that read rows beyond their month: each §42a case with Beginn in the month in
+# its latest known state, which a delivery of a later month can change (inobhut.stat_refresh
+# recomputes only these when nothing but such later rows changed)
+LATEST_STATE_TABLES: tuple[str, ...] = ("fristen_42a",)
 # flow tables that can be computed for any period directly
 PERIOD_FUNCTIONS = {"beendete": compute_beendete, "verteilung_42a": compute_verteilung_42a,
                     "zuweisungen_42a": compute_zuweisungen_42a, "dauer": compute_dauer,
                     "fristen_42a": compute_fristen_42a}
 
 
-def compute_month(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, pd.DataFrame]:
-    """Every table of ``month``: the five fixed tables first (``beendete`` with ``zeitraum`` =
-    the month), then the further tables (see :data:`TABLE_NAMES`)."""
-    return {name: fn(con, month) for name, fn in MONTHLY.items()}
+def compute_month(con: duckdb.DuckDBPyConnection, month: str,
+                  names: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:
+    """Every table of ``month`` (or only ``names``): the five fixed tables first (``beendete``
+    with ``zeitraum`` = the month), then the further tables (see :data:`TABLE_NAMES`)."""
+    return {name: fn(con, month) for name, fn in MONTHLY.items() if names is None or name in names}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -823,13 +828,16 @@ def _month_condition(name: str) -> str:
     return f"strftime({col}, '%Y-%m') = ?" if dict(TABLES[name])[col] == "DATE" else f"{col} = ?"
 
 
-def write_month(con: duckdb.DuckDBPyConnection, month: str, tables: dict[str, pd.DataFrame]) -> None:
-    """Replace the month's rows of every ``stat_<name>`` table by ``tables`` (idempotent, one
-    transaction; do not call inside an open transaction)."""
+def write_month(con: duckdb.DuckDBPyConnection, month: str, tables: dict[str, pd.DataFrame],
+                names: tuple[str, ...] | None = None) -> None:
+    """Replace the month's rows of every ``stat_<name>`` table (or only of ``names``) by
+    ``tables`` (idempotent, one transaction; do not call inside an open transaction)."""
     ensure_tables(con)
     con.execute("BEGIN")
     try:
         for name, cols in TABLES.items():
+            if names is not None and name not in names:
+                continue
             con.execute(f"DELETE FROM stat_{name} WHERE {_month_condition(name)}", [month])
             df = tables.get(name)
             if df is None or df.empty:

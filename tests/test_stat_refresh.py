@@ -115,3 +115,37 @@ def test_a_changed_setting_recomputes_every_month(wh_copy, tmp_path, monkeypatch
         changed = {**settings, "fristen": {**settings["fristen"], "meldefrist_werktage": 99}}
         monkeypatch.setattr(config, "settings", lambda: changed)
         assert len(refresh(con, [])[0]) == 4
+
+
+def test_later_rows_of_open_cases_recompute_only_the_tables_that_read_them(wh_copy, tmp_path, monkeypatch):
+    """The nightly case: a new month's delivery brings further rows of cases begun earlier. Only
+    the tables reading a case's latest state (``fristen_42a``) are recomputed for the month the
+    case began in; a change of a month's own rows still recomputes every table of that month."""
+    from inobhut import statistics as st
+    from inobhut.stat_refresh import refresh
+
+    calls: list[tuple[str, str]] = []
+    for name, fn in list(st.MONTHLY.items()):
+        monkeypatch.setitem(st.MONTHLY, name, lambda con, m, _n=name, _f=fn: (calls.append((_n, m)), _f(con, m))[1])
+    with wh_copy.connect() as con:
+        refresh(con, [])
+        calls.clear()
+        apr = _frame(con, "01053", "2024-04")
+        late = apr.iloc[[0]].assign(fall_id="spaet-gemeldet", massnahme="2", unbegleitet=True,
+                                     beginn=pd.Timestamp("2024-02-10"), ende=pd.NaT,
+                                     meldung_landesstelle=pd.Timestamp("2024-02-20"))
+        _load(con, "2024-04", pd.concat([apr, late], ignore_index=True), "01053")
+        assert refresh(con, ["2024-04"])[0] == ["2024-02", "2024-04"]
+        assert sorted(n for n, m in calls if m == "2024-02") == list(st.LATEST_STATE_TABLES)
+        assert sorted(n for n, m in calls if m == "2024-04") == sorted(st.MONTHLY)
+        _assert_equal_to_full(con, tmp_path)
+
+        # February's own rows change (and the case's later rows again): every table of February
+        calls.clear()
+        feb = _frame(con, "01053", "2024-02")
+        feb.loc[feb.index[0], "geschlecht"] = "w" if feb.loc[feb.index[0], "geschlecht"] != "w" else "m"
+        _load(con, "2024-02", feb, "01053")
+        assert refresh(con, [])[0] == ["2024-02"]
+        assert sorted(n for n, m in calls) == sorted(st.MONTHLY)
+        _assert_equal_to_full(con, tmp_path)
+        assert refresh(con, [])[0] == []
