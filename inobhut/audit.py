@@ -115,8 +115,9 @@ def _append(archive: Path, events: Iterable[dict], once: bool) -> list[dict]:
     path.parent.mkdir(parents=True, exist_ok=True)
     out = []
     with FileLock(str(path) + ".lock", timeout=600):
-        if once and any(e.get("ereignis") == events[0]["ereignis"] and e.get("lauf") == events[0]["lauf"]
-                        for e in _tail_events(path, ONCE_WINDOW)):
+        first = events[0]
+        if once and any(e.get("ereignis") == first["ereignis"] and e.get("lauf") == first["lauf"]
+                        for e in _tail_events(path, ONCE_WINDOW, needle=_encoded(first["lauf"]))):
             return []
         seq = _last_seq(path)
         lines = []
@@ -139,18 +140,37 @@ def _append(archive: Path, events: Iterable[dict], once: bool) -> list[dict]:
 ONCE_WINDOW = 32 << 20
 
 
-def _tail_events(path: Path, window: int) -> list[dict]:
+def _encoded(value: Any) -> bytes | None:
+    """How ``value`` appears inside a journal line (lines are written with
+    ``json.dumps(..., ensure_ascii=False)``); None when it is not a string."""
+    return json.dumps(value, ensure_ascii=False)[1:-1].encode() if isinstance(value, str) and value else None
+
+
+def _tail_events(path: Path, window: int, needle: bytes | None = None) -> list[dict]:
+    """The events of the journal's last ``window`` bytes; with ``needle`` only those whose line
+    contains it (a byte search before decoding: on a long history decoding every line of the
+    window took about a second per call)."""
     if not path.exists():
         return []
     with open(path, "rb") as fh:
         fh.seek(0, os.SEEK_END)
         size = fh.tell()
         fh.seek(max(0, size - window))
-        lines = fh.read().split(b"\n")
-    if size > window:
-        lines = lines[1:]  # the first piece may start mid-line
+        data = fh.read()
+    start = data.find(b"\n") + 1 if size > window else 0  # the first piece may start mid-line
+    end = data.rfind(b"\n")  # the part after the last newline is empty or torn
+    if end < start:
+        return []
+    if needle is None:
+        lines = data[start:end].split(b"\n")
+    else:
+        lines, at = [], data.find(needle, start, end)
+        while at >= 0:
+            a, b = data.rfind(b"\n", start, at) + 1 or start, data.find(b"\n", at)
+            lines.append(data[max(a, start):b])
+            at = data.find(needle, b, end)
     out = []
-    for line in lines[:-1]:
+    for line in lines:
         try:
             out.append(json.loads(line))
         except ValueError:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from inobhut import audit
 
@@ -93,6 +95,46 @@ def test_lauf_context_and_record_once(tmp_path, monkeypatch):
     monkeypatch.setattr(audit, "ONCE_WINDOW", 400)
     audit.record_many(a, [dict(ereignis="ausgabe", datei=f"berichte/{i}.html") for i in range(5)])
     assert audit.record_once(a, "lauf_ende", lauf="run-8") is not None
+
+
+def test_record_once_finds_its_run_by_the_id_as_written_in_the_journal(tmp_path):
+    """record_once searches the journal's bytes for the run id before decoding lines: ids with
+    characters JSON escapes or non-ASCII ones are still found, and an id appearing in another
+    field of another run's event does not count."""
+    a = tmp_path / "archive"
+    for run in ('lauf "mit" Anführung\\zeichen\t', "run-ü-9", "08111"):
+        assert audit.record_once(a, "lauf_ende", lauf=run) is not None
+        assert audit.record_once(a, "lauf_ende", lauf=run) is None
+        assert audit.record_once(a, "lauf_start", lauf=run) is not None
+    audit.record(a, "urteil", lauf="andere", ags="08112", detail={"lauf": "neu-1"})
+    assert audit.record_once(a, "lauf_ende", lauf="neu-1") is not None
+    assert audit.record_once(a, "lauf_ende", lauf="neu") is not None  # a prefix of an id is another id
+    assert [e["lauf"] for e in audit.read(a) if e["ereignis"] == "lauf_ende"][-2:] == ["neu-1", "neu"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(st.sampled_from(["ab", "lauf-1", "lauf-12", "\n", '{"x": "lauf-1"}', "{}", "ü", "\\"]), max_size=30),
+       window=st.integers(1, 200), needle=st.sampled_from([None, b"lauf-1", b"x", b"\\"]))
+@example(pieces=["ab", "{}", "\\"], window=3, needle=None)  # a window without any newline
+def test_tail_events_with_a_needle_keeps_exactly_the_lines_containing_it(tmp_path, pieces, window, needle):
+    """The byte search of the journal's tail gives the same events as decoding every complete
+    line of the window and keeping those whose line contains the needle (torn first and last
+    pieces, empty lines and lines that are no JSON included)."""
+    import json as _json
+
+    path = tmp_path / "j.jsonl"
+    data = "".join(pieces).encode()
+    path.write_bytes(data)
+    tail = data[max(0, len(data) - window):]
+    complete = tail.split(b"\n")[1 if len(data) > window else 0:-1]
+    want = []
+    for line in complete:
+        if needle is None or needle in line:
+            try:
+                want.append(_json.loads(line))
+            except ValueError:
+                pass
+    assert audit._tail_events(path, window, needle=needle) == want
 
 
 def _writer(args):
