@@ -160,3 +160,55 @@ def test_links_resolve_symbolic_links_like_path_resolve(tmp_path):
     (out / "berichte").symlink_to(moved)
     forget_resolved_dirs()
     assert _href(out / "berichte" / "a b.html", out) == expected(out / "berichte" / "a b.html")
+
+
+def _find_outputs_by_rglob(out, kinds):
+    """The reference: ``find_outputs`` as written with pathlib (rglob, is_file, Path keys)."""
+    ordered = sorted(kinds.OUTPUT_KINDS, key=lambda k: -len(k.kind))
+    groups = {}
+    for d in kinds.SEARCH_DIRS:
+        root = out / d
+        if root.is_dir():
+            for p in root.rglob("*"):
+                if p.suffix.lower() in kinds.FILE_KINDS and p.is_file() and not p.name.startswith("."):
+                    groups.setdefault((p.parent, p.stem), []).append(p)
+    found = {}
+    for (parent, stem), files in sorted(groups.items()):
+        for k in ordered:
+            m = k.pattern().match(stem)
+            if m:
+                base = stem[:m.start("extra")] if m.groupdict().get("extra") else stem
+                found.setdefault((parent, base), (k, m, []))[2].extend(files)
+                break
+    res = []
+    for (_, base), (k, m, files) in sorted(found.items()):
+        files = sorted(files, key=lambda f: (f.stem != base, list(kinds.FILE_KINDS).index(f.suffix.lower()), f.name))
+        res.append(kinds.FoundOutput(k.kind, m["scope"], m["period"] or "", tuple(files)))
+    return res
+
+
+def test_found_outputs_are_those_pathlib_finds_in_the_same_order(tmp_path, monkeypatch):
+    """The front page's search for outputs walks the folder listings with strings; it finds the
+    same outputs, files and order as pathlib's rglob: folders whose names sort differently as
+    text and as paths (``a-b`` / ``a/x``), hidden files and folders, links to files (taken) and
+    to folders (not entered), upper-case suffixes, companions, files of no registered kind."""
+    from inobhut.reports import kinds
+
+    monkeypatch.setattr(kinds, "OUTPUT_KINDS", (*kinds.OUTPUT_KINDS, kinds.OutputKind(
+        "probemeldung", "Probemeldungen", "Probemeldung", companions=("_anhang",))))
+    out = tmp_path / "out"
+    names = ["jahresbericht_08111_2024.html", "jahresbericht_08111_2024.xlsx", "jahresbericht_08111_2024.HTML",
+             "probemeldung_08111_2024.csv", "probemeldung_08111_2024_anhang.csv", "probemeldung_08111_2024_anhang.json",
+             ".landesbericht_bw_2024-01.html", "landesbericht_bw_2024-01.txt", "notiz.html", "x.", ".html",
+             "lieferstatus_bw_2024-01.html"]
+    for folder in ("berichte", "berichte/a-b", "berichte/a/x", "berichte/a", "berichte/.versteckt",
+                   "jugendaemter/08111/2024", "jugendaemter/08111-2024", "andere"):
+        (out / folder).mkdir(parents=True, exist_ok=True)
+        for n in names:
+            (out / folder / n).write_text(n, encoding="utf-8")
+    (out / "berichte" / "verknuepft").symlink_to(out / "berichte" / "a")  # a folder link: not entered
+    (out / "berichte" / "a" / "jahresbericht_08115_2023.html").symlink_to(out / "andere" / "notiz.html")
+    (out / "berichte" / "kaputt_2024.html").symlink_to(out / "fehlt.html")  # a broken link: no file
+    got = kinds.find_outputs(out)
+    assert got == _find_outputs_by_rglob(out, kinds)
+    assert len(got) > 20 and any(len(f.files) == 3 for f in got)
