@@ -247,9 +247,11 @@ def _dumps(obj, indent: str) -> str:
 
 
 def _previous_outputs(target: Path) -> dict[str, str]:
+    from inobhut.overview import read_manifest
+
     try:
-        return {o["datei"]: o["sha256"] for o in json.loads(target.read_text(encoding="utf-8")).get("ausgaben", [])}
-    except (OSError, ValueError, KeyError, TypeError):
+        return {o["datei"]: o["sha256"] for o in read_manifest(target.parent).get("ausgaben", [])}
+    except (AttributeError, KeyError, TypeError):
         return {}
 
 

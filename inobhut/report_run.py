@@ -175,8 +175,10 @@ def finish_outputs(paths: Paths, wh: Warehouse, run_id: str) -> tuple[Path, Path
     from inobhut.audit_report import write_audit_reports
     from inobhut.manifest import write_manifest
 
+    from inobhut.overview import manifest_read_once
+
     paths.staging.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(paths.staging / ".uebersicht.lock"), timeout=3600):
+    with FileLock(str(paths.staging / ".uebersicht.lock"), timeout=3600), manifest_read_once():
         index = render_index_page(paths, wh)
         with audit.lauf(run_id):
             manifest = write_manifest(paths, wh)

@@ -282,3 +282,40 @@ def test_record_outputs_skips_versions_in_the_journal_tail_exactly_as_before(ino
     mf.record_outputs(paths, files)
     new = [(e["datei"], e["sha256"]) for e in audit.read(paths.archive)[n:]]
     assert new == [(f, s) for f, s, _ in files if (f, s) not in seen]
+
+
+def test_the_previous_manifest_is_parsed_once_at_the_end_of_a_run(env, monkeypatch):
+    """finish_outputs reads the previous manifest for the front page, the comparison base and the
+    changed outputs: parsed once, and afresh for every new version of the file; outside the end
+    of a run nothing is kept."""
+    from inobhut import overview
+    from inobhut.report_run import finish_outputs
+
+    paths, wh = env
+    finish_outputs(paths, wh, "lauf-1")
+    parsed: list[int] = []
+    real = overview.json.loads
+    monkeypatch.setattr(overview, "json", type("J", (), {"loads": staticmethod(lambda t: (parsed.append(len(t)), real(t))[1])}))
+    (paths.out / "berichte" / "neu.html").write_text("<p>neu</p>\n", encoding="utf-8")
+    finish_outputs(paths, wh, "lauf-2")
+    assert len(parsed) == 1
+    assert [e["datei"] for e in audit_events(paths, "ausgabe", "lauf-2")] == ["berichte/neu.html"]
+
+    with overview.manifest_read_once():
+        a = overview.read_manifest(paths.out)
+        assert overview.read_manifest(paths.out) is a and len(parsed) == 2
+        # a new version of the manifest (replaced, or rewritten in place) is read afresh
+        target = paths.out / mf.MANIFEST
+        text = target.read_text(encoding="utf-8")
+        target.write_text(text.replace('"produkt": "inobhut"', '"produkt": "inobhut", "x": 1'), encoding="utf-8")
+        b = overview.read_manifest(paths.out)
+        assert b is not a and b["x"] == 1 and len(parsed) == 3
+        target.write_text(text, encoding="utf-8")
+        assert overview.read_manifest(paths.out) == a and len(parsed) == 4
+    assert overview.read_manifest(paths.out) is not overview.read_manifest(paths.out)  # nothing kept outside
+
+
+def audit_events(paths, ereignis: str, lauf: str) -> list[dict]:
+    from inobhut import audit
+
+    return [e for e in audit.read(paths.archive) if e["ereignis"] == ereignis and e["lauf"] == lauf]
