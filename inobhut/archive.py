@@ -153,31 +153,101 @@ def _atomic_write_text(path: Path, text: str) -> None:
     atomic.write_text(path, text, fsync=True)
 
 
-def pending_files(landing: Path, archive: Path, members: set[str]) -> list[tuple[Path, DeliveryName]]:
+LANDING_CACHE = ".eingang_pruefsummen.json"  # under <staging>: checksums of the landing files by identity
+NEWEST_CACHE = ".archiv_neueste.json"  # under <staging>: checksum of each delivery's newest version
+
+
+class _Checksums:
+    """The two checksums every landing file is compared by: its own, and that of the newest
+    archived version of its delivery (office, dataset, month). With ``staging`` both are
+    remembered by file identity (:mod:`inobhut.checksum_cache`): on ten years of history an
+    intake hashed 24,000 landing files and read as many sidecars on every run. Without
+    ``staging`` every file is read, as before. Only the intake stores (``store``): it asks for
+    every file of the landing zone, deliveries and unassignable ones; the checks that ask for
+    part of them only read the caches (a cache holds exactly the files of the run that stored it)."""
+
+    def __init__(self, landing: Path, archive: Path, staging: Path | None, *, store: bool = True,
+                 newest: bool = True):
+        from inobhut.checksum_cache import ChecksumCache
+        from inobhut.landing import CLOCK_MARKER
+
+        self.archive = archive
+        self._files = self._newest = None
+        if staging is not None:
+            self._files = ChecksumCache(staging / LANDING_CACHE, landing, landing / CLOCK_MARKER if store else None)
+            if newest:
+                self._newest = ChecksumCache(staging / NEWEST_CACHE, archive,
+                                             atomic.temp_path_for(archive / NEWEST_CACHE) if store else None)
+
+    def of_file(self, rel: str, path: Path) -> str:
+        """sha256 of the landing file ``path`` (``rel`` in the landing zone; FileNotFoundError
+        when it is gone)."""
+        if self._files is None:
+            return sha256_file(path)
+        return self._files.value(rel, path, os.stat(path), _sha256_of)
+
+    def newest(self, ags: str, dataset: str, month: str) -> tuple[int, str] | None:
+        """(version, sha256) of the newest archived version of the delivery, or None. A
+        sidecar never changes once written (the intake writes it last, atomically)."""
+        d = _version_dir(self.archive, ags, dataset, month)
+        names = _sidecars(d)
+        if not names:
+            return None
+        name = max(names)
+        path = d / name
+        if self._newest is None:
+            return int(name[1:5]), read_sidecar(path).sha256
+        return int(name[1:5]), self._newest.value(f"{ags}/{dataset}/{month}/{name}", path, os.stat(path), _sidecar_sha256)
+
+    def save(self) -> None:
+        for cache in (self._files, self._newest):
+            if cache is not None:
+                cache.save()
+
+
+def _sha256_of(path: str | Path) -> str:
+    return sha256_file(Path(path))
+
+
+def _sidecar_sha256(path: str | Path) -> str:
+    return read_sidecar(path).sha256
+
+
+def pending_files(landing: Path, archive: Path, members: set[str], *,
+                  staging: Path | None = None) -> list[tuple[Path, DeliveryName]]:
     """Delivery files in the landing zone whose content is not the newest archived version
-    (the same choice among duplicates as :func:`intake`)."""
+    (the same choice among duplicates as :func:`intake`). ``staging``: where the checksums are
+    remembered (see :class:`_Checksums`)."""
     found, _ = scan(landing, members)
+    sums = _Checksums(landing, archive, staging, store=False)
     out = []
     for c in found:
-        last = newest_version(archive, c.name.ags, c.name.dataset, c.name.month)
-        if last is None or last.size_bytes != c.path.stat().st_size or last.sha256 != sha256_file(c.path):
+        try:
+            digest = sums.of_file(c.rel, c.path)
+        except FileNotFoundError:  # removed meanwhile
+            continue
+        last = sums.newest(c.name.ags, c.name.dataset, c.name.month)
+        if last is None or last[1] != digest:
             out.append((c.path, c.name))
     return out
 
 
-def unregistered_unassignable(landing: Path, archive: Path, members: set[str]) -> list[Unassignable]:
+def unregistered_unassignable(landing: Path, archive: Path, members: set[str], *,
+                              staging: Path | None = None) -> list[Unassignable]:
     """Unassignable files of the landing zone that no intake has registered yet (the nightly
-    schedule starts an intake for them, so that they are reported even on a day without deliveries)."""
+    schedule starts an intake for them, so that they are reported even on a day without deliveries).
+    ``staging``: where the checksums are remembered (see :class:`_Checksums`)."""
     reg_path = archive / UNASSIGNABLE_DIR / "verzeichnis.json"
     register = json.loads(reg_path.read_text(encoding="utf-8")) if reg_path.exists() else {}
     _, bad = scan(landing, members)
+    sums = _Checksums(landing, archive, staging, store=False, newest=False)
     out = []
     for u in bad:
         p = landing / u.path
         sig = u.kind
         if u.kind not in ("verknuepfung", "versteckt") and not p.is_symlink() and p.is_file():
             try:
-                sig = sha256_file(p)
+                sig = sums.of_file(u.path, p)
             except OSError:
                 pass
         if f"{u.path}|{sig}" not in register:
@@ -206,28 +276,31 @@ def _copy_verified(src: Path, target: Path, digest: str) -> bool:
     return True
 
 
-def intake(landing: Path, archive: Path, members: set[str], *, lauf: str | None = None) -> IntakeSummary:
+def intake(landing: Path, archive: Path, members: set[str], *, lauf: str | None = None,
+           staging: Path | None = None) -> IntakeSummary:
     """Archive every new delivery version found in the landing zone and keep a copy of every
     unassignable regular file (``<archive>/_nicht_zuordenbar/``); one audit record per new
     version and per newly seen unassignable file.
 
     The copy is written to a temporary name, verified against the sha256 of the source and
     then renamed; the sidecar JSON is written last, so a version exists only when complete.
-    Idempotent: a second intake of the same landing state adds nothing."""
+    Idempotent: a second intake of the same landing state adds nothing. ``staging``: where the
+    checksums of the landing files and newest versions are remembered (see :class:`_Checksums`)."""
     archive.mkdir(parents=True, exist_ok=True)
     summary = IntakeSummary()
     events: list[dict] = []
     with FileLock(str(archive / ".archive.lock"), timeout=600):
         found, summary.unassignable = scan(landing, members)
+        sums = _Checksums(landing, archive, staging)
         digests: dict[str, str] = {}
         new = []
         for c in found:
             try:
-                digest = digests[c.rel] = sha256_file(c.path)
+                digest = digests[c.rel] = sums.of_file(c.rel, c.path)
             except FileNotFoundError:  # removed while the intake ran (a full disk etc. still fails loudly)
                 continue
-            newest = newest_version(archive, c.name.ags, c.name.dataset, c.name.month)
-            if newest is not None and newest.sha256 == digest:
+            newest = sums.newest(c.name.ags, c.name.dataset, c.name.month)
+            if newest is not None and newest[1] == digest:
                 summary.unchanged += 1
                 continue
             new.append((c, digest, newest))
@@ -241,7 +314,7 @@ def intake(landing: Path, archive: Path, members: set[str], *, lauf: str | None 
             if held is not None:
                 summary.quarantined += [held] if held else []
                 continue
-            version = (newest.version + 1) if newest is not None else 1
+            version = (newest[0] + 1) if newest is not None else 1
             vdir.mkdir(parents=True, exist_ok=True)
             target = vdir / f"v{version:04d}_{digest[:12]}.{dn.ext}"
             try:
@@ -260,14 +333,15 @@ def intake(landing: Path, archive: Path, members: set[str], *, lauf: str | None 
             events.append(dict(ereignis="archiviert", lauf=lauf, ags=dn.ags, dataset=dn.dataset, monat=dn.month,
                                version=version, datei=av.archive_file, sha256=digest,
                                detail={"name": src.name, "bytes": st.st_size, "eingang": av.received_at}))
-        events += _keep_unassignable(landing, archive, summary.unassignable, digests, lauf)
+        events += _keep_unassignable(landing, archive, summary.unassignable, digests, lauf, sums)
         if events:
             audit.record_many(archive, events)
+        sums.save()
     return summary
 
 
 def _keep_unassignable(landing: Path, archive: Path, bad: list[Unassignable], digests: dict[str, str],
-                       lauf: str | None) -> list[dict]:
+                       lauf: str | None, sums: _Checksums) -> list[dict]:
     """Copy every unassignable regular file into ``<archive>/_nicht_zuordenbar/kopien/`` (by
     content, once) and register it; returns the audit events of the files not seen before.
     Symbolic links, special, hidden and half-transferred files are registered, not copied."""
@@ -280,7 +354,7 @@ def _keep_unassignable(landing: Path, archive: Path, bad: list[Unassignable], di
         copy = u.kind not in ("verknuepfung", "versteckt") and not p.is_symlink() and p.is_file()
         if copy:
             try:
-                u.sha256 = sha256_file(p)
+                u.sha256 = sums.of_file(u.path, p)
             except (FileNotFoundError, PermissionError):
                 copy = False
         if u.kind == "doppelt" and u.sha256 and u.verwendet and digests.get(u.verwendet) == u.sha256:

@@ -33,6 +33,9 @@ from inobhut.naming import DeliveryName, NameError_, parse_name
 from inobhut import atomic
 
 CONFIRMATIONS_FILE = "bestaetigungen.csv"
+# created and removed at once at the top of the landing zone by the intake and the "anything
+# new?" checks, to read the file system's clock (inobhut.checksum_cache); never a delivery
+CLOCK_MARKER = ".inobhut-uhr"
 TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", "~")
 TIMEZONE = ZoneInfo("Europe/Berlin")
 
@@ -168,6 +171,8 @@ def scan(landing: Path, members: set[str], window: tuple[str, str] | None = None
             parts = Path(rel).parts
             if name == CONFIRMATIONS_FILE and len(parts) == 2 and not p.is_symlink():
                 continue  # the office's confirmations of Hinweise (inobhut.confirmations), not a delivery
+            if name == CLOCK_MARKER and len(parts) == 1:
+                continue
             if p.is_symlink() or not p.is_file():
                 unassignable(rel, f"„{rel}“ ist eine Verknüpfung oder Sonderdatei; Verknüpfungen und "
                              "Sonderdateien werden nicht angenommen.", "Bitte die Datei selbst (keine Verknüpfung) in den Ordner legen.",

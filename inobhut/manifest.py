@@ -5,32 +5,15 @@ Deterministic: the same outputs and inputs give the same bytes (no wall-clock ti
 previous data status the front page shows the changes against (:mod:`inobhut.overview`).
 
 Checksum cache (``<staging>/.manifest_cache.json``, internal like ``.lauf_stand.json``): a run
-hashes only the outputs that changed, the way git's index does. Per output (path relative to
-``out``) it keeps ``st_ino st_size st_mtime_ns st_ctime_ns`` and the sha256; the stored sha256 is
-reused only when all four equal the file's current ``stat``. That tuple changes with every content
-change: writers replace outputs atomically (``os.replace``: a new inode) and leave unchanged
-outputs untouched (``atomic.write_text(..., keep_unchanged=True)``); ``os.utime`` can set the mtime
-back (``inobhut.generate`` does so on landing files), but the kernel sets the ctime to its current
-time on every write and every ``utime``, and no user code can set it; so even an in-place rewrite
-of the same size with the old mtime restored shows a new ctime. One gap remains, git's "racy
-clean" problem: file timestamps are coarse (a clock tick of some milliseconds), so a file changed
-in the same tick after its ``stat`` was stored could keep all four values. Hence, as git does,
-entries are trusted only when older than the cache: before stat'ing, a run creates a marker file in
-``out`` and takes its timestamp (the file system's own clock -- ``time.time_ns()`` runs ahead of
-the coarse file clock, and on a network share the server stamps the times), stores it as
-``stand_ns``, and the next run reuses an entry only when the file's mtime and ctime are strictly
-older than that: any change after the ``stat`` then carries a ctime >= ``stand_ns`` > the stored
-one. The cache is written atomically after the manifest (left untouched when no entry changed: its
-``stand_ns`` stays valid for unchanged files); a missing, unreadable, corrupt or foreign cache
-(other format, other ``out``) means "hash everything", never an error; entries of files gone are
-dropped (the cache holds exactly the files of the manifest just written). It lives outside ``out``
-because everything there but Data Docs, Protokoll and ``betrieb`` belongs to the output tree that
-installations compare byte for byte, and a cache holds inode numbers and times.
+hashes only the outputs that changed (:mod:`inobhut.checksum_cache`: by file identity, git's rule
+against racily clean entries, the file system's time taken from a marker file in ``out``; entries
+of files gone are dropped). It lives outside ``out`` because everything there but Data Docs,
+Protokoll and ``betrieb`` belongs to the output tree that installations compare byte for byte,
+and a cache holds inode numbers and times.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -41,6 +24,7 @@ from pathlib import Path
 
 from inobhut import __version__, atomic
 from inobhut.archive import sha256_file
+from inobhut.checksum_cache import FORMAT, ChecksumCache
 from inobhut.config import Paths
 from inobhut.warehouse import Warehouse
 
@@ -53,8 +37,7 @@ MANIFEST = "manifest.json"
 EXCLUDED_DIRS = ("gx_data_docs", "protokoll", ".eingaben", "betrieb")
 
 CACHE_FILE = ".manifest_cache.json"  # under <staging>: checksums of the outputs by file identity
-CACHE_FORMAT = 1
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+CACHE_FORMAT = FORMAT
 
 
 def _walk(out: Path) -> Iterator[tuple[str, os.DirEntry]]:
@@ -97,75 +80,23 @@ def cache_path(paths: Paths) -> Path:
     return paths.staging / CACHE_FILE
 
 
-def _load_cache(paths: Paths) -> tuple[dict | None, int]:
-    """(entries, ``stand_ns``) of the stored cache; None when there is none fit for use."""
-    try:
-        doc = json.loads(cache_path(paths).read_bytes())
-        entries, stand = doc["dateien"], doc["stand_ns"]
-        if (doc.get("format") == CACHE_FORMAT and doc.get("ausgabe") == _out_id(paths.out)
-                and type(entries) is dict and type(stand) is int):
-            return entries, stand
-    except Exception:  # whatever is wrong with a cache only costs hashing
-        pass
-    return None, 0
-
-
-def _out_id(out: Path) -> str:
-    return os.path.abspath(out)
-
-
-def _fs_now(out: Path) -> int | None:
-    """The current time of ``out``'s file system (ns): the timestamp of a marker file created
-    there and removed at once. None when ``out`` cannot be written (then no cache is stored)."""
-    marker = atomic.temp_path_for(out / MANIFEST)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            st = os.fstat(fd)
-        finally:
-            os.close(fd)
-            os.unlink(marker)
-    except OSError:
-        return None
-    return min(st.st_mtime_ns, st.st_ctime_ns)
-
-
 class _Checksums:
     """sha256 and size of every output, computed only for files whose identity is not in the cache."""
 
     def __init__(self, paths: Paths):
-        self.paths = paths
-        self.stored, stand = _load_cache(paths)
-        self.now = _fs_now(paths.out)  # before any stat: see the module docstring
+        paths.out.mkdir(parents=True, exist_ok=True)
+        self.cache = ChecksumCache(cache_path(paths), paths.out, atomic.temp_path_for(paths.out / MANIFEST))
         self.outputs: list[tuple[str, str, int]] = []  # (path, sha256, bytes) in manifest order
-        # the new cache: path -> "st_ino st_size st_mtime_ns st_ctime_ns sha256"
-        self.entries: dict[str, str] = {}
-        cached = self.stored or {}
         for rel, e in _walk(paths.out):
             st = e.stat()
-            ident = f"{st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} "
-            old = cached.get(rel)
-            n = len(ident)
-            if (type(old) is str and len(old) == n + 64 and old.startswith(ident) and _SHA256.fullmatch(old, n)
-                    and st.st_mtime_ns < stand and st.st_ctime_ns < stand):  # not racily clean
-                sha = old[n:]
-            else:
-                sha = sha256_file(Path(e.path))
-            self.entries[rel] = ident + sha
-            self.outputs.append((rel, sha, st.st_size))
+            self.outputs.append((rel, self.cache.value(rel, e.path, st, _sha256_of), st.st_size))
 
     def save(self) -> None:
-        """Store the cache atomically. Unchanged entries keep the stored file and its older
-        ``stand_ns`` (still valid for them: no file changed since). A failure costs the next
-        run hashing, nothing else."""
-        if self.now is None or self.stored == self.entries:
-            return
-        text = json.dumps({"format": CACHE_FORMAT, "ausgabe": _out_id(self.paths.out), "stand_ns": self.now,
-                           "dateien": self.entries}, ensure_ascii=False, separators=(",", ":"))
-        with contextlib.suppress(OSError, UnicodeError):
-            self.paths.staging.mkdir(parents=True, exist_ok=True)
-            atomic.write_text(cache_path(self.paths), text)
+        self.cache.save()
+
+
+def _sha256_of(path: str | Path) -> str:
+    return sha256_file(Path(path))  # looked up at call time (tests count the files hashed)
 
 
 def write_manifest(paths: Paths, wh: Warehouse) -> Path:

@@ -111,7 +111,7 @@ def is_up_to_date(paths: Paths, key: bytes) -> bool:
         manifest = paths.out / MANIFEST
         if sha256_file(manifest) != state.get("manifest_sha256"):
             return False
-        if pending_files(paths.landing, paths.archive, set(office_keys())):
+        if pending_files(paths.landing, paths.archive, set(office_keys()), staging=paths.staging):
             return False
         if _has_remote_sources():  # what waits there is only known by fetching: the run fetches
             return False

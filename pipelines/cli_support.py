@@ -74,7 +74,7 @@ def run_months(paths) -> tuple[list[str], list[str]]:
     from inobhut.landing import processable_months
 
     first, last = processable_months()
-    found = {dn.month for _, dn in pending_files(paths.landing, paths.archive, set(office_keys()))}
+    found = {dn.month for _, dn in pending_files(paths.landing, paths.archive, set(office_keys()), staging=paths.staging)}
     found |= {v.month for v in list_versions(paths.archive)}
     return sorted(m for m in found if first <= m <= last), sorted(m for m in found if not first <= m <= last)
 
@@ -102,4 +102,4 @@ def intake_only(paths) -> None:
     from inobhut.landing import save_state
 
     if paths.landing.exists():
-        save_state(paths.staging, intake(paths.landing, paths.archive, set(office_keys())).unassignable)
+        save_state(paths.staging, intake(paths.landing, paths.archive, set(office_keys()), staging=paths.staging).unassignable)

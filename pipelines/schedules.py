@@ -22,13 +22,13 @@ TRIGGER = "nächtlicher Lauf"
 
 
 def nightly_request(paths: Paths) -> dg.RunRequest | dg.SkipReason:
-    months = sorted({dn.month for _, dn in pending_files(paths.landing, paths.archive, set(office_keys()))})
+    months = sorted({dn.month for _, dn in pending_files(paths.landing, paths.archive, set(office_keys()), staging=paths.staging)})
     if months:
         # up to the newest month with data: a correction changes what depends on it later
         last = max(months[-1], newest_month(paths) or months[-1])
         return dg.RunRequest(run_key=None, tags={**range_tags(months[0], last), TRIGGER_TAG: TRIGGER})
     if not paths.warehouse.exists():
-        bad = unregistered_unassignable(paths.landing, paths.archive, set(office_keys()))
+        bad = unregistered_unassignable(paths.landing, paths.archive, set(office_keys()), staging=paths.staging)
         if bad:  # nothing to report on yet: only the intake, it registers and keeps them
             return dg.RunRequest(run_key=None, asset_selection=[RAW_INTAKE],
                                  tags={TRIGGER_TAG: f"{len(bad)} nicht zuordenbare Datei(en)"})

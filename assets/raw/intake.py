@@ -27,7 +27,8 @@ def intake(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.Ma
     if context.run.asset_selection is not None and RAW_FETCH not in context.run.asset_selection:
         record_run_start(context, paths.archive)  # a run without the fetch step (e.g. the landing sensor)
     with audit.lauf(context.run.run_id):
-        summary = archive_intake(paths.landing, paths.archive, set(office_keys()), lauf=context.run.run_id)
+        summary = archive_intake(paths.landing, paths.archive, set(office_keys()), lauf=context.run.run_id,
+                                 staging=paths.staging)
     save_state(paths.staging, summary.unassignable)
     for bad in summary.unassignable:
         context.log.warning(f"Nicht zuordenbar, unverändert liegen gelassen: {bad.path} – {bad.message}")
