@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -37,10 +39,26 @@ def test_unchanged_rerun_is_skipped_and_changes_are_not(inobhut_env, tmp_path):
     assert "Nichts Neues" in res.output
     assert _runs(home) == 1
 
+    # the outputs are checked against the manifest's checksum cache: none is hashed again
+    from inobhut import archive
+
+    hashed: list[str] = []
+    real = archive.sha256_file
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(archive, "sha256_file", lambda p, *a, **k: (hashed.append(Path(p).name), real(p, *a, **k))[1])
+        assert uptodate.is_up_to_date(paths, KEY)
+    assert not [n for n in hashed if n != "manifest.json"]
+
     # an output that went missing or was changed: the run rebuilds it
     manifest = json.loads((paths.out / "manifest.json").read_text(encoding="utf-8"))
     victim = paths.out / manifest["ausgaben"][0]["datei"]
     original = victim.read_bytes()
+    st = victim.stat()  # changed in place, same size, the old mtime restored: found by its ctime
+    victim.write_bytes(original[:-1] + (b"#" if original[-1:] != b"#" else b"+"))
+    os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert not uptodate.is_up_to_date(paths, KEY)
+    victim.unlink()
+    assert not uptodate.is_up_to_date(paths, KEY)
     victim.write_bytes(original + b" ")
     assert not uptodate.is_up_to_date(paths, KEY)
     res = CliRunner().invoke(main, ["run"])
