@@ -65,7 +65,7 @@ class IntakeSummary:
         return sorted({v.month for v in self.new_versions})
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while True:
@@ -142,11 +142,15 @@ def newest_version(archive: Path, ags: str, dataset: str, month: str) -> Archive
     """The newest archived version of (ags, dataset, month), or None: the last of
     :func:`list_versions` for the same filters, reading only its sidecar (an intake compares every
     landing file with it; reading every version of every file took 10 s on ten years of history)."""
+    path = _newest_sidecar(archive, ags, dataset, month)
+    return None if path is None else read_sidecar(path)
+
+
+def _newest_sidecar(archive: Path, ags: str, dataset: str, month: str) -> Path | None:
+    """The sidecar of the newest archived version of (ags, dataset, month), from the names alone."""
     d = _version_dir(archive, ags, dataset, month)
     names = _sidecars(d)
-    if not names:
-        return None
-    return ArchivedVersion(**json.loads((d / max(names)).read_text(encoding="utf-8")))
+    return d / max(names) if names else None
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -184,29 +188,23 @@ class _Checksums:
         when it is gone)."""
         if self._files is None:
             return sha256_file(path)
-        return self._files.value(rel, path, os.stat(path), _sha256_of)
+        return self._files.value(rel, path, os.stat(path), sha256_file)
 
     def newest(self, ags: str, dataset: str, month: str) -> tuple[int, str] | None:
         """(version, sha256) of the newest archived version of the delivery, or None. A
         sidecar never changes once written (the intake writes it last, atomically)."""
-        d = _version_dir(self.archive, ags, dataset, month)
-        names = _sidecars(d)
-        if not names:
+        path = _newest_sidecar(self.archive, ags, dataset, month)
+        if path is None:
             return None
-        name = max(names)
-        path = d / name
+        version = int(path.name[1:5])
         if self._newest is None:
-            return int(name[1:5]), read_sidecar(path).sha256
-        return int(name[1:5]), self._newest.value(f"{ags}/{dataset}/{month}/{name}", path, os.stat(path), _sidecar_sha256)
+            return version, read_sidecar(path).sha256
+        return version, self._newest.value(f"{ags}/{dataset}/{month}/{path.name}", path, os.stat(path), _sidecar_sha256)
 
     def save(self) -> None:
         for cache in (self._files, self._newest):
             if cache is not None:
                 cache.save()
-
-
-def _sha256_of(path: str | Path) -> str:
-    return sha256_file(Path(path))
 
 
 def _sidecar_sha256(path: str | Path) -> str:

@@ -146,19 +146,30 @@ def _encoded(value: Any) -> bytes | None:
     return json.dumps(value, ensure_ascii=False)[1:-1].encode() if isinstance(value, str) and value else None
 
 
+def tail_window(path: Path, window: int) -> tuple[bytes, int, int]:
+    """``(data, start, end)`` of the journal's last ``window`` bytes: its complete lines are
+    ``data[start:end]`` (without a first piece that may start mid-line and without the part after
+    the last newline, which is empty or torn); ``end < start``: none (also without a journal)."""
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - window))
+            data = fh.read()
+    except FileNotFoundError:
+        return b"", 0, -1
+    return data, data.find(b"\n") + 1 if size > window else 0, data.rfind(b"\n")
+
+
+def line_at(data: bytes, start: int, at: int) -> bytes:
+    """The complete line of :func:`tail_window`'s ``data`` that holds the byte ``at``."""
+    return data[max(data.rfind(b"\n", start, at) + 1, start):data.find(b"\n", at)]
+
+
 def _tail_events(path: Path, window: int, needle: bytes | None = None) -> list[dict]:
     """The events of the journal's last ``window`` bytes; with ``needle`` only those whose line
     contains it (a byte search before decoding: on a long history decoding every line of the
     window took about a second per call)."""
-    if not path.exists():
-        return []
-    with open(path, "rb") as fh:
-        fh.seek(0, os.SEEK_END)
-        size = fh.tell()
-        fh.seek(max(0, size - window))
-        data = fh.read()
-    start = data.find(b"\n") + 1 if size > window else 0  # the first piece may start mid-line
-    end = data.rfind(b"\n")  # the part after the last newline is empty or torn
+    data, start, end = tail_window(path, window)
     if end < start:
         return []
     if needle is None:
@@ -166,9 +177,8 @@ def _tail_events(path: Path, window: int, needle: bytes | None = None) -> list[d
     else:
         lines, at = [], data.find(needle, start, end)
         while at >= 0:
-            a, b = data.rfind(b"\n", start, at) + 1 or start, data.find(b"\n", at)
-            lines.append(data[max(a, start):b])
-            at = data.find(needle, b, end)
+            lines.append(line_at(data, start, at))
+            at = data.find(needle, data.find(b"\n", at), end)
     out = []
     for line in lines:
         try:

@@ -89,14 +89,10 @@ class _Checksums:
         self.outputs: list[tuple[str, str, int]] = []  # (path, sha256, bytes) in manifest order
         for rel, e in _walk(paths.out):
             st = e.stat()
-            self.outputs.append((rel, self.cache.value(rel, e.path, st, _sha256_of), st.st_size))
+            self.outputs.append((rel, self.cache.value(rel, e.path, st, sha256_file), st.st_size))
 
     def save(self) -> None:
         self.cache.save()
-
-
-def _sha256_of(path: str | Path) -> str:
-    return sha256_file(Path(path))  # looked up at call time (tests count the files hashed)
 
 
 def write_manifest(paths: Paths, wh: Warehouse) -> Path:
@@ -215,22 +211,13 @@ def _recorded(paths: Paths, checksums: set[str]) -> set[tuple[str, str]]:
     from inobhut import audit
 
     wanted = {h.encode() for h in checksums}
-    window = audit.ONCE_WINDOW
-    try:
-        with open(audit.journal_path(paths.archive), "rb") as fh:
-            size = fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, size - window))
-            buf = fh.read()
-    except FileNotFoundError:
-        return set()
-    start = buf.find(b"\n") + 1 if size > window else 0
-    end = buf.rfind(b"\n")
+    buf, start, end = audit.tail_window(audit.journal_path(paths.archive), audit.ONCE_WINDOW)
     seen = set()
     for m in _JOURNAL_SHA256.finditer(buf, start, max(start, end)):
         if m.group(1) not in wanted:
             continue
         try:
-            e = json.loads(buf[buf.rfind(b"\n", 0, m.start()) + 1:buf.find(b"\n", m.end())])
+            e = json.loads(audit.line_at(buf, start, m.start()))
         except ValueError:
             continue
         if isinstance(e, dict) and e.get("ereignis") == "ausgabe":

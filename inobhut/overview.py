@@ -135,7 +135,8 @@ def manifest_read_once() -> Iterator[None]:
     (the end of a run reads the previous manifest three times: front page, comparison base,
     changed outputs; at ten years it is 30 MB, about 0.4 s a parse). Outside the block nothing
     is kept (a long-lived process must not hold the parsed manifest)."""
-    token = _MANIFEST_MEMO.set(_MANIFEST_MEMO.get() if _MANIFEST_MEMO.get() is not None else {})
+    outer = _MANIFEST_MEMO.get()
+    token = _MANIFEST_MEMO.set({} if outer is None else outer)
     try:
         yield
     finally:

@@ -174,7 +174,6 @@ def finish_outputs(paths: Paths, wh: Warehouse, run_id: str) -> tuple[Path, Path
     from inobhut import audit
     from inobhut.audit_report import write_audit_reports
     from inobhut.manifest import write_manifest
-
     from inobhut.overview import manifest_read_once
 
     paths.staging.mkdir(parents=True, exist_ok=True)
