@@ -132,10 +132,17 @@ def offices() -> tuple[Office, ...]:
 
 
 def office(ags: str) -> Office:
-    for o in offices():
-        if o.ags == ags:
-            return o
-    raise KeyError(ags)
+    return _office_index(_offices_file())[ags]  # KeyError for an unknown office
+
+
+@lru_cache(maxsize=4)
+def _office_index(path: str) -> dict[str, Office]:
+    """The offices of the member file ``path`` by AGS (first entry wins, as the file order
+    lookup did): a look-up follows the settings in force, like :func:`offices`."""
+    index: dict[str, Office] = {}
+    for o in _offices_cached(path):
+        index.setdefault(o.ags, o)
+    return index
 
 
 def office_keys() -> tuple[str, ...]:

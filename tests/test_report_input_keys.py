@@ -23,12 +23,10 @@ def setup(tmp_path, monkeypatch):
     """A copy of a generated warehouse, its Paths (own out and staging) and a log of builds."""
     from inobhut.config import Paths
     from inobhut.reports import network
-    from inobhut.reports.common import office_label
     from inobhut.warehouse import Warehouse
 
     warnings.filterwarnings("ignore")
     monkeypatch.delenv("INOBHUT_CONFIG", raising=False)  # the settings the warehouse was made with
-    office_label.cache_clear()  # labels depend on the member list of the settings (duplicate names)
     target = generated_warehouse_copy(tmp_path / "warehouse.duckdb", OFFICES, VON, BIS, seed=8).path
     paths = Paths(tmp_path / "landing", tmp_path / "archive", tmp_path / "staging", target, tmp_path / "out")
     builds: Counter = Counter()
@@ -45,7 +43,6 @@ def setup(tmp_path, monkeypatch):
     counting("build_lieferstatus", "lieferstatus", 1, 2)
     counting("build_jahresbericht", "jahresbericht", 3, 4)
     yield Warehouse(target), paths, builds
-    office_label.cache_clear()  # not to hand the shipped member list's labels to later tests
 
 
 def _tree(out):

@@ -1233,3 +1233,19 @@ def test_other_reports_reproducible(fixture_run):
     before = {p: _sha(p) for p in fixture_run["other"]}
     again = render_all_other_reports(fixture_run["paths"], fixture_run["wh"])
     assert {p: _sha(p) for p in again} == before
+
+
+def test_office_labels_follow_the_member_list_in_force(tmp_path, monkeypatch):
+    """A name two member offices share carries their kind ("Konstanz (Stadt)"); with a member list
+    where the name is unique it does not. A label looked up under one member list must not stay
+    for the next (a cached label made the front page of a later test lose "Konstanz")."""
+    from inobhut.reports.common import office_label
+    from tests.helpers_fixtures import activate_test_settings
+
+    monkeypatch.delenv("INOBHUT_CONFIG", raising=False)
+    assert office_label("08335043") == "Konstanz (Stadt)"
+    monkeypatch.setenv("INOBHUT_CONFIG", str(activate_test_settings(tmp_path)))
+    assert office_label("08335043") == "Konstanz"
+    assert office_label("08335") == "08335"  # not a member of the test list
+    monkeypatch.delenv("INOBHUT_CONFIG")
+    assert office_label("08335043") == "Konstanz (Stadt)" and office_label("08335") == "Konstanz (Kreis)"

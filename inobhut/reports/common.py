@@ -8,7 +8,6 @@ rendered report consists of. Does not belong here: format-specific code.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import pandas as pd
 
@@ -40,9 +39,10 @@ def network_label(verbund: str) -> str:
     return config.networks_label(verbund)
 
 
-@lru_cache(maxsize=256)
 def office_label(ags: str) -> str:
-    """Office name as shown in reports; the AGS itself if the office is unknown."""
+    """Office name as shown in reports; the AGS itself if the office is unknown. Not cached
+    here: the label depends on the member list in force (a name two offices share gets their
+    kind), and ``config.office`` is a dictionary look-up per member file."""
     try:
         return config.office(ags).label
     except KeyError:
