@@ -28,6 +28,7 @@ TAG_PID = "inobhut/pid"
 TAG_PROCESS = "inobhut/prozess"  # boot id and start time of the process: a reused pid is not it
 TAG_TRIGGER = "inobhut/ausloeser"
 POOL = "warehouse"
+POOLS = (POOL,)  # every pool of the definitions (test_recovery_watch checks it): the watcher looks at these
 WATCH_INTERVAL_S = 2.0
 
 
@@ -156,6 +157,17 @@ def _fmt_time(ts: float | None) -> str:
     return t.strftime("%d.%m.%Y %H:%M:%S UTC")
 
 
+def waits_for_slot(instance, run_id: str, pools: tuple[str, ...] = POOLS) -> bool:
+    """Whether a step of ``run_id`` waits for a slot of one of ``pools`` (a few reads of the
+    small concurrency tables: cheap enough for every turn of the watcher, unlike the run and
+    pool scans of :func:`release_dead_runs` and :func:`waiting_for`)."""
+    storage = instance.event_log_storage
+    if not getattr(storage, "supports_global_concurrency_limits", False):
+        return False
+    return any(p.run_id == run_id and p.assigned_timestamp is None
+               for key in pools for p in storage.get_concurrency_info(key).pending_steps)
+
+
 def waiting_for(instance, run_id: str) -> str | None:
     """A German sentence saying which run holds the pool that ``run_id`` waits for, or None."""
     storage = instance.event_log_storage
@@ -199,8 +211,9 @@ class RunAborted(Exception):
 
 def execute_guarded(instance, run_id: str, execute: Callable[[], object], notify: Callable[[str], None]):
     """Run ``execute()`` (an ``execute_in_process`` of run ``run_id``) in a worker thread while the
-    main thread watches: it frees slots of dead runs, says in German whom the run waits for, and
-    turns SIGTERM/SIGINT into a clean stop (run marked failed, slots freed, :class:`RunAborted`).
+    main thread watches: while a step of the run waits for a slot (:func:`waits_for_slot`, every
+    ``WATCH_INTERVAL_S``), it frees slots of dead runs and says in German whom the run waits for;
+    it turns SIGTERM/SIGINT into a clean stop (run marked failed, slots freed, :class:`RunAborted`).
 
     Why a worker thread: Dagster's in-process executor captures SIGINT/SIGTERM while it waits
     for a concurrency slot and never looks at them again, so a waiting run cannot be stopped."""
@@ -232,9 +245,13 @@ def execute_guarded(instance, run_id: str, execute: Callable[[], object], notify
             if time.monotonic() >= next_check and worker.is_alive():
                 next_check = time.monotonic() + WATCH_INTERVAL_S
                 try:
-                    for r in release_dead_runs(instance):
-                        notify(r.message())
-                    said = waiting_for(instance, run_id)
+                    said = None
+                    # the scans only while the run waits: each turn of them cost about 20 ms of the
+                    # run's interpreter lock on a long history (some 170 turns in a nightly run)
+                    if waits_for_slot(instance, run_id):
+                        for r in release_dead_runs(instance):
+                            notify(r.message())
+                        said = waiting_for(instance, run_id)
                 except Exception:  # noqa: BLE001 - the watcher must never break the run it watches
                     said = None
                 if said and said != last_said:
