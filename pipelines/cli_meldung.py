@@ -181,6 +181,7 @@ def fristen(jugendaemter: tuple[str, ...], stichtag: str | None, out: Path | Non
 
     from inobhut import config
     from inobhut.meldungen import fristen as fr
+    from inobhut.meldungen.schreiben import write_outputs
     from pipelines.cli import console, err_console
 
     day = _day(stichtag, "--stichtag")
@@ -196,13 +197,14 @@ def fristen(jugendaemter: tuple[str, ...], stichtag: str | None, out: Path | Non
             sys.exit(1)
         ends = [e for e in (fr.data_end(con, a) for a in keys) if e is not None]
         faelle = fr.all_cases(con, day or max(ends)) if ends else None  # read once for all offices
+        outputs = []
         for a in keys:
             try:
-                files = fr.write(con, a, paths.out, day, archive=paths.archive, faelle=faelle)
+                outputs.append(fr.output(con, a, paths.out, day, faelle))
             except fr.KeineDaten as exc:
                 err_console.print(f"[red]{exc}[/red]")
                 refused = True
-                continue
-            n = sum(1 for _ in files[-1].open(encoding="utf-8")) - 1
-            console.print(f"{a}: Fristenliste mit {n} Fall/Fällen → {files[0]}")
+    for o, files in zip(outputs, write_outputs(outputs, archive=paths.archive)):  # on all cores
+        n = sum(1 for _ in files[-1].open(encoding="utf-8")) - 1
+        console.print(f"{o.ags}: Fristenliste mit {n} Fall/Fällen → {files[0]}")
     sys.exit(1 if refused else 0)

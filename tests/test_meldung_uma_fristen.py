@@ -226,6 +226,32 @@ def test_nightly_write_all_equals_the_single_lists(wh, tmp_path):
             assert [f.read_bytes() for f in files] == [f.read_bytes() for f in single], ags
 
 
+def test_many_lists_rendered_on_all_cores_like_one_at_a_time(wh, tmp_path, monkeypatch):
+    """Enough outputs are rendered by forked workers (two even on a one-core machine here): the
+    same bytes as one at a time, and the audit events -- recorded by the calling process, in the
+    order of the outputs -- name exactly the new or changed files with their checksums."""
+    from inobhut import audit, parallel
+    from inobhut.meldungen import fristen
+    from inobhut.meldungen.schreiben import write_outputs
+
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    with wh.connect() as con:
+        outputs = [fristen.output(con, a, tmp_path / "viele" / str(i)) for i in range(5) for a in (N, S)]
+        single = {a: fristen.write(con, a, tmp_path / "einzeln") for a in (N, S)}
+    archive = tmp_path / "archiv"
+    written = write_outputs(outputs, archive=archive, lauf="lauf-1")
+    assert len(written) == len(outputs) >= 8
+    for o, files in zip(outputs, written):
+        assert [f.read_bytes() for f in files] == [f.read_bytes() for f in single[o.ags]], o.base
+    events = [e for e in audit.read(archive) if e["ereignis"] == "ausgabe"]
+    assert [(e["ags"], e["datei"]) for e in events] == [
+        (o.ags, f.relative_to(o.base.parents[3]).as_posix()) for o, files in zip(outputs, written) for f in files]
+    assert all(e["sha256"] == hashlib.sha256((tmp_path / "viele" / str(i // 6) / e["datei"]).read_bytes()).hexdigest()
+               and e["lauf"] == "lauf-1" for i, e in enumerate(events))
+    write_outputs(outputs, archive=archive, lauf="lauf-2")  # the same bytes again: no new events
+    assert [e for e in audit.read(archive) if e["ereignis"] == "ausgabe"] == events
+
+
 @pytest.mark.slow
 def test_fristen_never_in_land_outputs(wh, tmp_path):
     """Every output of a run for the Land level -- reports, index, tidy tables, UMA report,

@@ -47,9 +47,12 @@ def uma_tagesmeldung(context: dg.AssetExecutionContext, inobhut: InobhutResource
 )
 def fristenlisten(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
     from inobhut.meldungen import fristen
+    from inobhut.meldungen.schreiben import write_outputs
 
     paths = inobhut.paths()
     with inobhut.warehouse_db().connect() as con:
-        lists = fristen.write_all(con, paths.out, archive=paths.archive, lauf=context.run.run_id)
-    faelle = sum(sum(1 for _ in files[-1].open(encoding="utf-8")) - 1 for files in lists.values())
+        outputs = fristen.outputs_all(con, paths.out)
+    # rendered on all cores once the warehouse is closed (the workers are forked)
+    lists = write_outputs(outputs, archive=paths.archive, lauf=context.run.run_id)
+    faelle = sum(len(o.tidy) for o in outputs)
     return dg.MaterializeResult(metadata={"jugendaemter": len(lists), "faelle": faelle})

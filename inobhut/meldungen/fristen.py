@@ -181,8 +181,21 @@ def base_path(out: Path, ags: str, stichtag: dt.date) -> Path:
 def write(con: duckdb.DuckDBPyConnection, ags: str, out: Path, stichtag: dt.date | None = None, *,
           archive: Path | None = None, lauf: str | None = None, faelle: pd.DataFrame | None = None) -> list[Path]:
     """Write the office's list at ``stichtag`` (default: its data state). Raises
-    :class:`KeineDaten` without Maßnahmen data or for a Stichtag after the data state."""
-    end = data_end(con, ags)
+    :class:`KeineDaten` without Maßnahmen data or for a Stichtag after the data state.
+    ``faelle``: :func:`all_cases` up to the Stichtag or later, read once for many offices."""
+    from inobhut.meldungen.schreiben import write_outputs
+
+    return write_outputs([output(con, ags, out, stichtag, faelle)], archive=archive, lauf=lauf)[0]
+
+
+def output(con: duckdb.DuckDBPyConnection, ags: str, out: Path, stichtag: dt.date | None = None,
+            faelle: pd.DataFrame | None = None, end: dt.date | None = None):
+    """What :func:`write` writes for ``ags`` (an :class:`inobhut.meldungen.schreiben.Output`;
+    :func:`inobhut.meldungen.schreiben.write_outputs` writes many on all cores). ``faelle``:
+    :func:`all_cases` up to the Stichtag or later, ``end``: the office's :func:`data_end`, where known."""
+    from inobhut.meldungen.schreiben import Output
+
+    end = end or data_end(con, ags)
     if end is None:
         raise KeineDaten(f"{office_label(ags)} ({ags}): keine angenommenen Maßnahmen-Lieferungen.")
     stichtag = stichtag or end
@@ -190,23 +203,27 @@ def write(con: duckdb.DuckDBPyConnection, ags: str, out: Path, stichtag: dt.date
         raise KeineDaten(f"{office_label(ags)} ({ags}): Stichtag {fmt_date(stichtag)} liegt nach dem Datenstand "
                          f"({fmt_date(end)}, letzte Maßnahmen-Lieferung); ob Fälle inzwischen gemeldet wurden, ist "
                          "nicht bekannt.")
-    from inobhut.meldungen.schreiben import write_output
+    df = cases(con, ags, stichtag, faelle)
+    return Output(build_model(con, ags, stichtag, df), tidy(df), base_path(out, ags, stichtag), ags=ags,
+                  monat=f"{stichtag:%Y-%m}")
 
-    df = cases(con, ags, stichtag, faelle if faelle is not None and stichtag <= end else None)
-    model = build_model(con, ags, stichtag, df)
-    return write_output(model, tidy(df), base_path(out, ags, stichtag), archive=archive, ags=ags, lauf=lauf,
-                        monat=f"{stichtag:%Y-%m}")
+
+def outputs_all(con: duckdb.DuckDBPyConnection, out: Path) -> list:
+    """The list of every member office with Maßnahmen data at its data state (the nightly run),
+    as :class:`inobhut.meldungen.schreiben.Output` s to write; the cases are read once for all."""
+    ends = {o.ags: data_end(con, o.ags) for o in config.offices()}
+    ends = {a: e for a, e in ends.items() if e is not None}
+    if not ends:
+        return []
+    faelle = all_cases(con, max(ends.values()))
+    by_office = dict(tuple(faelle.groupby("jugendamt", sort=False)))
+    return [output(con, a, out, e, by_office.get(a, faelle.iloc[:0]), e) for a, e in ends.items()]
 
 
 def write_all(con: duckdb.DuckDBPyConnection, out: Path, *, archive: Path | None = None,
               lauf: str | None = None) -> dict[str, list[Path]]:
-    """The list of every member office with Maßnahmen data at its data state (the nightly run);
-    the cases are read once for all offices."""
-    ends = {o.ags: data_end(con, o.ags) for o in config.offices()}
-    ends = {a: e for a, e in ends.items() if e is not None}
-    if not ends:
-        return {}
-    faelle = all_cases(con, max(ends.values()))
-    by_office = dict(tuple(faelle.groupby("jugendamt", sort=False)))
-    return {a: write(con, a, out, e, archive=archive, lauf=lauf, faelle=by_office.get(a, faelle.iloc[:0]))
-            for a, e in ends.items()}
+    """:func:`outputs_all` written (rendered on all cores): office -> files."""
+    from inobhut.meldungen.schreiben import write_outputs
+
+    outputs = outputs_all(con, out)
+    return {o.ags: files for o, files in zip(outputs, write_outputs(outputs, archive=archive, lauf=lauf))}
