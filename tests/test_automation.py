@@ -145,6 +145,58 @@ def test_nightly_schedule_ticks_and_overdue_deliveries(env, tmp_path):
         assert [t.status.value for t in ticks(instance, "nightly", "schedule")] == ["SUCCESS", "SUCCESS"]
 
 
+@pytest.mark.slow
+def test_unchanged_deadline_evaluations_are_not_recorded_again(env, monkeypatch):
+    """A nightly run records the check ``lieferfrist`` of its own months and of the window's other
+    months only where the result changed: an office-month delivered in time keeps its evaluation
+    of the first run; an overdue one is recorded anew (its text names the day), and so is a
+    month that has become due since."""
+    from pipelines.runner import open_instance, run_pipeline
+
+    paths = env
+    for ags in ("08111", "01062"):
+        for src in sorted((ROUND1 / ags).glob("*.csv")):
+            _put(paths, ROUND1, src.name)
+    first = run_pipeline(paths, ["2024-03", "2024-04", "2024-05"])
+    assert first.success, first.error
+    monkeypatch.setenv("INOBHUT_STICHTAG", "2024-07-15")  # June is due now (10.07.) and nobody delivered it
+    second = run_pipeline(paths, ["2024-05"])
+    assert second.success, second.error
+    with open_instance() as instance:
+        kept = _check(instance, "08111", "2024-03")
+        assert kept.run_id == first.run_id and kept.status.value == "SUCCEEDED"
+        assert "fristgerecht" in kept.event.dagster_event.event_specific_data.description
+        for month in ("2024-03", "2024-04"):  # overdue: recorded again, with the new day
+            late = _check(instance, "01062", month)
+            assert late.run_id == second.run_id and late.status.value == "FAILED"
+            assert "Stand 15.07.2024" in late.event.dagster_event.event_specific_data.description
+        assert _check(instance, "08111", "2024-05").run_id == second.run_id  # the run's own month
+        june = _check(instance, "08111", "2024-06")
+        assert june.run_id == second.run_id and june.status.value == "FAILED"
+
+
+def test_recorded_deadline_results_follow_the_instance(tmp_path, monkeypatch):
+    """What the check ``lieferfrist`` last recorded counts only while the recording run exists:
+    a deleted run (its evaluations go with it) or a new instance records everything again."""
+    import json
+
+    from dagster._core.test_utils import create_run_for_test
+
+    from assets.validated.freshness import RECORDED_KEY, recorded
+    from pipelines.runner import open_instance, prepare_dagster_home
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    prepare_dagster_home(tmp_path / "dagster")
+    with open_instance() as instance:
+        assert recorded(instance) == {}
+        run = create_run_for_test(instance, job_name="inobhut").run_id
+        instance.run_storage.set_cursor_values({RECORDED_KEY: json.dumps({
+            "validated/office_08111|2024-03": ["a", run], "validated/office_08111|2024-04": ["b", "verschwunden"]})})
+        assert recorded(instance) == {"validated/office_08111|2024-03": ["a", run]}
+        instance.delete_run(run)
+        assert recorded(instance) == {}
+
+
 def test_overdue_office_months_rules():
     import pandas as pd
 
