@@ -67,3 +67,16 @@ def test_demo_reduced_scope(tmp_path):
         books = list((out / "jugendaemter" / ags / "bundesstatistik").glob(f"*/bundesstatistik_{ags}_*.xlsx"))
         assert books, ags
         assert books[0].name in (out / "berichte" / "index.html").read_text(encoding="utf-8")
+
+
+def test_no_display_thread_where_nothing_is_shown():
+    """Without a terminal (a log file, the nightly schedule) the spinner of a long command is
+    nothing at all: rich's display thread would wake 12.5 times a second for nothing."""
+    import threading
+
+    from pipelines import cli
+
+    assert not cli.console.is_terminal  # pytest captures the output
+    before = threading.active_count()
+    with cli.status("Pipeline läuft …"):
+        assert threading.active_count() == before
