@@ -103,7 +103,8 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
     from pipelines.jobs import OVERVIEW_BY_CALLER, range_tags
     from pipelines.recovery import RunAborted, execute_guarded, process_tags, release_dead_runs
 
-    removed = atomic.clean_leftovers([paths.out, paths.staging, paths.archive]).removed
+    first_sweep = atomic.clean_leftovers(_swept(paths))
+    removed = first_sweep.removed
     if removed:
         notify(f"{len(removed)} liegengebliebene temporäre Datei(en) eines abgebrochenen Laufs entfernt.")
     repair = repair_derived_state(paths)
@@ -137,9 +138,7 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
             return RunOutcome(False, run_id, [first, last], error=(
                 f"Der Lauf wurde auf {exc.signame} abgebrochen und als fehlgeschlagen markiert; das Warehouse ist "
                 "wieder frei. Was schon archiviert ist, bleibt; der nächste „inobhut run“ macht den Rest."), aborted=True)
-    # a second sweep: a process of a killed run that was still dying (e.g. in uninterruptible
-    # disk I/O) at the start may have left a temporary file after the first one
-    atomic.clean_leftovers([paths.out, paths.staging, paths.archive])
+    sweep_after_run(paths, first_sweep)
     results = [r for r in (result, followed) if r is not None]
     events = [e for r in results for e in r.all_events]
     failed = [e.step_key for e in events if e.event_type_value == "STEP_FAILURE"]
@@ -169,6 +168,21 @@ def run_pipeline(paths: Paths, months: list[str], *, dagster_home: Path | None =
     if followed is not None and not followed.success:
         record_run_failure(paths.archive, followed.run_id, err)
     return RunOutcome(main_ok and (followed is None or followed.success), result.run_id, [first, last], failed, err)
+
+
+def _swept(paths: Paths) -> list[Path]:
+    return [paths.out, paths.staging, paths.archive]
+
+
+def sweep_after_run(paths: Paths, first: atomic.Cleanup) -> atomic.Cleanup | None:
+    """A second sweep for temporary files after the run, when the one before it kept a file of a
+    writer that was still running: a process of a killed run may still have been dying (e.g. in
+    uninterruptible disk I/O) and be gone now. Otherwise there is nothing it could find that the
+    next start does not remove as well -- and each sweep walks every folder of outputs, staging
+    and archive (about 1.3 s on ten years)."""
+    if not first.kept_live:
+        return None
+    return atomic.clean_leftovers(_swept(paths))
 
 
 def _run_bundesstatistik(defs, instance, first: str, last: str, main_run: str | None = None):

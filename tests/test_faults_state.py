@@ -313,3 +313,33 @@ def _descendants(pid: int) -> set[int]:
                 out.add(c)
                 todo.append(c)
     return out
+
+
+def test_sweep_after_a_run_only_when_a_running_writer_was_seen(tmp_path):
+    """The sweep after a run walks every folder again; it is only needed when the sweep before
+    the run kept a temporary file of a writer still running (a killed run's process dying):
+    then it removes that file once the writer is gone. Otherwise it does not walk at all (what it
+    could find, the next start removes)."""
+    from inobhut import atomic
+    from inobhut.config import Paths
+    from pipelines.runner import sweep_after_run
+
+    paths = Paths(tmp_path / "l", tmp_path / "a", tmp_path / "s", tmp_path / "w.duckdb", tmp_path / "out")
+    d = paths.out / "berichte"
+    d.mkdir(parents=True)
+    writer = subprocess.Popen(["sleep", "60"])
+    dying = d / f".bericht.xlsx.{writer.pid}-0a1b2c3d.tmp"
+    dying.write_text("x")
+    first = atomic.clean_leftovers([paths.out, paths.staging, paths.archive])
+    assert first.kept_live == 1 and dying.exists()
+    writer.kill()
+    writer.wait()
+    assert sweep_after_run(paths, first).removed == [dying]
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    later = d / f".bericht.html.{dead.pid}-0a1b2c3d.tmp"  # appeared after a sweep that kept nothing
+    quiet = atomic.clean_leftovers([paths.out, paths.staging, paths.archive])
+    later.write_text("x")
+    assert quiet.kept_live == 0 and sweep_after_run(paths, quiet) is None and later.exists()
+    assert atomic.clean_leftovers([paths.out]).removed == [later]  # the next start's sweep
