@@ -246,8 +246,8 @@ def execute_guarded(instance, run_id: str, execute: Callable[[], object], notify
                 next_check = time.monotonic() + WATCH_INTERVAL_S
                 try:
                     said = None
-                    # the scans only while the run waits: each turn of them cost about 20 ms of the
-                    # run's interpreter lock on a long history (some 170 turns in a nightly run)
+                    # the scans only while the run waits: a turn of them cost about 40 ms of the
+                    # interpreter the run executes in on a long history (some 65 turns a nightly run)
                     if waits_for_slot(instance, run_id):
                         for r in release_dead_runs(instance):
                             notify(r.message())

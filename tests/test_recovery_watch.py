@@ -1,5 +1,5 @@
 """The watcher of an in-process run (``pipelines.recovery.execute_guarded``) on a real instance:
-it scans runs and pools only while the run waits for a slot -- each scan cost about 20 ms of
+it scans runs and pools only while the run waits for a slot -- each scan cost about 40 ms of
 the run's interpreter lock on a long history, every two seconds of every run -- and then still
 frees dead runs and says whom the run waits for. The whole-process behaviour (a real waiting
 ``inobhut run``, SIGTERM) is in ``test_faults_run.py``."""
