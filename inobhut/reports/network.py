@@ -577,10 +577,10 @@ OUTLOOK_LABELS = {  # documented columns of the outlook frame (inobhut.outlook) 
 
 
 def _by_month(df: pd.DataFrame):
-    """``(YYYY-MM, rows)`` of a Stichtag table, month by month in order."""
+    """``(YYYY-MM, rows)`` of a Stichtag table, month by month in order (rows in table order).
+    One grouping pass: a selection per month cost 0.13 s per table on ten years of history."""
     months = df["stichtag"].map(_month_of)
-    for m in sorted(set(months)):
-        yield m, df[months == m]
+    yield from df.groupby(months.to_numpy(dtype=object), sort=True)
 
 
 def _net_rows(df: pd.DataFrame | None, verbund: str, keys: list[str]) -> pd.DataFrame:
@@ -723,11 +723,10 @@ def build_strategiebericht(history: dict[str, pd.DataFrame], verbund: str, data_
     if years and bew is not None:
         heads = [reg.label("bewegung", "zugaenge", y) for y in years]
         rows = []
+        # counts by office and year in one grouping (a selection per office and year cost 0.5 s on ten years)
+        by_year = bew.groupby([bew["jugendamt"], bew["monat"].astype(str).str[:4]])["zugaenge"].sum()
         for a in keys:
-            s = bew[bew["jugendamt"] == a]
-            rows.append({h_ja: office_label(a),
-                         **{h: float(s.loc[s["monat"].astype(str).str[:4] == y, "zugaenge"].sum())
-                            for h, y in zip(heads, years)}})
+            rows.append({h_ja: office_label(a), **{h: float(by_year.get((a, y), 0.0)) for h, y in zip(heads, years)}})
         rows.append({h_ja: total_label, **{h: sum(r[h] for r in rows) for h in heads}})
         shown, footnote = _apply_protect(protect, pd.DataFrame(rows), heads, total_label, released, "Zugänge nach Jugendamt und Jahr")
         # a year's network total hidden here must not be the sum of the time series' months
