@@ -211,8 +211,8 @@ def output(con: duckdb.DuckDBPyConnection, ags: str, out: Path, stichtag: dt.dat
 def outputs_all(con: duckdb.DuckDBPyConnection, out: Path) -> list:
     """The list of every member office with Maßnahmen data at its data state (the nightly run),
     as :class:`inobhut.meldungen.schreiben.Output` s to write; the cases are read once for all."""
-    ends = {o.ags: data_end(con, o.ags) for o in config.offices()}
-    ends = {a: e for a, e in ends.items() if e is not None}
+    newest = dict(con.execute("SELECT jugendamt, max(monat) FROM massnahmen GROUP BY jugendamt").fetchall())
+    ends = {o.ags: month_end(newest[o.ags]) for o in config.offices() if newest.get(o.ags)}  # data_end of each
     if not ends:
         return []
     faelle = all_cases(con, max(ends.values()))
