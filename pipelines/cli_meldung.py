@@ -191,16 +191,17 @@ def fristen(jugendaemter: tuple[str, ...], stichtag: str | None, out: Path | Non
     paths, wh = _warehouse(out)
     refused = False
     with wh.connect() as con:
-        keys = list(jugendaemter) or [o.ags for o in config.offices() if fr.data_end(con, o.ags) is not None]
+        known = fr.data_ends(con)
+        keys = list(jugendaemter) or [o.ags for o in config.offices() if o.ags in known]
         if not keys:
             err_console.print("Keine Maßnahmen-Lieferungen im Warehouse – keine Fristenliste.")
             sys.exit(1)
-        ends = [e for e in (fr.data_end(con, a) for a in keys) if e is not None]
+        ends = [known[a] for a in keys if a in known]
         faelle = fr.all_cases(con, day or max(ends)) if ends else None  # read once for all offices
         outputs = []
         for a in keys:
             try:
-                outputs.append(fr.output(con, a, paths.out, day, faelle))
+                outputs.append(fr.output(con, a, paths.out, day, faelle, known.get(a)))
             except fr.KeineDaten as exc:
                 err_console.print(f"[red]{exc}[/red]")
                 refused = True

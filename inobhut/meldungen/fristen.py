@@ -47,10 +47,16 @@ class KeineDaten(ValueError):
     """The office has no Maßnahmen data up to the Stichtag (German message)."""
 
 
+def data_ends(con: duckdb.DuckDBPyConnection) -> dict[str, dt.date]:
+    """Each office's data state: the last day of its newest month with Maßnahmen data (one query
+    for all offices; offices without such data are missing)."""
+    rows = con.execute("SELECT jugendamt, max(monat) FROM massnahmen GROUP BY jugendamt").fetchall()
+    return {ags: month_end(m) for ags, m in rows if m}
+
+
 def data_end(con: duckdb.DuckDBPyConnection, ags: str) -> dt.date | None:
-    """Last day of the newest month with Maßnahmen data of the office (its data state)."""
-    row = con.execute("SELECT max(monat) FROM massnahmen WHERE jugendamt = ?", [ags]).fetchone()
-    return month_end(row[0]) if row and row[0] else None
+    """The data state of one office (:func:`data_ends`), None without Maßnahmen data."""
+    return data_ends(con).get(ags)
 
 
 def all_cases(con: duckdb.DuckDBPyConnection, last: dt.date) -> pd.DataFrame:
@@ -211,8 +217,8 @@ def output(con: duckdb.DuckDBPyConnection, ags: str, out: Path, stichtag: dt.dat
 def outputs_all(con: duckdb.DuckDBPyConnection, out: Path) -> list:
     """The list of every member office with Maßnahmen data at its data state (the nightly run),
     as :class:`inobhut.meldungen.schreiben.Output` s to write; the cases are read once for all."""
-    newest = dict(con.execute("SELECT jugendamt, max(monat) FROM massnahmen GROUP BY jugendamt").fetchall())
-    ends = {o.ags: month_end(newest[o.ags]) for o in config.offices() if newest.get(o.ags)}  # data_end of each
+    known = data_ends(con)
+    ends = {o.ags: known[o.ags] for o in config.offices() if o.ags in known}
     if not ends:
         return []
     faelle = all_cases(con, max(ends.values()))
