@@ -47,6 +47,7 @@ def wechseln(neu_variable: str) -> None:
     from inobhut import pseudonym
     from inobhut.config import Paths
     from inobhut.key_rotation import RotationError, rotate
+    from pipelines.cli import status
 
     paths = Paths.from_env()
     try:
@@ -56,7 +57,7 @@ def wechseln(neu_variable: str) -> None:
         err_console.print(f"[red]{exc}[/red]")
         sys.exit(2)
     try:
-        with console.status("Neuaufbau aus dem Archiv mit dem neuen Schlüssel …"):
+        with status("Neuaufbau aus dem Archiv mit dem neuen Schlüssel …"):  # a spinner only on a terminal
             res = rotate(paths, old, new)
     except RotationError as exc:
         err_console.print(f"[red]{exc}[/red]")
