@@ -45,19 +45,39 @@ def main() -> None:
     Plätze, Personal) berechnen und Berichte erzeugen."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     warnings.filterwarnings("ignore")
-    atexit.register(_no_collection_at_exit)
 
 
-def _no_collection_at_exit() -> None:
-    """Spare the interpreter its last full garbage collection: with pandas, Dagster and Great
-    Expectations loaded it walked the whole heap for 1.3-1.7 s after a nightly run had already
-    printed its last line (S, measured). ``gc.freeze()`` at exit moves every object out of
-    the collector's reach; objects are still freed by reference counting, only
-    cycles are left to the operating system. Nothing waits for them: every output, archive and
-    warehouse write is closed (and the atomic ones synced) before the command returns."""
-    import gc
+def entry() -> None:
+    """The command ``inobhut`` (and ``python -m pipelines.cli``): :func:`main`, then the end of the
+    process without the interpreter's teardown (see :func:`_end_without_teardown`)."""
+    try:
+        main()
+    except SystemExit as exc:
+        _end_without_teardown(exc.code)
+        raise
 
-    gc.freeze()
+
+def _end_without_teardown(code) -> None:
+    """End the process as the interpreter would, minus its teardown: with pandas, DuckDB and
+    Dagster loaded, the last full garbage collection of the teardown walked the whole heap for
+    1.3-1.7 s after a nightly run had printed its last line (S, measured). Everything before it
+    still happens: the exit handlers run (logging, worker pools, temporary directories, in
+    their order), the output streams are flushed; every output, archive and warehouse write is
+    closed before a command returns. Only where the interpreter would do more than that (a
+    non-numeric exit code to print, a non-daemon thread still running) it is left to do so."""
+    import threading
+
+    if not (code is None or isinstance(code, int)):
+        return
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        return
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed or gone (a pipe whose reader ended)
+            pass
+    os._exit(code or 0)
 
 
 def _print_summary(paths, months: list[str]) -> None:
@@ -396,4 +416,4 @@ from pipelines.cli_repair import reparieren  # noqa: E402  (inobhut reparieren)
 main.add_command(reparieren)
 
 if __name__ == "__main__":
-    main()
+    entry()
