@@ -124,16 +124,17 @@ def _validate_batch(paths: Paths, plans: list[_Plan], months: list[str], key: by
     cross-delivery checks, whose context (previous month's version in force, same month's
     facilities) is known by then, because only Fehler decide acceptance and the cross-delivery
     checks raise Hinweise only."""
-    from inobhut.validation import run_expectations
+    from inobhut.validation import gx_helper, run_expectations
     from inobhut.validation.expectations import warm_up
 
     st_settings = settings()
     todo = [t for p in plans for t in p.todo]
     # 1. file and row level: per dataset in chunks (one pandera pass per chunk), on all cores;
-    #    meanwhile this process imports Great Expectations for step 2 (seconds otherwise spent alone)
+    #    meanwhile this process imports Great Expectations for step 2 (seconds otherwise spent
+    #    alone), unless the command's GX helper process has done that already
     chunks = _prepare_chunks(todo, paths, key, st_settings)
     done = [p for chunk in parallel(_prepare_job, chunks, min_jobs=2 if len(todo) >= 8 else len(chunks) + 1,
-                                    meanwhile=warm_up if todo else None) for p in chunk]
+                                    meanwhile=warm_up if todo and not gx_helper.running() else None) for p in chunk]
     pending: dict[Key, Any] = dict(zip((k for ch in chunks for k in ch[0]), done))
     items = [p.item for p in pending.values() if p.item is not None]
     gx_run = None

@@ -122,6 +122,9 @@ def status(text: str):
 
 
 def _run(paths, months: list[str]) -> int:
+    from inobhut.validation import gx_helper
+
+    gx_helper.start()  # imports Great Expectations on the second core while the run starts (see there)
     from inobhut.calendar import month_range
     from pipelines.runner import run_pipeline
 

@@ -32,7 +32,12 @@ def build_gx_data_docs() -> dg.AssetsDefinition:
 
 
 def gx_data_docs(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
-    run = build_network_data_docs(inobhut.paths(), sorted(context.partition_keys))
+    from inobhut.validation import gx_helper
+
+    try:
+        run = build_network_data_docs(inobhut.paths(), sorted(context.partition_keys))
+    finally:
+        gx_helper.stop()  # the last use of Great Expectations in a run: the helper's memory is freed before the reports
     meta = {"validierungen": run.validations if run else 0, "lieferversionen": run.versions if run else 0}
     if run is not None and run.docs_index is not None:
         meta["data_docs"] = dg.MetadataValue.path(str(run.docs_index))

@@ -297,10 +297,47 @@ def _drop_results(docs_dir: Path, run_name: str) -> None:
 def run_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: dict, *, groups: dict | None = None,
                versions: int = 0, docs_dir: Path | None = None, run_name: str | None = None, run_time=None) -> GxRun:
     """The GX part of :func:`run_expectations` on prebuilt frames per dataset; with ``groups``
-    (the items per dataset, in label order) the unexpected rows become findings of the items."""
+    (the items per dataset, in label order) the unexpected rows become findings of the items.
+    GX runs in the command's helper process when there is one (:mod:`inobhut.validation.gx_helper`),
+    otherwise here."""
+    from inobhut.validation import gx_helper
+
     run = GxRun(versions=versions)
     if not frames:
         return run
+    args = (frames, settings)
+    kwargs = {"docs_dir": docs_dir, "run_name": run_name, "run_time": run_time}
+    done = gx_helper.call(validate_frames, *args, **kwargs)
+    run.validations, failures, run.docs_index = done[1] if done is not None else validate_frames(*args, **kwargs)
+    pr = settings["pruefung"]
+    for dataset, fname, rule, hits in failures:
+        group = (groups or {}).get(dataset)
+        if group is None:
+            continue  # frames without items (Data Docs): no findings to attribute
+        frame = frames[dataset][0 if fname == "zeilen" else 1]
+        per_item: dict[int, list[int]] = {}
+        for h in hits:
+            per_item.setdefault(int(h["_lieferung"]), []).append(int(h["_zeile"]))
+        for i, zeilen in sorted(per_item.items()):
+            it = group[i]
+            if rule == "S001":
+                new = _duplicate_findings(it, zeilen)
+            else:
+                row = frame[frame["_lieferung"] == str(i)].iloc[0]
+                new = [_summary_finding(rule, it, row, pr)]
+            it.findings.extend(new)
+            run.unexpected[rule] = run.unexpected.get(rule, 0) + len(new)
+    return run
+
+
+def validate_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: dict, *,
+                    docs_dir: Path | None = None, run_name: str | None = None,
+                    run_time=None) -> tuple[int, list[tuple[str, str, str, list[dict]]], Path | None]:
+    """GX itself: one checkpoint per dataset and frame. Returns the number of validations, the
+    failed expectations as ``(dataset, frame name, rule, unexpected index list)`` in the order GX
+    reported them, and the Data Docs index (with ``docs_dir``)."""
+    validations = 0
+    failures: list[tuple[str, str, str, list[dict]]] = []
     name = run_name or "inobhut"
     if docs_dir is None:
         # one ephemeral context per process, reused (creating one costs about a second); each
@@ -318,7 +355,6 @@ def run_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: d
     source = ctx.data_sources.add_pandas(f"inobhut{suffix}")
     for dataset, pair in sorted(frames.items()):
         specs = specs_for(dataset)
-        group = (groups or {}).get(dataset)
         frames_ds = dict(zip(("zeilen", "kennzahlen"), pair))
         vds = []
         for fname, frame in frames_ds.items():
@@ -334,9 +370,9 @@ def run_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: d
                 suite.add_expectation(exp)
             suite.save()
             vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{dataset}_{fname}{suffix}", data=bd, suite=suite))
-            vds.append((vd, frame))
-            run.validations += 1
-        for vd, frame in vds:
+            vds.append((vd, fname, frame))
+            validations += 1
+        for vd, fname, frame in vds:
             cp = ctx.checkpoints.add(gx.Checkpoint(
                 name=f"cp_{vd.name}", validation_definitions=[vd], actions=[],
                 result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_lieferung", "_zeile"]}))
@@ -351,27 +387,13 @@ def run_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: d
                     if er.exception_info and er.exception_info.get("raised_exception"):
                         raise RuntimeError(f"GX-Erwartung {er.expectation_config.type} nicht ausführbar: "
                                            f"{er.exception_info.get('exception_message')}")
-                    if er.success:
-                        continue
-                    rule = er.expectation_config.meta["regel"]
-                    hits = er.result.get("unexpected_index_list") or []
-                    per_item: dict[int, list[int]] = {}
-                    for h in hits:
-                        per_item.setdefault(int(h["_lieferung"]), []).append(int(h["_zeile"]))
-                    for i, zeilen in sorted(per_item.items()):
-                        if group is None:
-                            continue  # frames without items (Data Docs): no findings to attribute
-                        it = group[i]
-                        if rule == "S001":
-                            new = _duplicate_findings(it, zeilen)
-                        else:
-                            row = frame[frame["_lieferung"] == str(i)].iloc[0]
-                            new = [_summary_finding(rule, it, row, pr)]
-                        it.findings.extend(new)
-                        run.unexpected[rule] = run.unexpected.get(rule, 0) + len(new)
+                    if not er.success:
+                        failures.append((dataset, fname, er.expectation_config.meta["regel"],
+                                         list(er.result.get("unexpected_index_list") or [])))
+    docs_index = None
     if docs_dir is not None:
         # the site once for all validations of the call (what UpdateDataDocsAction does per
         # checkpoint: GX compiles its page templates again for every build, 0.8 s each)
         ctx.build_data_docs(resource_identifiers=built, dry_run=False, build_index=True)
-        run.docs_index = docs_dir / "index.html"
-    return run
+        docs_index = docs_dir / "index.html"
+    return validations, failures, docs_index

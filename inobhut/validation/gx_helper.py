@@ -1,0 +1,120 @@
+"""Great Expectations in a helper process that a command starts before it needs it.
+
+Importing GX and creating its context costs 2.5-4 s of one core. In a nightly run (S) the
+validation step waited for that import about 2 s after its worker processes had read and
+checked every delivery, while the second core had been idle during the command's own start
+(imports, planning, intake: single-threaded). ``inobhut run`` therefore calls :func:`start`
+when it begins: a process forked then imports GX and creates the context on that idle core,
+and :func:`call` later runs the GX part of a validation there (the frames go through a pipe,
+only the unexpected rows come back; findings are attributed in the caller).
+
+Without a helper (tests, runs under the Dagster daemon, other commands) or when it is gone
+(killed, out of memory), :func:`call` returns None and the caller runs GX itself, as before:
+the same checks and results either way. :func:`stop` ends the helper after the last use of a
+run (the Data Docs step), so that it holds no memory while the reports are written.
+
+Belongs here: the helper's life (start, calls, stop); not here: what GX checks
+(:mod:`inobhut.validation.expectations`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import pickle
+import threading
+from collections.abc import Callable
+from typing import Any
+
+_HELPER: tuple[Any, Any] | None = None  # (process, connection)
+_LOCK = threading.Lock()
+
+
+def start() -> bool:
+    """Fork the helper now (it starts importing GX at once); False where fork is unavailable."""
+    global _HELPER
+    with _LOCK:
+        if _HELPER is not None and _HELPER[0].is_alive():
+            return True
+        if "fork" not in mp.get_all_start_methods():
+            return False
+        ctx = mp.get_context("fork")
+        mine, theirs = ctx.Pipe()
+        proc = ctx.Process(target=_serve, args=(theirs, mine), name="inobhut-gx", daemon=True)
+        proc.start()
+        theirs.close()
+        _HELPER = (proc, mine)
+        return True
+
+
+def running() -> bool:
+    return _HELPER is not None and _HELPER[0].is_alive()
+
+
+def call(fn: Callable, *args, **kwargs):
+    """``("ok", fn(*args, **kwargs))`` computed in the helper, or None when there is none (or it
+    ended during the call): then the caller computes it itself. An exception raised by ``fn`` in
+    the helper is raised here."""
+    global _HELPER
+    with _LOCK:
+        if _HELPER is None:
+            return None
+        proc, conn = _HELPER
+        try:
+            conn.send((fn, args, kwargs))
+            status, value = conn.recv()
+        except (EOFError, OSError, pickle.PicklingError):
+            _HELPER = None
+            _end(proc, conn)
+            return None
+    if status == "error":
+        raise value
+    return ("ok", value)
+
+
+def stop() -> None:
+    """End the helper (idempotent)."""
+    global _HELPER
+    with _LOCK:
+        if _HELPER is None:
+            return
+        proc, conn = _HELPER
+        _HELPER = None
+        try:
+            conn.send(None)
+        except (OSError, ValueError):
+            pass
+        _end(proc, conn)
+
+
+def _end(proc, conn) -> None:
+    proc.join(timeout=5)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    conn.close()
+
+
+def _serve(conn, parent_end) -> None:
+    parent_end.close()
+    from inobhut.validation.expectations import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 -- the call below raises it again, with the caller waiting for it
+        pass
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the command ended
+            return
+        if job is None:
+            return
+        fn, args, kwargs = job
+        try:
+            reply = ("ok", fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 -- passed on to the caller
+            reply = ("error", exc)
+        try:
+            conn.send(reply)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            conn.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
