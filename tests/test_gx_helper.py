@@ -94,3 +94,25 @@ def test_an_error_in_the_helper_reaches_the_caller():
     finally:
         gx_helper.stop()
     assert gx_helper.call(len, [1]) is None  # no helper: the caller computes it itself
+
+
+def test_a_helper_stuck_in_its_import_is_ended_and_the_caller_does_the_work(tmp_path, monkeypatch):
+    """Forked from a process with threads, an import can hang; the caller waits for the helper's
+    ready message only up to READY_TIMEOUT."""
+    import time
+
+    from inobhut.validation import expectations
+
+    monkeypatch.setattr(expectations, "warm_up", lambda: time.sleep(120))  # inherited by the fork
+    monkeypatch.setattr(gx_helper, "READY_TIMEOUT", 1.0)
+    assert gx_helper.start()
+    try:
+        proc = gx_helper._HELPER[0]
+        t0 = time.monotonic()
+        items = _items(tmp_path)
+        run_expectations(items, settings())
+        assert time.monotonic() - t0 < 60
+        assert [[f[0] for f in fs] for fs in _findings(items)] == [["S001"], ["S105"], ["S106"]]
+        assert not gx_helper.running() and not proc.is_alive()
+    finally:
+        gx_helper.stop()

@@ -27,11 +27,13 @@ from typing import Any
 
 _HELPER: tuple[Any, Any] | None = None  # (process, connection)
 _LOCK = threading.Lock()
+_READY: bool = False  # the helper reported its import done
+READY_TIMEOUT = 120.0  # s: a helper not ready by then (stuck in its import) is ended, the caller runs GX itself
 
 
 def start() -> bool:
     """Fork the helper now (it starts importing GX at once); False where fork is unavailable."""
-    global _HELPER
+    global _HELPER, _READY
     with _LOCK:
         if _HELPER is not None and _HELPER[0].is_alive():
             return True
@@ -42,7 +44,7 @@ def start() -> bool:
         proc = ctx.Process(target=_serve, args=(theirs, mine), name="inobhut-gx", daemon=True)
         proc.start()
         theirs.close()
-        _HELPER = (proc, mine)
+        _HELPER, _READY = (proc, mine), False
         return True
 
 
@@ -54,12 +56,17 @@ def call(fn: Callable, *args, **kwargs):
     """``("ok", fn(*args, **kwargs))`` computed in the helper, or None when there is none (or it
     ended during the call): then the caller computes it itself. An exception raised by ``fn`` in
     the helper is raised here."""
-    global _HELPER
+    global _HELPER, _READY
     with _LOCK:
         if _HELPER is None:
             return None
         proc, conn = _HELPER
         try:
+            if not _READY:  # forked from a process with threads, an import could hang: wait, but not forever
+                if not conn.poll(READY_TIMEOUT):
+                    raise EOFError("not ready")
+                conn.recv()
+                _READY = True
             conn.send((fn, args, kwargs))
             status, value = conn.recv()
         except (EOFError, OSError, pickle.PicklingError):
@@ -102,6 +109,10 @@ def _serve(conn, parent_end) -> None:
         warm_up()
     except Exception:  # noqa: BLE001 -- the call below raises it again, with the caller waiting for it
         pass
+    try:
+        conn.send(("ready", None))
+    except OSError:
+        return
     while True:
         try:
             job = conn.recv()
