@@ -131,10 +131,11 @@ def _validate_batch(paths: Paths, plans: list[_Plan], months: list[str], key: by
     todo = [t for p in plans for t in p.todo]
     # 1. file and row level: per dataset in chunks (one pandera pass per chunk), on all cores;
     #    meanwhile this process imports Great Expectations for step 2 (seconds otherwise spent
-    #    alone), unless the command's GX helper process has done that already
+    #    alone), or, when the command's GX helper process has done that, what later workers need
     chunks = _prepare_chunks(todo, paths, key, st_settings)
     done = [p for chunk in parallel(_prepare_job, chunks, min_jobs=2 if len(todo) >= 8 else len(chunks) + 1,
-                                    meanwhile=warm_up if todo and not gx_helper.running() else None) for p in chunk]
+                                    meanwhile=(_import_for_workers if gx_helper.running() else warm_up) if todo else None)
+            for p in chunk]
     pending: dict[Key, Any] = dict(zip((k for ch in chunks for k in ch[0]), done))
     items = [p.item for p in pending.values() if p.item is not None]
     gx_run = None
@@ -239,6 +240,22 @@ def _finish_office(paths: Paths, plan: _Plan, pending: dict, st_settings: dict, 
             status.datasets.append(ds)
         statuses.append(status)
     return statuses
+
+
+def _import_for_workers() -> None:
+    """What every worker process of this step imports on its first job -- pandera's pandas
+    backends, the holiday calendar, the Prüfbericht's templates and Excel writer, Parquet
+    (about 0.6 s per process) -- imported once here while the first workers run: the later
+    pools of the step (the writers, the next batch, the other network's step) inherit it."""
+    import holidays
+    import pyarrow.parquet  # noqa: F401
+    import xlsxwriter.packager  # noqa: F401
+    from pandera.backends.pandas import builtin_checks, register  # noqa: F401
+
+    from inobhut import pruefbericht, xlsx_io, xlsx_print  # noqa: F401
+
+    holidays.country_holidays("DE")  # the country's module is imported on first use
+    pruefbericht._env().get_template("pruefbericht.html.j2")
 
 
 def _context_changed(paths: Paths, plan: _Plan, pending: dict) -> list:
