@@ -116,3 +116,33 @@ def test_a_helper_stuck_in_its_import_is_ended_and_the_caller_does_the_work(tmp_
         assert not gx_helper.running() and not proc.is_alive()
     finally:
         gx_helper.stop()
+
+
+def test_ctrl_c_is_left_to_the_command():
+    """Ctrl+C reaches the whole process group; the helper leaves it to the command (which ends
+    it) instead of dying with a traceback of its own."""
+    import time
+
+    assert gx_helper.start()
+    try:
+        assert gx_helper.call(len, [1]) == ("ok", 1)  # ready
+        os.kill(gx_helper._HELPER[0].pid, signal.SIGINT)
+        time.sleep(0.5)
+        assert gx_helper.call(len, [1, 2]) == ("ok", 2)
+    finally:
+        gx_helper.stop()
+
+
+def test_a_command_that_ends_during_a_call_leaves_no_traceback():
+    code = """
+import os, time
+from inobhut.validation import gx_helper
+assert gx_helper.start()
+assert gx_helper.call(len, [1]) == ("ok", 1)
+gx_helper._HELPER[1].send((time.sleep, (2,), {}))  # the helper works ...
+os._exit(0)                                         # ... and the command is gone (killed, aborted)
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})  # waits for the helper's stderr to close
+    assert done.returncode == 0
+    assert "Traceback" not in done.stderr, done.stderr

@@ -102,6 +102,11 @@ def _end(proc, conn) -> None:
 
 
 def _serve(conn, parent_end) -> None:
+    import signal
+
+    # Ctrl+C reaches the whole process group: the command handles it, and its end closes the
+    # pipe, which ends this process too (without a traceback of its own)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent_end.close()
     from inobhut.validation.expectations import warm_up
 
@@ -127,5 +132,7 @@ def _serve(conn, parent_end) -> None:
             reply = ("error", exc)
         try:
             conn.send(reply)
+        except OSError:  # the command ended while this process was working
+            return
         except (pickle.PicklingError, TypeError, AttributeError):
             conn.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
