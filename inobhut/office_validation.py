@@ -124,26 +124,48 @@ def _validate_batch(paths: Paths, plans: list[_Plan], months: list[str], key: by
     cross-delivery checks, whose context (previous month's version in force, same month's
     facilities) is known by then, because only Fehler decide acceptance and the cross-delivery
     checks raise Hinweise only."""
-    from inobhut.validation import gx_helper, run_expectations
-    from inobhut.validation.expectations import warm_up
+    from inobhut.validation import GxRun, gx_helper, run_expectations
+    from inobhut.validation.expectations import submit_expectations, warm_up
 
     st_settings = settings()
     todo = [t for p in plans for t in p.todo]
+    name = run_name or (f"{plans[0].ags} {months[0]}–{months[-1]}" if len(plans) == 1
+                        else f"{len(plans)} Jugendämter {months[0]}–{months[-1]}")
     # 1. file and row level: per dataset in chunks (one pandera pass per chunk), on all cores;
     #    meanwhile this process imports Great Expectations for step 2 (seconds otherwise spent
     #    alone), or, when the command's GX helper process has done that, what later workers need
     chunks = _prepare_chunks(todo, paths, key, st_settings)
+    # 2. dataset level with Great Expectations: ONE run per dataset over all its versions, begun
+    #    as soon as the dataset's chunks are read (the chunks come dataset by dataset): with the
+    #    GX helper it checks one dataset while the workers read the next. With a Data Docs site
+    #    one run over all datasets (a run name's results are replaced as a whole).
+    left = {ds: sum(1 for ch in chunks if ch[2] == ds) for ds in {ch[2] for ch in chunks}}
+    ready: dict[str, list] = {}
+    parts: dict[str, Any] = {}
+
+    def each(i: int, prepared: list) -> None:
+        ds = chunks[i][2]
+        ready.setdefault(ds, []).extend(p.item for p in prepared if p.item is not None)
+        left[ds] -= 1
+        if not data_docs and left[ds] == 0 and ready[ds]:
+            parts[ds] = submit_expectations(ready[ds], st_settings, run_name=name)
+
     done = [p for chunk in parallel(_prepare_job, chunks, min_jobs=2 if len(todo) >= 8 else len(chunks) + 1,
-                                    meanwhile=(_import_for_workers if gx_helper.running() else warm_up) if todo else None)
+                                    meanwhile=(_import_for_workers if gx_helper.running() else warm_up) if todo else None,
+                                    each=each)
             for p in chunk]
     pending: dict[Key, Any] = dict(zip((k for ch in chunks for k in ch[0]), done))
     items = [p.item for p in pending.values() if p.item is not None]
     gx_run = None
-    if items:
-        # 2. dataset level with Great Expectations: ONE run per dataset over all versions
-        name = run_name or (f"{plans[0].ags} {months[0]}–{months[-1]}" if len(plans) == 1
-                            else f"{len(plans)} Jugendämter {months[0]}–{months[-1]}")
-        gx_run = run_expectations(items, st_settings, docs_dir=gx_docs_dir(paths) if data_docs else None, run_name=name)
+    if items and data_docs:
+        gx_run = run_expectations(items, st_settings, docs_dir=gx_docs_dir(paths), run_name=name)
+    elif items:
+        gx_run = GxRun(versions=len(items))
+        for ds in sorted(parts):  # as one run over all datasets would report them
+            part = parts[ds].result()
+            gx_run.validations += part.validations
+            for rule, n in part.unexpected.items():
+                gx_run.unexpected[rule] = gx_run.unexpected.get(rule, 0) + n
     # 2b. versions whose cross-delivery context changes in this run (a correction of the previous
     #     month or of the same month's plaetze changes the version in force): their checks run again
     changed = [c for p in plans for c in _context_changed(paths, p, pending)]

@@ -24,17 +24,19 @@ def _run_global(args: tuple):
     return fn(_JOBS[i])
 
 
-def parallel(fn, jobs: list, min_jobs: int = 8, chunksize: int | None = None, meanwhile=None) -> list:
+def parallel(fn, jobs: list, min_jobs: int = 8, chunksize: int | None = None, meanwhile=None, each=None) -> list:
     """``[fn(j) for j in jobs]``, on all cores when there are at least ``min_jobs`` jobs.
     ``meanwhile()``: work of the calling process done while the workers run (after they are
     forked, so it never forks with a half-done import; e.g. importing a large library the caller
-    needs next); without a pool it runs first."""
+    needs next); without a pool it runs first. ``each(i, result)``: called in the calling
+    process for every result in job order as soon as it is there (after ``meanwhile``), e.g. to
+    start the next stage of the first jobs while the workers are still on the later ones."""
     global _JOBS
     n = workers()
     if n < 2 or len(jobs) < min_jobs or "fork" not in mp.get_all_start_methods():
         if meanwhile is not None:
             meanwhile()
-        return [fn(j) for j in jobs]
+        return _each([fn(j) for j in jobs], each)
     _JOBS = jobs
     try:
         with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork")) as pool:
@@ -42,6 +44,15 @@ def parallel(fn, jobs: list, min_jobs: int = 8, chunksize: int | None = None, me
             results = pool.map(_run_global, [(fn, i) for i in range(len(jobs))], chunksize=size)  # workers forked now
             if meanwhile is not None:
                 meanwhile()
-            return list(results)
+            return _each(results, each)
     finally:
         _JOBS = None
+
+
+def _each(results, each) -> list:
+    out = []
+    for i, r in enumerate(results):
+        out.append(r)
+        if each is not None:
+            each(i, r)
+    return out

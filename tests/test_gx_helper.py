@@ -146,3 +146,38 @@ os._exit(0)                                         # ... and the command is gon
                           env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})  # waits for the helper's stderr to close
     assert done.returncode == 0
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_validating_with_the_helper_gives_the_same_verdicts_and_findings(tmp_path):
+    """The validation step with the helper (one GX run per dataset, begun while the next dataset
+    is read) stores exactly what it stores without one (one GX run over all datasets at the end)."""
+    import shutil
+
+    from inobhut import archive
+    from inobhut.config import Paths, office_keys
+    from inobhut.generate import generate
+    from inobhut.office_validation import validate_offices
+
+    def run(base: Path, helper: bool) -> dict:
+        paths = Paths.from_env(base, landing=base / "landing", archive=base / "archive", staging=base / "staging",
+                               warehouse=base / "warehouse.duckdb", out=base / "out")
+        shutil.copytree(tmp_path / "vorlage", paths.landing)
+        archive.intake(paths.landing, paths.archive, set(office_keys()))
+        if helper:
+            assert gx_helper.start()
+        try:
+            out = validate_offices(paths, ["08335", "01062"], ["2025-01", "2025-02"], KEY)
+            assert gx_helper.running() == helper  # it served the whole step
+        finally:
+            gx_helper.stop()
+        stored = {p.relative_to(paths.staging).as_posix(): p.read_bytes()
+                  for p in sorted(paths.staging.rglob("*.json"))}
+        reports = {p.relative_to(paths.out).as_posix(): p.read_bytes()
+                   for p in sorted((paths.out / "pruefberichte").rglob("*.json"))}
+        gx = {a: (r.validations, r.versions, r.unexpected) for a, (_, r) in out.items()}
+        return {"staging": stored, "pruefberichte": reports, "gx": gx}
+
+    generate(tmp_path / "vorlage", "2025-01", "2025-02", seed=11, fehlerquote=0.5, jugendaemter=["08335", "01062"])
+    alone, helped = run(tmp_path / "allein", False), run(tmp_path / "mit", True)
+    assert helped == alone
+    assert len(alone["pruefberichte"]) >= 16 and any(u for _, _, u in alone["gx"].values())  # GX found something

@@ -60,3 +60,34 @@ def test_parallel_runs_the_callers_work_while_the_workers_run():
     assert _FLAG["meanwhile"]
     if workers() >= 2:
         assert not any(r[1] for r in res)  # forked before meanwhile ran
+
+
+def _waits_for_marker(job: tuple) -> str:
+    import time
+
+    i, marker = job
+    if i == 0:
+        return "erster"
+    t0 = time.monotonic()
+    while not Path(marker).exists():  # appears only when the caller has seen the first result
+        if time.monotonic() - t0 > 30:
+            return "zu spät"
+        time.sleep(0.01)
+    return "nach dem ersten"
+
+
+def test_parallel_hands_each_result_over_as_soon_as_it_is_there(tmp_path):
+    """``parallel(..., each=f)``: f(i, result) runs in the calling process in job order while
+    later jobs still run (the validation starts checking a dataset while the next is read)."""
+    from inobhut.parallel import parallel
+
+    marker = tmp_path / "gesehen"
+    seen = []
+
+    def each(i, r):
+        seen.append((i, r))
+        marker.touch()
+
+    res = parallel(_waits_for_marker, [(0, str(marker)), (1, str(marker))], min_jobs=2, chunksize=1, each=each)
+    assert res == ["erster", "nach dem ersten"]
+    assert seen == [(0, "erster"), (1, "nach dem ersten")]

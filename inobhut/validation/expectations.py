@@ -208,14 +208,21 @@ def run_expectations(items: Sequence[Item], settings: dict, *, docs_dir: Path | 
     """Validate ``items`` with one GX checkpoint per dataset; findings are appended to each item.
 
     ``docs_dir``: update the one Data Docs site there (validation results are kept beside it)."""
+    return submit_expectations(items, settings, docs_dir=docs_dir, run_name=run_name, run_time=run_time).result()
+
+
+def submit_expectations(items: Sequence[Item], settings: dict, *, docs_dir: Path | None = None,
+                        run_name: str | None = None, run_time=None) -> Submitted:
+    """:func:`run_expectations` begun: with the command's helper process GX runs there while the
+    caller goes on; :meth:`Submitted.result` appends the findings and returns the :class:`GxRun`."""
     by_ds: dict[str, list[Item]] = {}
     for it in items:
         by_ds.setdefault(it.dataset, []).append(it)
     if not any(len(it.frame) for it in items):
-        return GxRun(versions=len(items))
+        return Submitted(GxRun(versions=len(items)))
     frames = {ds: _frames(group, ds) for ds, group in by_ds.items() if specs_for(ds) and any(len(it.frame) for it in group)}
-    return run_frames(frames, settings, groups=by_ds, versions=len(items), docs_dir=docs_dir, run_name=run_name,
-                      run_time=run_time)
+    return submit_frames(frames, settings, groups=by_ds, versions=len(items), docs_dir=docs_dir, run_name=run_name,
+                         run_time=run_time)
 
 
 def frames_from_files(dataset: str, files: list[tuple[str, str]], con=None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -300,34 +307,57 @@ def run_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: d
     (the items per dataset, in label order) the unexpected rows become findings of the items.
     GX runs in the command's helper process when there is one (:mod:`inobhut.validation.gx_helper`),
     otherwise here."""
+    return submit_frames(frames, settings, groups=groups, versions=versions, docs_dir=docs_dir, run_name=run_name,
+                         run_time=run_time).result()
+
+
+def submit_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: dict, *, groups: dict | None = None,
+                  versions: int = 0, docs_dir: Path | None = None, run_name: str | None = None,
+                  run_time=None) -> Submitted:
+    """:func:`run_frames` begun (see :func:`submit_expectations`)."""
     from inobhut.validation import gx_helper
 
-    run = GxRun(versions=versions)
     if not frames:
+        return Submitted(GxRun(versions=versions))
+    pending = gx_helper.submit(validate_frames, frames, settings, docs_dir=docs_dir, run_name=run_name, run_time=run_time)
+    return Submitted(GxRun(versions=versions), pending, frames, groups or {}, settings["pruefung"])
+
+
+@dataclass
+class Submitted:
+    """A GX validation under way; :meth:`result` waits for it, attributes the failed expectations
+    to the items as findings (in GX's order) and returns the :class:`GxRun`."""
+
+    run: GxRun
+    pending: Any = None  # gx_helper.Pending of validate_frames
+    frames: dict = field(default_factory=dict)
+    groups: dict = field(default_factory=dict)
+    pruefung: dict = field(default_factory=dict)
+
+    def result(self) -> GxRun:
+        if self.pending is None:
+            return self.run
+        run = self.run
+        run.validations, failures, run.docs_index = self.pending.result()
+        self.pending = None
+        for dataset, fname, rule, hits in failures:
+            group = self.groups.get(dataset)
+            if group is None:
+                continue  # frames without items (Data Docs): no findings to attribute
+            frame = self.frames[dataset][0 if fname == "zeilen" else 1]
+            per_item: dict[int, list[int]] = {}
+            for h in hits:
+                per_item.setdefault(int(h["_lieferung"]), []).append(int(h["_zeile"]))
+            for i, zeilen in sorted(per_item.items()):
+                it = group[i]
+                if rule == "S001":
+                    new = _duplicate_findings(it, zeilen)
+                else:
+                    row = frame[frame["_lieferung"] == str(i)].iloc[0]
+                    new = [_summary_finding(rule, it, row, self.pruefung)]
+                it.findings.extend(new)
+                run.unexpected[rule] = run.unexpected.get(rule, 0) + len(new)
         return run
-    args = (frames, settings)
-    kwargs = {"docs_dir": docs_dir, "run_name": run_name, "run_time": run_time}
-    done = gx_helper.call(validate_frames, *args, **kwargs)
-    run.validations, failures, run.docs_index = done[1] if done is not None else validate_frames(*args, **kwargs)
-    pr = settings["pruefung"]
-    for dataset, fname, rule, hits in failures:
-        group = (groups or {}).get(dataset)
-        if group is None:
-            continue  # frames without items (Data Docs): no findings to attribute
-        frame = frames[dataset][0 if fname == "zeilen" else 1]
-        per_item: dict[int, list[int]] = {}
-        for h in hits:
-            per_item.setdefault(int(h["_lieferung"]), []).append(int(h["_zeile"]))
-        for i, zeilen in sorted(per_item.items()):
-            it = group[i]
-            if rule == "S001":
-                new = _duplicate_findings(it, zeilen)
-            else:
-                row = frame[frame["_lieferung"] == str(i)].iloc[0]
-                new = [_summary_finding(rule, it, row, pr)]
-            it.findings.extend(new)
-            run.unexpected[rule] = run.unexpected.get(rule, 0) + len(new)
-    return run
 
 
 def validate_frames(frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]], settings: dict, *,

@@ -5,11 +5,13 @@ validation step waited for that import about 2 s after its worker processes had 
 checked every delivery, while the second core had been idle during the command's own start
 (imports, planning, intake: single-threaded). ``inobhut run`` therefore calls :func:`start`
 when it begins: a process forked then imports GX and creates the context on that idle core,
-and :func:`call` later runs the GX part of a validation there (the frames go through a pipe,
-only the unexpected rows come back; findings are attributed in the caller).
+and :func:`submit` later sends the GX part of a validation there (the frames go through a pipe,
+only the unexpected rows come back; findings are attributed in the caller). Calls are answered
+in order; the caller may send the next dataset's frames before it takes the first answer (the
+validation step checks each dataset as soon as its files are read).
 
 Without a helper (tests, runs under the Dagster daemon, other commands) or when it is gone
-(killed, out of memory), :func:`call` returns None and the caller runs GX itself, as before:
+(killed, out of memory), the caller runs GX itself when it asks for the result, as before:
 the same checks and results either way. :func:`stop` ends the helper after the last use of a
 run (the Data Docs step), so that it holds no memory while the reports are written.
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import pickle
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -52,15 +55,36 @@ def running() -> bool:
     return _HELPER is not None and _HELPER[0].is_alive()
 
 
-def call(fn: Callable, *args, **kwargs):
-    """``("ok", fn(*args, **kwargs))`` computed in the helper, or None when there is none (or it
-    ended during the call): then the caller computes it itself. An exception raised by ``fn`` in
-    the helper is raised here."""
-    global _HELPER, _READY
+class Pending:
+    """``fn(*args, **kwargs)``, sent to the helper or (without one) to be computed by the caller:
+    :meth:`result` returns it (an exception raised by ``fn`` in the helper is raised there)."""
+
+    def __init__(self, fn: Callable, args: tuple, kwargs: dict):
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.done, self.value, self.error = False, None, None
+
+    def result(self):
+        if not self.done:
+            _collect(self)
+        if not self.done:  # no helper, or it ended before answering: computed here
+            self.value, self.done = self.fn(*self.args, **self.kwargs), True
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+_OUTSTANDING: deque[Pending] = deque()  # sent, not yet answered (answers come in this order)
+
+
+def submit(fn: Callable, *args, **kwargs) -> Pending:
+    """Send ``fn(*args, **kwargs)`` to the helper and return at once (:meth:`Pending.result`
+    waits for it); without a helper the call is computed when its result is asked for."""
+    global _READY
+    p = Pending(fn, args, kwargs)
     with _LOCK:
         if _HELPER is None:
-            return None
-        proc, conn = _HELPER
+            return p
+        conn = _HELPER[1]
         try:
             if not _READY:  # forked from a process with threads, an import could hang: wait, but not forever
                 if not conn.poll(READY_TIMEOUT):
@@ -68,24 +92,55 @@ def call(fn: Callable, *args, **kwargs):
                 conn.recv()
                 _READY = True
             conn.send((fn, args, kwargs))
-            status, value = conn.recv()
+            _OUTSTANDING.append(p)
         except (EOFError, OSError, pickle.PicklingError):
-            _HELPER = None
-            _end(proc, conn)
-            return None
-    if status == "error":
-        raise value
-    return ("ok", value)
+            _drop()
+    return p
+
+
+def call(fn: Callable, *args, **kwargs):
+    """``("ok", fn(*args, **kwargs))`` computed in the helper, or None when there is none: then
+    the caller computes it itself. (A helper that ends during the call: computed here.)"""
+    if _HELPER is None:
+        return None
+    return ("ok", submit(fn, *args, **kwargs).result())
+
+
+def _collect(target: Pending) -> None:
+    """Take the helper's answers in order until ``target``'s is there."""
+    with _LOCK:
+        while _HELPER is not None and target in _OUTSTANDING:
+            try:
+                status, value = _HELPER[1].recv()
+            except (EOFError, OSError):
+                _drop()
+                return
+            p = _OUTSTANDING.popleft()
+            p.done = True
+            if status == "error":
+                p.error = value
+            else:
+                p.value = value
+
+
+def _drop() -> None:
+    """The helper is gone or stuck: end it; what it had not answered is computed by the callers."""
+    global _HELPER
+    proc, conn = _HELPER
+    _HELPER = None
+    _OUTSTANDING.clear()
+    _end(proc, conn)
 
 
 def stop() -> None:
-    """End the helper (idempotent)."""
+    """End the helper (idempotent); answers not yet taken are computed by their callers."""
     global _HELPER
     with _LOCK:
         if _HELPER is None:
             return
         proc, conn = _HELPER
         _HELPER = None
+        _OUTSTANDING.clear()
         try:
             conn.send(None)
         except (OSError, ValueError):
