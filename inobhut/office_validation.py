@@ -21,6 +21,7 @@ and the sidecar format (:mod:`inobhut.processing`).
 
 from __future__ import annotations
 
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,7 +140,7 @@ def _validate_batch(paths: Paths, plans: list[_Plan], months: list[str], key: by
     #    as soon as the dataset's chunks are read (the chunks come dataset by dataset): with the
     #    GX helper it checks one dataset while the workers read the next. With a Data Docs site
     #    one run over all datasets (a run name's results are replaced as a whole).
-    left = {ds: sum(1 for ch in chunks if ch[2] == ds) for ds in {ch[2] for ch in chunks}}
+    left = Counter(ch[2] for ch in chunks)  # chunks of each dataset not yet read
     ready: dict[str, list] = {}
     parts: dict[str, Any] = {}
 
@@ -271,13 +272,12 @@ def _import_for_workers() -> None:
     pools of the step (the writers, the next batch, the other network's step) inherit it."""
     import holidays
     import pyarrow.parquet  # noqa: F401
-    import xlsxwriter.packager  # noqa: F401
     from pandera.backends.pandas import builtin_checks, register  # noqa: F401
 
-    from inobhut import pruefbericht, xlsx_io, xlsx_print  # noqa: F401
+    from inobhut import pruefbericht
 
     holidays.country_holidays("DE")  # the country's module is imported on first use
-    pruefbericht._env().get_template("pruefbericht.html.j2")
+    pruefbericht.preload()
 
 
 def _context_changed(paths: Paths, plan: _Plan, pending: dict) -> list:

@@ -132,9 +132,23 @@ def _meta_view(result: ValidationResult, meta: dict) -> dict:
     }
 
 
+def _template():
+    return _env().get_template("pruefbericht.html.j2")
+
+
+def preload() -> None:
+    """Load what writing a Prüfbericht needs on first use (template, Excel writer), e.g. in a
+    process that is about to fork the writers."""
+    import xlsxwriter.packager  # noqa: F401
+
+    from inobhut import xlsx_io, xlsx_print  # noqa: F401
+
+    _template()
+
+
 def render_html(result: ValidationResult, meta: dict, limit: int = HTML_LIMIT) -> str:
     verdict_class = {VERDICT_ACCEPTED: "urteil-angenommen", VERDICT_REJECTED: "urteil-abgelehnt"}.get(result.verdict, "urteil-hinweise")
-    return _env().get_template("pruefbericht.html.j2").render(
+    return _template().render(
         result=result, meta=_meta_view(result, meta), groups=_groups(result.findings, limit), limit=limit,
         verdict_class=verdict_class, summary=_summary(result))
 
