@@ -8,8 +8,10 @@ not help: the work holds the GIL. Without fork (not Linux) or with one core it r
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 
 _JOBS: list | None = None
@@ -38,6 +40,7 @@ def parallel(fn, jobs: list, min_jobs: int = 8, chunksize: int | None = None, me
             meanwhile()
         return _each([fn(j) for j in jobs], each)
     _JOBS = jobs
+    _freeze()
     try:
         with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork")) as pool:
             size = chunksize or (1 if min_jobs < 8 else 4)
@@ -47,6 +50,34 @@ def parallel(fn, jobs: list, min_jobs: int = 8, chunksize: int | None = None, me
             return _each(results, each)
     finally:
         _JOBS = None
+        _unfreeze()
+
+
+_frozen = 0
+_frozen_lock = threading.Lock()
+
+
+def _freeze() -> None:
+    """Leave the objects the workers inherit out of garbage collection while the pool runs.
+
+    A collection writes to every object it visits (its bookkeeping lives in the object's
+    header), so each collection in the caller or in a worker copies the pages it visits
+    (copy-on-write): the workers ended up with a private copy of the caller's heap (at M two
+    workers of 318 MB next to a caller of 381 MB). Frozen objects are visited by no collection
+    until ``gc.unfreeze()`` after the pool (nested pools: the outermost unfreezes)."""
+    global _frozen
+    with _frozen_lock:
+        if _frozen == 0:
+            gc.freeze()
+        _frozen += 1
+
+
+def _unfreeze() -> None:
+    global _frozen
+    with _frozen_lock:
+        _frozen -= 1
+        if _frozen == 0:
+            gc.unfreeze()
 
 
 def _each(results, each) -> list:
