@@ -53,7 +53,7 @@ from inobhut.processing import (
 MAX_CHUNK = 120  # files per pandera pass: bounds the memory of one batch
 # pending versions validated together (offices are added whole until this is reached): bounds
 # the memory of one batch (frames, raw values, findings) at ten years of history
-MAX_BATCH_VERSIONS = 2000
+MAX_BATCH_VERSIONS = 1000
 
 Key = tuple[str, str, str, int]  # (ags, month, dataset, version)
 
