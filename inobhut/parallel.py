@@ -2,8 +2,10 @@
 
 ``parallel(fn, jobs)`` is ``[fn(j) for j in jobs]`` in a pool of forked worker processes when
 the batch is large enough to pay for the pool; the workers inherit the jobs (and anything the
-caller prepared in module globals) through fork, only the results travel back. Threads would
-not help: the work holds the GIL. Without fork (not Linux) or with one core it runs in order.
+caller prepared in module globals) through fork, only the results travel back; while a pool
+runs, the caller's objects are frozen for the garbage collector so that the inherited pages stay
+shared (see ``_freeze``). Threads would not help: the work holds the GIL. Without fork (not
+Linux) or with one core it runs in order.
 """
 
 from __future__ import annotations
