@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
-import threading
 from concurrent.futures import ProcessPoolExecutor
 
 _JOBS: list | None = None
@@ -55,8 +54,7 @@ def parallel(fn, jobs: list, min_jobs: int = 8, chunksize: int | None = None, me
         _unfreeze()
 
 
-_frozen = 0
-_frozen_lock = threading.Lock()
+_frozen = 0  # pools running in this process (one thread calls parallel(), as _JOBS assumes)
 
 
 def _freeze() -> None:
@@ -68,18 +66,16 @@ def _freeze() -> None:
     workers of 318 MB next to a caller of 381 MB). Frozen objects are visited by no collection
     until ``gc.unfreeze()`` after the pool (nested pools: the outermost unfreezes)."""
     global _frozen
-    with _frozen_lock:
-        if _frozen == 0:
-            gc.freeze()
-        _frozen += 1
+    if _frozen == 0:
+        gc.freeze()
+    _frozen += 1
 
 
 def _unfreeze() -> None:
     global _frozen
-    with _frozen_lock:
-        _frozen -= 1
-        if _frozen == 0:
-            gc.unfreeze()
+    _frozen -= 1
+    if _frozen == 0:
+        gc.unfreeze()
 
 
 def _each(results, each) -> list:
