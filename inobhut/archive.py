@@ -176,6 +176,7 @@ class _Checksums:
         from inobhut.landing import CLOCK_MARKER
 
         self.archive = archive
+        self._archive_str = os.fspath(archive)
         self._files = self._newest = None
         if staging is not None:
             self._files = ChecksumCache(staging / LANDING_CACHE, landing, landing / CLOCK_MARKER if store else None)
@@ -193,13 +194,17 @@ class _Checksums:
     def newest(self, ags: str, dataset: str, month: str) -> tuple[int, str] | None:
         """(version, sha256) of the newest archived version of the delivery, or None. A
         sidecar never changes once written (the intake writes it last, atomically)."""
-        path = _newest_sidecar(self.archive, ags, dataset, month)
-        if path is None:
+        # strings, not Path: this runs for every file of the landing zone (24,000 on ten years)
+        folder = os.path.join(self._archive_str, ags, dataset, month)
+        names = _sidecars(folder)
+        if not names:
             return None
-        version = int(path.name[1:5])
+        name = max(names)
+        path = os.path.join(folder, name)
+        version = int(name[1:5])
         if self._newest is None:
             return version, read_sidecar(path).sha256
-        return version, self._newest.value(f"{ags}/{dataset}/{month}/{path.name}", path, os.stat(path), _sidecar_sha256)
+        return version, self._newest.value(f"{ags}/{dataset}/{month}/{name}", path, os.stat(path), _sidecar_sha256)
 
     def save(self) -> None:
         for cache in (self._files, self._newest):

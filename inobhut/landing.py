@@ -142,38 +142,51 @@ def scan(landing: Path, members: set[str], window: tuple[str, str] | None = None
     bad: list[Unassignable] = []
     if not landing.exists():
         return found, bad
+    problems: dict = {}  # month -> month_problem(month, window)
 
     def unassignable(rel: str, reason: str, hinweis: str, kind: str, month: str | None = None) -> None:
         parts = tuple(Path(rel).parts)
         bad.append(Unassignable(rel, reason, hinweis, kind, _guess_ags(parts, members),
                                 month or guess_month(parts[-1])))
 
-    for root, dirs, files in os.walk(landing, followlinks=False):
-        rootp = Path(root)
-        keep = []
-        for d in sorted(dirs):
-            p = rootp / d
-            rel = p.relative_to(landing).as_posix()
-            if p.is_symlink():
+    stack = [(os.fspath(landing), "", 0)]
+    while stack:
+        folder, prefix, depth = stack.pop()
+        entries = _entries(folder)
+        subdirs = []
+        for e in entries:
+            name = e.name
+            try:
+                is_dir = e.is_dir()  # follows a link, as os.walk does: a link to a folder is a folder
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                continue
+            rel = prefix + name
+            if e.is_symlink():
                 unassignable(rel, f"Der Ordner „{rel}“ ist eine Verknüpfung (symbolischer Link); Verknüpfungen werden "
                              "nicht verfolgt, die Dateien darin werden nicht gelesen.",
                              "Bitte die Dateien direkt in den Ordner <Eingang>/<Schlüssel>/ legen (keine Verknüpfung).",
                              "verknuepfung")
-            elif d.startswith("."):
+            elif name.startswith("."):
                 unassignable(rel, f"Der Ordner „{rel}“ ist versteckt; die Dateien darin werden nicht gelesen.",
                              "Bitte Lieferungen nicht in versteckte Ordner legen.", "versteckt")
             else:
-                keep.append(d)
-        dirs[:] = keep
-        for name in sorted(files):
-            p = rootp / name
-            rel = p.relative_to(landing).as_posix()
-            parts = Path(rel).parts
-            if name == CONFIRMATIONS_FILE and len(parts) == 2 and not p.is_symlink():
+                subdirs.append((e.path, rel + "/", depth + 1))
+        for e in entries:
+            name = e.name
+            try:
+                if e.is_dir():
+                    continue
+            except OSError:
+                pass
+            rel = prefix + name
+            top = depth == 0
+            if name == CONFIRMATIONS_FILE and depth == 1 and not e.is_symlink():
                 continue  # the office's confirmations of Hinweise (inobhut.confirmations), not a delivery
-            if name == CLOCK_MARKER and len(parts) == 1:
+            if name == CLOCK_MARKER and top:
                 continue
-            if p.is_symlink() or not p.is_file():
+            if e.is_symlink() or not _is_file(e):
                 unassignable(rel, f"„{rel}“ ist eine Verknüpfung oder Sonderdatei; Verknüpfungen und "
                              "Sonderdateien werden nicht angenommen.", "Bitte die Datei selbst (keine Verknüpfung) in den Ordner legen.",
                              "verknuepfung")
@@ -184,7 +197,7 @@ def scan(landing: Path, members: set[str], window: tuple[str, str] | None = None
                              "Wenn das eine Lieferung ist: bitte unter ihrem richtigen Namen ablegen; sonst löschen.",
                              "versteckt")
                 continue
-            if len(parts) != 2:
+            if depth != 1:
                 unassignable(rel, f"Die Datei „{rel}“ liegt nicht im Ordner eines Jugendamts "
                              "(<Eingang>/<Schlüssel>/<Datei>).",
                              "Bitte die Datei direkt in den Ordner des Jugendamts legen (keine Unterordner).", "ordner")
@@ -198,18 +211,44 @@ def scan(landing: Path, members: set[str], window: tuple[str, str] | None = None
                 unassignable(rel, f"„{dn.ags}“ im Dateinamen „{rel}“ ist kein Mitglieds-Jugendamt.",
                              "Bitte den Schlüssel des Jugendamts im Dateinamen prüfen.", "mitglied", dn.month)
                 continue
-            if parts[0] != dn.ags:
-                unassignable(rel, f"Die Datei „{rel}“ für {dn.ags} liegt im Ordner „{parts[0]}“; "
+            if prefix[:-1] != dn.ags:
+                unassignable(rel, f"Die Datei „{rel}“ für {dn.ags} liegt im Ordner „{prefix[:-1]}“; "
                              f"sie gehört in den Ordner „{dn.ags}“.",
                              f"Bitte die Datei in den Ordner „{dn.ags}“ verschieben.", "ordner", dn.month)
                 continue
-            problem = month_problem(dn.month, window)
+            problem = problems.get(dn.month, problems)
+            if problem is problems:
+                problem = problems[dn.month] = month_problem(dn.month, window)
             if problem:
                 unassignable(rel, f"„{rel}“: {problem[0]}", problem[1], "monat", dn.month)
                 continue
-            found.append(Candidate(p, rel, dn, p.stat().st_mtime_ns))
+            try:
+                mtime_ns = e.stat().st_mtime_ns
+            except FileNotFoundError:  # removed meanwhile: as if it had not been there
+                continue
+            found.append(Candidate(Path(e.path), rel, dn, mtime_ns))
+        stack.extend(reversed(subdirs))
     chosen, doubles = resolve_duplicates(found)
     return chosen, sorted(bad + doubles, key=lambda u: u.path)
+
+
+def _entries(folder: str) -> list[os.DirEntry]:
+    """The entries of ``folder`` sorted by name; none if it cannot be listed (as ``os.walk``
+    skips such a folder). ``os.scandir`` instead of ``os.walk`` and ``Path``: its entries know
+    whether they are links, folders or files without a further system call (ten years of
+    deliveries lying in the landing zone, 24,000 files: 2.0 s -> see the commit)."""
+    try:
+        with os.scandir(folder) as it:
+            return sorted(it, key=lambda e: e.name)
+    except OSError:
+        return []
+
+
+def _is_file(e: os.DirEntry) -> bool:
+    try:
+        return e.is_file()
+    except OSError:
+        return False
 
 
 def resolve_duplicates(found: list[Candidate]) -> tuple[list[Candidate], list[Unassignable]]:
@@ -220,7 +259,11 @@ def resolve_duplicates(found: list[Candidate]) -> tuple[list[Candidate], list[Un
         groups.setdefault((c.name.ags, c.name.dataset, c.name.month), []).append(c)
     chosen, doubles = [], []
     for key in sorted(groups):
-        cands = sorted(groups[key], key=lambda c: (-c.mtime_ns, c.rel))
+        cands = groups[key]
+        if len(cands) == 1:  # the usual case
+            chosen.append(cands[0])
+            continue
+        cands = sorted(cands, key=lambda c: (-c.mtime_ns, c.rel))
         win = cands[0]
         chosen.append(win)
         for c in cands[1:]:

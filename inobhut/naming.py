@@ -57,6 +57,8 @@ class NameError_(ValueError):
 
 def _foreign_digits(name: str) -> str:
     """The characters of ``name`` that are digits but not ASCII 0-9 (e.g. ``٠``, ``２``)."""
+    if name.isascii():  # the usual name: no character to look up
+        return ""
     return "".join(dict.fromkeys(c for c in name if unicodedata.category(c) == "Nd" and not c.isascii()))
 
 
