@@ -156,3 +156,34 @@ def test_staging_parquet_writer_writes_pandas_bytes(tmp_path):
         write_parquet(df, tmp_path / f"{i}.parquet")
         assert (tmp_path / f"{i}.parquet").read_bytes() == (tmp_path / f"{i}.pandas.parquet").read_bytes(), i
         assert pd.read_parquet(tmp_path / f"{i}.parquet").equals(pd.read_parquet(tmp_path / f"{i}.pandas.parquet"))
+
+
+def test_stacking_column_by_column_equals_pandas_concat(tmp_path):
+    """checks._stack reads the frames' arrays from pandas' block manager instead of pd.concat:
+    the stacked frame must be pd.concat's, for every dataset's reader frames (strings, dates,
+    booleans, integers, decimals), and frames of another layout fall back to pd.concat."""
+    import pandas as pd
+
+    from inobhut import ingest
+    from inobhut.validation.checks import _column_arrays, _stack
+
+    landing = tmp_path / "landing"
+    generate(landing, "2025-01", "2025-04", seed=5, fehlerquote=0.5, jugendaemter=["08335", "01062"])
+    by: dict[str, list] = {}
+    for p in sorted(q for q in landing.rglob("*") if q.suffix in (".csv", ".xlsx")):
+        rr = ingest.read_delivery(p, parse_name(p.name).dataset, max_bytes=1 << 24, max_rows=10_000)
+        if rr.frame is not None and len(rr.frame):
+            by.setdefault(parse_name(p.name).dataset, []).append(rr.frame)
+    assert set(by) == {"massnahmen", "uma", "plaetze", "personal"}
+    for dataset, frames in by.items():
+        assert len(frames) >= 4 and _column_arrays(frames[0]) is not None
+        expected = pd.concat(frames, ignore_index=True)
+        got = _stack(frames)
+        assert list(got.columns) == list(expected.columns), dataset
+        assert got.dtypes.tolist() == expected.dtypes.tolist(), dataset
+        assert got.equals(expected), dataset
+        assert isinstance(got.index, pd.RangeIndex) and got.index.equals(expected.index)
+    # a frame with other columns: pd.concat's result (columns united), not a wrong stack
+    other = by["massnahmen"][0].drop(columns=["einrichtung"])
+    mixed = [by["massnahmen"][1], other]
+    assert _stack(mixed).equals(pd.concat(mixed, ignore_index=True))
