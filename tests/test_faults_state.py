@@ -223,6 +223,95 @@ def test_leftover_sweep_does_not_follow_symbolic_links(tmp_path):
     assert foreign.exists() and link.is_symlink()
 
 
+def _dead_pid() -> int:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    return dead.pid
+
+
+def _tree(base: Path, n: int = 12) -> list[Path]:
+    folders = [base / f"{i:05d}" / ds / f"2025-{m:02d}" for i in range(n) for ds in ("massnahmen", "uma") for m in (1, 2)]
+    for f in folders:
+        f.mkdir(parents=True)
+        (f / "v0001.json").write_text("{}")
+    return folders
+
+
+def test_leftover_sweep_with_its_cache_lists_only_changed_folders(tmp_path, monkeypatch):
+    """With a cache a sweep stats every folder but lists only those changed since the last one
+    (ten years of history: 49,000 folders listed on every run); a leftover that appears in any
+    folder, however deep, is still found."""
+    import json
+
+    from inobhut import atomic
+
+    base, cache = tmp_path / "staging", tmp_path / "cache.json"
+    folders = _tree(base)
+    listed: list[str] = []
+    real = os.scandir
+
+    def counting(path="."):
+        listed.append(os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(atomic.os, "scandir", counting)
+    first = atomic.clean_leftovers([base], cache=cache)
+    assert first.removed == [] and len(listed) == len(folders) + 1 + 12 + 24  # every folder once
+    assert set(json.loads(cache.read_text())["wurzeln"][str(base)]["ordner"]) >= {str(f) for f in folders}
+    time.sleep(0.05)  # the file system's clock moves on (entries must be older than the sweep)
+    listed.clear()
+    assert atomic.clean_leftovers([base], cache=cache).removed == []
+    assert listed == [str(base)]  # only the root (its marker was created there)
+    deep = folders[17]
+    leftover = deep / f".v0002.parquet.{_dead_pid()}-0a1b2c3d.tmp"
+    leftover.write_text("x")
+    listed.clear()
+    assert atomic.clean_leftovers([base], cache=cache).removed == [leftover]
+    assert sorted(listed) == sorted([str(base), str(deep)])
+    # a damaged cache only costs listing everything
+    cache.write_text("{kaputt")
+    listed.clear()
+    again = deep / f".v0003.parquet.{_dead_pid()}-0a1b2c3d.tmp"
+    again.write_text("x")
+    assert atomic.clean_leftovers([base], cache=cache).removed == [again]
+    assert len(listed) == len(folders) + 1 + 12 + 24
+
+
+def test_leftover_sweep_cache_trusts_no_folder_changed_in_or_after_its_clock_tick(tmp_path):
+    """A folder is taken from the cache only when identity, mtime and ctime are unchanged AND
+    older than the sweep that stored it (git's "racily clean" rule): a folder whose mtime was set
+    back still shows a new ctime, and an entry stored in the same tick as a change is not trusted."""
+    import json
+
+    from inobhut import atomic
+
+    base, cache = tmp_path / "out", tmp_path / "cache.json"
+    folders = _tree(base, n=3)
+    atomic.clean_leftovers([base], cache=cache)
+    time.sleep(0.05)
+    # 1. mtime set back to the cached value: the ctime still differs
+    a = folders[2]
+    before = a.stat()
+    left_a = a / f".bericht.xlsx.{_dead_pid()}-0a1b2c3d.tmp"
+    left_a.write_text("x")
+    os.utime(a, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert a.stat().st_mtime_ns == before.st_mtime_ns
+    assert atomic.clean_leftovers([base], cache=cache).removed == [left_a]
+    # 2. an entry that matches the folder exactly, but was stored no earlier than the folder's
+    #    last change (a stat in the same tick as a write the listing did not see yet)
+    time.sleep(0.05)
+    b = folders[5]
+    left_b = b / f".bericht.html.{_dead_pid()}-0a1b2c3d.tmp"
+    left_b.write_text("x")
+    doc = json.loads(cache.read_text())
+    root = doc["wurzeln"][str(base)]
+    st = b.stat()
+    root["ordner"][str(b)] = [st.st_ino, st.st_mtime_ns, st.st_ctime_ns, []]
+    root["stand"][0] = st.st_mtime_ns  # stored in the tick of the change: not older than it
+    cache.write_text(json.dumps(doc))
+    assert atomic.clean_leftovers([base], cache=cache).removed == [left_b]
+
+
 def test_temporary_names_are_unique_per_process_and_call(tmp_path):
     from inobhut import atomic
 
