@@ -172,7 +172,7 @@ def _validate_batch(paths: Paths, plans: list[_Plan], months: list[str], key: by
     changed = [c for p in plans for c in _context_changed(paths, p, pending)]
     if changed:
         again = _prepare_chunks(changed, paths, key, st_settings)
-        redone = [p for chunk in parallel(_prepare_job, again, min_jobs=len(again) + 1) for p in chunk]
+        redone = [p for chunk in parallel(_prepare_job, again, min_jobs=2) for p in chunk]  # one chunk per core
         more = dict(zip((k for ch in again for k in ch[0]), redone))
         extra = [p.item for p in more.values() if p.item is not None]
         if extra:
