@@ -245,7 +245,7 @@ def clean_leftovers(dirs: list[Path], *, now: float | None = None, cache: Path |
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
                 res.removed.append(p)
-    if cache is not None and fresh != known:
+    if cache is not None and fresh != known and Path(cache).parent.is_dir():  # never creates a folder
         import json
 
         with contextlib.suppress(OSError):

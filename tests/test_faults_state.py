@@ -432,3 +432,18 @@ def test_sweep_after_a_run_only_when_a_running_writer_was_seen(tmp_path):
     later.write_text("x")
     assert quiet.kept_live == 0 and sweep_after_run(paths, quiet) is None and later.exists()
     assert atomic.clean_leftovers([paths.out]).removed == [later]  # the next start's sweep
+
+
+def test_leftover_sweep_cache_creates_no_folder(tmp_path):
+    """The sweep of a fresh installation (no staging folder yet) stores no cache and so creates
+    no folder as a side effect."""
+    from inobhut import atomic
+
+    out = tmp_path / "out"
+    out.mkdir()
+    cache = tmp_path / "staging" / ".aufraeumen_cache.json"
+    assert atomic.clean_leftovers([out, tmp_path / "staging"], cache=cache).removed == []
+    assert not (tmp_path / "staging").exists()
+    (tmp_path / "staging").mkdir()
+    atomic.clean_leftovers([out, tmp_path / "staging"], cache=cache)
+    assert cache.is_file()
