@@ -146,11 +146,12 @@ def newest_version(archive: Path, ags: str, dataset: str, month: str) -> Archive
     return None if path is None else read_sidecar(path)
 
 
-def _newest_sidecar(archive: Path, ags: str, dataset: str, month: str) -> Path | None:
-    """The sidecar of the newest archived version of (ags, dataset, month), from the names alone."""
-    d = _version_dir(archive, ags, dataset, month)
-    names = _sidecars(d)
-    return d / max(names) if names else None
+def _newest_sidecar(archive: str | Path, ags: str, dataset: str, month: str) -> str | None:
+    """The sidecar of the newest archived version of (ags, dataset, month), from the names alone
+    (string paths: an intake asks for every file of the landing zone, 24,000 on ten years)."""
+    folder = os.path.join(archive, ags, dataset, month)
+    names = _sidecars(folder)
+    return os.path.join(folder, max(names)) if names else None
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -194,13 +195,10 @@ class _Checksums:
     def newest(self, ags: str, dataset: str, month: str) -> tuple[int, str] | None:
         """(version, sha256) of the newest archived version of the delivery, or None. A
         sidecar never changes once written (the intake writes it last, atomically)."""
-        # strings, not Path: this runs for every file of the landing zone (24,000 on ten years)
-        folder = os.path.join(self._archive_str, ags, dataset, month)
-        names = _sidecars(folder)
-        if not names:
+        path = _newest_sidecar(self._archive_str, ags, dataset, month)
+        if path is None:
             return None
-        name = max(names)
-        path = os.path.join(folder, name)
+        name = os.path.basename(path)
         version = int(name[1:5])
         if self._newest is None:
             return version, read_sidecar(path).sha256
