@@ -70,9 +70,13 @@ def test_blocks_equal_a_full_export_and_only_changes_are_recomputed(wh_copy, tmp
         assert {y for _, y in counting["jahr"]} == {"2023", "2024"}
         assert _files(out) == _full_export(con)
 
-        # nothing changed: every block and year comes from the cache
+        # nothing changed: every block and year comes from the cache, and no table is read
+        # (the periods' rows are digested in the warehouse)
         counting["sort"], counting["jahr"] = 0, []
-        st.export_tidy(con, out)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(st, "read_table", lambda *a: pytest.fail("an unchanged export read a whole table"))
+            mp.setattr(st, "_finish", lambda *a: pytest.fail("an unchanged export read rows"))
+            st.export_tidy(con, out)
         assert counting == {"sort": 0, "jahr": []}
         assert _files(out) == _full_export(con)
 
@@ -111,3 +115,31 @@ def test_a_removed_period_leaves_the_export_and_the_cache(wh_copy, tmp_path):
         assert _files(out) == _full_export(con)
         left = con.execute("SELECT count(*) FROM stat_export_bloecke WHERE tabelle = 'bewegung' AND periode = '2023-11'")
         assert left.fetchone()[0] == 0
+
+
+def test_one_changed_cell_of_any_table_renews_its_block(wh_copy, tmp_path):
+    """The blocks' keys digest every cell of their period's rows: a single changed value (the
+    first row of each table, one column at a time: a count, a text, a date) is exported."""
+    from inobhut import statistics as st
+    from inobhut.stat_refresh import refresh
+
+    out = tmp_path / "tabellen"
+    with wh_copy.connect() as con:
+        refresh(con, [])
+        st.export_tidy(con, out)
+        changed = 0
+        for name in st.TABLE_NAMES:
+            types = dict(st.TABLES[name])
+            first = con.execute(f"SELECT min(rowid) FROM stat_{name}").fetchone()[0]
+            if first is None:
+                continue
+            for col in (c for c in st.COLUMNS[name] if c != st.PERIOD_COL[name]):
+                new = {"BIGINT": f"coalesce({col}, 0) + 7", "DOUBLE": f"coalesce({col}, 0) + 0.5",
+                       "DATE": f"coalesce({col}, DATE '2000-01-01') + 1"}.get(types[col], f"coalesce({col}, '') || 'x'")
+                con.execute(f"UPDATE stat_{name} SET {col} = {new} WHERE rowid = ?", [first])
+                before = _files(out)[name]
+                st.export_tidy(con, out)
+                assert _files(out)[name] != before, (name, col)
+                changed += 1
+        assert changed > 20
+        assert _files(out) == _full_export(con)

@@ -222,6 +222,9 @@ def outputs_all(con: duckdb.DuckDBPyConnection, out: Path) -> list:
     if not ends:
         return []
     faelle = all_cases(con, max(ends.values()))
+    # the dates as datetime64 once (per office, ``cases`` converted the Python dates of its whole
+    # history three times; each row's date is the same either way)
+    faelle = faelle.assign(**{c: pd.to_datetime(faelle[c]) for c in ("beginn", "meldung_landesstelle", "ende")})
     by_office = dict(tuple(faelle.groupby("jugendamt", sort=False)))
     return [output(con, a, out, e, by_office.get(a, faelle.iloc[:0]), e) for a, e in ends.items()]
 
