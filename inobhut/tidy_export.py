@@ -10,9 +10,10 @@ followed by one block of lines per period, and each block depends only on that p
 The blocks are kept in the warehouse table ``stat_export_bloecke`` (table, period, key, text):
 
 * a period of the stored tables (a month, a Stichtag's month, a cumulated period): the key is a
-  digest of the period's rows (every cell) with the program signature
-  (``stat_refresh.program_signature``: code, settings, member offices -- the order and the text
-  form depend on them), so a block is reused only for exactly the same rows;
+  digest of the period's rows (every cell; count and sum of the rows' hashes, computed in the
+  warehouse, so only the rows of periods without a matching block are read) with the program
+  signature (``stat_refresh.program_signature``: code, settings, member offices -- the order
+  and the text form depend on them), so a block is reused only for exactly the same rows;
 * the yearly rows of the flow tables, computed here and not stored: the key is the program
   signature with the input signatures of the year's months (``stat_refresh.input_signatures``:
   every row those rows are computed from -- the ended measures of the year come from the files
@@ -56,33 +57,33 @@ def export_tidy(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
     fresh: list[tuple[str, str, str, str]] = []
     paths = []
     for name in st.TABLE_NAMES:
-        df = st.read_table(con, name)
         blocks: dict[str, str] = {}
         missing: dict[str, tuple[str, pd.DataFrame]] = {}  # period -> (key, rows)
         if name in st.FLOW_TABLES:
-            df = df[df["zeitraum"].str.len() != 4].reset_index(drop=True)
             for y in years:
                 hit = cached.get((name, y))
                 if hit is not None and hit[0] == year_keys[y]:
                     blocks[y] = hit[1]
                 else:
                     missing[y] = (year_keys[y], st._finish(st.PERIOD_FUNCTIONS[name](con, y), name))
-        if len(df):
-            period = pd.Series(_periods(df, name))
-            row_hashes = pd.util.hash_pandas_object(df, index=False).to_numpy()
-            head = _digest(program, name, *(f"{c}:{t}" for c, t in df.dtypes.astype(str).items()))
-            for p, idx in period.groupby(period.to_numpy(), sort=False).indices.items():
-                idx = np.sort(idx)
-                key = _digest(head, p, row_hashes[idx].tobytes().hex())
-                hit = cached.get((name, p))
-                if hit is not None and hit[0] == key:
-                    blocks[p] = hit[1]
-                else:
-                    missing[p] = (key, df.iloc[idx])
+        # the stored periods: their rows are digested in the warehouse, and only the rows of the
+        # periods without a matching block are read (reading and hashing every table in pandas:
+        # an unchanged export on ten years 1.5-1.9 -> 0.34-0.39 s)
+        stored, where = _stored_periods(con, name)
+        head = _digest(program, name, *(f"{c}:{t}" for c, t in st.TABLES[name]))
+        todo: dict[str, str] = {}
+        for p, digest in stored.items():
+            key = _digest(head, p, digest)
+            hit = cached.get((name, p))
+            if hit is not None and hit[0] == key:
+                blocks[p] = hit[1]
+            else:
+                todo[p] = key
+        missing.update(_rows_of(con, name, where, todo))
         for p, text in _blocks(missing, name).items():
             blocks[p] = text
             fresh.append((name, p, missing[p][0], text))
-        header = st.format_tidy(df.iloc[:0], name).to_csv(index=False, lineterminator="\n")
+        header = pd.DataFrame(columns=st.COLUMNS[name]).to_csv(index=False, lineterminator="\n")
         target = out_dir / f"{name}.csv"
         with atomic.replacing(target, keep_unchanged=True) as tmp:  # an unchanged table keeps its file (and mtime)
             with open(tmp, "w", encoding="utf-8", newline="") as fh:
@@ -118,6 +119,51 @@ def _blocks(missing: dict[str, tuple[str, pd.DataFrame]], name: str) -> dict[str
     for a, b in zip(starts, [*starts[1:], len(period)]):
         out[period[a]] = "\n".join(lines[a:b]) + "\n"
     return out
+
+
+def _period_sql(name: str) -> tuple[str, str]:
+    """The period of a stored row (``_periods`` in SQL) and the condition of the rows exported
+    from the table (a flow table's yearly rows are computed, not read; ``_finish`` makes a
+    missing zeitraum the text 'None', which is four characters long)."""
+    from inobhut import statistics as st
+
+    col = st.PERIOD_COL[name]
+    if dict(st.TABLES[name])[col] == "DATE":
+        period = f"coalesce(strftime({col}, '%Y-%m'), '\uffff')"
+    else:
+        period = f"coalesce({col}::VARCHAR, 'None')"
+    where = f"length(coalesce({col}::VARCHAR, 'None')) != 4" if name in st.FLOW_TABLES else "TRUE"
+    return period, where
+
+
+def _stored_periods(con: duckdb.DuckDBPyConnection, name: str) -> tuple[dict[str, str], str]:
+    """Period -> digest of its exported rows (count and order-independent sum of the hashes of
+    every row's cells: a block's text depends only on the set of its rows, ``sort_tidy`` orders
+    them), and the condition of those rows."""
+    from inobhut import statistics as st
+
+    st.ensure_tables(con)
+    period, where = _period_sql(name)
+    cols = ", ".join(st.COLUMNS[name])
+    rows = con.execute(f"SELECT {period} AS p, count(*), sum(hash({cols}))::HUGEINT FROM stat_{name} "
+                       f"WHERE {where} GROUP BY p").fetchall()
+    return {p: f"{n}:{h}" for p, n, h in rows}, where
+
+
+def _rows_of(con: duckdb.DuckDBPyConnection, name: str, where: str,
+             keys: dict[str, str]) -> dict[str, tuple[str, pd.DataFrame]]:
+    """Period -> (key, rows) for the periods in ``keys``, the rows in table order (as
+    ``read_table`` gives them)."""
+    from inobhut import statistics as st
+
+    if not keys:
+        return {}
+    period, _ = _period_sql(name)
+    df = st._finish(con.execute(f"SELECT * FROM stat_{name} WHERE {where} AND {period} IN "
+                                "(SELECT unnest($1::VARCHAR[]))", [list(keys)]).df(), name)
+    labels = _periods(df, name)
+    groups = pd.Series(labels).groupby(labels, sort=False).indices
+    return {p: (keys[p], df.iloc[np.sort(groups[p])] if p in groups else df.iloc[:0]) for p in keys}
 
 
 def _periods(df: pd.DataFrame, name: str) -> np.ndarray:
