@@ -81,14 +81,13 @@ def _findings_by_month(con) -> dict[tuple[str, str], pd.DataFrame]:
 def render_months(paths: Paths, wh: Warehouse, months: list[str]) -> list[Path]:
     """Landesbericht per network and Jugendamtsbericht per office for every month."""
     from inobhut.reports.builders import prepare
-    from inobhut.statistics import read_table
 
     with wh.connect() as con:
-        tables = {name: read_table(con, name) for name in (*FIXED_TABLES, "personal")}
+        tables, present = report_tables(con, months)
         statuses = _delivery_statuses(con, max(months))
         findings = _findings_by_month(con)
     global _JOB
-    _JOB = {"ix": prepare(tables), "statuses": statuses, "findings": findings, "berichte": paths.out / "berichte", "out": paths.out,
+    _JOB = {"ix": prepare(tables, present), "statuses": statuses, "findings": findings, "berichte": paths.out / "berichte", "out": paths.out,
             "protect": make_protect(config.settings()["geheimhaltung"]["landesbericht"])}
     # Jugendamtsberichte live in <out>/jugendaemter/<ags>/ now; a folder left by an older version
     # under the Land-level berichte/ would hand office reports to the Land: remove it
@@ -100,6 +99,37 @@ def render_months(paths: Paths, wh: Warehouse, months: list[str]) -> list[Path]:
     written = [p for chunk in parallel(_render_task, tasks, min_jobs=16, chunksize=8) for p in chunk]
     _JOB = None
     return written
+
+
+def report_tables(con, months: list[str]) -> tuple[dict[str, pd.DataFrame], dict[str, set[str]]]:
+    """The rows of the statistics tables that the monthly reports of ``months`` look up, and the
+    offices and networks with rows anywhere in ``bewegung`` and ``beendete``
+    (``builders.StatsIndex``): ``bewegung`` of the time series' months (``HISTORY_MONTHS`` up to
+    each month), ``beendete`` of the months' years (the year to date, or the year's row), the
+    Stichtag tables and ``fristen_42a`` of the months themselves. A nightly run on ten years
+    indexed every row of 120 months for one month's reports."""
+    from inobhut.calendar import add_months
+    from inobhut.reports.builders import HISTORY_MONTHS
+    from inobhut.statistics import PERIOD_COL, TABLES, _finish, ensure_tables
+
+    ensure_tables(con)
+    first = add_months(min(months), -(HISTORY_MONTHS - 1))
+    years = sorted({m[:4] for m in months})
+    tables = {}
+    for name in (*FIXED_TABLES, "personal"):
+        col = PERIOD_COL[name]
+        if name == "bewegung":
+            cond, args = f"left(trim({col}), 7) BETWEEN ? AND ?", [first, max(months)]
+        elif name == "beendete":
+            cond, args = f"left(trim({col}), 4) IN (SELECT unnest(?::VARCHAR[]))", [years]
+        elif dict(TABLES[name])[col] == "DATE":
+            cond, args = f"strftime({col}, '%Y-%m') IN (SELECT unnest(?::VARCHAR[]))", [list(months)]
+        else:
+            cond, args = f"left(trim({col}), 7) IN (SELECT unnest(?::VARCHAR[]))", [list(months)]
+        tables[name] = _finish(con.execute(f"SELECT * FROM stat_{name} WHERE {cond}", args).df(), name)
+    present = {name: {r[0] for r in con.execute(f"SELECT DISTINCT trim(jugendamt::VARCHAR) FROM stat_{name}").fetchall()}
+               for name in ("bewegung", "beendete")}
+    return tables, present
 
 
 _JOB: dict | None = None

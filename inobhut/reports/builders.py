@@ -110,7 +110,10 @@ def _frame(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
 class StatsIndex:
     """The five statistics tables as dictionaries for fast look-ups by office and month."""
 
-    def __init__(self, tables: Mapping[str, pd.DataFrame]):
+    def __init__(self, tables: Mapping[str, pd.DataFrame], present: Mapping[str, set[str]] | None = None):
+        """``present``: for tables holding only the rows of some months (``report_run``'s
+        window), the offices and networks with rows in the whole ``bewegung`` and
+        ``beendete`` (whether a network's own rows exist decides how its totals are formed)."""
         self.bew: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(dict)
         for r in _frame(tables, "bewegung").itertuples(index=False):
             k = (str(r.jugendamt).strip(), _month_text(r.monat))
@@ -118,7 +121,7 @@ class StatsIndex:
             for i, v in enumerate((r.zugaenge, r.abgaenge, r.bestand)):
                 cur[i] += _num(v) or 0.0
         self.bew_months = sorted({m for _, m in self.bew})
-        self.bew_agss = {a for a, _ in self.bew}
+        self.bew_agss = {a for a, _ in self.bew} if present is None else set(present["bewegung"])
 
         be = _frame(tables, "beendete")
         self.beendete: dict[tuple[str, str], dict[tuple[str, str], float]] = defaultdict(lambda: defaultdict(float))
@@ -136,7 +139,7 @@ class StatsIndex:
                 k = where[(ja, zr)] = (str(ja).strip(), str(zr).strip())
             self.beendete[k][code] += float(n) if type(n) is int else (_num(n) or 0.0)
         self.beendete_periods = {z for _, z in self.beendete}
-        self.beendete_agss = {a for a, _ in self.beendete}
+        self.beendete_agss = {a for a, _ in self.beendete} if present is None else set(present["beendete"])
         self._ytd: dict[tuple[str, str], tuple[dict, str]] = {}
 
         self.uma: dict[tuple[str, str], dict] = {}
@@ -189,15 +192,16 @@ class StatsIndex:
 _LAST: tuple[tuple, StatsIndex] | None = None
 
 
-def prepare(tables: Mapping[str, pd.DataFrame] | StatsIndex) -> StatsIndex:
-    """Index the statistics tables once for many reports."""
+def prepare(tables: Mapping[str, pd.DataFrame] | StatsIndex,
+            present: Mapping[str, set[str]] | None = None) -> StatsIndex:
+    """Index the statistics tables once for many reports (``present``: see :class:`StatsIndex`)."""
     global _LAST
     if isinstance(tables, StatsIndex):
         return tables
-    ident = tuple((k, id(v)) for k, v in sorted(tables.items()))
+    ident = (tuple((k, id(v)) for k, v in sorted(tables.items())), id(present))
     if _LAST is not None and _LAST[0] == ident:
         return _LAST[1]
-    idx = StatsIndex(tables)
+    idx = StatsIndex(tables, present)
     _LAST = (ident, idx)
     return idx
 
