@@ -137,13 +137,16 @@ def check_staging_version(staging: Path, v: arc.ArchivedVersion, since_ns: int |
 
 
 STAGING_FILES = ("{stem}.json", "{stem}.pruefung.json", "{stem}.parquet", "{stem}.findings.parquet")
+_STAGING_SUFFIXES = tuple(n.removeprefix("{stem}") for n in STAGING_FILES)
 
 
 def _unchanged_since(d: str, stem: str, since_ns: int) -> bool:
     """Neither the directory (a file added, removed or renamed) nor any staging file of the
     version changed its status (content, size, name, mode) at or after ``since_ns``. Plain
-    strings: 120,000 paths on ten years of history, pathlib's objects took half of the time."""
-    for p in (d, *(os.path.join(d, n.format(stem=stem)) for n in STAGING_FILES)):
+    strings put together by concatenation: 130,000 paths on ten years of history (pathlib's
+    objects took half of the time, ``os.path.join`` and ``str.format`` a third of the rest)."""
+    base = d + os.sep + stem
+    for p in (d, *(base + suffix for suffix in _STAGING_SUFFIXES)):
         try:
             st = os.stat(p)
         except FileNotFoundError:
@@ -183,9 +186,9 @@ def check_staging(paths: Paths, since_ns: int | None = None) -> list[Damage]:
     if since_ns is None:
         versions = arc.list_versions(paths.archive)
     else:
-        staging = str(paths.staging)
+        staging, sep = str(paths.staging), os.sep
         versions = [arc.read_sidecar(sidecar) for ags, ds, month, version, sidecar in arc.version_slots(paths.archive)
-                    if not _unchanged_since(os.path.join(staging, ags, ds, month), f"v{version:04d}", since_ns)]
+                    if not _unchanged_since(staging + sep + ags + sep + ds + sep + month, f"v{version:04d}", since_ns)]
     return [dmg for v in versions if (dmg := check_staging_version(paths.staging, v, since_ns))]
 
 
