@@ -583,6 +583,14 @@ def _by_month(df: pd.DataFrame):
     yield from df.groupby(months.to_numpy(dtype=object), sort=True)
 
 
+def _month_positions(df: pd.DataFrame):
+    """``(YYYY-MM, row positions)`` of a Stichtag table, month by month in order (positions in
+    table order): :func:`_by_month` without building a frame per month."""
+    months = df["stichtag"].map(_month_of).to_numpy(dtype=object)
+    groups = pd.Series(np.arange(len(df))).groupby(months, sort=True).indices
+    yield from ((m, np.sort(groups[m])) for m in sorted(groups))
+
+
 def _net_rows(df: pd.DataFrame | None, verbund: str, keys: list[str]) -> pd.DataFrame:
     """The network's rows of a statistics table (its total rows, else the office rows)."""
     if df is None or df.empty:
@@ -754,14 +762,20 @@ def build_strategiebericht(history: dict[str, pd.DataFrame], verbund: str, data_
     h_ueber, h_unter = "Jugendämter über dem Soll", "Jugendämter unter dem Soll"
     rows = []
     if uq is not None and not uq.empty:
-        for m, s in _by_month(uq):
-            netrow = s[s["jugendamt"] == verbund]
-            offs = s[s["jugendamt"].isin(keys)]
-            ist = float(netrow["uma_ist"].sum()) if len(netrow) else float(offs["uma_ist"].sum())
-            jv = float(netrow["junge_volljaehrige"].sum()) if len(netrow) else float(offs["junge_volljaehrige"].sum())
+        # the columns as arrays once, the months' rows by position (selecting frames per month
+        # cost 0.3 s per network on ten years); counts are whole numbers: sums are exact
+        ja = uq["jugendamt"].to_numpy(dtype=object)
+        is_net, is_off = ja == verbund, uq["jugendamt"].isin(keys).to_numpy()
+        ist_v = pd.to_numeric(uq["uma_ist"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        jv_v = pd.to_numeric(uq["junge_volljaehrige"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        q_v = pd.to_numeric(uq["erfuellungsquote_pct"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        for m, idx in _month_positions(uq):
+            net_i, off_i = idx[is_net[idx]], idx[is_off[idx]]
+            src = net_i if len(net_i) else off_i
+            ist, jv = float(np.nansum(ist_v[src])), float(np.nansum(jv_v[src]))
             uma_ist[m] = ist
-            q = pd.to_numeric(offs["erfuellungsquote_pct"], errors="coerce")
-            complete = len(offs) == len(keys) and q.notna().all()
+            q = q_v[off_i]
+            complete = len(off_i) == len(keys) and not np.isnan(q).any()
             rows.append({h_st: fmt_date(month_end(m)), h_ist: _count(ist), h_jv: _count(jv),
                          h_ueber: _count(int((q > 100).sum())) if complete else "...",
                          h_unter: _count(int((q < 100).sum())) if complete else "..."})
