@@ -10,8 +10,8 @@ followed by one block of lines per period, and each block depends only on that p
 The blocks are kept in the warehouse table ``stat_export_bloecke`` (table, period, key, text):
 
 * a period of the stored tables (a month, a Stichtag's month, a cumulated period): the key is a
-  digest of the period's rows (every cell; count and sum of the rows' hashes, computed in the
-  warehouse, so only the rows of periods without a matching block are read) with the program
+  digest of the period's rows (every cell, in table order; computed in the warehouse, so only
+  the rows of periods without a matching block are read) with the program
   signature (``stat_refresh.program_signature``: code, settings, member offices -- the order
   and the text form depend on them), so a block is reused only for exactly the same rows;
 * the yearly rows of the flow tables, computed here and not stored: the key is the program
@@ -137,15 +137,15 @@ def _period_sql(name: str) -> tuple[str, str]:
 
 
 def _stored_periods(con: duckdb.DuckDBPyConnection, name: str) -> tuple[dict[str, str], str]:
-    """Period -> digest of its exported rows (count and order-independent sum of the hashes of
-    every row's cells: a block's text depends only on the set of its rows, ``sort_tidy`` orders
-    them), and the condition of those rows."""
+    """Period -> digest of its exported rows (their count and the hash of the list of every
+    row's cell hashes in table order: ``sort_tidy`` keeps the table order where its keys tie, as
+    for ``uma_struktur``), and the condition of those rows."""
     from inobhut import statistics as st
 
     st.ensure_tables(con)
     period, where = _period_sql(name)
     cols = ", ".join(st.COLUMNS[name])
-    rows = con.execute(f"SELECT {period} AS p, count(*), sum(hash({cols}))::HUGEINT FROM stat_{name} "
+    rows = con.execute(f"SELECT {period} AS p, count(*), hash(list(hash({cols}) ORDER BY rowid)) FROM stat_{name} "
                        f"WHERE {where} GROUP BY p").fetchall()
     return {p: f"{n}:{h}" for p, n, h in rows}, where
 

@@ -143,3 +143,24 @@ def test_one_changed_cell_of_any_table_renews_its_block(wh_copy, tmp_path):
                 changed += 1
         assert changed > 20
         assert _files(out) == _full_export(con)
+
+
+def test_rows_in_another_order_renew_the_block(wh_copy, tmp_path):
+    """``uma_struktur`` keeps the computed order of its rows within a Stichtag and office: the
+    same rows stored in another order give another export, and the block key sees it."""
+    from inobhut import statistics as st
+    from inobhut.stat_refresh import refresh
+
+    out = tmp_path / "tabellen"
+    with wh_copy.connect() as con:
+        refresh(con, [])
+        st.export_tidy(con, out)
+        month = con.execute("SELECT max(strftime(stichtag, '%Y-%m')) FROM stat_uma_struktur").fetchone()[0]
+        where = f"strftime(stichtag, '%Y-%m') = '{month}'"
+        con.execute(f"CREATE TEMP TABLE umgekehrt AS SELECT * FROM stat_uma_struktur WHERE {where} ORDER BY rowid DESC")
+        con.execute(f"DELETE FROM stat_uma_struktur WHERE {where}")
+        con.execute("INSERT INTO stat_uma_struktur SELECT * FROM umgekehrt")
+        before = _files(out)["uma_struktur"]
+        assert _full_export(con)["uma_struktur"] != before  # the new order shows in a full export
+        st.export_tidy(con, out)
+        assert _files(out) == _full_export(con)
