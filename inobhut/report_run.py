@@ -110,22 +110,20 @@ def report_tables(con, months: list[str]) -> tuple[dict[str, pd.DataFrame], dict
     indexed every row of 120 months for one month's reports."""
     from inobhut.calendar import add_months
     from inobhut.reports.builders import HISTORY_MONTHS
-    from inobhut.statistics import PERIOD_COL, TABLES, _finish, ensure_tables
+    from inobhut.statistics import _finish, ensure_tables, period_sql
 
     ensure_tables(con)
     first = add_months(min(months), -(HISTORY_MONTHS - 1))
     years = sorted({m[:4] for m in months})
     tables = {}
     for name in (*FIXED_TABLES, "personal"):
-        col = PERIOD_COL[name]
+        period = f"trim({period_sql(name)})"  # as builders._month_text reads it
         if name == "bewegung":
-            cond, args = f"left(trim({col}), 7) BETWEEN ? AND ?", [first, max(months)]
+            cond, args = f"left({period}, 7) BETWEEN ? AND ?", [first, max(months)]
         elif name == "beendete":
-            cond, args = f"left(trim({col}), 4) IN (SELECT unnest(?::VARCHAR[]))", [years]
-        elif dict(TABLES[name])[col] == "DATE":
-            cond, args = f"strftime({col}, '%Y-%m') IN (SELECT unnest(?::VARCHAR[]))", [list(months)]
+            cond, args = f"left({period}, 4) IN (SELECT unnest(?::VARCHAR[]))", [years]
         else:
-            cond, args = f"left(trim({col}), 7) IN (SELECT unnest(?::VARCHAR[]))", [list(months)]
+            cond, args = f"left({period}, 7) IN (SELECT unnest(?::VARCHAR[]))", [list(months)]
         tables[name] = _finish(con.execute(f"SELECT * FROM stat_{name} WHERE {cond}", args).df(), name)
     present = {name: {r[0] for r in con.execute(f"SELECT DISTINCT trim(jugendamt::VARCHAR) FROM stat_{name}").fetchall()}
                for name in ("bewegung", "beendete")}

@@ -828,9 +828,15 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS stat_{name} ({', '.join(f'{c} {t}' for c, t in cols)})")
 
 
-def _month_condition(name: str) -> str:
+def period_sql(name: str) -> str:
+    """The period of a row of ``stat_<name>`` in SQL, as :func:`period_labels` gives it
+    (``YYYY-MM`` for a Stichtag, NULL where it is missing)."""
     col = PERIOD_COL[name]
-    return f"strftime({col}, '%Y-%m') = ?" if dict(TABLES[name])[col] == "DATE" else f"{col} = ?"
+    return f"strftime({col}, '%Y-%m')" if dict(TABLES[name])[col] == "DATE" else col
+
+
+def _month_condition(name: str) -> str:
+    return f"{period_sql(name)} = ?"
 
 
 def write_month(con: duckdb.DuckDBPyConnection, month: str, tables: dict[str, pd.DataFrame],

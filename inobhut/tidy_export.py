@@ -128,10 +128,9 @@ def _period_sql(name: str) -> tuple[str, str]:
     from inobhut import statistics as st
 
     col = st.PERIOD_COL[name]
-    if dict(st.TABLES[name])[col] == "DATE":
-        period = f"coalesce(strftime({col}, '%Y-%m'), '\uffff')"
-    else:
-        period = f"coalesce({col}::VARCHAR, 'None')"
+    # a missing Stichtag sorts last (``_periods``); a missing text period is 'None' (``_finish``)
+    missing = "'\uffff'" if dict(st.TABLES[name])[col] == "DATE" else "'None'"
+    period = f"coalesce({st.period_sql(name)}::VARCHAR, {missing})"
     where = f"length(coalesce({col}::VARCHAR, 'None')) != 4" if name in st.FLOW_TABLES else "TRUE"
     return period, where
 
