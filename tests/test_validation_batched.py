@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inobhut.generate import generate
 from inobhut.naming import parse_name
@@ -187,3 +189,83 @@ def test_stacking_column_by_column_equals_pandas_concat(tmp_path):
     other = by["massnahmen"][0].drop(columns=["einrichtung"])
     mixed = [by["massnahmen"][1], other]
     assert _stack(mixed).equals(pd.concat(mixed, ignore_index=True))
+
+
+_TEXTS = ["", "1", "2", "08", "01,08", "08,99", "DEU", "XXA", "08125", "081250", "Ä" * 30, "a,b"]
+
+
+def _text_column(values: list, storage: str):
+    import pandas as pd
+
+    return pd.Series(pd.array(values, dtype=pd.StringDtype(storage)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.sampled_from(_TEXTS), st.text(max_size=12)), max_size=60),
+       storage=st.sampled_from(["python", "pyarrow"]))
+def test_text_checks_fast_paths_equal_pandas(values, storage):
+    """The row checks' text helpers find missing values by address and distinct values with a
+    set (schemas.pandera_schemas._per_value, _texts, _isna): for any text column, with or
+    without missing values, in either storage, the results are pandas' own ones."""
+    import numpy as np
+    import pandas as pd
+
+    from schemas import pandera_schemas as ps
+
+    s = _text_column(values, storage)
+    df = pd.DataFrame({"t": s})
+    expected_texts = s.to_numpy(dtype=object, na_value=None)
+    got_texts = ps._texts(s)
+    assert [x for x in got_texts] == [x for x in expected_texts]
+    assert (ps._isna(df, "t") == s.isna().to_numpy()).all()
+    for bad in (lambda v: len(v) > 3, lambda v: "08" in v.split(","), lambda v: v not in {"1", "2"}, lambda v: True):
+        expected = np.array([x is not None and bad(x) for x in expected_texts], bool)
+        got = ps._per_value(s, bad)
+        assert got.dtype == bool and (got == expected).all()
+    # the column itself is unchanged (its missing values are still pd.NA, not None)
+    assert all(x is pd.NA for x, e in zip(s.array, expected_texts) if e is None)
+
+
+def test_dtype_keys_tell_apart_exactly_the_different_dtypes():
+    """Batched validation groups frames by a cheap key of each column's dtype: equal keys for
+    equal dtypes only (text storage and missing-value marker, nullable types, numpy dtypes)."""
+    import numpy as np
+    import pandas as pd
+
+    from inobhut.validation.checks import _dtype_key
+
+    kinds = [pd.StringDtype("python"), pd.StringDtype("pyarrow"), pd.StringDtype("python", na_value=np.nan),
+             pd.StringDtype("pyarrow", na_value=np.nan), pd.BooleanDtype(), pd.Int64Dtype(), pd.Float64Dtype(),
+             np.dtype("datetime64[ns]"), np.dtype("datetime64[s]"), np.dtype("int64"), np.dtype(object),
+             pd.DatetimeTZDtype("ns", "UTC"), pd.Int32Dtype(), pd.CategoricalDtype(["a"]), pd.CategoricalDtype(["b"])]
+    for a in kinds:
+        for b in kinds:
+            assert (_dtype_key(a) == _dtype_key(b)) == (a == b), (a, b)
+        # another instance of the same dtype: the same key
+        twin = type(a)(**{k: getattr(a, k) for k in ("storage", "na_value")}) if isinstance(a, pd.StringDtype) else a
+        assert _dtype_key(twin) == _dtype_key(a)
+        hash(_dtype_key(a))
+
+
+def test_concatenating_arrays_equals_pandas():
+    """checks._concat_arrays joins arrays from their numpy arrays: the same result as pandas'
+    _concat_same_type for text, dates, nullable numbers and booleans, and numpy arrays."""
+    import numpy as np
+    import pandas as pd
+
+    from inobhut.validation.checks import _concat_arrays
+
+    groups = [
+        [pd.array(["a", None], dtype="string"), pd.array(["b"], dtype="string"), pd.array([], dtype="string")],
+        [pd.array(["a", None], dtype=pd.StringDtype("pyarrow")), pd.array(["b"], dtype=pd.StringDtype("pyarrow"))],
+        [pd.array([True, None], dtype="boolean"), pd.array([False], dtype="boolean")],
+        [pd.array([1, None], dtype="Int64"), pd.array([3], dtype="Int64")],
+        [pd.array([1.5, None], dtype="Float64"), pd.array([2.0], dtype="Float64")],
+        [pd.array(pd.to_datetime(["2025-01-01", None])), pd.array(pd.to_datetime(["2026-02-01"]))],
+        [np.array([1, 2]), np.array([3])],
+    ]
+    for parts in groups:
+        got = _concat_arrays(parts)
+        expected = np.concatenate(parts) if isinstance(parts[0], np.ndarray) else type(parts[0])._concat_same_type(parts)
+        assert type(got) is type(expected) and got.dtype == expected.dtype
+        assert pd.Series(got).equals(pd.Series(expected))

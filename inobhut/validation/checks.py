@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.core.arrays._mixins import NDArrayBackedExtensionArray  # pinned in requirements.lock
+from pandas.core.arrays.masked import BaseMaskedArray
 
 import inobhut.ingest as ingest
 from inobhut import calendar, config, privacy
@@ -310,11 +312,14 @@ def _pandera_batched(parts: list[tuple[pd.DataFrame, pd.DataFrame, set]], ds: Da
     """One pandera pass per group of frames with the same column types (concatenated; a
     frame whose types differ would be upcast and reported as wrong types), findings per frame."""
     out: list[list[Finding]] = [[] for _ in parts]
-    groups: dict[tuple, list[int]] = {}
     arrays = [_column_arrays(df) for df, _, _ in parts]  # (df.dtypes costs a Series per frame)
+    # frames grouped by their columns and dtypes; the dtypes the reader gives are keyed by what
+    # tells them apart (a pandas extension dtype hashes in microseconds, and every array has
+    # its own instance), any other by itself
+    groups: dict[tuple, list[int]] = {}
     for i, (df, _, _) in enumerate(parts):
         kinds = df.dtypes.tolist() if arrays[i] is None else [a.dtype for a in arrays[i]]
-        groups.setdefault((tuple(df.columns), tuple(kinds)), []).append(i)
+        groups.setdefault((tuple(df.columns), *map(_dtype_key, kinds)), []).append(i)
     for members in groups.values():
         frames = [parts[i][0] for i in members]
         big = _stack(frames, [arrays[i] for i in members])
@@ -341,6 +346,21 @@ def _pandera_batched(parts: list[tuple[pd.DataFrame, pd.DataFrame, set]], ds: Da
     return out
 
 
+def _dtype_key(kind) -> object:
+    """A cheap hashable stand-in for a dtype, equal exactly when the dtypes are (for the reader's
+    dtypes; any other dtype stands for itself)."""
+    if isinstance(kind, np.dtype):
+        return (np.dtype, kind)  # (a bare numpy dtype compares equal to what it can be made from)
+    if type(kind) is pd.StringDtype:
+        return (pd.StringDtype, kind.storage, kind.na_value is pd.NA)
+    if type(kind) in _PLAIN_DTYPES:
+        return (type(kind),)
+    return (object, kind)
+
+
+_PLAIN_DTYPES = (pd.BooleanDtype, pd.Int64Dtype, pd.Float64Dtype)  # no parameters
+
+
 def _stack(frames: list[pd.DataFrame], arrays: list[list | None] | None = None) -> pd.DataFrame:
     """Frames with equal columns and dtypes one below the other, with a fresh row index
     (``arrays``: their :func:`_column_arrays`, where already known).
@@ -355,14 +375,28 @@ def _stack(frames: list[pd.DataFrame], arrays: list[list | None] | None = None) 
             else df.reset_index(drop=True)
     columns = frames[0].columns
     arrays = arrays or [_column_arrays(f) for f in frames]
-    if any(a is None for a in arrays) or not all(f.columns.equals(columns) for f in frames):
+    names = columns.tolist()
+    if any(a is None for a in arrays) or not all(f.columns.tolist() == names for f in frames):
         return pd.concat(frames, ignore_index=True)
     out = {}
     for j, name in enumerate(columns):
-        parts = [a[j] for a in arrays]
-        first = parts[0]
-        out[name] = np.concatenate(parts) if isinstance(first, np.ndarray) else type(first)._concat_same_type(parts)
+        out[name] = _concat_arrays([a[j] for a in arrays])
     return pd.DataFrame(out, index=pd.RangeIndex(sum(len(f) for f in frames)), columns=columns)
+
+
+def _concat_arrays(parts: list):
+    """Arrays of one dtype one after another. Text and date columns (arrays backed by one numpy
+    array) and the nullable numbers and booleans (values and mask) are joined from their numpy
+    arrays: ``_concat_same_type`` first compares every part's dtype with the first one's, which
+    for a pandas extension dtype costs microseconds per part (the group has equal dtypes)."""
+    first = parts[0]
+    if isinstance(first, np.ndarray):
+        return np.concatenate(parts)
+    if isinstance(first, NDArrayBackedExtensionArray):
+        return first._from_backing_data(np.concatenate([p._ndarray for p in parts]))
+    if isinstance(first, BaseMaskedArray):
+        return type(first)(np.concatenate([p._data for p in parts]), np.concatenate([p._mask for p in parts]))
+    return type(first)._concat_same_type(parts)
 
 
 def _column_arrays(df: pd.DataFrame) -> list | None:
