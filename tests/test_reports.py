@@ -16,8 +16,11 @@ from pathlib import Path
 import re
 
 import openpyxl
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl.utils import range_boundaries
 
 from inobhut.reports import (
@@ -298,6 +301,19 @@ def test_fmt_int(value, expected):
 ])
 def test_fmt_dec(value, n, expected):
     assert fmt_dec(value, n) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(x=st.one_of(st.integers(-10**20, 10**20), st.floats(-1e20, 1e20),
+                   st.integers(-2**62, 2**62).map(np.int64), st.floats(-1e18, 1e18).map(np.float64),
+                   st.integers(-10**6, 10**6).map(float)),
+       n=st.integers(0, 3), grouping=st.booleans())
+def test_fmt_dec_whole_numbers_fast_path_equals_decimal_rounding(x, n, grouping):
+    """fmt_dec formats whole numbers (ints, numpy integers, integral floats) without Decimal: the
+    text is the one of the Decimal path for the same value (the same value given as Decimal)."""
+    from decimal import Decimal
+
+    assert fmt_dec(x, n, grouping) == fmt_dec(Decimal(str(x)), n, grouping)
 
 
 def test_fmt_symbols_missing_and_others():

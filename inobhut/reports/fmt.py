@@ -14,6 +14,7 @@ import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from numbers import Number
 
+import numpy as np
 import pandas as pd
 
 MONTHS_DE = (
@@ -56,6 +57,19 @@ def _round(x: object, n: int) -> Decimal:
     return d.quantize(q, rounding=ROUND_HALF_UP)
 
 
+def _whole(x: object) -> int | None:
+    """``x`` as an int when it is a whole number that needs no rounding (an int, a numpy integer,
+    or an integral float below 2**53, where every integer is exact); else None."""
+    t = type(x)
+    if t is int:
+        return x
+    if t is float or t is np.float64:
+        return int(x) if x.is_integer() and abs(x) < 2.0 ** 53 else None
+    if isinstance(x, np.integer):
+        return int(x)
+    return None
+
+
 def fmt_dec(x: object, n: int = 1, grouping: bool = True) -> str:
     """Decimal number with ``n`` places, commercial rounding (half up), German separators.
 
@@ -63,6 +77,10 @@ def fmt_dec(x: object, n: int = 1, grouping: bool = True) -> str:
     """
     if isinstance(x, str):
         return x
+    whole = _whole(x)
+    if whole is not None:  # most table cells are counts: no rounding, no Decimal
+        digits = f"{abs(whole):,}".replace(",", ".") if grouping else str(abs(whole))
+        return ("-" if whole < 0 else "") + digits + ("," + "0" * n if n > 0 else "")
     if _is_missing(x):
         return UNKNOWN
     if isinstance(x, bool) or not isinstance(x, Number):
