@@ -233,14 +233,19 @@ def _seq_of_line(line: str) -> int | None:
 
 def read(archive: Path, after: int = 0) -> list[dict]:
     """All complete events of the journal with ``seq > after``, oldest first. A torn last line
-    (power loss while appending) is skipped, never raised. Lines up to ``after`` are skipped
-    without decoding (the warehouse mirror reads only what it does not have yet)."""
+    (power loss while appending) is skipped, never raised. With ``after`` the reading starts
+    near the first newer line, found by bisecting the file (:func:`_start_after`; the warehouse
+    mirror reads only what it does not have yet, and the journal grows with every run); lines up
+    to ``after`` are skipped without decoding."""
     path = journal_path(archive)
     if not path.exists():
         return []
     out = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
+    with open(path, "rb") as fh:
+        if after:
+            fh.seek(_start_after(fh, after))
+        for raw in fh:
+            line = raw.decode("utf-8", errors="replace")
             if not line.endswith("\n"):
                 break
             if after:
@@ -254,6 +259,35 @@ def read(archive: Path, after: int = 0) -> list[dict]:
             if not after or ev.get("seq", 0) > after:
                 out.append(ev)
     return out
+
+
+_BISECT_UNTIL = 1 << 16  # bytes: below this the rest is read line by line
+
+
+def _start_after(fh, after: int) -> int:
+    """A line start in the binary journal ``fh`` before which every line has ``seq <= after``
+    (0 if unsure). Sequence numbers never decrease along the file (assigned under the journal's
+    lock; a line torn by a crash carries at most the number of the line after it), so a line
+    with ``seq <= after`` means all before it have too. A line without a readable number stops
+    the bisection where it is."""
+    lo, hi = 0, fh.seek(0, os.SEEK_END)
+    while hi - lo > _BISECT_UNTIL:
+        mid = (lo + hi) // 2
+        fh.seek(mid)
+        fh.readline()  # the rest of the line mid falls into
+        pos = fh.tell()
+        line = fh.readline()
+        if not line.endswith(b"\n"):  # mid was in the last (or torn last) line
+            hi = mid
+            continue
+        seq = _seq_of_line(line.decode("utf-8", errors="replace"))
+        if seq is None:
+            break
+        if seq <= after:
+            lo = pos
+        else:
+            hi = mid
+    return lo
 
 
 def sync_to_warehouse(con, archive: Path) -> int:

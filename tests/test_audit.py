@@ -72,6 +72,52 @@ def test_read_after_a_sequence_number_skips_the_older_lines_and_mirrors_only_the
     assert con.execute("SELECT list(seq ORDER BY seq) FROM audit").fetchone()[0] == [1, 2, 3, 4, 5, 6]  # the torn line never got a number
 
 
+def _linear_read(path, after):
+    """The reference: every complete line decoded, kept when its seq is above ``after``."""
+    out = []
+    for raw in path.read_bytes().split(b"\n")[:-1]:
+        try:
+            ev = json.loads(raw.decode("utf-8", errors="replace"))
+        except json.JSONDecodeError:
+            continue
+        if ev.get("seq", 0) > after:
+            out.append(ev)
+    return out
+
+
+def test_read_after_bisects_a_long_journal_and_misses_nothing(tmp_path, monkeypatch):
+    """read(after=...) starts near the first newer line by bisecting the file (the journal grows
+    with every run): for every ``after`` -- also with lines torn by crashes in the middle, long
+    lines, a line of someone else's and a torn last line -- it returns exactly what reading
+    every line returns, while reading far less than the whole file."""
+    a = tmp_path / "archive"
+    monkeypatch.setattr(audit, "_BISECT_UNTIL", 512)
+    path = audit.journal_path(a)
+    for i in range(400):
+        audit.record_many(a, [dict(ereignis="archiviert", ags="08111", version=i, detail="ü" * (i % 7 * 40))])
+        if i in (57, 58, 200):  # a crash while appending: a torn line, closed by the next append
+            with open(path, "ab") as fh:
+                fh.write(b'{"seq": %d, "zeit": "2026-01-01T00:00:00+00:00", "ereig' % (i + 2))
+        if i == 300:
+            audit.record(a, "ausgabe", detail="x" * 5000)
+    with open(path, "ab") as fh:
+        fh.write(b'{"seq": 999, "zeit": "2026-01-01T00:00:00+00:00", "ereig')  # torn last line
+    total = len(_linear_read(path, 0))
+    assert total == 401
+    for after in [0, 1, 2, 57, 58, 59, 60, 61, 199, 200, 201, 202, 300, 301, 302, 303, 399, 400, 401, 402, 5000]:
+        assert audit.read(a, after=after) == _linear_read(path, after), after
+    with open(path, "rb") as fh:
+        start = audit._start_after(fh, 350)
+    assert 0 < start < path.stat().st_size and path.read_bytes()[start - 1:start] == b"\n"
+    assert all(json.loads(x)["seq"] <= 350 for x in path.read_bytes()[:start].split(b"\n")[:-1] if x.startswith(b'{"seq": ') and x.endswith(b"}"))
+    # a line without a number (someone else's) stops the bisection there: nothing is missed
+    lines = path.read_bytes().split(b"\n")
+    lines.insert(250, b"not an event")
+    path.write_bytes(b"\n".join(lines))
+    for after in [0, 100, 249, 250, 251, 300, 400]:
+        assert audit.read(a, after=after) == _linear_read(path, after), after
+
+
 def test_sequence_continues_after_a_line_longer_than_the_tail_window(tmp_path):
     a = tmp_path / "archive"
     audit.record(a, "lauf_start", lauf="r")
