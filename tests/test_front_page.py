@@ -150,7 +150,10 @@ def test_links_resolve_symbolic_links_like_path_resolve(tmp_path):
     def expected(t):
         return quote(os.path.relpath(Path(t).resolve(), out.resolve()))
 
-    for t in (out / "berichte" / "a b.html", out / "berichte" / "verweis.xlsx", real / "a b.html"):
+    (out / "oben ä.html").write_text("x")  # a file in the base folder itself, and one above it
+    (tmp_path / "daneben.html").write_text("x")
+    for t in (out / "berichte" / "a b.html", out / "berichte" / "verweis.xlsx", real / "a b.html",
+              out / "oben ä.html", tmp_path / "daneben.html"):
         assert _href(t, out) == expected(t)
     # between two pages the directory becomes a link to somewhere else
     moved = tmp_path / "neu"

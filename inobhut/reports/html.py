@@ -118,8 +118,17 @@ def write_html(model: ReportModel, path: Path) -> Path:
 
 # ---------------------------------------------------------------- shared with the index page (.index_page)
 def _href(target: Path, base: Path) -> str:
-    rel = os.path.relpath(_real(target), _real_dir(os.path.abspath(base)))
-    return quote(rel.replace(os.sep, posixpath.sep))
+    folder, name = os.path.split(_real(target))
+    return quote(_rel_dir(folder, _real_dir(os.path.abspath(base))) + name)
+
+
+@lru_cache(maxsize=8192)
+def _rel_dir(folder: str, base: str) -> str:
+    """``folder`` relative to ``base`` with ``/`` and a trailing ``/`` ("" for ``base`` itself):
+    ``os.path.relpath`` once per folder instead of once per linked file (15,000 links, a few
+    hundred folders on ten years of history)."""
+    rel = os.path.relpath(folder, base)
+    return "" if rel == os.curdir else rel.replace(os.sep, posixpath.sep) + posixpath.sep
 
 
 def _real(path: Path) -> str:
@@ -140,3 +149,4 @@ def _real_dir(d: str) -> str:
 def forget_resolved_dirs() -> None:
     """Before a new page: directories may have been moved or linked since the last one."""
     _real_dir.cache_clear()
+    _rel_dir.cache_clear()
