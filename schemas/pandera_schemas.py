@@ -59,6 +59,16 @@ def _addresses(values: np.ndarray) -> np.ndarray:
     return np.ctypeslib.as_array(ptr, shape=(len(values),)).copy()
 
 
+def _objects(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The column's values as a contiguous object array and which of them are missing
+    (``pd.NA`` or None), found by address (:func:`_addresses`; ``pd.NA`` is one object, and
+    testing or hashing it element by element is a call per row). Without a copy where the
+    column already is such an array: read it, do not change it."""
+    values = np.ascontiguousarray(np.asarray(s.array, dtype=object))
+    addresses = _addresses(values)
+    return values, (addresses == id(pd.NA)) | (addresses == id(None))
+
+
 def _a(df: pd.DataFrame, col: str) -> np.ndarray:
     """A column as a numpy array in which missing values compare False (NaT, NaN, None)."""
     s = df[col]
@@ -75,12 +85,11 @@ def _a(df: pd.DataFrame, col: str) -> np.ndarray:
 def _texts(s: pd.Series) -> np.ndarray:
     """A text column as an object array with None for missing: like ``to_numpy(dtype=object,
     na_value=None)``, which tests every element for being missing and copies; here the missing
-    ones are found by address (:func:`_addresses`) and only then is the array copied (without
+    ones are found by address (:func:`_objects`) and only then is the array copied (without
     missing values it is the column's own array: read it, do not change it)."""
     if s.dtype.na_value is not pd.NA:  # a text dtype with NaN for missing
         return s.to_numpy(dtype=object, na_value=None)
-    values = np.ascontiguousarray(np.asarray(s.array, dtype=object))
-    missing = _addresses(values) == id(pd.NA)
+    values, missing = _objects(s)
     if missing.any():
         values = values.copy()
         values[missing] = None
@@ -89,8 +98,8 @@ def _texts(s: pd.Series) -> np.ndarray:
 
 def _isna(df: pd.DataFrame, col: str) -> np.ndarray:
     s = df[col]
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is pd.NA:  # by address, see _texts
-        return _addresses(np.ascontiguousarray(np.asarray(s.array, dtype=object))) == id(pd.NA)
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is pd.NA:  # by address (_objects)
+        return _objects(s)[1]
     return s.isna().to_numpy()
 
 
@@ -109,13 +118,10 @@ def _per_value(s: pd.Series, bad) -> np.ndarray:
     missing values never fail here (required columns are checked as not nullable).
 
     The distinct values come from a Python ``set`` of the column's texts (a ``str`` keeps its
-    hash): 2-3 times cheaper than ``pd.factorize``. The missing values are left out before, found
-    by their address (an object array holds its objects' addresses, ``id`` in CPython; ``pd.NA``
-    is one object): hashing ``pd.NA`` is a call per row. Only when a distinct value is bad are
-    the failing rows looked up."""
-    values = np.ascontiguousarray(np.asarray(s.array, dtype=object))
-    addresses = _addresses(values)  # (None and pd.NA: any missing value, whatever the dtype)
-    present = (addresses != id(pd.NA)) & (addresses != id(None))
+    hash): 2-3 times cheaper than ``pd.factorize``. The missing values are left out before
+    (:func:`_objects`). Only when a distinct value is bad are the failing rows looked up."""
+    values, missing = _objects(s)
+    present = ~missing
     distinct = set(values if present.all() else values[present])
     bad_values = [v for v in distinct if isinstance(v, str) and bad(v)]
     out = np.zeros(len(values), bool)
