@@ -150,3 +150,33 @@ def test_every_temporary_name_passes_the_quick_filter():
 
     for r in (TEMP_RE, *LEGACY_TEMP_RES):
         assert r.pattern.endswith(r"\.tmp$") or r.pattern.startswith(r"^\.tmp-"), r.pattern
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_a_long_run_checks_what_it_wrote_so_the_next_start_reads_nothing(staged, counted, monkeypatch, damaged):
+    """After a successful run over LARGE_RUN_MONTHS months or more (a backfill), the versions it
+    wrote are checked at its end and the marker moves: the nightly run after it reads none of
+    them (fails when the check is left to the next start). Damage found there keeps the marker,
+    so the next start finds and repairs it. Short or failed runs leave everything to the next start."""
+    from inobhut import atomic
+    from pipelines.runner import LARGE_RUN_MONTHS, _sweep_cache, checks_after_run
+
+    paths, versions = staged
+    monkeypatch.setattr(repair, "CHECK_MARGIN_NS", 0)  # the files were written just before the check
+    time.sleep(0.05)
+    if damaged:
+        p = version_dir(paths.staging, versions[0]) / "v0001.parquet"
+        p.write_bytes(p.read_bytes()[:7])
+    marker = paths.staging / repair.CLEAN_MARKER
+    checks_after_run(paths, atomic.Cleanup(), "2024-03", "2024-03", success=True)
+    checks_after_run(paths, atomic.Cleanup(), "2023-01", "2024-03", success=False)
+    assert not marker.exists() and not _sweep_cache(paths).exists() and counted == []
+    checks_after_run(paths, atomic.Cleanup(), "2024-03", "2025-02", success=True)  # ≥ LARGE_RUN_MONTHS
+    assert LARGE_RUN_MONTHS <= 12 and _sweep_cache(paths).exists()
+    assert marker.exists() is not damaged
+    counted.clear()
+    rep = repair.repair_derived_state(paths)
+    if damaged:
+        assert [dm.version for dm in rep.damages] == [versions[0]]
+    else:
+        assert rep.damages == [] and counted == []
