@@ -180,3 +180,19 @@ def test_a_long_run_checks_what_it_wrote_so_the_next_start_reads_nothing(staged,
         assert [dm.version for dm in rep.damages] == [versions[0]]
     else:
         assert rep.damages == [] and counted == []
+
+
+def test_a_failing_check_at_the_end_of_a_long_run_leaves_it_to_the_next_start(staged, monkeypatch):
+    """An unreadable file met by the check at the end of a successful long run does not turn the
+    run into a failure (the check only takes work off the next start): the marker stays."""
+    from inobhut import atomic
+    from pipelines.runner import checks_after_run
+
+    paths, _ = staged
+
+    def unreadable(*_a, **_k):
+        raise PermissionError(13, "Keine Berechtigung")
+
+    monkeypatch.setattr(repair, "check_staging", unreadable)
+    checks_after_run(paths, atomic.Cleanup(), "2023-01", "2024-03", success=True)
+    assert not (paths.staging / repair.CLEAN_MARKER).exists()
