@@ -7,6 +7,12 @@ installation) :func:`reached` does nothing. The points (see ``POINTS``) are plac
 leaves the most work half done: a temporary file written but not renamed, a month loaded and the
 next not, some reports written and others not.
 
+Two more hooks for the end of a command (``tests/test_exit_guard.py``): with
+``INOBHUT_TEST_STUCK_AT_EXIT=child:<pid file>`` the command leaves a child process behind that
+ignores SIGTERM and never ends (its pid written to the file), with ``=handler`` an exit handler
+that never returns; ``INOBHUT_TEST_EXIT_GRACE_S`` shortens how long the command waits for its end
+(:func:`exit_grace`).
+
 Used by ``tests/test_faults_run.py``; documented in ``docs/architektur.md``.
 """
 
@@ -16,6 +22,8 @@ import os
 import signal
 
 ENV = "INOBHUT_TEST_KILL_AT"
+STUCK_ENV = "INOBHUT_TEST_STUCK_AT_EXIT"
+GRACE_ENV = "INOBHUT_TEST_EXIT_GRACE_S"
 POINTS = {
     "intake": "archive copy written to its temporary name, not yet renamed",
     "validation": "one version's Prüfbericht and staging files written",
@@ -39,3 +47,36 @@ def reached(point: str) -> None:
             os.killpg(os.getpgrp(), signal.SIGKILL)
         finally:
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+def leave_stuck_at_exit() -> None:
+    """With ``INOBHUT_TEST_STUCK_AT_EXIT`` set: something that keeps the command from ending."""
+    spec = os.environ.get(STUCK_ENV)
+    if not spec:
+        return
+    kind, _, pid_file = spec.partition(":")
+    if kind == "child":
+        import multiprocessing as mp
+
+        child = mp.get_context("fork").Process(target=_never_end, name="inobhut-test-haengt", daemon=False)
+        child.start()
+        with open(pid_file, "w", encoding="utf-8") as fh:
+            fh.write(str(child.pid))
+    elif kind == "handler":
+        import atexit
+        import time
+
+        atexit.register(lambda: time.sleep(10**6))
+
+
+def exit_grace(default: float) -> float:
+    """How long a command waits for its own end (shortened by ``INOBHUT_TEST_EXIT_GRACE_S``)."""
+    return float(os.environ.get(GRACE_ENV) or default)
+
+
+def _never_end() -> None:
+    import time
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        time.sleep(3600)

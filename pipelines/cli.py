@@ -50,6 +50,9 @@ def main() -> None:
 def entry() -> None:
     """The command ``inobhut`` (and ``python -m pipelines.cli``): :func:`main`, then the end of the
     process without the interpreter's teardown (see :func:`_end_without_teardown`)."""
+    from inobhut import faultpoint
+
+    faultpoint.leave_stuck_at_exit()
     try:
         main()
     except SystemExit as exc:
@@ -71,6 +74,7 @@ def _end_without_teardown(code) -> None:
         return
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         return
+    _guard_end(code or 0)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -78,6 +82,49 @@ def _end_without_teardown(code) -> None:
         except (OSError, ValueError):  # closed or gone (a pipe whose reader ended)
             pass
     os._exit(code or 0)
+
+
+EXIT_GRACE_S = 60.0  # s a command may take to end after its work is done (exit handlers, children)
+
+
+def _guard_end(code: int) -> None:
+    """A command whose work is done ends, whatever keeps it: after ``EXIT_GRACE_S`` a watcher
+    kills the child processes still there and ends the process with ``code``.
+
+    Why: at its end the interpreter's exit handlers join every child process (multiprocessing
+    sends SIGTERM to daemonic ones first) and every queue's feeder thread. A child that does not
+    end (a worker stuck in a system call, a helper that took over a signal handler) or a feeder
+    that cannot write kept ``inobhut run`` alive after its last line -- under the nightly schedule,
+    which nobody watches, for ever. Normal ends take well under a second."""
+    import threading
+
+    from inobhut import faultpoint
+
+    grace = faultpoint.exit_grace(EXIT_GRACE_S)
+
+    def watch() -> None:
+        import multiprocessing
+        import time
+
+        time.sleep(grace)
+        stuck = multiprocessing.active_children()
+        names = ", ".join(f"{c.name} (PID {c.pid})" for c in stuck) or "keine"
+        text = (f"inobhut: Die Arbeit ist getan, aber der Befehl endete nach {grace:g} s nicht von selbst "
+                f"(Aufräumen am Ende hing; Hilfsprozesse, die noch liefen: {names}). Er wird jetzt beendet; "
+                f"Ergebnis und Rückgabewert ({code}) bleiben wie gemeldet.\n")
+        try:  # first: once a stuck child is gone, the main thread may end the process itself
+            os.write(2, text.encode("utf-8"))
+        except OSError:
+            pass
+        for child in stuck:
+            try:
+                child.kill()
+                child.join(timeout=1)  # reaped here: no zombie left for an init that does not reap
+            except (OSError, ValueError, AttributeError, AssertionError):
+                pass
+        os._exit(code)
+
+    threading.Thread(target=watch, name="inobhut-ende", daemon=True).start()
 
 
 def _print_summary(paths, months: list[str]) -> None:
