@@ -120,8 +120,10 @@ def run_pipeline(work: Path, env: dict, months: list[str] | None = None) -> dict
     out, _ = proc.communicate()
     sampler.stop()
     wall = time.time() - t0
-    if proc.returncode != 0:
+    if proc.returncode != 0:  # the figures of a failed run say nothing: stop instead of reporting them
         print(out[-4000:], file=sys.stderr)
+        raise SystemExit(f"Messung abgebrochen: `inobhut run` endete in {work} mit Exit-Code {proc.returncode} "
+                         "(Ausgabe oben); die Zahlen eines fehlgeschlagenen Laufs wären keine Messung.")
     stages, n_events, run_ids = _stage_times(work / ".dagster", sampler, before)
     # the steps run one after another (in-process executor): the rest of the wall time is the
     # command's start (imports, definitions), run planning and Dagster between the steps
