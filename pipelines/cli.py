@@ -93,9 +93,10 @@ def _guard_end(code: int) -> None:
 
     Why: at its end the interpreter's exit handlers join every child process (multiprocessing
     sends SIGTERM to daemonic ones first) and every queue's feeder thread. A child that does not
-    end (a worker stuck in a system call, a helper that took over a signal handler) or a feeder
-    that cannot write kept ``inobhut run`` alive after its last line -- under the nightly schedule,
-    which nobody watches, for ever. Normal ends take well under a second."""
+    end (say, stuck in a system call) or a feeder that cannot write keeps ``inobhut run`` alive
+    after its last line -- under the nightly schedule, which nobody watches, for ever (seen twice
+    in a test sandbox after a failed run; the cause was not found). Normal ends take well under a
+    second and do not wait for the watcher."""
     import threading
 
     from inobhut import faultpoint
