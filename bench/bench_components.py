@@ -55,15 +55,16 @@ def main() -> None:
     figures["gx_je_datei_s"] = round(best_of(lambda: run_expectations([preps[1].item], settings()), 3), 2)
 
     from inobhut import statistics as st
+    from inobhut import stat_store
     from tests.test_statistics import _synthetic_warehouse
 
     os.environ.pop("INOBHUT_CONFIG", None)
     wh = _synthetic_warehouse(tmp / "perf.duckdb")
     with wh.connect() as con:
-        st.compute_month(con, "2024-05")
-        fixed = [st.MONTHLY[n] for n in st.FIXED_TABLES]
+        stat_store.compute_month(con, "2024-05")
+        fixed = [stat_store.MONTHLY[n] for n in st.FIXED_TABLES]
         figures["statistik_fuenf_feste_50_aemter_s"] = round(best_of(lambda: [fn(con, "2024-05") for fn in fixed]), 3)
-        figures["statistik_alle_50_aemter_s"] = round(best_of(lambda: st.compute_month(con, "2024-05")), 3)
+        figures["statistik_alle_50_aemter_s"] = round(best_of(lambda: stat_store.compute_month(con, "2024-05")), 3)
 
     from inobhut.pruefbericht import write_pruefbericht
 

@@ -28,7 +28,7 @@ import pandas as pd
 
 from inobhut import config
 from inobhut.disclosure import GEHEIM, release_check
-from inobhut.statistics import write_csv
+from inobhut.stat_store import write_csv
 from inobhut.tables import protected_blocks
 
 COLUMNS = ["zeitraum", "verbund", "jugendamt", "block", "spalte", "wert", "zeichen"]

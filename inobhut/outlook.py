@@ -7,7 +7,7 @@ needed by Little's law per Angebot against usable places, the FTE gap from
 German description of method and assumptions for the report's notes. The method is documented
 in ``docs/prognose.md``.
 
-Not here: computing the monthly tables (:mod:`inobhut.statistics`), charts and report layout
+Not here: computing the monthly tables (:mod:`inobhut.statistics`, :mod:`inobhut.stat_store`), charts and report layout
 (:mod:`inobhut.reports`).
 
 Method (numpy only):
@@ -124,7 +124,7 @@ def backtest(months: list[str], values: np.ndarray, holdout: int = 12) -> dict:
 def entry_history(con: duckdb.DuckDBPyConnection, verbund: str) -> pd.DataFrame:
     """Monthly entries of the network per Massnahme from ``stat_bewegung`` (months without a row
     within the observed range count 0): columns monat, massnahme, zugaenge."""
-    from inobhut.statistics import ensure_tables
+    from inobhut.stat_store import ensure_tables
 
     ensure_tables(con)
     df = con.execute("SELECT monat, massnahme, zugaenge FROM stat_bewegung WHERE jugendamt = ?", [verbund]).df()
@@ -166,7 +166,7 @@ def duration_by_angebot(con: duckdb.DuckDBPyConnection, verbund: str, last_month
 def capacity_now(con: duckdb.DuckDBPyConnection, verbund: str, last_month: str) -> pd.DataFrame:
     """Usable places, filled FTE and cost per occupied place-day per Angebot of the network at
     the latest Stichtag up to ``last_month`` (from ``stat_kapazitaet`` and ``stat_plaetze``)."""
-    from inobhut.statistics import ensure_tables
+    from inobhut.stat_store import ensure_tables
 
     ensure_tables(con)
     k = con.execute(

@@ -110,7 +110,8 @@ def report_tables(con, months: list[str]) -> tuple[dict[str, pd.DataFrame], dict
     indexed every row of 120 months for one month's reports."""
     from inobhut.calendar import add_months
     from inobhut.reports.builders import HISTORY_MONTHS
-    from inobhut.statistics import _finish, ensure_tables, period_sql
+    from inobhut.statistics import _finish
+    from inobhut.stat_store import ensure_tables, period_sql
 
     ensure_tables(con)
     first = add_months(min(months), -(HISTORY_MONTHS - 1))
@@ -333,7 +334,7 @@ def _other_reports(paths: Paths, wh: Warehouse, today: dt.date | None, *, keys: 
     from inobhut.reports.network import (build_jahresbericht, build_lieferstatus, build_platzuebersicht,
                                          build_strategiebericht)
     from inobhut.stat_refresh import program_signature
-    from inobhut.statistics import read_table
+    from inobhut.stat_store import read_table
     from inobhut.status import delivery_status, due_date
 
     berichte = paths.out / "berichte"

@@ -1,11 +1,11 @@
 """Which months' statistics tables a run recomputes: only those whose inputs changed.
 
 Belongs here: the input signature of one month's tables and the refresh that recomputes
-(``statistics.compute_month`` + ``write_month``) exactly the months whose signature differs from
+(``stat_store.compute_month`` + ``write_month``) exactly the months whose signature differs from
 the one stored when they were last computed (table ``stat_eingaben``), plus the months a run asks
 for. Does not belong here: the tables themselves (:mod:`inobhut.statistics`).
 
-What a month's tables read (checked function by function in ``statistics.MONTHLY``; a new table
+What a month's tables read (checked function by function in ``stat_store.MONTHLY``; a new table
 function must keep to it or extend the signature):
 
 * the warehouse rows of that month (``monat`` = the month) in every dataset and the month's
@@ -22,7 +22,7 @@ function must keep to it or extend the signature):
 The signature has two parts: the month's own data (program + load signature) and the later
 rows of its cases (program + case digest). When only the second part changed -- the usual case
 of a nightly run: the new month's delivery brings further rows of cases still open that began
-in earlier months -- only the tables in ``statistics.LATEST_STATE_TABLES`` are recomputed for
+in earlier months -- only the tables in ``stat_store.LATEST_STATE_TABLES`` are recomputed for
 that month; the other tables read nothing but the month's own rows.
 
 A month whose signature is missing (first run, rebuilt warehouse, older version) is recomputed.
@@ -102,7 +102,7 @@ def input_signatures(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[
 
 def _tables_to_recompute(have: str | None, wanted: str) -> tuple[str, ...] | None:
     """None: every table; ``()``: none; otherwise only the tables reading later rows."""
-    from inobhut.statistics import LATEST_STATE_TABLES
+    from inobhut.stat_store import LATEST_STATE_TABLES
 
     if have == wanted:
         return ()
@@ -128,7 +128,7 @@ def refresh(con: duckdb.DuckDBPyConnection, selected: list[str]) -> tuple[list[s
     """Recompute the tables of every month with data whose inputs changed (only the tables that
     read later rows when nothing else changed), and every table of ``selected`` (always).
     Returns the recomputed months and the tables of the selected ones."""
-    from inobhut.statistics import compute_month, write_month
+    from inobhut.stat_store import compute_month, write_month
 
     months = sorted(set(months_with_data(con)) | set(selected))
     wanted = input_signatures(con, months)

@@ -28,6 +28,8 @@ import pandas as pd
 
 from inobhut import config
 from inobhut import statistics as st
+from inobhut import stat_further
+from inobhut import stat_store
 from inobhut.disclosure import ProtectedTable, protect
 from schemas.datasets import codes, label
 
@@ -334,7 +336,7 @@ def _yes_no(v: str) -> str:
 def _country(code: str) -> str:
     from inobhut.countries import country_name
 
-    special = {st.SONSTIGE: "Sonstige", "insgesamt": "insgesamt"}
+    special = {stat_further.SONSTIGE: "Sonstige", "insgesamt": "insgesamt"}
     return special.get(code) or country_name(code)
 
 
@@ -394,14 +396,14 @@ _STOCK_DATASET = {"uma_quote": "uma", "uma_struktur": "uma", "plaetze": "plaetze
 def _compute(name: str, con: duckdb.DuckDBPyConnection, zeitraum: str) -> pd.DataFrame:
     zr = st.zeitraum(zeitraum)
     if zr.kind == "monat":
-        return st.MONTHLY[name](con, zr.label)
-    if name in st.PERIOD_FUNCTIONS:
-        return st.PERIOD_FUNCTIONS[name](con, zr.label)
+        return stat_store.MONTHLY[name](con, zr.label)
+    if name in stat_store.PERIOD_FUNCTIONS:
+        return stat_store.PERIOD_FUNCTIONS[name](con, zr.label)
     if name in _STOCK_DATASET:
         months = _months_with_data(con, _STOCK_DATASET[name], zr)
-        return st.MONTHLY[name](con, months[-1] if months else zr.last_month)
+        return stat_store.MONTHLY[name](con, months[-1] if months else zr.last_month)
     if name == "lieferstatus":
-        return pd.concat([st.compute_lieferstatus(con, m) for m in zr.months], ignore_index=True)
+        return pd.concat([stat_further.compute_lieferstatus(con, m) for m in zr.months], ignore_index=True)
     if name == "bewegung":
         months = _months_with_data(con, "massnahmen", zr)
         parts = [st.compute_bewegung(con, m) for m in months]

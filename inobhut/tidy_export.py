@@ -2,10 +2,10 @@
 their inputs are unchanged.
 
 Belongs here: :func:`export_tidy` and its block cache. Does not belong here: the tables
-themselves, their order and their text form (:mod:`inobhut.statistics`: ``sort_tidy``,
+themselves, their order and their text form (:mod:`inobhut.stat_store`: ``sort_tidy``,
 ``format_tidy``).
 
-An export is sorted by period first (``statistics.sort_tidy``), so the file is the header
+An export is sorted by period first (``stat_store.sort_tidy``), so the file is the header
 followed by one block of lines per period, and each block depends only on that period's rows.
 The blocks are kept in the warehouse table ``stat_export_bloecke`` (table, period, key, text):
 
@@ -42,6 +42,7 @@ def export_tidy(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
     """Write ``<out_dir>/<name>.csv`` for every table over all periods in ``stat_*`` (plus, for
     the flow tables, the yearly rows of every year with data); unsuppressed."""
     from inobhut import statistics as st
+    from inobhut import stat_store
     from inobhut.stat_refresh import input_signatures, program_signature
 
     out_dir = Path(out_dir)
@@ -50,7 +51,7 @@ def export_tidy(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
                 "text VARCHAR, PRIMARY KEY (tabelle, periode))")
     cached = {(t, p): (k, x) for t, p, k, x in con.execute(f"SELECT tabelle, periode, schluessel, text FROM {CACHE}").fetchall()}
     program = program_signature()
-    years = st._years_with_data(con)
+    years = stat_store._years_with_data(con)
     months = sorted(m for (m,) in con.execute("SELECT DISTINCT monat FROM deliveries").fetchall())
     signatures = input_signatures(con, months)
     year_keys = {y: _digest(program, "jahr", y, *(f"{m}={signatures[m]}" for m in months if m[:4] == y)) for y in years}
@@ -65,7 +66,7 @@ def export_tidy(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
                 if hit is not None and hit[0] == year_keys[y]:
                     blocks[y] = hit[1]
                 else:
-                    missing[y] = (year_keys[y], st._finish(st.PERIOD_FUNCTIONS[name](con, y), name))
+                    missing[y] = (year_keys[y], st._finish(stat_store.PERIOD_FUNCTIONS[name](con, y), name))
         # the stored periods: their rows are digested in the warehouse, and only the rows of the
         # periods without a matching block are read (reading and hashing every table in pandas:
         # an unchanged export on ten years 1.5-2.4 -> 0.34-0.47 s)
@@ -100,20 +101,20 @@ def _blocks(missing: dict[str, tuple[str, pd.DataFrame]], name: str) -> dict[str
     """The CSV lines (no header) of each period in ``missing``, exactly as in a full export:
     sorted and formatted at once (per block it would cost a sort per period: a first export of
     ten years took twice as long), then cut into the periods' runs of lines."""
-    from inobhut import statistics as st
+    from inobhut import stat_store
 
     out = {p: "" for p, (_, rows) in missing.items() if not len(rows)}
     frames = [rows for p, (_, rows) in missing.items() if len(rows)]
     if not frames:
         return out
-    rows = st.sort_tidy(pd.concat(frames, ignore_index=True), name)
+    rows = stat_store.sort_tidy(pd.concat(frames, ignore_index=True), name)
     period = _periods(rows, name)
-    text = st.format_tidy(rows, name).to_csv(index=False, header=False, lineterminator="\n")
+    text = stat_store.format_tidy(rows, name).to_csv(index=False, header=False, lineterminator="\n")
     lines = text.split("\n")[:-1]
     if len(lines) != len(rows):  # a cell with a line break (quoted): cut the frame instead
         for p in dict.fromkeys(period):
             part = rows[period == p]
-            out[p] = st.format_tidy(part.reset_index(drop=True), name).to_csv(index=False, header=False, lineterminator="\n")
+            out[p] = stat_store.format_tidy(part.reset_index(drop=True), name).to_csv(index=False, header=False, lineterminator="\n")
         return out
     starts = np.flatnonzero(np.r_[True, period[1:] != period[:-1]])
     for a, b in zip(starts, [*starts[1:], len(period)]):
@@ -126,11 +127,12 @@ def _period_sql(name: str) -> tuple[str, str]:
     from the table (a flow table's yearly rows are computed, not read; ``_finish`` makes a
     missing zeitraum the text 'None', which is four characters long)."""
     from inobhut import statistics as st
+    from inobhut import stat_store
 
     col = st.PERIOD_COL[name]
     # a missing Stichtag sorts last (``_periods``); a missing text period is 'None' (``_finish``)
     missing = "'\uffff'" if dict(st.TABLES[name])[col] == "DATE" else "'None'"
-    period = f"coalesce({st.period_sql(name)}::VARCHAR, {missing})"
+    period = f"coalesce({stat_store.period_sql(name)}::VARCHAR, {missing})"
     where = f"length(coalesce({col}::VARCHAR, 'None')) != 4" if name in st.FLOW_TABLES else "TRUE"
     return period, where
 
@@ -140,8 +142,9 @@ def _stored_periods(con: duckdb.DuckDBPyConnection, name: str) -> tuple[dict[str
     row's cell hashes in table order: ``sort_tidy`` keeps the table order where its keys tie, as
     for ``uma_struktur``), and the condition of those rows."""
     from inobhut import statistics as st
+    from inobhut import stat_store
 
-    st.ensure_tables(con)
+    stat_store.ensure_tables(con)
     period, where = _period_sql(name)
     cols = ", ".join(st.COLUMNS[name])
     rows = con.execute(f"SELECT {period} AS p, count(*), hash(list(hash({cols}) ORDER BY rowid)) FROM stat_{name} "
@@ -166,11 +169,11 @@ def _rows_of(con: duckdb.DuckDBPyConnection, name: str, where: str,
 
 
 def _periods(df: pd.DataFrame, name: str) -> np.ndarray:
-    """``statistics.period_labels`` with a missing period as a text that sorts last, as it does
+    """``stat_store.period_labels`` with a missing period as a text that sorts last, as it does
     in ``sort_tidy``."""
-    from inobhut import statistics as st
+    from inobhut import stat_store
 
-    labels = st.period_labels(df, name)
+    labels = stat_store.period_labels(df, name)
     return np.where(pd.isna(labels), "\uffff", labels).astype(object)
 
 

@@ -15,7 +15,7 @@ Tables
                  rows of the version in force per (jugendamt, monat); columns = canonical
                  columns of the dataset, ``fallnummer`` replaced by ``fall_id``, plus
                  ``monat`` (YYYY-MM of the delivery), ``version`` and ``_zeile``.
-``stat_<table>`` the statistics tables (see :mod:`inobhut.statistics`).
+``stat_<table>`` the statistics tables (see :mod:`inobhut.stat_store`).
 ``stat_eingaben`` per month the input signature its statistics tables were computed from
                  (:mod:`inobhut.stat_refresh`; a month whose signature changed is recomputed).
 """

@@ -170,7 +170,7 @@ def generated_warehouse(base: Path, jugendaemter: list[str], von: str, bis: str,
     steps -- archive intake, validation, warehouse load -- and every month's statistics written.
     Uses the settings active at call time. Returns ``(warehouse, paths, generate_summary)``."""
     from inobhut import archive
-    from inobhut import statistics as st
+    from inobhut import stat_store
     from inobhut.calendar import month_range
     from inobhut.config import Paths, office_keys
     from inobhut.generate import generate
@@ -191,7 +191,7 @@ def generated_warehouse(base: Path, jugendaemter: list[str], von: str, bis: str,
         load_month(paths, wh, m)
     with wh.connect() as con:
         for m in months:
-            st.write_month(con, m, st.compute_month(con, m))
+            stat_store.write_month(con, m, stat_store.compute_month(con, m))
     return wh, paths, summary
 
 
@@ -293,7 +293,7 @@ FIXTURE_MONTHS = ["2024-03", "2024-04", "2024-05"]
 def fixture_statistics(tmp_dir: Path) -> Iterator[Warehouse]:
     """The fixture warehouse (in-force versions of both rounds) with the statistics of every
     fixture month written, while the test settings are active; restores INOBHUT_CONFIG."""
-    from inobhut.statistics import compute_month, write_month
+    from inobhut.stat_store import compute_month, write_month
 
     old = os.environ.get("INOBHUT_CONFIG")
     activate_test_settings(tmp_dir)

@@ -90,6 +90,7 @@ def test_uma_at_month_end_agrees_with_uma_quote(wh, tmp_path, fixture_set):
     import contextlib
 
     from inobhut import statistics as st
+    from inobhut import stat_store
     from inobhut.calendar import month_end
     from inobhut.meldungen import uma_tag
 
@@ -104,7 +105,7 @@ def test_uma_at_month_end_agrees_with_uma_quote(wh, tmp_path, fixture_set):
                     continue
                 day = uma_tag.compute_day(con, month_end(m), v)
                 t = uma_tag.tidy(day, v).set_index("jugendamt")
-                qt = st.format_tidy(q, "uma_quote").set_index("jugendamt")
+                qt = stat_store.format_tidy(q, "uma_quote").set_index("jugendamt")
                 for c in ("einwohner", "uma_ist", "uma_soll", "erfuellungsquote_pct", "differenz", "junge_volljaehrige"):
                     assert list(t[c]) == list(qt.loc[t.index, c]), (m, v, c)
                 # Inobhutnahme + Anschlussmaßnahmen = Ist (young adults do not count in the test settings)
@@ -257,7 +258,7 @@ def test_fristen_never_in_land_outputs(wh, tmp_path):
     """Every output of a run for the Land level -- reports, index, tidy tables, UMA report,
     Landesexport -- is free of the deadline lists' rows; they exist only below jugendaemter/<ags>/."""
     from inobhut import landesexport
-    from inobhut import statistics as st
+    from inobhut import stat_store
     from inobhut.config import Paths
     from inobhut.meldungen import fristen, uma_tag
     from inobhut.report_run import (
@@ -269,8 +270,8 @@ def test_fristen_never_in_land_outputs(wh, tmp_path):
     paths = Paths(tmp_path / "l", tmp_path / "a", tmp_path / "s", wh.path, tmp_path / "out")
     with wh.connect() as con:
         for m in ("2025-01", "2025-02"):
-            st.write_month(con, m, st.compute_month(con, m))
-        st.export_tidy(con, paths.out / "tabellen")
+            stat_store.write_month(con, m, stat_store.compute_month(con, m))
+        stat_store.export_tidy(con, paths.out / "tabellen")
         lists = {a: fristen.write(con, a, paths.out) for a in (N, S)}
         uma_tag.write(con, "SH-KOOP", [D(2025, 2, 12)], paths.out)
         exported = []

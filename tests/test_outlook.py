@@ -53,14 +53,14 @@ def test_mape():
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
     """SH-KOOP, 2021-01 to 2023-12, generated and read with the real ingest into a warehouse."""
-    from inobhut import statistics as st
+    from inobhut import stat_store
     from tests.helpers_fixtures import ingested_network_warehouse
 
     with ingested_network_warehouse(tmp_path_factory.mktemp("prognose"), "SH-KOOP", "2021-01", "2023-12", seed=5,
                              datasets=("massnahmen", "plaetze"), key=b"prognose") as (wh, _):
         with wh.connect() as con:
             for m in month_range("2021-01", "2023-12"):
-                st.write_month(con, m, {n: st.MONTHLY[n](con, m) for n in ("bewegung", "plaetze", "kapazitaet")})
+                stat_store.write_month(con, m, {n: stat_store.MONTHLY[n](con, m) for n in ("bewegung", "plaetze", "kapazitaet")})
         yield wh
 
 

@@ -29,14 +29,14 @@ def data():
     old = os.environ.pop("INOBHUT_CONFIG", None)
     try:
         from inobhut import config
-        from inobhut import statistics as st
+        from inobhut import stat_store
         from inobhut.calendar import month_range
         from inobhut.processing import in_force_frame
 
         wh, paths, summary = multi_office_warehouse()
         out = paths.out / "tabellen_referenz"
         with wh.connect() as con:
-            st.export_tidy(con, out)
+            stat_store.export_tidy(con, out)
         months = month_range(MULTI_VON, MULTI_BIS)
         rows: dict[tuple[str, str, str], list[dict] | None] = {}
         for ags in MULTI_OFFICE:

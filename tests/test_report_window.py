@@ -18,7 +18,7 @@ def test_reports_from_the_window_equal_reports_from_whole_tables(tmp_path, monke
     from inobhut.reports import builders
     from inobhut.reports.html import render_html_text
     from inobhut.stat_refresh import refresh
-    from inobhut.statistics import read_table
+    from inobhut.stat_store import read_table
 
     # two months of time series: the window leaves out the history's first months
     monkeypatch.setattr(builders, "HISTORY_MONTHS", 2)

@@ -34,7 +34,7 @@ def _stat_tables(con) -> dict[str, pd.DataFrame]:
 def _full_recomputation(con, tmp_path) -> dict[str, pd.DataFrame]:
     """Every month computed afresh in a copy of the warehouse."""
     from inobhut.stat_refresh import months_with_data
-    from inobhut.statistics import compute_month, write_month
+    from inobhut.stat_store import compute_month, write_month
 
     copy = tmp_path / "voll.duckdb"
     con.execute("CHECKPOINT")
@@ -121,12 +121,12 @@ def test_later_rows_of_open_cases_recompute_only_the_tables_that_read_them(wh_co
     """The nightly case: a new month's delivery brings further rows of cases begun earlier. Only
     the tables reading a case's latest state (``fristen_42a``) are recomputed for the month the
     case began in; a change of a month's own rows still recomputes every table of that month."""
-    from inobhut import statistics as st
+    from inobhut import stat_store
     from inobhut.stat_refresh import refresh
 
     calls: list[tuple[str, str]] = []
-    for name, fn in list(st.MONTHLY.items()):
-        monkeypatch.setitem(st.MONTHLY, name, lambda con, m, _n=name, _f=fn: (calls.append((_n, m)), _f(con, m))[1])
+    for name, fn in list(stat_store.MONTHLY.items()):
+        monkeypatch.setitem(stat_store.MONTHLY, name, lambda con, m, _n=name, _f=fn: (calls.append((_n, m)), _f(con, m))[1])
     with wh_copy.connect() as con:
         refresh(con, [])
         calls.clear()
@@ -136,8 +136,8 @@ def test_later_rows_of_open_cases_recompute_only_the_tables_that_read_them(wh_co
                                      meldung_landesstelle=pd.Timestamp("2024-02-20"))
         _load(con, "2024-04", pd.concat([apr, late], ignore_index=True), "01053")
         assert refresh(con, ["2024-04"])[0] == ["2024-02", "2024-04"]
-        assert sorted(n for n, m in calls if m == "2024-02") == list(st.LATEST_STATE_TABLES)
-        assert sorted(n for n, m in calls if m == "2024-04") == sorted(st.MONTHLY)
+        assert sorted(n for n, m in calls if m == "2024-02") == list(stat_store.LATEST_STATE_TABLES)
+        assert sorted(n for n, m in calls if m == "2024-04") == sorted(stat_store.MONTHLY)
         _assert_equal_to_full(con, tmp_path)
 
         # February's own rows change (and the case's later rows again): every table of February
@@ -146,6 +146,6 @@ def test_later_rows_of_open_cases_recompute_only_the_tables_that_read_them(wh_co
         feb.loc[feb.index[0], "geschlecht"] = "w" if feb.loc[feb.index[0], "geschlecht"] != "w" else "m"
         _load(con, "2024-02", feb, "01053")
         assert refresh(con, [])[0] == ["2024-02"]
-        assert sorted(n for n, m in calls) == sorted(st.MONTHLY)
+        assert sorted(n for n, m in calls) == sorted(stat_store.MONTHLY)
         _assert_equal_to_full(con, tmp_path)
         assert refresh(con, [])[0] == []

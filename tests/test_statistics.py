@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from inobhut import statistics as st
+from inobhut import stat_store
 from inobhut.warehouse import Warehouse, replace_partition
 from tests.helpers_fixtures import ERWARTET, FIXTURES, activate_test_settings, fixture_statistics
 from tests.helpers_fixtures import FIXTURE_MONTHS as MONTHS
@@ -24,8 +25,8 @@ def built(tmp_path_factory):
     d = tmp_path_factory.mktemp("stat")
     with fixture_statistics(d) as wh:
         with wh.connect() as con:
-            tables = {m: st.compute_month(con, m) for m in MONTHS}
-            paths = st.export_tidy(con, d / "tabellen")
+            tables = {m: stat_store.compute_month(con, m) for m in MONTHS}
+            paths = stat_store.export_tidy(con, d / "tabellen")
         yield {"dir": d, "wh": wh, "tables": tables, "paths": paths}
 
 
@@ -54,16 +55,16 @@ def test_compute_month_fixed_columns(built):
 def test_write_month_idempotent(built):
     with built["wh"].connect() as con:
         before = {n: con.execute(f"SELECT count(*) FROM stat_{n}").fetchone()[0] for n in st.TABLE_NAMES}
-        st.write_month(con, "2024-04", st.compute_month(con, "2024-04"))
-        st.write_month(con, "2024-04", st.compute_month(con, "2024-04"))
+        stat_store.write_month(con, "2024-04", stat_store.compute_month(con, "2024-04"))
+        stat_store.write_month(con, "2024-04", stat_store.compute_month(con, "2024-04"))
         after = {n: con.execute(f"SELECT count(*) FROM stat_{n}").fetchone()[0] for n in st.TABLE_NAMES}
         assert before == after
         # another month's rows are untouched by deleting April
-        st.write_month(con, "2024-04", {})
+        stat_store.write_month(con, "2024-04", {})
         n_may = con.execute("SELECT count(*) FROM stat_plaetze WHERE stichtag = DATE '2024-05-31'").fetchone()[0]
         assert n_may == 6
         assert con.execute("SELECT count(*) FROM stat_bewegung WHERE monat = '2024-04'").fetchone()[0] == 0
-        st.write_month(con, "2024-04", st.compute_month(con, "2024-04"))
+        stat_store.write_month(con, "2024-04", stat_store.compute_month(con, "2024-04"))
 
 
 def test_yearly_beendete_is_sum_of_months(built):
@@ -183,7 +184,7 @@ def test_compute_month_on_fifty_offices(tmp_path, monkeypatch):
         n_m = con.execute("SELECT count(*) FROM massnahmen").fetchone()[0]
         n_u = con.execute("SELECT count(*) FROM uma").fetchone()[0]
         assert n_m == 2500 and n_u == 6000
-        tables = st.compute_month(con, "2024-05")
+        tables = stat_store.compute_month(con, "2024-05")
     assert len(tables["uma_quote"]) == 52
     assert tables["bewegung"]["bestand"].sum() > 0
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from inobhut import statistics as st
+from inobhut import stat_store
 from tests.helpers_fixtures import ERWARTET, fixture_statistics
 from tests.helpers_fixtures import FIXTURE_MONTHS as MONTHS
 FURTHER = ("uma_struktur", "verteilung_42a", "zuweisungen_42a", "dauer", "personal", "kapazitaet", "lieferstatus")
@@ -31,7 +32,7 @@ def exported(tmp_path_factory):
     """Fixture warehouse after both delivery rounds, all months written, tidy export done."""
     d = tmp_path_factory.mktemp("stat_weitere")
     with fixture_statistics(d) as wh, wh.connect() as con:
-        paths = st.export_tidy(con, d / "tabellen")
+        paths = stat_store.export_tidy(con, d / "tabellen")
     yield {"dir": d / "tabellen", "paths": paths}
 
 

@@ -21,14 +21,15 @@ def _full_export(con) -> dict[str, str]:
     """Every table as one frame (stored periods + the yearly rows of every year), sorted and
     formatted at once: what the exports were before they were cut into blocks."""
     from inobhut import statistics as st
+    from inobhut import stat_store
 
     out = {}
     for name in st.TABLE_NAMES:
-        df = st.read_table(con, name)
+        df = stat_store.read_table(con, name)
         if name in st.FLOW_TABLES:
-            years = [st.PERIOD_FUNCTIONS[name](con, y) for y in st._years_with_data(con)]
+            years = [stat_store.PERIOD_FUNCTIONS[name](con, y) for y in stat_store._years_with_data(con)]
             df = st._finish(pd.concat([df[df["zeitraum"].str.len() != 4], *years], ignore_index=True), name)
-        out[name] = st.format_tidy(st.sort_tidy(df, name), name).to_csv(index=False, lineterminator="\n")
+        out[name] = stat_store.format_tidy(stat_store.sort_tidy(df, name), name).to_csv(index=False, lineterminator="\n")
     return out
 
 
@@ -39,33 +40,34 @@ def _files(d) -> dict[str, str]:
 @pytest.fixture
 def counting(monkeypatch):
     """Counts of sorted frames (one per table with changed blocks) and of yearly computations."""
-    from inobhut import statistics as st
+    from inobhut import stat_store
 
     calls = {"sort": 0, "jahr": []}
-    sort = st.sort_tidy
+    sort = stat_store.sort_tidy
 
     def counted_sort(df, name):
         calls["sort"] += 1
         return sort(df, name)
 
-    monkeypatch.setattr(st, "sort_tidy", counted_sort)
-    for name, fn in list(st.PERIOD_FUNCTIONS.items()):
+    monkeypatch.setattr(stat_store, "sort_tidy", counted_sort)
+    for name, fn in list(stat_store.PERIOD_FUNCTIONS.items()):
         def counted(con, y, _fn=fn, _name=name):
             calls["jahr"].append((_name, y))
             return _fn(con, y)
-        monkeypatch.setitem(st.PERIOD_FUNCTIONS, name, counted)
+        monkeypatch.setitem(stat_store.PERIOD_FUNCTIONS, name, counted)
     return calls
 
 
 def test_blocks_equal_a_full_export_and_only_changes_are_recomputed(wh_copy, tmp_path, counting):
     from inobhut import statistics as st
+    from inobhut import stat_store
     from inobhut.stat_refresh import refresh
     from inobhut.warehouse import replace_partition
 
     out = tmp_path / "tabellen"
     with wh_copy.connect() as con:
         refresh(con, [])
-        st.export_tidy(con, out)
+        stat_store.export_tidy(con, out)
         assert 0 < counting["sort"] <= len(st.TABLE_NAMES)  # the missing blocks of a table sorted at once
         assert {y for _, y in counting["jahr"]} == {"2023", "2024"}
         assert _files(out) == _full_export(con)
@@ -74,9 +76,9 @@ def test_blocks_equal_a_full_export_and_only_changes_are_recomputed(wh_copy, tmp
         # (the periods' rows are digested in the warehouse)
         counting["sort"], counting["jahr"] = 0, []
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(st, "read_table", lambda *a: pytest.fail("an unchanged export read a whole table"))
+            mp.setattr(stat_store, "read_table", lambda *a: pytest.fail("an unchanged export read a whole table"))
             mp.setattr(st, "_finish", lambda *a: pytest.fail("an unchanged export read rows"))
-            st.export_tidy(con, out)
+            stat_store.export_tidy(con, out)
         assert counting == {"sort": 0, "jahr": []}
         assert _files(out) == _full_export(con)
 
@@ -95,22 +97,22 @@ def test_blocks_equal_a_full_export_and_only_changes_are_recomputed(wh_copy, tmp
         done = refresh(con, [])[0]
         assert "2024-02" in done and set(done) <= {"2024-01", "2024-02"}
         counting["sort"], counting["jahr"] = 0, []
-        st.export_tidy(con, out)
+        stat_store.export_tidy(con, out)
         assert {y for _, y in counting["jahr"]} == {"2024"}
         assert counting["sort"] <= len(st.TABLE_NAMES)
         assert _files(out) == _full_export(con)
 
 
 def test_a_removed_period_leaves_the_export_and_the_cache(wh_copy, tmp_path):
-    from inobhut import statistics as st
+    from inobhut import stat_store
     from inobhut.stat_refresh import refresh
 
     out = tmp_path / "tabellen"
     with wh_copy.connect() as con:
         refresh(con, [])
-        st.export_tidy(con, out)
+        stat_store.export_tidy(con, out)
         con.execute("DELETE FROM stat_bewegung WHERE monat = '2023-11'")
-        st.export_tidy(con, out)
+        stat_store.export_tidy(con, out)
         assert "2023-11" not in _files(out)["bewegung"]
         assert _files(out) == _full_export(con)
         left = con.execute("SELECT count(*) FROM stat_export_bloecke WHERE tabelle = 'bewegung' AND periode = '2023-11'")
@@ -121,12 +123,13 @@ def test_one_changed_cell_of_any_table_renews_its_block(wh_copy, tmp_path):
     """The blocks' keys digest every cell of their period's rows: a single changed value (the
     first row of each table, one column at a time: a count, a text, a date) is exported."""
     from inobhut import statistics as st
+    from inobhut import stat_store
     from inobhut.stat_refresh import refresh
 
     out = tmp_path / "tabellen"
     with wh_copy.connect() as con:
         refresh(con, [])
-        st.export_tidy(con, out)
+        stat_store.export_tidy(con, out)
         changed = 0
         for name in st.TABLE_NAMES:
             types = dict(st.TABLES[name])
@@ -138,7 +141,7 @@ def test_one_changed_cell_of_any_table_renews_its_block(wh_copy, tmp_path):
                        "DATE": f"coalesce({col}, DATE '2000-01-01') + 1"}.get(types[col], f"coalesce({col}, '') || 'x'")
                 con.execute(f"UPDATE stat_{name} SET {col} = {new} WHERE rowid = ?", [first])
                 before = _files(out)[name]
-                st.export_tidy(con, out)
+                stat_store.export_tidy(con, out)
                 assert _files(out)[name] != before, (name, col)
                 changed += 1
         assert changed > 20
@@ -148,13 +151,13 @@ def test_one_changed_cell_of_any_table_renews_its_block(wh_copy, tmp_path):
 def test_rows_in_another_order_renew_the_block(wh_copy, tmp_path):
     """``uma_struktur`` keeps the computed order of its rows within a Stichtag and office: the
     same rows stored in another order give another export, and the block key sees it."""
-    from inobhut import statistics as st
+    from inobhut import stat_store
     from inobhut.stat_refresh import refresh
 
     out = tmp_path / "tabellen"
     with wh_copy.connect() as con:
         refresh(con, [])
-        st.export_tidy(con, out)
+        stat_store.export_tidy(con, out)
         month = con.execute("SELECT max(strftime(stichtag, '%Y-%m')) FROM stat_uma_struktur").fetchone()[0]
         where = f"strftime(stichtag, '%Y-%m') = '{month}'"
         con.execute(f"CREATE TEMP TABLE umgekehrt AS SELECT * FROM stat_uma_struktur WHERE {where} ORDER BY rowid DESC")
@@ -162,5 +165,5 @@ def test_rows_in_another_order_renew_the_block(wh_copy, tmp_path):
         con.execute("INSERT INTO stat_uma_struktur SELECT * FROM umgekehrt")
         before = _files(out)["uma_struktur"]
         assert _full_export(con)["uma_struktur"] != before  # the new order shows in a full export
-        st.export_tidy(con, out)
+        stat_store.export_tidy(con, out)
         assert _files(out) == _full_export(con)

@@ -49,7 +49,7 @@ def monthly_tables(context: dg.AssetExecutionContext, inobhut: InobhutResource) 
     kinds={"csv"},
 )
 def tidy_tables(context: dg.AssetExecutionContext, inobhut: InobhutResource) -> dg.MaterializeResult:
-    from inobhut.statistics import export_tidy
+    from inobhut.stat_store import export_tidy
 
     out = inobhut.paths().out / "tabellen"
     with inobhut.warehouse_db().connect() as con:

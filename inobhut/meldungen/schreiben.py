@@ -17,7 +17,7 @@ import pandas as pd
 from inobhut import audit
 from inobhut.archive import sha256_file
 from inobhut.reports import ReportModel, render_report
-from inobhut.statistics import write_csv
+from inobhut.stat_store import write_csv
 
 
 @dataclass
