@@ -65,7 +65,7 @@ def test_non_ascii_digits_are_not_digits():
             parse_name(name)
     assert restore_ags("٨٣٣٥") == "٨٣٣٥"  # not "0٨٣٣٥"
     from inobhut.calendar import parse_month
-    from inobhut.ingest import _Bad, _parse_date, _parse_int
+    from inobhut.ingest_values import _Bad, _parse_date, _parse_int
 
     with pytest.raises(ValueError):
         parse_month("٢٠٢٥-٠١")
