@@ -80,7 +80,7 @@ def _findings_by_month(con) -> dict[tuple[str, str], pd.DataFrame]:
 
 def render_months(paths: Paths, wh: Warehouse, months: list[str]) -> list[Path]:
     """Landesbericht per network and Jugendamtsbericht per office for every month."""
-    from inobhut.reports.builders import prepare
+    from inobhut.reports.stats_index import prepare
 
     with wh.connect() as con:
         tables, present = report_tables(con, months)
@@ -104,12 +104,12 @@ def render_months(paths: Paths, wh: Warehouse, months: list[str]) -> list[Path]:
 def report_tables(con, months: list[str]) -> tuple[dict[str, pd.DataFrame], dict[str, set[str]]]:
     """The rows of the statistics tables that the monthly reports of ``months`` look up, and the
     offices and networks with rows anywhere in ``bewegung`` and ``beendete``
-    (``builders.StatsIndex``): ``bewegung`` of the time series' months (``HISTORY_MONTHS`` up to
+    (``stats_index.StatsIndex``): ``bewegung`` of the time series' months (``HISTORY_MONTHS`` up to
     each month), ``beendete`` of the months' years (the year to date, or the year's row), the
     Stichtag tables and ``fristen_42a`` of the months themselves. A nightly run on ten years
     indexed every row of 120 months for one month's reports."""
     from inobhut.calendar import add_months
-    from inobhut.reports.builders import HISTORY_MONTHS
+    from inobhut.reports.stats_index import HISTORY_MONTHS
     from inobhut.statistics import _finish
     from inobhut.stat_store import ensure_tables, period_sql
 

@@ -15,13 +15,13 @@ VON, BIS = "2023-11", "2024-02"
 def test_reports_from_the_window_equal_reports_from_whole_tables(tmp_path, monkeypatch):
     from inobhut import config
     from inobhut.report_run import FIXED_TABLES, _delivery_statuses, make_protect, report_tables
-    from inobhut.reports import builders
+    from inobhut.reports import builders, stats_index
     from inobhut.reports.html import render_html_text
     from inobhut.stat_refresh import refresh
     from inobhut.stat_store import read_table
 
     # two months of time series: the window leaves out the history's first months
-    monkeypatch.setattr(builders, "HISTORY_MONTHS", 2)
+    monkeypatch.setattr(stats_index, "HISTORY_MONTHS", 2)
     wh = generated_warehouse_copy(tmp_path / "warehouse.duckdb", OFFICES, VON, BIS, seed=8)
     protect = make_protect("sperrung")
     empty = pd.DataFrame(columns=["ags", "rule_id", "severity", "anzahl", "bestaetigt"])
@@ -37,7 +37,7 @@ def test_reports_from_the_window_equal_reports_from_whole_tables(tmp_path, monke
                 assert len(window["bewegung"]) < len(whole["bewegung"])
                 assert len(window["beendete"]) < len(whole["beendete"])
                 assert len(window["uma_quote"]) < len(whole["uma_quote"])
-            full_ix, window_ix = builders.StatsIndex(whole), builders.StatsIndex(window, present)
+            full_ix, window_ix = stats_index.StatsIndex(whole), stats_index.StatsIndex(window, present)
             assert (full_ix.bew_agss, full_ix.beendete_agss) == (window_ix.bew_agss, window_ix.beendete_agss)
             for verbund in config.networks():
                 a, b = (render_html_text(builders.build_landesbericht(ix, verbund, month, statuses, protect, findings=empty))

@@ -720,8 +720,7 @@ def test_landesbericht_rundung3_derived_values_from_rounded_counts(tables, tmp_p
     the rounding (exact Ist = Soll + Differenz; the network's exact Ist from any Soll). They are
     computed from the rounded counts instead, and the report passes the release check."""
     from inobhut.report_run import make_protect
-    from inobhut.reports.builders import (FRISTEN_SHARE, H_BEGONNEN, H_DIFF, H_EINWOHNER, H_FRISTGERECHT, H_QUOTE,
-                                          H_SOLL, H_UMA_IST)
+    from inobhut.reports.pieces import FRISTEN_SHARE, H_BEGONNEN, H_DIFF, H_EINWOHNER, H_FRISTGERECHT, H_QUOTE, H_SOLL, H_UMA_IST
 
     model = build_landesbericht(tables, NET, MONTH, _status(), make_protect("rundung3"))
     t = {x.id: x for x in model.tables}
@@ -1133,7 +1132,7 @@ def test_row_sums_are_part_of_the_disclosure_control(tables):
     Fristen: begonnen = fristgerecht + verspätet + ohne Meldung) go to `protect` and to the audit:
     no row shows all but one value of such a sum."""
     from inobhut.report_run import make_protect
-    from inobhut.reports.builders import BEENDETE_GROUPS, FRISTEN_GROUPS
+    from inobhut.reports.pieces import BEENDETE_GROUPS, FRISTEN_GROUPS
     from inobhut.reports.network import build_jahresbericht
 
     be = pd.read_csv(Path(__file__).parent / "fixtures" / "erwartet" / "beendete.csv", dtype=str)

@@ -25,24 +25,8 @@ from schemas.datasets import codes, label
 
 from . import registry as reg
 from . import texts
-from .builders import (
-    BEENDETE_BY_OFFICE,
-    BEENDETE_GROUPS,
-    DATASETS,
-    MIRROR_NOTE,
-    Protect,
-    _apply_protect,
-    _contact,
-    _count,
-    _dash_counts,
-    _disclosure_setting,
-    _merkmal_rows,
-    _num,
-    _num_shown,
-    _rounded,
-    _Status,
-    _status_note,
-)
+from .pieces import BEENDETE_BY_OFFICE, BEENDETE_GROUPS, MIRROR_NOTE, Protect, _apply_protect, _contact, _disclosure_setting, _merkmal_rows, _num_shown, _rounded
+from .stats_index import DATASETS, _count, _dash_counts, _num, _Status, _status_note
 from .common import dataset_label, network_label, office_label
 from .fmt import fmt_date, fmt_dec, fmt_int, fmt_month, fmt_month_short
 from .model import ChartSpec, DeliveryStatus, ReportModel, ReportTable, in_force, status_created_at
