@@ -257,7 +257,7 @@ def outlook(con: duckdb.DuckDBPyConnection, verbund: str, *, horizon: int | None
 
 def report_frame(con: duckdb.DuckDBPyConnection, verbund: str) -> pd.DataFrame | None:
     """The outlook as the Strategiebericht's table: one row per year × scenario × Angebot with the
-    columns of ``inobhut.reports.network.OUTLOOK_LABELS`` (``jahr`` as the calendar year of the
+    columns of ``inobhut.reports.strategie.OUTLOOK_LABELS`` (``jahr`` as the calendar year of the
     projection's last month, ``angebot`` as German label, places rounded up, cost in EUR per
     year). ``None`` when the history is too short (under 12 months) or missing."""
     try:

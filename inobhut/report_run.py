@@ -265,7 +265,7 @@ def _alter_geschlecht(con, years: list[str]) -> pd.DataFrame:
 
 def _outlook(con, verbund: str) -> pd.DataFrame | None:
     """The five-year outlook as a report frame (one row per year × scenario × Angebot with the
-    columns of ``inobhut.reports.network.OUTLOOK_LABELS``); None without enough history."""
+    columns of ``inobhut.reports.strategie.OUTLOOK_LABELS``); None without enough history."""
     from inobhut.outlook import report_frame
 
     return report_frame(con, verbund)
@@ -331,8 +331,8 @@ def _other_reports(paths: Paths, wh: Warehouse, today: dt.date | None, *, keys: 
 
     from inobhut.outputs import frame_digest, input_key, inputs_unchanged, row_hashes
     from inobhut.reports import report_path
-    from inobhut.reports.network import (build_jahresbericht, build_lieferstatus, build_platzuebersicht,
-                                         build_strategiebericht)
+    from inobhut.reports.network import build_jahresbericht, build_lieferstatus, build_platzuebersicht
+    from inobhut.reports.strategie import build_strategiebericht
     from inobhut.stat_refresh import program_signature
     from inobhut.stat_store import read_table
     from inobhut.status import delivery_status, due_date

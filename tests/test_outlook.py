@@ -114,8 +114,8 @@ def test_backtest_error_on_generated_history(history):
 
 
 def test_report_frame_for_the_strategiebericht(history):
-    """The columns the Strategiebericht documents (inobhut.reports.network.OUTLOOK_LABELS)."""
-    from inobhut.reports.network import OUTLOOK_LABELS
+    """The columns the Strategiebericht documents (inobhut.reports.strategie.OUTLOOK_LABELS)."""
+    from inobhut.reports.strategie import OUTLOOK_LABELS
 
     with history.connect() as con:
         rf = ol.report_frame(con, "SH-KOOP")

@@ -1201,7 +1201,7 @@ def test_strategiebericht_from_fixture(fixture_run):
 
 
 def test_key_findings_sentences():
-    from inobhut.reports.network import key_findings
+    from inobhut.reports.strategie import key_findings
 
     months = [f"{y}-{m:02d}" for y in (2023, 2024) for m in range(1, 13)]
     zr = {m: {"z1": 10.0, "z2": (10.0 if m < "2024" else 11.23), "bestand": 50.0} for m in months}

@@ -7,7 +7,8 @@ builders call a ``protect`` callable), the Prüfbericht (``inobhut.pruefbericht`
 """
 
 from .builders import build_jugendamtsbericht, build_landesbericht
-from .network import build_jahresbericht, build_lieferstatus, build_platzuebersicht, build_strategiebericht
+from .network import build_jahresbericht, build_lieferstatus, build_platzuebersicht
+from .strategie import build_strategiebericht
 from .index_page import FrontPageData, IndexMeta, render_index
 from .model import ChartSpec, DeliveryStatus, IndexEntry, ReleaseRefused, ReportModel, ReportModelError, ReportTable
 from .render import OFFICE_DIR, check_release, index_entry, office_dir, office_report_path, render_report, report_path
