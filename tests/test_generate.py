@@ -18,7 +18,8 @@ import pytest
 
 from inobhut.calendar import month_end
 from inobhut.config import offices
-from inobhut.generate import ERROR_KINDS, BW_2023, delivery_style, generate
+from inobhut.generate import BW_2023, delivery_style, generate
+from inobhut.generate_mistakes import ERROR_KINDS
 from inobhut.naming import parse_name
 from schemas.datasets import DATASETS, codelists
 
@@ -364,7 +365,8 @@ def test_injected_mistakes_that_compute_from_a_cell_skip_blank_or_already_change
     import numpy as np
 
     from inobhut.config import office
-    from inobhut.generate import DeliveryStyle, _col, _inject
+    from inobhut.generate import DeliveryStyle
+    from inobhut.generate_mistakes import _col, _inject
     from schemas.datasets import DATASETS
 
     ncols = len(DATASETS["plaetze"].column_names)
@@ -393,7 +395,8 @@ def test_any_two_injected_mistakes_on_the_same_row_never_crash_the_generator(tmp
     import numpy as np
 
     from inobhut.config import office
-    from inobhut.generate import DeliveryStyle, inject_if_fits
+    from inobhut.generate import DeliveryStyle
+    from inobhut.generate_mistakes import inject_if_fits
 
     generate(tmp_path, "2024-03", "2024-03", seed=42, fehlerquote=0.0, jugendaemter=["08111"], workers=1)  # read_back: seed 42
     style = DeliveryStyle(kind="csv_iso", encoding="utf-8", anlass_sep=",", lineterminator="\n",
