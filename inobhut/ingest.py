@@ -33,7 +33,9 @@ from typing import Any, Iterable
 import pandas as pd
 
 from inobhut import privacy, xmlguard
-from inobhut.ingest_values import _display, _parse
+# as a module, not its names: ingest_values -> validation.rules -> the validation package -> checks
+# -> ingest is a cycle, and a process that imports ingest_values first finds it half initialised here
+from inobhut import ingest_values
 from inobhut.validation.rules import Finding, make_finding
 from schemas.datasets import DATASETS, Column, Dataset
 
@@ -619,7 +621,7 @@ def _build(rows: Iterable[tuple[int, list]], ds: Dataset, max_rows: int, finding
     for idx, (cell, col) in enumerate(zip(header, mapped)):
         if col is None:
             if cell is not None and str(cell).strip() and idx not in flagged:
-                findings.append(make_finding("D014", zeile=header_no, wert=_display(cell)))
+                findings.append(make_finding("D014", zeile=header_no, wert=ingest_values._display(cell)))
             continue
         if col.name in seen:
             findings.append(make_finding("D015", zeile=header_no, spalte=col.header))
@@ -663,7 +665,7 @@ def _build(rows: Iterable[tuple[int, list]], ds: Dataset, max_rows: int, finding
                     other_cells[i].append((no, cells[i]))
     n = len(zeilen)
     findings.extend(privacy.content_findings(
-        [(_display(header[i]), other_cells[i], True) for i in others]
+        [(ingest_values._display(header[i]), other_cells[i], True) for i in others]
         + [(c.header, list(zip(zeilen, raw_cols[c.name])), False) for c in ds.columns if c.kind == "text" and c.name in seen]))
     if "geburtsmonat" in seen:
         findings.extend(privacy.birth_month_findings(raw_cols["geburtsmonat"], zeilen))
@@ -672,7 +674,7 @@ def _build(rows: Iterable[tuple[int, list]], ds: Dataset, max_rows: int, finding
     for c in ds.columns:
         if c.name not in seen:
             raw_cols[c.name] = [None] * n
-    frame, raw = _parse(ds, raw_cols, zeilen, findings)
+    frame, raw = ingest_values._parse(ds, raw_cols, zeilen, findings)
     return ReadResult(frame, findings, None, None, raw=raw, fmt=fmt, n_rows=n)
 
 
@@ -681,7 +683,7 @@ def _scan_findings(scan: _SheetScan, header_no: int, header: list, mapped: list,
         if col - 1 < len(mapped) and mapped[col - 1] is not None:
             return mapped[col - 1].header
         if col - 1 < len(header) and header[col - 1] is not None:
-            return _display(header[col - 1])
+            return ingest_values._display(header[col - 1])
         return _letters(col)
 
     merged_head = [ref for r1, _, _, _, ref in scan.merged if r1 <= header_no]
