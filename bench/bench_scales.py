@@ -256,7 +256,7 @@ def compare(landing: Path) -> dict:
     # the rules alone, in batch: pandera over the already read frames (one pass per group of
     # equal column types), then Great Expectations over the same versions
     from inobhut import ingest
-    from inobhut.validation.checks import _pandera_batched
+    from inobhut.validation.pandera_rows import _pandera_batched
     from schemas.datasets import DATASETS
 
     reads = [ingest.read_delivery(p, "massnahmen", max_bytes=50 << 20, max_rows=200_000) for p in files]

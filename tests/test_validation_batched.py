@@ -161,13 +161,13 @@ def test_staging_parquet_writer_writes_pandas_bytes(tmp_path):
 
 
 def test_stacking_column_by_column_equals_pandas_concat(tmp_path):
-    """checks._stack reads the frames' arrays from pandas' block manager instead of pd.concat:
+    """pandera_rows._stack reads the frames' arrays from pandas' block manager instead of pd.concat:
     the stacked frame must be pd.concat's, for every dataset's reader frames (strings, dates,
     booleans, integers, decimals), and frames of another layout fall back to pd.concat."""
     import pandas as pd
 
     from inobhut import ingest
-    from inobhut.validation.checks import _column_arrays, _stack
+    from inobhut.validation.pandera_rows import _column_arrays, _stack
 
     landing = tmp_path / "landing"
     generate(landing, "2025-01", "2025-04", seed=5, fehlerquote=0.5, jugendaemter=["08335", "01062"])
@@ -232,7 +232,7 @@ def test_dtype_keys_tell_apart_exactly_the_different_dtypes():
     import numpy as np
     import pandas as pd
 
-    from inobhut.validation.checks import _dtype_key
+    from inobhut.validation.pandera_rows import _dtype_key
 
     kinds = [pd.StringDtype("python"), pd.StringDtype("pyarrow"), pd.StringDtype("python", na_value=np.nan),
              pd.StringDtype("pyarrow", na_value=np.nan), pd.BooleanDtype(), pd.Int64Dtype(), pd.Float64Dtype(),
@@ -248,12 +248,12 @@ def test_dtype_keys_tell_apart_exactly_the_different_dtypes():
 
 
 def test_concatenating_arrays_equals_pandas():
-    """checks._concat_arrays joins arrays from their numpy arrays: the same result as pandas'
+    """pandera_rows._concat_arrays joins arrays from their numpy arrays: the same result as pandas'
     _concat_same_type for text, dates, nullable numbers and booleans, and numpy arrays."""
     import numpy as np
     import pandas as pd
 
-    from inobhut.validation.checks import _concat_arrays
+    from inobhut.validation.pandera_rows import _concat_arrays
 
     groups = [
         [pd.array(["a", None], dtype="string"), pd.array(["b"], dtype="string"), pd.array([], dtype="string")],
