@@ -46,12 +46,12 @@ def _modules() -> list[str]:
     return out
 
 
-def test_every_module_can_be_imported_first():
+def test_every_module_can_be_imported_first(tmp_path):
     mods = _modules()
     assert len(mods) > 80 and "inobhut.ingest_values" in mods and "pipelines.cli" in mods
     res = subprocess.run([sys.executable, "-W", "ignore", "-c", CHILD, *mods], cwd=REPO, capture_output=True, text=True,
                          timeout=900, env={"GX_ANALYTICS_ENABLED": "false", "PATH": "/usr/bin:/bin",
-                                           "PYTHONPATH": str(REPO), "HOME": str(REPO)})
+                                           "PYTHONPATH": str(REPO), "HOME": str(tmp_path)})
     assert res.returncode == 0, res.stderr[-3000:]
     failed = res.stdout.strip().splitlines()[-1].split()[1:]
     assert not failed, res.stderr[-5000:]
