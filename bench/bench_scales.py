@@ -298,7 +298,7 @@ def compare(landing: Path) -> dict:
         out.update({"xlsx_dateien": len(xlsx), "xlsx_zeilen": n, "openpyxl_zeilen_je_s": round(n / t_op),
                     "calamine_zeilen_je_s": round(m / t_ca)})
         # the delivery reader itself (inobhut.ingest: header mapping, parsing, file-level checks)
-        from inobhut import ingest
+        from inobhut import ingest, ingest_xlsx
 
         def read_all() -> tuple[int, float]:
             t0, rows = time.perf_counter(), 0
@@ -307,12 +307,12 @@ def compare(landing: Path) -> dict:
                 rows += len(rr.frame) if rr.frame is not None else 0
             return rows, time.perf_counter() - t0
         rows_c, t_c = read_all()
-        calamine_book = ingest._CalamineBook
-        ingest._CalamineBook = lambda p, parts: ingest._OpenpyxlBook(p)
+        calamine_book = ingest_xlsx._CalamineBook
+        ingest_xlsx._CalamineBook = lambda p, parts: ingest_xlsx._OpenpyxlBook(p)
         try:
             rows_o, t_o = read_all()
         finally:
-            ingest._CalamineBook = calamine_book
+            ingest_xlsx._CalamineBook = calamine_book
         out.update({"lieferleser_xlsx_calamine_zeilen_je_s": round(rows_c / t_c),
                     "lieferleser_xlsx_openpyxl_zeilen_je_s": round(rows_o / t_o)})
     return out

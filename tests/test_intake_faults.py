@@ -454,7 +454,7 @@ def test_every_reader_exception_becomes_a_german_finding(tmp_path, monkeypatch, 
     import xml.etree.ElementTree as ET
     import zlib
 
-    from inobhut import ingest
+    from inobhut import ingest, ingest_xlsx
     from inobhut.template import build_template
 
     errors = {"zlib": zlib.error("Error -3 while decompressing data"), "xml": ET.ParseError("not well-formed"),
@@ -465,7 +465,7 @@ def test_every_reader_exception_becomes_a_german_finding(tmp_path, monkeypatch, 
         raise errors[exc]
 
     p = build_template("plaetze", tmp_path / "08221_plaetze_2024-01.xlsx")
-    monkeypatch.setattr(ingest, "_read_workbook", boom)
+    monkeypatch.setattr(ingest_xlsx, "_read_workbook", boom)
     res = ingest.read_delivery(p, "plaetze", max_bytes=10**8, max_rows=10)
     (f,) = res.findings
     assert f.rule_id == "D007" and expect in f.meldung, f.meldung

@@ -8,8 +8,9 @@ import zipfile
 
 import pytest
 
-from inobhut import ingest
-from inobhut.ingest import _CalamineBook, _OpenpyxlBook, _sheet_paths, read_delivery
+from inobhut import ingest_xlsx
+from inobhut.ingest import read_delivery
+from inobhut.ingest_xlsx import _CalamineBook, _OpenpyxlBook, _sheet_paths
 from tests.bad_input.builders import as_list, headers, massnahme, write_xlsx
 
 
@@ -26,7 +27,7 @@ def _typed_rows() -> list[list]:
 
 
 def _rows(book, name: str) -> list[list]:
-    return [list(r) for r in book.sheet(name).iter_rows(values_only=True, max_col=ingest.MAX_XLSX_COLUMNS)]
+    return [list(r) for r in book.sheet(name).iter_rows(values_only=True, max_col=ingest_xlsx.MAX_XLSX_COLUMNS)]
 
 
 def test_calamine_values_equal_openpyxl(tmp_path):
@@ -51,7 +52,7 @@ def test_reader_result_is_the_same_with_either_book(tmp_path, monkeypatch):
     path = write_xlsx(tmp_path / "08335_massnahmen_2025-03.xlsx", "massnahmen", _typed_rows())
     kw = dict(max_bytes=50 << 20, max_rows=200_000)
     fast = read_delivery(path, "massnahmen", **kw)
-    monkeypatch.setattr(ingest, "_CalamineBook", lambda p, parts: _OpenpyxlBook(p))
+    monkeypatch.setattr(ingest_xlsx, "_CalamineBook", lambda p, parts: _OpenpyxlBook(p))
     slow = read_delivery(path, "massnahmen", **kw)
     assert fast.frame is not None and len(fast.frame) == 30
     assert fast.frame.equals(slow.frame)
@@ -68,7 +69,7 @@ def test_a_cell_at_the_sheet_end_is_streamed_not_loaded(tmp_path, monkeypatch):
 
     def refuse(*_a, **_k):
         pytest.fail("calamine must not load a sheet that reaches row 1,048,576")
-    monkeypatch.setattr(ingest, "_CalamineBook", refuse)
+    monkeypatch.setattr(ingest_xlsx, "_CalamineBook", refuse)
     res = read_delivery(path, "massnahmen", max_bytes=50 << 20, max_rows=200_000)
     assert res.frame is not None and len(res.frame) == 1
     assert "D028" in {f.rule_id for f in res.findings}
