@@ -27,9 +27,8 @@ import numpy as np
 import pandas as pd
 
 from inobhut import config
+from inobhut import stat_further, stat_store
 from inobhut import statistics as st
-from inobhut import stat_further
-from inobhut import stat_store
 from inobhut.disclosure import ProtectedTable, protect
 from schemas.datasets import codes, label
 

@@ -114,7 +114,8 @@ def _blocks(missing: dict[str, tuple[str, pd.DataFrame]], name: str) -> dict[str
     if len(lines) != len(rows):  # a cell with a line break (quoted): cut the frame instead
         for p in dict.fromkeys(period):
             part = rows[period == p]
-            out[p] = stat_store.format_tidy(part.reset_index(drop=True), name).to_csv(index=False, header=False, lineterminator="\n")
+            out[p] = stat_store.format_tidy(part.reset_index(drop=True), name).to_csv(index=False, header=False,
+                                                                                     lineterminator="\n")
         return out
     starts = np.flatnonzero(np.r_[True, period[1:] != period[:-1]])
     for a, b in zip(starts, [*starts[1:], len(period)]):

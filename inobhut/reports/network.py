@@ -25,7 +25,10 @@ from schemas.datasets import codes, label
 
 from . import registry as reg
 from . import texts
-from .pieces import BEENDETE_BY_OFFICE, BEENDETE_GROUPS, MIRROR_NOTE, Protect, _apply_protect, _contact, _disclosure_setting, _merkmal_rows, _num_shown, _rounded
+from .pieces import (
+    BEENDETE_BY_OFFICE, BEENDETE_GROUPS, MIRROR_NOTE, Protect, _apply_protect, _contact, _disclosure_setting,
+    _merkmal_rows, _num_shown, _rounded,
+)
 from .stats_index import DATASETS, _count, _dash_counts, _num, _Status, _status_note
 from .common import dataset_label, network_label, office_label
 from .fmt import fmt_date, fmt_month
