@@ -1,18 +1,30 @@
-"""Row-level pandera schemas, generated from :mod:`schemas.datasets` and the code lists.
+"""Row checks and the pandera schemas generated from them (from :mod:`schemas.datasets` and the
+code lists).
 
-Belongs here: one ``DataFrameSchema`` per dataset for the *parsed* canonical frame: dtypes,
-required columns (not nullable), code lists, ranges, text lengths, and the cross-field rules
-that can be decided from one row alone (required-if, Ende vor Beginn, age, §42a rules, ...).
-Every check is named ``"<rule id>"`` or ``"<rule id>:<column>"``; the rule texts live in
-``schemas/rules.yaml`` and the mapping of pandera's failure cases back to findings in
-:mod:`inobhut.validation.checks`. Rules that need the reporting month, the office, the
+Belongs here: the row checks of every dataset for the *parsed* canonical frame (code lists,
+ranges, text lengths, and the cross-field rules that can be decided from one row alone:
+required-if, Ende vor Beginn, age, §42a rules, ...) as :class:`RowCheck` -- a name and a
+vectorised function that says which rows fail --, and the ``DataFrameSchema`` per dataset
+generated from them: dtypes, required columns (not nullable), every row check as a
+``pa.Check``. Every check is named ``"<rule id>"`` or ``"<rule id>:<column>"``; the rule texts
+live in ``schemas/rules.yaml`` and the mapping of failures back to findings in
+:mod:`inobhut.validation.pandera_rows`. Rules that need the reporting month, the office, the
 calendar or other deliveries are not here.
+
+Two ways to use them, with the same result: ``schema_for(ds).validate(df, lazy=True)`` (pandera
+runs everything), or -- what the pipeline does -- pandera checks the structure
+(:func:`structure_for`: columns and dtypes) and the row checks are evaluated directly
+(:func:`row_checks`, :func:`required_columns`). pandera's machinery costs about 0.3 ms per
+check and call whatever the number of rows (wrapping, failure-case frames, the report), which
+at the batch sizes of the pipeline was half of the row level (``bench/bench_scales.py
+vergleich``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -103,13 +115,27 @@ def _isna(df: pd.DataFrame, col: str) -> np.ndarray:
     return s.isna().to_numpy()
 
 
-def _fails(df: pd.DataFrame, bad: np.ndarray) -> pd.Series:
-    """Check result from a boolean "fails" array: True = row passes."""
-    return pd.Series(~np.asarray(bad, dtype=bool), index=df.index)
+@dataclasses.dataclass(frozen=True)
+class RowCheck:
+    """One row check: ``bad`` gets the column ``column`` as a Series (or, with ``column`` None,
+    the frame as :class:`Rows`) and returns a boolean array, True where the row fails."""
 
+    name: str  # "<rule id>" or "<rule id>:<column>"
+    column: str | None
+    bad: Callable[[pd.Series | Rows], np.ndarray]
 
-def _col_fails(s: pd.Series, bad: np.ndarray) -> pd.Series:
-    return pd.Series(~np.asarray(bad, dtype=bool), index=s.index)
+    def evaluate(self, frame: pd.DataFrame, rows: Rows | None = None) -> np.ndarray:
+        """Which rows of ``frame`` fail (``rows``: a :class:`Rows` of ``frame`` to share)."""
+        if self.column is not None:
+            return np.asarray(self.bad(frame[self.column]), dtype=bool)
+        return np.asarray(self.bad(rows if rows is not None else Rows(frame)), dtype=bool)
+
+    def as_pandera(self) -> pa.Check:
+        """The same check for pandera (True = the row passes)."""
+        if self.column is not None:
+            return pa.Check(lambda s: pd.Series(~np.asarray(self.bad(s), dtype=bool), index=s.index),
+                            name=self.name, ignore_na=False)
+        return pa.Check(lambda df: pd.Series(~self.evaluate(df), index=df.index), name=self.name, ignore_na=False)
 
 
 def _per_value(s: pd.Series, bad) -> np.ndarray:
@@ -131,35 +157,26 @@ def _per_value(s: pd.Series, bad) -> np.ndarray:
 
 
 def _codes_check(allowed: frozenset[str]):
-    def check(s: pd.Series) -> pd.Series:
-        return _col_fails(s, _per_value(s, lambda v: not all(p in allowed for p in v.split(","))))
-
-    return check
+    return lambda s: _per_value(s, lambda v: not all(p in allowed for p in v.split(",")))
 
 
 def _isin_check(allowed: frozenset[str]):
-    def check(s: pd.Series) -> pd.Series:
-        return _col_fails(s, _per_value(s, lambda v: v not in allowed))
-
-    return check
+    return lambda s: _per_value(s, lambda v: v not in allowed)
 
 
 def _maxlen_check(n: int):
-    def check(s: pd.Series) -> pd.Series:
-        return _col_fails(s, _per_value(s, lambda v: len(v) > n))
-
-    return check
+    return lambda s: _per_value(s, lambda v: len(v) > n)
 
 
 _AGS = re.compile(r"^[0-9]{5}(?:[0-9]{3})?$")
 
 
-def _ags_check(s: pd.Series) -> pd.Series:
-    return _col_fails(s, _per_value(s, lambda v: not _AGS.match(v)))
+def _ags_check(s: pd.Series) -> np.ndarray:
+    return _per_value(s, lambda v: not _AGS.match(v))
 
 
 def _range_check(lo: float | None, hi: float | None):
-    def check(s: pd.Series) -> pd.Series:
+    def check(s: pd.Series) -> np.ndarray:
         v = s.to_numpy(dtype="float64", na_value=np.nan)
         with np.errstate(invalid="ignore"):
             bad = np.zeros(len(v), bool)
@@ -167,25 +184,25 @@ def _range_check(lo: float | None, hi: float | None):
                 bad |= v < lo
             if hi is not None:
                 bad |= v > hi
-        return _col_fails(s, bad)
+        return bad
 
     return check
 
 
-def _column_checks(c: Column) -> list[pa.Check]:
-    checks: list[pa.Check] = []
+def _column_checks(c: Column) -> list[RowCheck]:
+    checks: list[RowCheck] = []
     if c.kind == "code" and c.codelist:
-        checks.append(pa.Check(_isin_check(frozenset(codes(c.codelist))), ignore_na=False, name="Z002"))
+        checks.append(RowCheck("Z002", c.name, _isin_check(frozenset(codes(c.codelist)))))
     elif c.kind == "codes" and c.codelist:
-        checks.append(pa.Check(_codes_check(frozenset(codes(c.codelist))), ignore_na=False, name="Z002"))
+        checks.append(RowCheck("Z002", c.name, _codes_check(frozenset(codes(c.codelist)))))
     elif c.kind == "iso3":
-        checks.append(pa.Check(_isin_check(iso3_codes()), ignore_na=False, name="Z002"))
+        checks.append(RowCheck("Z002", c.name, _isin_check(iso3_codes())))
     elif c.kind == "ags":
-        checks.append(pa.Check(_ags_check, ignore_na=False, name="Z003"))
+        checks.append(RowCheck("Z003", c.name, _ags_check))
     if c.max_len:
-        checks.append(pa.Check(_maxlen_check(c.max_len), ignore_na=False, name="Z003"))
+        checks.append(RowCheck("Z003", c.name, _maxlen_check(c.max_len)))
     if c.min_value is not None or c.max_value is not None:
-        checks.append(pa.Check(_range_check(c.min_value, c.max_value), ignore_na=False, name="Z005"))
+        checks.append(RowCheck("Z005", c.name, _range_check(c.min_value, c.max_value)))
     return checks
 
 
@@ -207,59 +224,84 @@ def age_at(geburtsmonat: np.ndarray, day: np.ndarray) -> np.ndarray:
     return np.floor(months / 12.0)
 
 
-def _cross_massnahmen() -> list[pa.Check]:
-    def chk(name: str, fn) -> pa.Check:
-        return pa.Check(lambda df: _fails(df, fn(df)), name=name, ignore_na=False)
+class Rows:
+    """A frame as the checks across columns read it: every column converted once (:func:`_a`,
+    :func:`_isna`), however many checks read it. Read the arrays, do not change them."""
 
-    def age(df):
-        return age_at(_a(df, "geburtsmonat"), _a(df, "beginn"))
+    __slots__ = ("frame", "_memo")
 
-    def has(df, col):
-        return ~_isna(df, col)
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._memo: dict[tuple, np.ndarray] = {}
+
+    def _get(self, key: tuple, make) -> np.ndarray:
+        v = self._memo.get(key)
+        if v is None:
+            v = self._memo[key] = make()
+        return v
+
+    def __call__(self, col: str) -> np.ndarray:
+        """The column as :func:`_a` gives it (missing values compare False)."""
+        return self._get(("a", col), lambda: _a(self.frame, col))
+
+    def isna(self, col: str) -> np.ndarray:
+        return self._get(("isna", col), lambda: _isna(self.frame, col))
+
+    def has(self, col: str) -> np.ndarray:
+        return ~self.isna(col)
+
+    def age(self, at: str) -> np.ndarray:
+        """Completed years at the date column ``at`` (:func:`age_at`)."""
+        return self._get(("age", at), lambda: age_at(self("geburtsmonat"), self(at)))
+
+
+def _cross_massnahmen() -> list[RowCheck]:
+    def chk(name: str, fn) -> RowCheck:
+        return RowCheck(name, None, fn)
 
     return [
-        chk("Z006:ende", lambda df: _a(df, "ende") < _a(df, "beginn")),
-        chk("Z010:geburtsmonat", lambda df: _a(df, "geburtsmonat") > _a(df, "beginn")),
-        chk("Z011:geburtsmonat", lambda df: np.nan_to_num(age(df), nan=-1) >= 18),
-        chk("Z012:unbegleitet", lambda df: (_a(df, "massnahme") == "2") & (_a(df, "unbegleitet") != True)),  # noqa: E712
-        chk("Z013:ende_grund", lambda df: (_a(df, "ende_grund") == "4") & has(df, "massnahme") & (_a(df, "massnahme") != "2")),
-        chk("Z014:verteilentscheidung", lambda df: (_a(df, "massnahme") == "1") & has(df, "verteilentscheidung")),
-        chk("Z014:meldung_landesstelle", lambda df: (_a(df, "massnahme") == "1") & has(df, "meldung_landesstelle")),
-        chk("Z017:staatsangehoerigkeit", lambda df: (_a(df, "unbegleitet") == True) & _isna(df, "staatsangehoerigkeit")),  # noqa: E712
-        chk("Z017:einrichtung", lambda df: (_a(df, "unterbringung") == "2") & _isna(df, "einrichtung")),
-        chk("Z017:ende_grund", lambda df: has(df, "ende") & _isna(df, "ende_grund")),
-        chk("Z017:anschluss", lambda df: has(df, "ende") & _isna(df, "anschluss")),
-        chk("Z017:zuweisung_jugendamt", lambda df: (_a(df, "verteilentscheidung") == "1") & _isna(df, "zuweisung_jugendamt")),
-        chk("Z103:angeregt_durch", lambda df: (_a(df, "angeregt_durch") == "1") & (np.nan_to_num(age(df), nan=99) < 1)),
-        chk("Z107:anlaesse", lambda df: _per_value(df["anlaesse"], lambda v: "08" in v.split(","))
-            & (_a(df, "unbegleitet") == False)),  # noqa: E712
+        chk("Z006:ende", lambda r: r("ende") < r("beginn")),
+        chk("Z010:geburtsmonat", lambda r: r("geburtsmonat") > r("beginn")),
+        chk("Z011:geburtsmonat", lambda r: np.nan_to_num(r.age("beginn"), nan=-1) >= 18),
+        chk("Z012:unbegleitet", lambda r: (r("massnahme") == "2") & (r("unbegleitet") != True)),  # noqa: E712
+        chk("Z013:ende_grund", lambda r: (r("ende_grund") == "4") & r.has("massnahme") & (r("massnahme") != "2")),
+        chk("Z014:verteilentscheidung", lambda r: (r("massnahme") == "1") & r.has("verteilentscheidung")),
+        chk("Z014:meldung_landesstelle", lambda r: (r("massnahme") == "1") & r.has("meldung_landesstelle")),
+        chk("Z017:staatsangehoerigkeit", lambda r: (r("unbegleitet") == True) & r.isna("staatsangehoerigkeit")),  # noqa: E712
+        chk("Z017:einrichtung", lambda r: (r("unterbringung") == "2") & r.isna("einrichtung")),
+        chk("Z017:ende_grund", lambda r: r.has("ende") & r.isna("ende_grund")),
+        chk("Z017:anschluss", lambda r: r.has("ende") & r.isna("anschluss")),
+        chk("Z017:zuweisung_jugendamt", lambda r: (r("verteilentscheidung") == "1") & r.isna("zuweisung_jugendamt")),
+        chk("Z103:angeregt_durch", lambda r: (r("angeregt_durch") == "1") & (np.nan_to_num(r.age("beginn"), nan=99) < 1)),
+        chk("Z107:anlaesse", lambda r: _per_value(r.frame["anlaesse"], lambda v: "08" in v.split(","))
+            & (r("unbegleitet") == False)),  # noqa: E712
     ]
 
 
-def _cross_uma() -> list[pa.Check]:
-    def chk(name: str, fn) -> pa.Check:
-        return pa.Check(lambda df: _fails(df, fn(df)), name=name, ignore_na=False)
+def _cross_uma() -> list[RowCheck]:
+    def chk(name: str, fn) -> RowCheck:
+        return RowCheck(name, None, fn)
 
     return [
-        chk("Z006:zustaendig_bis", lambda df: _a(df, "zustaendig_bis") < _a(df, "zustaendig_seit")),
-        chk("Z010:geburtsmonat", lambda df: _a(df, "geburtsmonat") > _a(df, "zustaendig_seit")),
-        chk("Z017:ende_grund", lambda df: ~_isna(df, "zustaendig_bis") & _isna(df, "ende_grund")),
+        chk("Z006:zustaendig_bis", lambda r: r("zustaendig_bis") < r("zustaendig_seit")),
+        chk("Z010:geburtsmonat", lambda r: r("geburtsmonat") > r("zustaendig_seit")),
+        chk("Z017:ende_grund", lambda r: r.has("zustaendig_bis") & r.isna("ende_grund")),
     ]
 
 
-def _cross_plaetze() -> list[pa.Check]:
-    def chk(name: str, fn) -> pa.Check:
-        return pa.Check(lambda df: _fails(df, fn(df)), name=name, ignore_na=False)
+def _cross_plaetze() -> list[RowCheck]:
+    def chk(name: str, fn) -> RowCheck:
+        return RowCheck(name, None, fn)
 
-    def frei(df):
-        expected = _a(df, "plaetze_genehmigt") - _a(df, "plaetze_belegt") - _a(df, "plaetze_gesperrt")
-        f = _a(df, "plaetze_frei")
+    def frei(r):
+        expected = r("plaetze_genehmigt") - r("plaetze_belegt") - r("plaetze_gesperrt")
+        f = r("plaetze_frei")
         return ~np.isnan(f) & ~np.isnan(expected) & (f != expected)
 
     return [
         chk("Z015:plaetze_frei", frei),
-        chk("Z016:alter_von", lambda df: _a(df, "alter_von") > _a(df, "alter_bis")),
-        chk("Z104:plaetze_belegt", lambda df: _a(df, "plaetze_belegt") > _a(df, "plaetze_genehmigt")),
+        chk("Z016:alter_von", lambda r: r("alter_von") > r("alter_bis")),
+        chk("Z104:plaetze_belegt", lambda r: r("plaetze_belegt") > r("plaetze_genehmigt")),
     ]
 
 
@@ -267,12 +309,43 @@ CROSS = {"massnahmen": _cross_massnahmen, "uma": _cross_uma, "plaetze": _cross_p
 
 
 @lru_cache(maxsize=8)
-def schema_for(dataset: str) -> pa.DataFrameSchema:
-    """The row-level schema of ``dataset`` (for the parsed frame with ``fallnummer``)."""
+def row_checks(dataset: str) -> tuple[RowCheck, ...]:
+    """Every row check of ``dataset``: the column checks in column order, then the checks
+    across columns."""
     ds = DATASETS[dataset]
-    columns = {
-        c.name: pa.Column(DTYPES[c.kind], checks=_column_checks(c), nullable=not c.required, required=True, coerce=False)
-        for c in ds.columns
-    }
-    columns["_zeile"] = pa.Column("Int64", nullable=False)
-    return pa.DataFrameSchema(columns, checks=CROSS[dataset](), strict=False, name=dataset)
+    return (*(chk for c in ds.columns for chk in _column_checks(c)), *CROSS[dataset]())
+
+
+@lru_cache(maxsize=8)
+def required_columns(dataset: str) -> tuple[str, ...]:
+    """The columns that must not be missing in any row (pandera: ``nullable=False``)."""
+    return (*(c.name for c in DATASETS[dataset].columns if c.required), "_zeile")
+
+
+def _columns(dataset: str, checked: bool) -> dict[str, pa.Column]:
+    ds = DATASETS[dataset]
+    by_column: dict[str, list[pa.Check]] = {}
+    if checked:
+        for chk in row_checks(dataset):
+            if chk.column is not None:
+                by_column.setdefault(chk.column, []).append(chk.as_pandera())
+    columns = {c.name: pa.Column(DTYPES[c.kind], checks=by_column.get(c.name, []),
+                                 nullable=not (checked and c.required), required=True, coerce=False)
+               for c in ds.columns}
+    columns["_zeile"] = pa.Column("Int64", nullable=not checked)
+    return columns
+
+
+@lru_cache(maxsize=8)
+def schema_for(dataset: str) -> pa.DataFrameSchema:
+    """The row-level schema of ``dataset`` (for the parsed frame with ``fallnummer``): dtypes,
+    required columns and every row check."""
+    return pa.DataFrameSchema(_columns(dataset, True), name=dataset, strict=False,
+                              checks=[chk.as_pandera() for chk in row_checks(dataset) if chk.column is None])
+
+
+@lru_cache(maxsize=8)
+def structure_for(dataset: str) -> pa.DataFrameSchema:
+    """The structure alone: every column there, with its dtype (no nullability, no row check;
+    those are :func:`required_columns` and :func:`row_checks`)."""
+    return pa.DataFrameSchema(_columns(dataset, False), name=dataset, strict=False)

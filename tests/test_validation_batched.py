@@ -269,3 +269,62 @@ def test_concatenating_arrays_equals_pandas():
         expected = np.concatenate(parts) if isinstance(parts[0], np.ndarray) else type(parts[0])._concat_same_type(parts)
         assert type(got) is type(expected) and got.dtype == expected.dtype
         assert pd.Series(got).equals(pd.Series(expected))
+
+
+def _cases(cases) -> set:
+    """Failure cases as (context, column of a column check, check, row or None)."""
+    import numpy as np
+
+    out = set()
+    for ctx, col, chk, idx in cases:
+        no_row = idx is None or (isinstance(idx, float) and np.isnan(idx))
+        out.add((ctx, None if ctx == "DataFrameSchema" else col, str(chk), None if no_row else int(idx)))
+    return out
+
+
+def test_row_checks_evaluated_directly_equal_the_full_pandera_schema(tmp_path):
+    """pandera_rows lets pandera check the structure and evaluates the row checks itself: the
+    failures must be exactly those of the full pandera schema (schema_for) on the same frames --
+    for every dataset with generated errors, for a column of the wrong type (pandera reports the
+    type and the checks that cannot run on it) and for a missing column."""
+    import warnings
+
+    import pandas as pd
+    import pandera.pandas as pa
+
+    from inobhut import ingest
+    from inobhut.validation.pandera_rows import _failure_cases
+    from schemas.datasets import DATASETS
+    from schemas.pandera_schemas import schema_for
+
+    def full(df, dataset):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # pandera's own concat of its report
+                schema_for(dataset).validate(df, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            fc = exc.failure_cases
+            return _cases(zip(fc["schema_context"], fc["column"], fc["check"], fc["index"]))
+        return set()
+
+    landing = tmp_path / "landing"
+    generate(landing, "2025-01", "2025-06", seed=3, fehlerquote=1.0, jugendaemter=["08335", "01062"])
+    by: dict[str, list] = {}
+    for p in sorted(q for q in landing.rglob("*") if q.suffix in (".csv", ".xlsx")):
+        dataset = parse_name(p.name).dataset
+        rr = ingest.read_delivery(p, dataset, max_bytes=1 << 24, max_rows=10_000)
+        if rr.frame is not None and len(rr.frame):
+            by.setdefault(dataset, []).append(rr.frame)
+    assert set(by) == {"massnahmen", "uma", "plaetze", "personal"}
+    for dataset, frames in by.items():
+        big = pd.concat(frames, ignore_index=True)
+        expected = full(big, dataset)
+        assert _cases(_failure_cases(big, DATASETS[dataset])) == expected, dataset
+        assert expected, dataset  # the generated errors are there (the comparison is not empty)
+    big = pd.concat(by["massnahmen"], ignore_index=True)
+    wrong_type = big.assign(ende=big["ende"].astype(str).astype("string"))
+    missing = big.drop(columns=["einrichtung"])
+    for df in (wrong_type, missing):
+        expected = full(df, "massnahmen")
+        assert any(idx is None for *_, idx in expected)  # something pandera reports for the whole column
+        assert _cases(_failure_cases(df, DATASETS["massnahmen"])) == expected

@@ -1,11 +1,13 @@
-"""The row level of the checks with pandera, over a batch of deliveries at once.
+"""The row level of the checks, over a batch of deliveries at once.
 
 Belongs here: stacking the frames of many deliveries column by column (same result as
-``pd.concat``, without its per-column checks), one pandera pass per group of frames with the
-same column types (``schemas/pandera_schemas.py``), and the failure cases mapped back to
-findings of the delivery they came from (row as in the file, column header, delivered value,
-details). Not here: the other row-level rules (reporting month, office, calendar) and the
-dataset level (:mod:`inobhut.validation.checks`), reading files (:mod:`inobhut.ingest`).
+``pd.concat``, without its per-column checks), one pass per group of frames with the same
+column types -- pandera checks the structure, the row checks of ``schemas/pandera_schemas.py``
+are evaluated directly (the same checks pandera's full schema runs, without its fixed cost per
+check) --, and the failures mapped back to findings of the delivery they came from (row as in
+the file, column header, delivered value, details). Not here: the other row-level rules
+(reporting month, office, calendar) and the dataset level (:mod:`inobhut.validation.checks`),
+reading files (:mod:`inobhut.ingest`).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.core.arrays import DatetimeArray, TimedeltaArray
 from pandas.core.arrays._mixins import NDArrayBackedExtensionArray  # pinned in requirements.lock
 from pandas.core.arrays.masked import BaseMaskedArray
 
 from inobhut.validation.rules import Finding, make_finding, rules
 from schemas.datasets import Dataset
-from schemas.pandera_schemas import age_at, schema_for
+from schemas.pandera_schemas import Rows, age_at, required_columns, row_checks, structure_for
 
 def _raw(raw: pd.DataFrame, col: str, idx: int) -> str:
     v = raw.at[idx, col]
@@ -32,27 +35,36 @@ def _pandera_batched(parts: list[tuple[pd.DataFrame, pd.DataFrame, set]], ds: Da
     out: list[list[Finding]] = [[] for _ in parts]
     arrays = [_column_arrays(df) for df, _, _ in parts]  # (df.dtypes costs a Series per frame)
     # frames grouped by their columns and dtypes; the dtypes the reader gives are keyed by what
-    # tells them apart (a pandas extension dtype hashes in microseconds, and every array has
-    # its own instance), any other by itself
+    # tells them apart (a pandas extension dtype hashes in microseconds), any other by itself;
+    # one dtype instance serves several columns of a frame: keyed once, found by its id (held in
+    # ``keys``, so no other object can take that id during the call)
+    keys: dict[int, tuple] = {}
+
+    def key(kind) -> object:
+        hit = keys.get(id(kind))
+        if hit is None or hit[0] is not kind:
+            hit = keys[id(kind)] = (kind, _dtype_key(kind))
+        return hit[1]
+
     groups: dict[tuple, list[int]] = {}
     for i, (df, _, _) in enumerate(parts):
         kinds = df.dtypes.tolist() if arrays[i] is None else [a.dtype for a in arrays[i]]
-        groups.setdefault((tuple(df.columns), *map(_dtype_key, kinds)), []).append(i)
+        groups.setdefault((tuple(df.columns), *map(key, kinds)), []).append(i)
     for members in groups.values():
         frames = [parts[i][0] for i in members]
         big = _stack(frames, [arrays[i] for i in members])
         fc = _failure_cases(big, ds)
-        if fc is None:
+        if not fc:
             continue
-        if len(members) > 1 and any(idx is None or (isinstance(idx, float) and np.isnan(idx)) for idx in fc["index"]):
+        if len(members) > 1 and any(_no_row(case[3]) for case in fc):
             for i in members:  # a check that could not run at all: attribute it file by file
                 out[i] = _pandera_batched([parts[i]], ds)[0]
             continue
         offsets = np.cumsum([0] + [len(f) for f in frames])
         local = [[] for _ in members]
-        for row in zip(fc["schema_context"], fc["column"], fc["check"], fc["index"]):
+        for row in fc:
             idx = row[3]
-            if idx is None or (isinstance(idx, float) and np.isnan(idx)):
+            if _no_row(idx):
                 local[0].append(row)
                 continue
             k = int(np.searchsorted(offsets, int(idx), side="right")) - 1
@@ -96,10 +108,11 @@ def _stack(frames: list[pd.DataFrame], arrays: list[list | None] | None = None) 
     names = columns.tolist()
     if any(a is None for a in arrays) or not all(f.columns.tolist() == names for f in frames):
         return pd.concat(frames, ignore_index=True)
-    out = {}
-    for j, name in enumerate(columns):
-        out[name] = _concat_arrays([a[j] for a in arrays])
-    return pd.DataFrame(out, index=pd.RangeIndex(sum(len(f) for f in frames)), columns=columns)
+    out = [_concat_arrays([a[j] for a in arrays]) for j in range(len(names))]
+    # the frame from its arrays without DataFrame(dict)'s checks of each (equal lengths and
+    # dtypes are known here): 0.2 instead of 1.2 ms for 27 columns
+    return pd.DataFrame._from_arrays(out, columns=columns, index=pd.RangeIndex(sum(len(f) for f in frames)),
+                                     verify_integrity=False)
 
 
 def _concat_arrays(parts: list):
@@ -117,6 +130,9 @@ def _concat_arrays(parts: list):
     return type(first)._concat_same_type(parts)
 
 
+_DATETIMES = (DatetimeArray, TimedeltaArray)
+
+
 def _column_arrays(df: pd.DataFrame) -> list | None:
     """The 1-d array of every column of ``df`` in column order, read from pandas' block manager
     (internal, pinned in requirements.lock; the batched test compares the result with
@@ -127,7 +143,13 @@ def _column_arrays(df: pd.DataFrame) -> list | None:
         out = []
         for j in range(df.shape[1]):
             values = blocks[blknos[j]].values
-            out.append(values if values.ndim == 1 else values[blklocs[j]])
+            if values.ndim == 1:
+                out.append(values)
+            elif type(values) in _DATETIMES and isinstance(values.dtype, np.dtype):
+                # dates without a time zone: the numpy row itself, as DataFrame() makes it a date column
+                out.append(values._ndarray[blklocs[j]])  # (a row of the 2-d array costs ~5 µs)
+            else:
+                out.append(values[blklocs[j]])
     except (AttributeError, IndexError, TypeError):
         return None
     n = len(df)
@@ -136,14 +158,41 @@ def _column_arrays(df: pd.DataFrame) -> list | None:
     return out
 
 
-def _failure_cases(df: pd.DataFrame, ds: Dataset) -> pd.DataFrame | None:
+def _no_row(idx) -> bool:
+    """A failure of the whole check, not of a row (it could not run: wrong dtype, an error)."""
+    return idx is None or (isinstance(idx, float) and np.isnan(idx))
+
+
+def _failure_cases(df: pd.DataFrame, ds: Dataset) -> list[tuple]:
+    """What ``schema_for(ds.name).validate(df, lazy=True)`` reports, as (schema context, column,
+    check name, row index or None): pandera checks the structure (:func:`structure_for`), the
+    required columns and the row checks are evaluated here -- the same functions as in the full
+    schema (``tests/test_validation_batched.py`` compares the two), without pandera's fixed
+    cost of about 0.3 ms per check and call."""
     import pandera.pandas as pa
 
+    cases: list[tuple] = []
     try:
-        schema_for(ds.name).validate(df, lazy=True)
-        return None
+        structure_for(ds.name).validate(df, lazy=True, inplace=True)  # (no coercion: nothing to change)
     except pa.errors.SchemaErrors as exc:
-        return exc.failure_cases
+        fc = exc.failure_cases
+        cases += zip(fc["schema_context"], fc["column"], fc["check"], fc["index"])
+    present = set(df.columns)
+    rows = Rows(df)
+    for col in required_columns(ds.name):
+        if col in present:
+            cases += (("Column", col, "not_nullable", i) for i in np.flatnonzero(rows.isna(col)).tolist())
+    for chk in row_checks(ds.name):
+        if chk.column is not None and chk.column not in present:
+            continue  # reported by the structure check
+        ctx = "DataFrameSchema" if chk.column is None else "Column"
+        try:
+            bad = chk.evaluate(df, rows)
+        except Exception:  # noqa: BLE001 -- as pandera: the check could not run (D024)
+            cases.append((ctx, chk.column, chk.name, None))
+            continue
+        cases += ((ctx, chk.column, chk.name, i) for i in np.flatnonzero(bad).tolist())
+    return cases
 
 
 def _findings_from_failures(cases: list[tuple], df: pd.DataFrame, raw: pd.DataFrame, ds: Dataset,
