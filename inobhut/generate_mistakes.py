@@ -3,9 +3,9 @@
 expected to say (:data:`ERROR_KINDS`), and how each is written into a month's rows as the
 office's delivery style would have it.
 
-Belongs here: the mistakes; everything else about the synthetic data (simulation, delivery
-styles, formatting, writing files) is in :mod:`inobhut.generate`, which calls
-:func:`_maybe_inject` per file. Deterministic for a seed, like the rest of the generator.
+Belongs here: the mistakes; the simulation is in :mod:`inobhut.generate`, which calls
+:func:`_maybe_inject` per file, the delivery styles, formatting and writing of files in
+:mod:`inobhut.generate_delivery`. Deterministic for a seed, like the rest of the generator.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from inobhut.calendar import month_end
 from inobhut.config import Office
-from inobhut.generate import DeliveryStyle, _ags_int, _blank, _rng
+from inobhut.generate_delivery import DeliveryStyle, _ags_int, _blank, _rng
 from schemas.datasets import DATASETS
 
 
