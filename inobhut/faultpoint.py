@@ -11,7 +11,8 @@ Two more hooks for the end of a command (``tests/test_exit_guard.py``): with
 ``INOBHUT_TEST_STUCK_AT_EXIT=child:<pid file>`` the command leaves a child process behind that
 ignores SIGTERM and never ends (its pid written to the file), with ``=handler`` an exit handler
 that never returns; ``INOBHUT_TEST_EXIT_GRACE_S`` shortens how long the command waits for its end
-(:func:`exit_grace`).
+(:func:`exit_grace`); with ``INOBHUT_TEST_CRASH`` set the command fails with an exception nothing
+catches (:func:`crash_if_asked`), the way a bug would.
 
 Used by ``tests/test_faults_run.py``; documented in ``docs/architektur.md``.
 """
@@ -24,6 +25,7 @@ import signal
 ENV = "INOBHUT_TEST_KILL_AT"
 STUCK_ENV = "INOBHUT_TEST_STUCK_AT_EXIT"
 GRACE_ENV = "INOBHUT_TEST_EXIT_GRACE_S"
+CRASH_ENV = "INOBHUT_TEST_CRASH"
 POINTS = {
     "intake": "archive copy written to its temporary name, not yet renamed",
     "validation": "one version's Prüfbericht and staging files written",
@@ -67,6 +69,12 @@ def leave_stuck_at_exit() -> None:
         import time
 
         atexit.register(lambda: time.sleep(10**6))
+
+
+def crash_if_asked() -> None:
+    """With ``INOBHUT_TEST_CRASH`` set: an exception no command catches."""
+    if os.environ.get(CRASH_ENV):
+        raise RuntimeError("Testfehler: eine Ausnahme, die kein Befehl abfängt")
 
 
 def exit_grace(default: float) -> float:

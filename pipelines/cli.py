@@ -49,15 +49,21 @@ def main() -> None:
 
 def entry() -> None:
     """The command ``inobhut`` (and ``python -m pipelines.cli``): :func:`main`, then the end of the
-    process without the interpreter's teardown (see :func:`_end_without_teardown`)."""
+    process without the interpreter's teardown (see :func:`_end_without_teardown`) -- also after
+    an exception nothing caught (a bug), so that the watcher of :func:`_guard_end` covers it."""
     from inobhut import faultpoint
 
     faultpoint.leave_stuck_at_exit()
     try:
+        faultpoint.crash_if_asked()
         main()
     except SystemExit as exc:
         _end_without_teardown(exc.code)
         raise
+    except Exception:  # a bug: the traceback as the interpreter prints it, exit code 1 as it sets
+        sys.excepthook(*sys.exc_info())
+        _end_without_teardown(1)
+        raise SystemExit(1) from None  # (printed already)
 
 
 def _end_without_teardown(code) -> None:

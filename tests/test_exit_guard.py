@@ -71,3 +71,30 @@ def test_a_command_that_ends_normally_does_not_wait_for_the_guard(tmp_path):
     assert res.returncode == 0 and "inobhut" in res.stdout
     assert "nicht von selbst" not in res.stderr
     assert time.monotonic() - t0 < 30
+
+
+def test_a_command_failing_with_an_uncaught_exception_ends_too(tmp_path):
+    """An exception nothing catches (a bug) ends the command the same way: the traceback as the
+    interpreter prints it, exit code 1, and a child that would keep it alive is killed after the
+    grace (without the guard the interpreter's teardown joins it for ever)."""
+    inst = Install(tmp_path)
+    pid_file = tmp_path / "haengt.pid"
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "--version"], cwd=tmp_path,
+                            env=inst.env(INOBHUT_TEST_STUCK_AT_EXIT=f"child:{pid_file}", INOBHUT_TEST_CRASH="1",
+                                         INOBHUT_TEST_EXIT_GRACE_S=str(GRACE_S)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        import os
+        import signal
+
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"inobhut endete nach einer unbehandelten Ausnahme nicht (über {TIMEOUT_S} s)")
+    assert proc.returncode == 1, out[-2000:] + err[-2000:]
+    assert err.count("Traceback (most recent call last)") == 1, err[-3000:]
+    assert "RuntimeError: Testfehler" in err
+    assert "endete nach 2 s nicht von selbst" in err.replace("\n", " "), err[-2000:]
+    pid = int(pid_file.read_text())
+    assert _gone(pid), f"Prozess {pid} lebt weiter"
