@@ -81,3 +81,59 @@ def test_connections_commit_without_fsync(tmp_path):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     engine.dispose()
+
+
+@pytest.fixture
+def counted_connections():
+    import sqlalchemy as sa
+
+    opened: list[int] = []
+
+    def on_connect(dbapi_con, _record):
+        opened.append(id(dbapi_con))
+
+    sa.event.listen(sa.engine.Engine, "connect", on_connect)
+    yield opened
+    sa.event.remove(sa.engine.Engine, "connect", on_connect)
+
+
+def test_event_log_keeps_its_connections_and_closes_them_with_the_instance(tmp_path, counted_connections):
+    """Opening a SQLite connection cost more than storing the event: the engines keep theirs
+    between statement batches (48 events: a few connections, not one or more per event), and
+    the instance closes them when it is closed."""
+    sqlite_tuning.install()
+    shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    key = dg.AssetKey(["validated", "08335"])
+    with dg.DagsterInstance.from_config(str(tmp_path)) as inst:
+        storage = inst.event_log_storage
+        _store(inst, "lauf-a", key, "2025-01")  # creates the run file
+        counted_connections.clear()
+        for month in [f"2025-{m:02d}" for m in range(2, 13)]:
+            _store(inst, "lauf-a", key, month)
+        assert len(inst.all_logs("lauf-a")) == 24
+        assert len(counted_connections) <= 2, len(counted_connections)  # NullPool: several per event
+        assert storage.__dict__.get("_inobhut_engines")
+    assert not storage.__dict__.get("_inobhut_engines")  # closed with the instance
+
+
+def test_a_kept_connection_never_writes_into_a_deleted_file(tmp_path):
+    """``wipe`` deletes the run files: the events stored afterwards must land in the new file on
+    disk (read here with a connection of its own), not in the deleted one a kept connection still
+    points to (where the storage itself would still find them)."""
+    import sqlite3
+
+    sqlite_tuning.install()
+    shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    key = dg.AssetKey(["validated", "08335"])
+    with dg.DagsterInstance.from_config(str(tmp_path)) as inst:
+        storage = inst.event_log_storage
+        for month in ("2025-01", "2025-02"):
+            _store(inst, "lauf-a", key, month)
+        path = Path(storage.path_for_shard("lauf-a"))
+        storage.wipe()
+        assert not path.exists()
+        _store(inst, "lauf-a", key, "2025-03")
+        assert path.exists()
+        with sqlite3.connect(path) as con:
+            assert con.execute("SELECT count(*) FROM event_logs").fetchone()[0] == 2
+        assert len(inst.all_logs("lauf-a")) == 2
