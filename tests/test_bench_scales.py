@@ -79,6 +79,6 @@ def test_the_scale_benchmark_measures_every_figure_and_writes_its_docs_block(tmp
     assert "alter Block" not in text and text.count(bench.BEGIN) == 1 and text.count(bench.END) == 1
     for line in ("| M (1 Monate × 50 Ämter) | 200 |", "| L (2 Monate × 50 Ämter) | 400 |",
                  "| unveränderte Wiederholung | | |", "| ein neuer Monat nach L | | |",
-                 "| massnahmen: alle pandera-Regeln allein, gebündelt (Zeilen/s) |",
+                 "| massnahmen: alle Zeilenregeln allein, gebündelt (Median von 7 Durchläufen; Zeilen/s) |",
                  "| XLSX-Blatt lesen mit python-calamine (Zeilen/s) |", "Dagsters Buchführung allein gemessen"):
         assert line in text, line
