@@ -27,6 +27,23 @@ def _gone(pid: int) -> bool:
     return state == "X"  # a zombie ("Z") still counts as left behind
 
 
+def _run_to_its_end(args: list[str], cwd: Path, env: dict) -> tuple[subprocess.Popen, str, str]:
+    """``inobhut <args>`` until it ends; the test fails (and the process group is killed) when it
+    does not end within ``TIMEOUT_S``."""
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        import os
+        import signal
+
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"inobhut {' '.join(args)} endete nicht (über {TIMEOUT_S} s)")
+    return proc, out, err
+
+
 @pytest.mark.parametrize(("args", "stuck", "says"), [
     (["--version"], "child", "inobhut 0.1"),
     (["--version"], "handler", "inobhut 0.1"),
@@ -39,18 +56,8 @@ def test_a_command_ends_after_its_work_even_if_a_child_or_exit_handler_hangs(tmp
     pid_file = tmp_path / "haengt.pid"
     spec = f"child:{pid_file}" if stuck == "child" else "handler"
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", *args], cwd=tmp_path,
-                            env=inst.env(INOBHUT_TEST_STUCK_AT_EXIT=spec, INOBHUT_TEST_EXIT_GRACE_S=str(GRACE_S)),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        import os
-        import signal
-
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"inobhut {' '.join(args)} endete nicht (über {TIMEOUT_S} s)")
+    proc, out, err = _run_to_its_end(args, tmp_path, inst.env(INOBHUT_TEST_STUCK_AT_EXIT=spec,
+                                                              INOBHUT_TEST_EXIT_GRACE_S=str(GRACE_S)))
     took = time.monotonic() - t0
     assert proc.returncode == 0, out[-2000:] + err[-2000:]
     assert says in (out + err).replace("\n", " "), out[-2000:] + err[-2000:]
@@ -79,19 +86,8 @@ def test_a_command_failing_with_an_uncaught_exception_ends_too(tmp_path):
     grace (without the guard the interpreter's teardown joins it for ever)."""
     inst = Install(tmp_path)
     pid_file = tmp_path / "haengt.pid"
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "--version"], cwd=tmp_path,
-                            env=inst.env(INOBHUT_TEST_STUCK_AT_EXIT=f"child:{pid_file}", INOBHUT_TEST_CRASH="1",
-                                         INOBHUT_TEST_EXIT_GRACE_S=str(GRACE_S)),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        import os
-        import signal
-
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"inobhut endete nach einer unbehandelten Ausnahme nicht (über {TIMEOUT_S} s)")
+    proc, out, err = _run_to_its_end(["--version"], tmp_path, inst.env(
+        INOBHUT_TEST_STUCK_AT_EXIT=f"child:{pid_file}", INOBHUT_TEST_CRASH="1", INOBHUT_TEST_EXIT_GRACE_S=str(GRACE_S)))
     assert proc.returncode == 1, out[-2000:] + err[-2000:]
     assert err.count("Traceback (most recent call last)") == 1, err[-3000:]
     assert "RuntimeError: Testfehler" in err
