@@ -2,13 +2,13 @@
 
 Belongs here: which versions are pending (no verdict, another rule catalogue, other
 confirmations), the order of the work and how it is batched: the file and row level of all
-pending versions in chunks per dataset (one pandera pass per chunk, on all cores, across
+pending versions in chunks per dataset (one row-level pass per chunk, on all cores, across
 offices), ONE Great Expectations run per dataset over all pending versions of all offices of
 the call, then office by office and month by month (plaetze first) the cross-delivery checks,
 and finally the Prüfberichte and staging files (again on all cores) and the audit events.
 
 Why many offices at once: every call has a fixed cost (a GX context and two validations per
-dataset, a pool of worker processes, a pandera pass per chunk) that dominated the nightly run
+dataset, a pool of worker processes, a row-level pass per chunk) that dominated the nightly run
 when each of the 50 office steps paid it (issue 12: GX alone was about half of the run). The
 office assets of a network are one step (``pruefung_<verbund>``) that validates all its selected
 offices in a few such calls. The findings are the same as office by office: every
@@ -50,7 +50,7 @@ from inobhut.processing import (
     version_id,
 )
 
-MAX_CHUNK = 120  # files per pandera pass: bounds the memory of one batch
+MAX_CHUNK = 120  # files per row-level pass: bounds the memory of one batch
 # pending versions validated together (offices are added whole until this is reached): bounds
 # the memory of one batch (frames, raw values, findings) at ten years of history
 MAX_BATCH_VERSIONS = 1000

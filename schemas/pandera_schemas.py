@@ -255,53 +255,49 @@ class Rows:
         return self._get(("age", at), lambda: age_at(self("geburtsmonat"), self(at)))
 
 
-def _cross_massnahmen() -> list[RowCheck]:
-    def chk(name: str, fn) -> RowCheck:
-        return RowCheck(name, None, fn)
+def _across(name: str, fn) -> RowCheck:
+    """A check across the columns of a row (gets the frame as :class:`Rows`)."""
+    return RowCheck(name, None, fn)
 
+
+def _cross_massnahmen() -> list[RowCheck]:
     return [
-        chk("Z006:ende", lambda r: r("ende") < r("beginn")),
-        chk("Z010:geburtsmonat", lambda r: r("geburtsmonat") > r("beginn")),
-        chk("Z011:geburtsmonat", lambda r: np.nan_to_num(r.age("beginn"), nan=-1) >= 18),
-        chk("Z012:unbegleitet", lambda r: (r("massnahme") == "2") & (r("unbegleitet") != True)),  # noqa: E712
-        chk("Z013:ende_grund", lambda r: (r("ende_grund") == "4") & r.has("massnahme") & (r("massnahme") != "2")),
-        chk("Z014:verteilentscheidung", lambda r: (r("massnahme") == "1") & r.has("verteilentscheidung")),
-        chk("Z014:meldung_landesstelle", lambda r: (r("massnahme") == "1") & r.has("meldung_landesstelle")),
-        chk("Z017:staatsangehoerigkeit", lambda r: (r("unbegleitet") == True) & r.isna("staatsangehoerigkeit")),  # noqa: E712
-        chk("Z017:einrichtung", lambda r: (r("unterbringung") == "2") & r.isna("einrichtung")),
-        chk("Z017:ende_grund", lambda r: r.has("ende") & r.isna("ende_grund")),
-        chk("Z017:anschluss", lambda r: r.has("ende") & r.isna("anschluss")),
-        chk("Z017:zuweisung_jugendamt", lambda r: (r("verteilentscheidung") == "1") & r.isna("zuweisung_jugendamt")),
-        chk("Z103:angeregt_durch", lambda r: (r("angeregt_durch") == "1") & (np.nan_to_num(r.age("beginn"), nan=99) < 1)),
-        chk("Z107:anlaesse", lambda r: _per_value(r.frame["anlaesse"], lambda v: "08" in v.split(","))
+        _across("Z006:ende", lambda r: r("ende") < r("beginn")),
+        _across("Z010:geburtsmonat", lambda r: r("geburtsmonat") > r("beginn")),
+        _across("Z011:geburtsmonat", lambda r: np.nan_to_num(r.age("beginn"), nan=-1) >= 18),
+        _across("Z012:unbegleitet", lambda r: (r("massnahme") == "2") & (r("unbegleitet") != True)),  # noqa: E712
+        _across("Z013:ende_grund", lambda r: (r("ende_grund") == "4") & r.has("massnahme") & (r("massnahme") != "2")),
+        _across("Z014:verteilentscheidung", lambda r: (r("massnahme") == "1") & r.has("verteilentscheidung")),
+        _across("Z014:meldung_landesstelle", lambda r: (r("massnahme") == "1") & r.has("meldung_landesstelle")),
+        _across("Z017:staatsangehoerigkeit", lambda r: (r("unbegleitet") == True) & r.isna("staatsangehoerigkeit")),  # noqa: E712
+        _across("Z017:einrichtung", lambda r: (r("unterbringung") == "2") & r.isna("einrichtung")),
+        _across("Z017:ende_grund", lambda r: r.has("ende") & r.isna("ende_grund")),
+        _across("Z017:anschluss", lambda r: r.has("ende") & r.isna("anschluss")),
+        _across("Z017:zuweisung_jugendamt", lambda r: (r("verteilentscheidung") == "1") & r.isna("zuweisung_jugendamt")),
+        _across("Z103:angeregt_durch", lambda r: (r("angeregt_durch") == "1") & (np.nan_to_num(r.age("beginn"), nan=99) < 1)),
+        _across("Z107:anlaesse", lambda r: _per_value(r.frame["anlaesse"], lambda v: "08" in v.split(","))
             & (r("unbegleitet") == False)),  # noqa: E712
     ]
 
 
 def _cross_uma() -> list[RowCheck]:
-    def chk(name: str, fn) -> RowCheck:
-        return RowCheck(name, None, fn)
-
     return [
-        chk("Z006:zustaendig_bis", lambda r: r("zustaendig_bis") < r("zustaendig_seit")),
-        chk("Z010:geburtsmonat", lambda r: r("geburtsmonat") > r("zustaendig_seit")),
-        chk("Z017:ende_grund", lambda r: r.has("zustaendig_bis") & r.isna("ende_grund")),
+        _across("Z006:zustaendig_bis", lambda r: r("zustaendig_bis") < r("zustaendig_seit")),
+        _across("Z010:geburtsmonat", lambda r: r("geburtsmonat") > r("zustaendig_seit")),
+        _across("Z017:ende_grund", lambda r: r.has("zustaendig_bis") & r.isna("ende_grund")),
     ]
 
 
 def _cross_plaetze() -> list[RowCheck]:
-    def chk(name: str, fn) -> RowCheck:
-        return RowCheck(name, None, fn)
-
     def frei(r):
         expected = r("plaetze_genehmigt") - r("plaetze_belegt") - r("plaetze_gesperrt")
         f = r("plaetze_frei")
         return ~np.isnan(f) & ~np.isnan(expected) & (f != expected)
 
     return [
-        chk("Z015:plaetze_frei", frei),
-        chk("Z016:alter_von", lambda r: r("alter_von") > r("alter_bis")),
-        chk("Z104:plaetze_belegt", lambda r: r("plaetze_belegt") > r("plaetze_genehmigt")),
+        _across("Z015:plaetze_frei", frei),
+        _across("Z016:alter_von", lambda r: r("alter_von") > r("alter_bis")),
+        _across("Z104:plaetze_belegt", lambda r: r("plaetze_belegt") > r("plaetze_genehmigt")),
     ]
 
 

@@ -3,7 +3,7 @@
 Belongs here: the entry points (one file, a batch of files), the rules that need the
 reporting month, the office, the calendar or other deliveries
 (``ValidationContext``), duplicates and distributions, pseudonymisation of the frame, the
-verdict. The pandera pass over a batch and its failure cases mapped back to findings (row as in
+verdict. The row-level pass over a batch and its failures mapped back to findings (row as in
 the file, column header, delivered value): :mod:`inobhut.validation.pandera_rows`. Not here:
 reading files (:mod:`inobhut.ingest`), rule texts (``schemas/rules.yaml``),
 the Prüfbericht (:mod:`inobhut.pruefbericht`).
@@ -173,10 +173,10 @@ class _Read:
 def prepare_many(files: list[tuple], *, dataset: str, key: bytes, ags: str | None = None,
                  settings: dict | None = None) -> list[Prepared]:
     """:func:`prepare` for several files of one dataset -- ``(path, month)`` of the office
-    ``ags`` or ``(path, month, ags)`` of any offices -- with ONE pandera pass over all of them
-    instead of one per file (pandera's fixed cost per call and column dominates the small
-    monthly files); its failure cases are attributed back to file and row. Every pandera check
-    is row-local, so the findings are the same as file by file. Never raises for bad input."""
+    ``ags`` or ``(path, month, ags)`` of any offices -- with ONE row-level pass over all of them
+    instead of one per file (the fixed cost per call dominated the small monthly files); its
+    failure cases are attributed back to file and row. Every row check is row-local, so the
+    findings are the same as file by file. Never raises for bad input."""
     st = settings or config.settings()
     ds = DATASETS[dataset]
     pr = st["pruefung"]

@@ -30,8 +30,9 @@ def _raw(raw: pd.DataFrame, col: str, idx: int) -> str:
 
 
 def _pandera_batched(parts: list[tuple[pd.DataFrame, pd.DataFrame, set]], ds: Dataset) -> list[list[Finding]]:
-    """One pandera pass per group of frames with the same column types (concatenated; a
-    frame whose types differ would be upcast and reported as wrong types), findings per frame."""
+    """One row-level pass (:func:`_failure_cases`) per group of frames with the same column
+    types (concatenated; a frame whose types differ would be upcast and reported as wrong
+    types), findings per frame."""
     out: list[list[Finding]] = [[] for _ in parts]
     arrays = [_column_arrays(df) for df, _, _ in parts]  # (df.dtypes costs a Series per frame)
     # frames grouped by their columns and dtypes; the dtypes the reader gives are keyed by what
@@ -201,7 +202,7 @@ def _findings_from_failures(cases: list[tuple], df: pd.DataFrame, raw: pd.DataFr
     seen: set = set()
     zeilen = df["_zeile"].to_numpy(dtype="int64")
     for ctx_name, column, check, idx in cases:
-        if idx is None or (isinstance(idx, float) and np.isnan(idx)):
+        if _no_row(idx):
             out.append(make_finding("D024", detail=f"Prüfung {check} nicht ausführbar"))
             continue
         idx = int(idx)
