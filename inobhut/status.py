@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from inobhut.calendar import add_months, parse_month
@@ -48,16 +49,22 @@ def delivery_status(con: duckdb.DuckDBPyConnection, months: list[str], verbund: 
     )
     out = grid.merge(df, on=["ags", "dataset", "monat"], how="left")
     out["status"] = out["status"].fillna(MISSING)
-    late = []
-    for m, first in zip(out["monat"], out["erste_lieferung"]):
-        if pd.isna(first):
-            late.append(pd.NA)
-        else:
-            late.append(max(0, (pd.Timestamp(first).date() - due_date(m)).days))
-    out["tage_verspaetet"] = pd.array(late, dtype="Int64")
+    out["tage_verspaetet"] = _days_late(out["monat"], out["erste_lieferung"])
     for c in ("version", "in_kraft", "n_fehler", "n_hinweise"):
         out[c] = out[c].astype("Int64")
     return out
+
+
+def _days_late(months: pd.Series, first: pd.Series) -> pd.Array:
+    """Days from the due date of each month to the calendar day of the first delivery, at least
+    0; <NA> without a delivery. Column-wise: one due date per distinct month (row by row, with
+    ``pd.Timestamp`` per row, it took 0.3 s for ten years of 50 offices, on every report run)."""
+    if not len(months):
+        return pd.array([], dtype="Int64")
+    due = months.map({m: np.datetime64(due_date(m), "D") for m in months.unique()}).to_numpy("datetime64[D]")
+    day = pd.to_datetime(first).to_numpy("datetime64[D]")  # the calendar day, as Timestamp.date() takes it
+    days = np.maximum((day - due).astype("int64"), 0)
+    return pd.array(np.where(np.isnat(day), None, days), dtype="Int64")
 
 
 # ---------------------------------------------------------------- overdue deliveries (Lieferfrist)
