@@ -8,11 +8,14 @@ A rejected version never touches the data tables; the previously accepted one st
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from inobhut import archive as arc
@@ -33,9 +36,29 @@ class LoadSummary:
     versions: int = 0
 
 
-def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
-    """Sync the month's versions, findings and data in force. Files are read before the
-    warehouse is locked; all writes of the month are one transaction of a few statements."""
+def load_months(paths: Paths, wh: Warehouse, months: list[str]) -> list[LoadSummary]:
+    """:func:`load_month` for each of ``months`` in order, on ONE connection: opening the
+    warehouse and closing it (DuckDB writes its checkpoint when the last connection closes) cost
+    about 0.1 s per month, 12 s of a ten-year backfill's 36 s of loading. Each month is still its
+    own transaction: a failure keeps the months loaded before it. The warehouse stays locked for
+    the whole loop (a step of the pool ``warehouse`` anyway)."""
+    with wh.connect() as con:
+        return [load_month(paths, wh, m, con=con) for m in months]
+
+
+@contextlib.contextmanager
+def _connection(wh: Warehouse, con: duckdb.DuckDBPyConnection | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    if con is not None:
+        yield con
+    else:
+        with wh.connect() as own:
+            yield own
+
+
+def load_month(paths: Paths, wh: Warehouse, month: str, *, con: duckdb.DuckDBPyConnection | None = None) -> LoadSummary:
+    """Sync the month's versions, findings and data in force. Without ``con``, files are read
+    before the warehouse is locked; all writes of the month are one transaction of a few
+    statements."""
     summary = LoadSummary(month)
     members = set(office_keys())
     versions = [v for v in arc.list_versions(paths.archive, month=month) if v.ags in members]
@@ -43,15 +66,15 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
     by_key: dict[tuple[str, str], list[tuple[arc.ArchivedVersion, stg.Verdict | None]]] = {}
     for v in versions:
         by_key.setdefault((v.ags, v.dataset), []).append((v, stg.read_verdict(paths.staging, v)))
-    with wh.connect() as con:
-        row = con.execute("SELECT signatur FROM load_state WHERE monat = ?", [month]).fetchone()
+    with _connection(wh, con) as db:
+        row = db.execute("SELECT signatur FROM load_state WHERE monat = ?", [month]).fetchone()
         if row is not None and row[0] == signature:
             summary.versions = len(versions)
             summary.unchanged = len(by_key)
             return summary  # nothing changed since the last load of this month
         loaded = {
             (a, d): ver
-            for a, d, ver in con.execute("SELECT ags, dataset, version FROM deliveries WHERE monat = ? AND in_force", [month]).fetchall()
+            for a, d, ver in db.execute("SELECT ags, dataset, version FROM deliveries WHERE monat = ? AND in_force", [month]).fetchall()
         }
     delivery_rows: list[list] = []
     finding_files: list[tuple[str, str, str, str, int, list[int]]] = []  # path, ags, dataset, month, version, confirmed rows
@@ -83,31 +106,31 @@ def load_month(paths: Paths, wh: Warehouse, month: str) -> LoadSummary:
         sha_of[(ags, dataset)] = force.sha256
         summary.replaced += 1
     deliveries = pd.DataFrame(delivery_rows, columns=DELIVERY_COLUMNS)
-    with wh.connect() as con:
-        con.execute("BEGIN TRANSACTION")
+    with _connection(wh, con) as db:
+        db.execute("BEGIN TRANSACTION")
         try:
-            con.execute("DELETE FROM deliveries WHERE monat = ?", [month])
-            con.execute("DELETE FROM findings WHERE monat = ?", [month])
+            db.execute("DELETE FROM deliveries WHERE monat = ?", [month])
+            db.execute("DELETE FROM findings WHERE monat = ?", [month])
             if len(deliveries):
-                con.register("_d", deliveries)
-                con.execute(f"INSERT INTO deliveries ({', '.join(DELIVERY_COLUMNS)}) SELECT * FROM _d")
-                con.unregister("_d")
+                db.register("_d", deliveries)
+                db.execute(f"INSERT INTO deliveries ({', '.join(DELIVERY_COLUMNS)}) SELECT * FROM _d")
+                db.unregister("_d")
             if finding_files:
-                _insert_findings(con, finding_files)
+                _insert_findings(db, finding_files)
             for dataset, parts in sorted(replace.items()):
-                replace_partitions_from_files(con, dataset, month, parts)
-            con.execute("DELETE FROM load_state WHERE monat = ?", [month])
-            con.execute("INSERT INTO load_state VALUES (?, ?)", [month, signature])
-            con.execute("COMMIT")
+                replace_partitions_from_files(db, dataset, month, parts)
+            db.execute("DELETE FROM load_state WHERE monat = ?", [month])
+            db.execute("INSERT INTO load_state VALUES (?, ?)", [month, signature])
+            db.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
         # the audit trail: versions put in force by this load, then mirror the journal (insert-only)
         audit.record_many(paths.archive, [
             dict(ereignis="in_kraft", ags=ags, dataset=dataset, monat=month, version=version, sha256=sha_of[(ags, dataset)],
                  detail={"vorher": loaded.get((ags, dataset))})
             for dataset, parts in sorted(replace.items()) for ags, version, _ in parts])
-        audit.sync_to_warehouse(con, paths.archive)
+        audit.sync_to_warehouse(db, paths.archive)
     faultpoint.reached("warehouse")
     return summary
 
@@ -152,4 +175,4 @@ DELIVERY_COLUMNS = ["ags", "dataset", "monat", "version", "file_name", "sha256",
                     "archive_path", "verdict", "n_rows", "n_fehler", "n_hinweise", "rules_version", "in_force"]
 
 
-__all__ = ["load_month", "LoadSummary", "DATASET_NAMES"]
+__all__ = ["load_month", "load_months", "LoadSummary", "DATASET_NAMES"]

@@ -6,7 +6,7 @@ import dagster as dg
 from assets.validated.offices import office_asset_key
 from inobhut import audit
 from inobhut.config import office_keys
-from inobhut.load import load_month
+from inobhut.load import load_months
 from pipelines.partitions import MONTHS, SINGLE_RUN
 from pipelines.resources import InobhutResource
 
@@ -32,7 +32,6 @@ def monthly_load(context: dg.AssetExecutionContext, inobhut: InobhutResource) ->
     paths, wh = inobhut.paths(), inobhut.warehouse_db()
     replaced = unchanged = versions = 0
     with audit.lauf(context.run.run_id):
-        for month in sorted(context.partition_keys):
-            s = load_month(paths, wh, month)
+        for s in load_months(paths, wh, sorted(context.partition_keys)):
             replaced, unchanged, versions = replaced + s.replaced, unchanged + s.unchanged, versions + s.versions
     return dg.MaterializeResult(metadata={"ersetzt": replaced, "unveraendert": unchanged, "versionen": versions})
