@@ -308,37 +308,47 @@ def intake(landing: Path, archive: Path, members: set[str], *, lauf: str | None 
         # identifying data goes to the quarantine, not the archive: every new file is screened
         # first, on all cores (reading them is the largest cost of an intake of many files)
         screenings = quarantine.screen_many([(c.path, c.name.dataset) for c, _, _ in new])
-        for (c, digest, newest), screening in zip(new, screenings):
-            src, dn = c.path, c.name
-            vdir = _version_dir(archive, dn.ags, dn.dataset, dn.month)
-            held = quarantine.intake_hook(src, dn, digest, archive, screening)
-            if held is not None:
-                summary.quarantined += [held] if held else []
-                continue
-            version = (newest[0] + 1) if newest is not None else 1
-            vdir.mkdir(parents=True, exist_ok=True)
-            target = vdir / f"v{version:04d}_{digest[:12]}.{dn.ext}"
-            try:
-                if not _copy_verified(src, target, digest):
-                    continue
-                st = src.stat()
-            except FileNotFoundError:
-                continue
-            av = ArchivedVersion(
-                ags=dn.ags, dataset=dn.dataset, month=dn.month, version=version, file_name=src.name,
-                sha256=digest, size_bytes=st.st_size, received_at=_received_at(st),
-                archive_file=target.relative_to(archive).as_posix(),
-            )
-            _atomic_write_text(vdir / f"v{version:04d}.json", json.dumps(asdict(av), ensure_ascii=False, indent=1))
-            summary.new_versions.append(av)
-            events.append(dict(ereignis="archiviert", lauf=lauf, ags=dn.ags, dataset=dn.dataset, monat=dn.month,
-                               version=version, datei=av.archive_file, sha256=digest,
-                               detail={"name": src.name, "bytes": st.st_size, "eingang": av.received_at}))
+        # the sidecars (a version exists only with its sidecar) are put in place together at the
+        # end, after the data of every copy and sidecar is on disk (atomic.DurableBatch)
+        with atomic.durable_batch() as sidecars:
+            _archive_new(archive, new, screenings, summary, events, lauf, sidecars)
         events += _keep_unassignable(landing, archive, summary.unassignable, digests, lauf, sums)
         if events:
             audit.record_many(archive, events)
         sums.save()
     return summary
+
+
+def _archive_new(archive: Path, new: list, screenings: list, summary: IntakeSummary, events: list[dict],
+                 lauf: str | None, sidecars: atomic.DurableBatch) -> None:
+    """Copy each new delivery version into the archive (or hand it to the quarantine) and write
+    its sidecar into ``sidecars``; appends to ``summary`` and ``events``."""
+    for (c, digest, newest), screening in zip(new, screenings):
+        src, dn = c.path, c.name
+        vdir = _version_dir(archive, dn.ags, dn.dataset, dn.month)
+        held = quarantine.intake_hook(src, dn, digest, archive, screening)
+        if held is not None:
+            summary.quarantined += [held] if held else []
+            continue
+        version = (newest[0] + 1) if newest is not None else 1
+        vdir.mkdir(parents=True, exist_ok=True)
+        target = vdir / f"v{version:04d}_{digest[:12]}.{dn.ext}"
+        try:
+            if not _copy_verified(src, target, digest):
+                continue
+            st = src.stat()
+        except FileNotFoundError:
+            continue
+        av = ArchivedVersion(
+            ags=dn.ags, dataset=dn.dataset, month=dn.month, version=version, file_name=src.name,
+            sha256=digest, size_bytes=st.st_size, received_at=_received_at(st),
+            archive_file=target.relative_to(archive).as_posix(),
+        )
+        sidecars.write_text(vdir / f"v{version:04d}.json", json.dumps(asdict(av), ensure_ascii=False, indent=1))
+        summary.new_versions.append(av)
+        events.append(dict(ereignis="archiviert", lauf=lauf, ags=dn.ags, dataset=dn.dataset, monat=dn.month,
+                           version=version, datei=av.archive_file, sha256=digest,
+                           detail={"name": src.name, "bytes": st.st_size, "eingang": av.received_at}))
 
 
 def _keep_unassignable(landing: Path, archive: Path, bad: list[Unassignable], digests: dict[str, str],

@@ -61,6 +61,86 @@ def replacing(target: Path, *, keep_unchanged: bool = False) -> Iterator[Path]:
         raise
 
 
+class DurableBatch:
+    """Files written under temporary names and put in place together, durably: first the data of
+    everything written so far is flushed to disk, then every file is renamed into place, then the
+    renames are flushed. After a crash each file is there complete or not at all (a temporary file
+    is a leftover for :func:`clean_leftovers`), as with one fsync per file -- but a flush of the
+    whole file system (``syncfs``, Linux) costs one journal commit where ten years of deliveries
+    took 24,000 fsyncs (8 s of a backfill's intake). Without ``syncfs`` each file is fsynced.
+    Use :func:`durable_batch`."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Path, Path]] = []
+
+    def write_text(self, target: Path, text: str) -> None:
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_path_for(target)
+        self.pending.append((tmp, target))
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+    def commit(self) -> None:
+        if not self.pending:
+            return
+        folder = self.pending[0][1].parent
+        if not _syncfs(folder):
+            for tmp, _ in self.pending:
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+        for tmp, target in self.pending:
+            os.replace(tmp, target)
+        self.pending = []
+        _syncfs(folder)
+
+    def discard(self) -> None:
+        for tmp, _ in self.pending:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        self.pending = []
+
+
+@contextlib.contextmanager
+def durable_batch() -> Iterator[DurableBatch]:
+    """``with durable_batch() as b: b.write_text(p, text) ...``: committed at the end of the
+    block, discarded (temporary files removed, nothing in place) on any exception."""
+    batch = DurableBatch()
+    try:
+        yield batch
+    except BaseException:
+        batch.discard()
+        raise
+    batch.commit()
+
+
+def _syncfs(path: Path) -> bool:
+    """Flush the file system holding ``path`` (Linux ``syncfs``); False where that is not
+    available (the caller then fsyncs file by file)."""
+    fn = _syncfs_function()
+    if fn is None:
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return fn(fd) == 0
+    finally:
+        os.close(fd)
+
+
+_SYNCFS: list = []
+
+
+def _syncfs_function():
+    if not _SYNCFS:
+        try:
+            import ctypes
+
+            _SYNCFS.append(ctypes.CDLL(None, use_errno=True).syncfs)
+        except (OSError, AttributeError):
+            _SYNCFS.append(None)
+    return _SYNCFS[0]
+
+
 def write_bytes(target: Path, data: bytes, *, fsync: bool = False) -> Path:
     with replacing(target) as tmp:
         with open(tmp, "wb") as fh:
