@@ -363,3 +363,34 @@ def test_a_total_larger_than_its_rows_is_protected_not_a_stop():
     df2.loc[6, heads] = [2.0, 2.0, 0.0, 0.0]
     pt2 = protect(df2, "sperrung", value_cols=heads, total_row=True, groups=[(heads[1:], heads[0])])
     assert release_check({"Fristen": pt2}) == [] and not pt2.total_row
+
+
+def test_the_release_check_reuses_the_programs_solved_while_protecting(monkeypatch):
+    """Protecting ends with a round in which every primary entry passes; the release check audits
+    that same pattern: it solves no linear program again (they are remembered by their data), and
+    gives the same result as solving them afresh."""
+    from inobhut import disclosure
+    from inobhut.disclosure import audit, protect, release_check
+
+    df = pd.DataFrame({"Amt": ["A", "B", "C", "D", "insgesamt"], "x": [1.0, 4.0, 6.0, 2.0, 13.0],
+                       "y": [5.0, 1.0, 7.0, 3.0, 16.0], "z": [6.0, 5.0, 13.0, 5.0, 29.0]})
+    calls: list[int] = []
+    real = disclosure.linprog
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(disclosure, "linprog", counting)
+    disclosure._SOLVED.clear()
+    pt = protect(df, "sperrung", value_cols=["x", "y", "z"], total_row=True, total_col=True)
+    solved = len(calls)
+    assert solved > 0
+    remembered = audit(pt)
+    assert release_check({"Tabelle": pt}) == []
+    assert len(calls) == solved  # nothing solved again
+    disclosure._SOLVED.clear()
+    fresh = audit(pt)
+    assert len(calls) > solved
+    pd.testing.assert_frame_equal(remembered.ranges, fresh.ranges)
+    assert remembered.passed and fresh.passed
