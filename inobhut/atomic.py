@@ -72,6 +72,7 @@ class DurableBatch:
 
     def __init__(self) -> None:
         self.pending: list[tuple[Path, Path]] = []
+        self.devices: dict[int, Path] = {}  # a folder on each file system written to
 
     def write_text(self, target: Path, text: str) -> None:
         target = Path(target)
@@ -80,19 +81,26 @@ class DurableBatch:
         self.pending.append((tmp, target))
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
+            self.devices.setdefault(os.fstat(fh.fileno()).st_dev, target.parent)
 
     def commit(self) -> None:
-        if not self.pending:
-            return
-        folder = self.pending[0][1].parent
-        if not _syncfs(folder):
-            for tmp, _ in self.pending:
-                with open(tmp, "rb+") as fh:
-                    os.fsync(fh.fileno())
-        for tmp, target in self.pending:
-            os.replace(tmp, target)
+        """Flush, rename, flush; on a failure the files not yet in place are discarded."""
+        placed = 0
+        try:
+            if not all([_syncfs(folder) for folder in self.devices.values()]):
+                for tmp, _ in self.pending:
+                    with open(tmp, "rb+") as fh:
+                        os.fsync(fh.fileno())
+            for tmp, target in self.pending:
+                os.replace(tmp, target)
+                placed += 1
+            for folder in self.devices.values():
+                _syncfs(folder)
+        except BaseException:
+            self.pending = self.pending[placed:]
+            self.discard()
+            raise
         self.pending = []
-        _syncfs(folder)
 
     def discard(self) -> None:
         for tmp, _ in self.pending:

@@ -82,3 +82,23 @@ def test_without_syncfs_every_sidecar_is_fsynced(inobhut_env, monkeypatch):
     assert len(summary.new_versions) == 5 == len(list_versions(inobhut_env.archive))
     assert len(fsyncs) >= 5
     assert _temps(inobhut_env.archive) == []
+
+
+def test_a_failure_while_putting_in_place_discards_the_files_not_yet_in_place(tmp_path, monkeypatch):
+    real = os.replace
+    done: list[str] = []
+
+    def failing(src, dst):
+        if done:
+            raise OSError("Datenträger voll")
+        done.append(str(dst))
+        return real(src, dst)
+
+    with pytest.raises(OSError):
+        with atomic.durable_batch() as batch:
+            batch.write_text(tmp_path / "a.json", "eins")
+            batch.write_text(tmp_path / "b.json", "zwei")
+            monkeypatch.setattr(os, "replace", failing)
+    assert (tmp_path / "a.json").read_text(encoding="utf-8") == "eins"  # complete
+    assert not (tmp_path / "b.json").exists()
+    assert _temps(tmp_path) == []
