@@ -18,6 +18,8 @@ Tables
 ``stat_<table>`` the statistics tables (see :mod:`inobhut.stat_store`).
 ``stat_eingaben`` per month the input signature its statistics tables were computed from
                  (:mod:`inobhut.stat_refresh`; a month whose signature changed is recomputed).
+``schema_stand`` the sha256 of the tables above as this code creates them (:data:`SCHEMA_DIGEST`):
+                 with it a connection skips creating them.
 """
 
 from __future__ import annotations
