@@ -371,17 +371,11 @@ def test_the_release_check_reuses_the_programs_solved_while_protecting(monkeypat
     gives the same result as solving them afresh."""
     from inobhut import disclosure
     from inobhut.disclosure import audit, protect, release_check
+    from tests.helpers_calls import count_calls
 
     df = pd.DataFrame({"Amt": ["A", "B", "C", "D", "insgesamt"], "x": [1.0, 4.0, 6.0, 2.0, 13.0],
                        "y": [5.0, 1.0, 7.0, 3.0, 16.0], "z": [6.0, 5.0, 13.0, 5.0, 29.0]})
-    calls: list[int] = []
-    real = disclosure.linprog
-
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(disclosure, "linprog", counting)
+    calls = count_calls(monkeypatch, disclosure, "linprog")
     disclosure._SOLVED.clear()
     pt = protect(df, "sperrung", value_cols=["x", "y", "z"], total_row=True, total_col=True)
     solved = len(calls)

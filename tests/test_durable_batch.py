@@ -11,6 +11,7 @@ import pytest
 from inobhut import atomic
 from inobhut.archive import intake, list_versions
 from inobhut.config import office_keys
+from tests.helpers_calls import count_calls
 
 
 def _temps(folder) -> list[str]:
@@ -40,18 +41,6 @@ def test_an_error_leaves_nothing_in_place_and_no_temporary_file(tmp_path):
     assert _temps(tmp_path) == []
 
 
-def _count_fsyncs(monkeypatch) -> list[int]:
-    calls: list[int] = []
-    real = os.fsync
-
-    def counting(fd):
-        calls.append(fd)
-        return real(fd)
-
-    monkeypatch.setattr(os, "fsync", counting)
-    return calls
-
-
 def _landing(inobhut_env, n: int) -> None:
     keys = sorted(office_keys())[:n]
     for i, ags in enumerate(keys):
@@ -63,7 +52,7 @@ def _landing(inobhut_env, n: int) -> None:
 def test_an_intake_flushes_once_instead_of_once_per_version(inobhut_env, monkeypatch):
     assert atomic._syncfs_function() is not None  # Linux: the tests run where syncfs exists
     _landing(inobhut_env, 12)
-    fsyncs = _count_fsyncs(monkeypatch)
+    fsyncs = count_calls(monkeypatch, os, "fsync")
     flushes: list[str] = []
     real = atomic._syncfs
     monkeypatch.setattr(atomic, "_syncfs", lambda p: flushes.append(str(p)) or real(p))
@@ -77,7 +66,7 @@ def test_an_intake_flushes_once_instead_of_once_per_version(inobhut_env, monkeyp
 def test_without_syncfs_every_sidecar_is_fsynced(inobhut_env, monkeypatch):
     monkeypatch.setattr(atomic, "_syncfs_function", lambda: None)
     _landing(inobhut_env, 5)
-    fsyncs = _count_fsyncs(monkeypatch)
+    fsyncs = count_calls(monkeypatch, os, "fsync")
     summary = intake(inobhut_env.landing, inobhut_env.archive, set(office_keys()))
     assert len(summary.new_versions) == 5 == len(list_versions(inobhut_env.archive))
     assert len(fsyncs) >= 5

@@ -13,6 +13,7 @@ from inobhut.generate import generate
 from inobhut.load import load_month, load_months
 from inobhut.office_validation import validate_offices
 from inobhut.warehouse import Warehouse
+from tests.helpers_calls import count_calls
 from tests.helpers_faults import warehouse_digests
 from tests.helpers_fixtures import GENERATED_KEY
 
@@ -35,14 +36,7 @@ def test_the_months_are_loaded_on_one_connection_into_the_same_warehouse(validat
     for m in MONTHS:
         load_month(validated, one_by_one, m)
 
-    opened: list[int] = []
-    real = Warehouse.connect
-
-    def counting(self):
-        opened.append(1)
-        return real(self)
-
-    monkeypatch.setattr(Warehouse, "connect", counting)
+    opened = count_calls(monkeypatch, Warehouse, "connect")
     together = Warehouse(tmp_path / "b.duckdb")
     summaries = load_months(validated, together, MONTHS)
     assert len(opened) == 1

@@ -15,6 +15,7 @@ from inobhut import repair
 from inobhut.archive import intake, list_versions
 from inobhut.config import office_keys
 from inobhut.staging import Verdict, version_dir
+from tests.helpers_calls import count_calls
 
 MEMBERS = set(office_keys())
 
@@ -42,15 +43,7 @@ def staged(inobhut_env):
 
 @pytest.fixture
 def counted(monkeypatch):
-    calls = []
-    real = repair._json_ok
-
-    def counting(p):
-        calls.append(p)
-        return real(p)
-
-    monkeypatch.setattr(repair, "_json_ok", counting)
-    return calls
+    return count_calls(monkeypatch, repair, "_json_ok")
 
 
 def _checked_now(paths) -> None:
@@ -120,7 +113,7 @@ def test_only_versions_written_after_the_marker_are_read(staged, counted):
     (d / "v0001.pruefung.json").write_text("{\"neu\": 1}", encoding="utf-8")
     counted.clear()
     assert repair.repair_derived_state(paths).damages == []
-    assert sorted({p.parent for p in counted}) == [d]
+    assert sorted({p.parent for (p,) in counted}) == [d]
 
 
 def test_sidecars_of_unchanged_versions_are_not_read(staged, monkeypatch):

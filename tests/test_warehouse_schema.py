@@ -9,18 +9,21 @@ import duckdb
 
 from inobhut import warehouse as wh_mod
 from inobhut.warehouse import SCHEMA_DIGEST, SCHEMA_TABLE, Warehouse
+from tests.helpers_calls import count_calls
 
 
-def _counting(monkeypatch) -> list[int]:
-    calls: list[int] = []
-    real = wh_mod._add_missing_columns
+def _counting(monkeypatch) -> list[tuple]:
+    return count_calls(monkeypatch, wh_mod, "_add_missing_columns")
 
-    def counting(con):
-        calls.append(1)
-        return real(con)
 
-    monkeypatch.setattr(wh_mod, "_add_missing_columns", counting)
-    return calls
+def _older(path, *statements: str) -> None:
+    """A warehouse as an older version left it: created, then changed by ``statements``."""
+    with Warehouse(path).connect():
+        pass
+    con = duckdb.connect(str(path))
+    for stmt in statements:
+        con.execute(stmt)
+    con.close()
 
 
 def _tables(path) -> set[str]:
@@ -37,25 +40,19 @@ def test_a_new_warehouse_gets_the_schema_and_the_stamp_and_later_connections_ski
     with wh.connect() as con:
         assert con.execute(f"SELECT digest FROM {SCHEMA_TABLE}").fetchall() == [(SCHEMA_DIGEST,)]
         con.execute("INSERT INTO load_state VALUES ('2025-01', 'x')")
-    assert calls == [1]
+    assert len(calls) == 1
     for _ in range(3):
         with wh.connect() as con:
             assert con.execute("SELECT * FROM load_state").fetchall() == [("2025-01", "x")]
-    assert calls == [1]  # the stamp was there: no DDL, no catalogue query
+    assert len(calls) == 1  # the stamp was there: no DDL, no catalogue query
     assert {"deliveries", "load_state", "findings", "massnahmen", SCHEMA_TABLE} <= _tables(tmp_path / "w.duckdb")
 
 
 def test_an_older_warehouse_is_brought_up_to_date_and_stamped(tmp_path, monkeypatch):
     path = tmp_path / "w.duckdb"
-    with Warehouse(path).connect():
-        pass
-    # as an older version left it: without the stamp, a table and a column missing
-    con = duckdb.connect(str(path))
-    con.execute(f"DROP TABLE {SCHEMA_TABLE}")
-    con.execute("DROP TABLE findings")
     col = wh_mod.data_columns(wh_mod.DATASETS["massnahmen"])[-1][0]
-    con.execute(f"ALTER TABLE massnahmen DROP COLUMN {col}")
-    con.close()
+    # without the stamp, a table and a column missing
+    _older(path, f"DROP TABLE {SCHEMA_TABLE}", "DROP TABLE findings", f"ALTER TABLE massnahmen DROP COLUMN {col}")
     calls = _counting(monkeypatch)
     with Warehouse(path).connect() as con:
         cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
@@ -63,19 +60,14 @@ def test_an_older_warehouse_is_brought_up_to_date_and_stamped(tmp_path, monkeypa
         assert col in cols
         assert con.execute(f"SELECT digest FROM {SCHEMA_TABLE}").fetchall() == [(SCHEMA_DIGEST,)]
     assert "findings" in _tables(path)
-    assert calls == [1]
+    assert len(calls) == 1
 
 
 def test_another_stamp_means_bringing_the_schema_up_to_date(tmp_path, monkeypatch):
     path = tmp_path / "w.duckdb"
-    with Warehouse(path).connect():
-        pass
-    con = duckdb.connect(str(path))
-    con.execute(f"UPDATE {SCHEMA_TABLE} SET digest = 'ein-aelteres-schema'")
-    con.execute("DROP TABLE load_state")
-    con.close()
+    _older(path, f"UPDATE {SCHEMA_TABLE} SET digest = 'ein-aelteres-schema'", "DROP TABLE load_state")
     calls = _counting(monkeypatch)
     with Warehouse(path).connect() as con:
         assert con.execute("SELECT count(*) FROM load_state").fetchone() == (0,)
         assert con.execute(f"SELECT digest FROM {SCHEMA_TABLE}").fetchall() == [(SCHEMA_DIGEST,)]
-    assert calls == [1]
+    assert len(calls) == 1
