@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import filecmp
+import functools
 import os
 import re
 import secrets
@@ -135,18 +136,15 @@ def _syncfs(path: Path) -> bool:
         os.close(fd)
 
 
-_SYNCFS: list = []
-
-
+@functools.cache
 def _syncfs_function():
-    if not _SYNCFS:
-        try:
-            import ctypes
+    """libc's ``syncfs``, looked up once; None where there is none."""
+    try:
+        import ctypes
 
-            _SYNCFS.append(ctypes.CDLL(None, use_errno=True).syncfs)
-        except (OSError, AttributeError):
-            _SYNCFS.append(None)
-    return _SYNCFS[0]
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
 
 
 def write_bytes(target: Path, data: bytes, *, fsync: bool = False) -> Path:

@@ -52,6 +52,20 @@ def last_complete_month(today: dt.date | None = None) -> str:
     return add_months(month_key(today), -1)
 
 
+def as_dates(values):
+    """``pd.to_datetime(values)`` for columns that hold dates already (DuckDB's DATE, Python
+    dates), without pandas' conversion cache: the cache first looks at up to 500 values one by
+    one for repeats (1.85 ms instead of 0.03 ms for 5,000 rows); the result is the same."""
+    import pandas as pd
+
+    return pd.to_datetime(values, cache=False)
+
+
+def days_between(start, end):
+    """Whole days from ``start`` to ``end`` (columns of dates; NaN where one is missing)."""
+    return (as_dates(end) - as_dates(start)).dt.days
+
+
 @lru_cache(maxsize=512)
 def _holidays(land: str, year: int) -> frozenset[dt.date]:
     return frozenset(holidays.country_holidays("DE", subdiv=land, years=year).keys())

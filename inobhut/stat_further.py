@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from inobhut import config
-from inobhut.calendar import month_end, parse_month
+from inobhut.calendar import days_between, month_end, parse_month
 from inobhut.statistics import (
     COLUMNS, _age_years, _classify, _ended_measures, _finish, _member_rows, _sort, _verbund_map, _with_totals, zeitraum,
 )
@@ -105,7 +105,7 @@ def compute_verteilung_42a(con: duckdb.DuckDBPyConnection, zeitraum_: str) -> pd
     m = m[m["massnahme"] == "2"]
     if m.empty:
         return _finish(pd.DataFrame(columns=COLUMNS["verteilung_42a"]), "verteilung_42a")
-    m = m.assign(tage=(pd.to_datetime(m["ende"], cache=False) - pd.to_datetime(m["beginn"], cache=False)).dt.days,
+    m = m.assign(tage=days_between(m["beginn"], m["ende"]),
                  verbund=m["jugendamt"].map(_verbund_map()))
     both = pd.concat([m, m.assign(jugendamt=m["verbund"])], ignore_index=True)
     dec = both["verteilentscheidung"]
@@ -140,7 +140,7 @@ def compute_dauer(con: duckdb.DuckDBPyConnection, zeitraum_: str) -> pd.DataFram
     m = _ended_measures(con, zr, "massnahme, unbegleitet, beginn, ende")
     if m.empty:
         return _finish(pd.DataFrame(columns=COLUMNS["dauer"]), "dauer")
-    m = m.assign(tage=(pd.to_datetime(m["ende"], cache=False) - pd.to_datetime(m["beginn"], cache=False)).dt.days,
+    m = m.assign(tage=days_between(m["beginn"], m["ende"]),
                  unbegleitet=m["unbegleitet"].map({True: "1", False: "0"}).fillna("unbekannt"),
                  verbund=m["jugendamt"].map(_verbund_map()))
     base = pd.concat([m.assign(jugendamt=m["verbund"]), m], ignore_index=True)[["jugendamt", "massnahme", "unbegleitet", "tage"]]

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from inobhut import config
-from inobhut.calendar import month_end, month_key, month_range, parse_month, workdays_between, workdays_between_many
+from inobhut.calendar import (as_dates, days_between, month_end, month_key, month_range, parse_month, workdays_between,
+                              workdays_between_many)
 from inobhut.naming import is_ascii_digits
 from inobhut.warehouse import ACCEPTED_VERDICTS
 from schemas.datasets import codes
@@ -226,11 +227,8 @@ def _add_auspraegung_rank(df: pd.DataFrame) -> pd.DataFrame:
 
 def _age_years(birth_month: pd.Series, day: pd.Series | dt.date) -> pd.Series:
     """Completed years at ``day``, birthday = 1st of the birth month."""
-    # cache=False (here and in the other date conversions of the statistics): the columns hold
-    # dates already, and pandas' cache first looks at up to 500 values one by one for repeats
-    # (1.85 ms instead of 0.03 ms for 5,000 rows; the result is the same)
-    b = pd.to_datetime(birth_month, cache=False)
-    d = pd.to_datetime(day, cache=False) if not isinstance(day, dt.date) else pd.Timestamp(day)
+    b = as_dates(birth_month)
+    d = as_dates(day) if not isinstance(day, dt.date) else pd.Timestamp(day)
     dy = d.year if isinstance(d, pd.Timestamp) else d.dt.year
     dm = d.month if isinstance(d, pd.Timestamp) else d.dt.month
     return (dy - b.dt.year) - (dm < b.dt.month).astype(int)
@@ -252,7 +250,7 @@ def _finish(df: pd.DataFrame, name: str) -> pd.DataFrame:
         elif sqltype == "DOUBLE":
             df[col] = _round_half_up(df[col], DECIMALS[col]) if len(df) else pd.array([], dtype="Float64")
         elif sqltype == "DATE":
-            df[col] = pd.to_datetime(df[col], cache=False)
+            df[col] = as_dates(df[col])
         else:
             df[col] = df[col].astype(str) if len(df) else df[col].astype(object)
     return df.reset_index(drop=True)
@@ -362,7 +360,7 @@ def compute_beendete(con: duckdb.DuckDBPyConnection, zeitraum_: str) -> pd.DataF
     if len(m):
         ja = m["jugendamt"]
         age = _age_years(m["geburtsmonat"], m["beginn"])
-        days = (pd.to_datetime(m["ende"], cache=False) - pd.to_datetime(m["beginn"], cache=False)).dt.days
+        days = days_between(m["beginn"], m["ende"])
         derived = {
             "insgesamt": pd.Series("insgesamt", index=m.index),
             "massnahme": m["massnahme"],
@@ -545,8 +543,8 @@ def faelle_42a(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date,
     wt = np.full(len(df), np.nan)
     reported = df["meldung_landesstelle"].notna().to_numpy()
     lands = df["jugendamt"].map({a: config.office(a).land for a in df["jugendamt"].unique()}).to_numpy()
-    beginn = pd.to_datetime(df["beginn"], cache=False).to_numpy(dtype="datetime64[D]")
-    meldung = pd.to_datetime(df["meldung_landesstelle"], cache=False).to_numpy(dtype="datetime64[D]")
+    beginn = as_dates(df["beginn"]).to_numpy(dtype="datetime64[D]")
+    meldung = as_dates(df["meldung_landesstelle"]).to_numpy(dtype="datetime64[D]")
     for land in set(lands[reported]):
         rows = reported & (lands == land)
         wt[rows] = workdays_between_many(beginn[rows], meldung[rows], land)

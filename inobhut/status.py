@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from inobhut.calendar import add_months, parse_month
+from inobhut.calendar import add_months, as_dates, parse_month
 from inobhut.config import offices, settings
 from schemas.datasets import DATASET_NAMES
 
@@ -62,7 +62,7 @@ def _days_late(months: pd.Series, first: pd.Series) -> pd.Array:
     if not len(months):
         return pd.array([], dtype="Int64")
     due = months.map({m: np.datetime64(due_date(m), "D") for m in months.unique()}).to_numpy("datetime64[D]")
-    day = pd.to_datetime(first).to_numpy("datetime64[D]")  # the calendar day, as Timestamp.date() takes it
+    day = as_dates(first).to_numpy("datetime64[D]")  # the calendar day, as Timestamp.date() takes it
     days = np.maximum((day - due).astype("int64"), 0)
     return pd.array(np.where(np.isnat(day), None, days), dtype="Int64")
 

@@ -23,7 +23,7 @@ import pandas as pd
 import inobhut
 from inobhut import config
 from inobhut import statistics as st
-from inobhut.calendar import add_workdays, month_end
+from inobhut.calendar import add_workdays, as_dates, month_end
 from inobhut.reports import DeliveryStatus, ReportModel, ReportTable, texts
 from inobhut.reports.common import office_label
 from inobhut.reports.fmt import fmt_date
@@ -84,8 +84,8 @@ def cases(con: duckdb.DuckDBPyConnection, ags: str, stichtag: dt.date, faelle: p
     # only the cases the loop below can list: begun by the Stichtag, and either in its year or
     # neither reported nor ended by then (overdue); a long history is not walked row by row
     day = pd.Timestamp(stichtag)
-    beginn = pd.to_datetime(df["beginn"], cache=False)
-    closed = (pd.to_datetime(df["meldung_landesstelle"], cache=False) <= day) | (pd.to_datetime(df["ende"], cache=False) <= day)
+    beginn = as_dates(df["beginn"])
+    closed = (as_dates(df["meldung_landesstelle"]) <= day) | (as_dates(df["ende"]) <= day)
     df = df[(beginn <= day) & ((beginn.dt.year == stichtag.year) | ~closed)].reset_index(drop=True)
     rows = []
     for r in df.to_dict("records"):
@@ -224,7 +224,7 @@ def outputs_all(con: duckdb.DuckDBPyConnection, out: Path) -> list:
     faelle = all_cases(con, max(ends.values()))
     # the dates as datetime64 once (per office, ``cases`` converted the Python dates of its whole
     # history three times; each row's date is the same either way)
-    faelle = faelle.assign(**{c: pd.to_datetime(faelle[c], cache=False) for c in ("beginn", "meldung_landesstelle", "ende")})
+    faelle = faelle.assign(**{c: as_dates(faelle[c]) for c in ("beginn", "meldung_landesstelle", "ende")})
     by_office = dict(tuple(faelle.groupby("jugendamt", sort=False)))
     return [output(con, a, out, e, by_office.get(a, faelle.iloc[:0]), e) for a, e in ends.items()]
 

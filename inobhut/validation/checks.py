@@ -417,7 +417,7 @@ def _continuation(df: pd.DataFrame, ds: Dataset, month: str, prev: pd.DataFrame)
         current = _fall_ids_current(df)
         if current is None:
             return out
-        ends = pd.to_datetime(prev[endcol], cache=False).to_numpy(dtype="datetime64[D]") if endcol in prev.columns else np.full(len(prev), np.datetime64("NaT"), "datetime64[D]")
+        ends = calendar.as_dates(prev[endcol]).to_numpy(dtype="datetime64[D]") if endcol in prev.columns else np.full(len(prev), np.datetime64("NaT"), "datetime64[D]")
         open_ = np.isnat(ends) | (ends > prev_end)
         ids = prev["fall_id"].to_numpy(dtype=object)
         pz = prev["_zeile"].to_numpy() if "_zeile" in prev.columns else [None] * len(prev)
